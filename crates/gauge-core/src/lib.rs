@@ -7,14 +7,25 @@
 //! - [`Frame`]: the wire contract between the daemon and every cluster (`docs/protocol.md`).
 //!   Encoded by the daemon with serde_json, decoded on the device with serde-json-core by
 //!   [`decode_frame`], which rejects or clamps bad input and never panics.
+//! - [`NeedleMotion`]: one motor's step generator (SwitecX25's model, without its overshoot),
+//!   configured by [`MotionConfig`] and an [`AccelTable`].
 //!
 //! Must never: allocate, read a clock, do I/O, depend on std, panic on any input bytes.
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 
+mod accel;
+mod error;
 mod frame;
+mod glide;
+mod motion;
+mod time;
 
+pub use accel::{AccelRow, AccelTable, ACCEL_TABLE_MAX_ROWS};
+pub use error::ConfigError;
 pub use frame::{
     decode_frame, encode_frame, DecodeError, FuelSource, Frame, Lamp, Lamps, ModelFamily,
     FRAME_MAX_LEN, FRAME_VERSION,
 };
+pub use motion::{MotionConfig, NeedleMotion, Step};
+pub use time::MicrosExtender;
