@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 mod accel;
+mod driver;
 mod error;
 mod frame;
 mod glide;
@@ -22,6 +23,7 @@ mod motion;
 mod time;
 
 pub use accel::{AccelRow, AccelTable, ACCEL_TABLE_MAX_ROWS};
+pub use driver::{DirectDrive, StepDir, Vid6606Reset, PARTIAL_STEP_STATES, STEP_PULSE_NS};
 pub use error::ConfigError;
 pub use frame::{
     decode_frame, encode_frame, DecodeError, FuelSource, Frame, Lamp, Lamps, ModelFamily,
