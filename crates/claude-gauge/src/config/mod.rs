@@ -1,0 +1,359 @@
+//! Configuration: the TOML file, environment variables and flags, resolved into [`Settings`].
+//!
+//! This is the only module that reads environment variables or knows the file format. Everything
+//! downstream receives ready values. Precedence: flag > environment > file > default.
+
+mod raw;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub(crate) use raw::{default_file_text, RawConfig};
+
+/// Environment variable naming the config file.
+pub(crate) const ENV_CONFIG: &str = "CLAUDE_GAUGE_CONFIG";
+/// Environment variable overriding `server.listen`.
+pub(crate) const ENV_LISTEN: &str = "CLAUDE_GAUGE_LISTEN";
+/// Environment variable overriding the data directory.
+pub(crate) const ENV_DATA_DIR: &str = "CLAUDE_GAUGE_DATA_DIR";
+/// Claude Code's own variable for its config directories (a comma list).
+pub(crate) const ENV_CLAUDE_CONFIG_DIR: &str = "CLAUDE_CONFIG_DIR";
+
+/// A configuration problem, naming the key and the fix.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    /// The file exists but could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, or has an unknown key or a value of the wrong type.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// toml's message, which names the key and the line.
+        message: String,
+    },
+    /// A value parsed but is out of its range.
+    #[error("config key `{key}` = {value}: {fix}")]
+    Invalid {
+        /// The dotted key.
+        key: &'static str,
+        /// The bad value as given.
+        value: String,
+        /// How to fix it.
+        fix: &'static str,
+    },
+    /// No platform config/data directory could be determined (no home directory).
+    #[error("cannot find a home directory; pass --config and --data-dir")]
+    NoHome,
+}
+
+/// Where the platform keeps our files.
+#[derive(Clone, Debug)]
+pub(crate) struct PlatformDirs {
+    /// The config file's default path.
+    pub(crate) config_file: PathBuf,
+    /// The default data directory.
+    pub(crate) data_dir: PathBuf,
+    /// The user's home directory.
+    pub(crate) home: PathBuf,
+}
+
+impl PlatformDirs {
+    /// The platform's directories (XDG on Linux, `~/Library/...` on macOS).
+    pub(crate) fn detect() -> Result<PlatformDirs, ConfigError> {
+        let project =
+            directories::ProjectDirs::from("", "", "claude-gauge").ok_or(ConfigError::NoHome)?;
+        let base = directories::BaseDirs::new().ok_or(ConfigError::NoHome)?;
+        Ok(PlatformDirs {
+            config_file: project.config_dir().join("config.toml"),
+            data_dir: project.data_dir().to_path_buf(),
+            home: base.home_dir().to_path_buf(),
+        })
+    }
+}
+
+/// Overrides given on the command line.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FlagOverrides {
+    /// `--config`.
+    pub(crate) config_file: Option<PathBuf>,
+    /// `--listen`.
+    pub(crate) listen: Option<SocketAddr>,
+    /// `--data-dir`.
+    pub(crate) data_dir: Option<PathBuf>,
+}
+
+/// The environment variables we read, captured once.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EnvOverrides {
+    /// `CLAUDE_GAUGE_CONFIG`.
+    pub(crate) config_file: Option<PathBuf>,
+    /// `CLAUDE_GAUGE_LISTEN`.
+    pub(crate) listen: Option<String>,
+    /// `CLAUDE_GAUGE_DATA_DIR`.
+    pub(crate) data_dir: Option<PathBuf>,
+    /// `CLAUDE_CONFIG_DIR`.
+    pub(crate) claude_config_dir: Option<String>,
+}
+
+impl EnvOverrides {
+    /// Reads the process environment.
+    pub(crate) fn from_process() -> EnvOverrides {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        EnvOverrides {
+            config_file: var(ENV_CONFIG).map(PathBuf::from),
+            listen: var(ENV_LISTEN),
+            data_dir: var(ENV_DATA_DIR).map(PathBuf::from),
+            claude_config_dir: var(ENV_CLAUDE_CONFIG_DIR),
+        }
+    }
+}
+
+/// Thresholds that light the annunciator lamps.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct LampThresholds {
+    /// `HOT` at or over this many tokens per minute.
+    pub(crate) redline_tokens_per_min: u32,
+    /// `WARN_5H` when 5-hour fuel is under this fraction.
+    pub(crate) warn_fuel_5h: f64,
+    /// `WARN_7D` when 7-day fuel is under this fraction.
+    pub(crate) warn_fuel_7d: f64,
+    /// `IDLE` after this long without a request.
+    pub(crate) idle_after: Duration,
+}
+
+/// Token limits for the estimate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct TokenLimits {
+    /// The 5-hour limit in fuel tokens, or `None` to learn it from history.
+    pub(crate) tokens_5h: Option<u64>,
+    /// The 7-day limit in fuel tokens, or `None` to learn it.
+    pub(crate) tokens_7d: Option<u64>,
+}
+
+/// Everything the daemon needs, resolved and validated.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    /// The config file this came from (it may not exist).
+    pub(crate) config_file: PathBuf,
+    /// Whether that file existed.
+    pub(crate) config_file_exists: bool,
+    /// HTTP listen address.
+    pub(crate) listen: SocketAddr,
+    /// The durable store's directory.
+    pub(crate) data_dir: PathBuf,
+    /// Lamp thresholds.
+    pub(crate) lamps: LampThresholds,
+    /// Token limits.
+    pub(crate) limits: TokenLimits,
+    /// Whether to read the local transcripts.
+    pub(crate) transcripts_enabled: bool,
+    /// Claude config directories to read transcripts from (`None`: ccusage's defaults).
+    pub(crate) claude_config_dirs: Option<String>,
+    /// The user's home directory.
+    pub(crate) home: PathBuf,
+    /// How long an official sample stays fresh.
+    pub(crate) official_stale_after: Duration,
+    /// The raw configuration, for `config show`.
+    pub(crate) raw: RawConfig,
+}
+
+impl Settings {
+    /// Loads and resolves the configuration.
+    pub(crate) fn load(
+        dirs: &PlatformDirs,
+        env: &EnvOverrides,
+        flags: &FlagOverrides,
+    ) -> Result<Settings, ConfigError> {
+        let config_file = flags
+            .config_file
+            .clone()
+            .or_else(|| env.config_file.clone())
+            .unwrap_or_else(|| dirs.config_file.clone());
+        let (raw, exists) = read_raw(&config_file)?;
+        resolve(raw, exists, config_file, dirs, env, flags)
+    }
+}
+
+fn read_raw(path: &Path) -> Result<(RawConfig, bool), ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => RawConfig::parse(&text)
+            .map(|raw| (raw, true))
+            .map_err(|message| ConfigError::Parse {
+                path: path.to_path_buf(),
+                message,
+            }),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok((RawConfig::default(), false)),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn resolve(
+    raw: RawConfig,
+    exists: bool,
+    config_file: PathBuf,
+    dirs: &PlatformDirs,
+    env: &EnvOverrides,
+    flags: &FlagOverrides,
+) -> Result<Settings, ConfigError> {
+    let listen = match (flags.listen, &env.listen) {
+        (Some(addr), _) => addr,
+        (None, Some(text)) => parse_addr(ENV_LISTEN, text)?,
+        (None, None) => parse_addr("server.listen", &raw.server.listen)?,
+    };
+    let data_dir = flags
+        .data_dir
+        .clone()
+        .or_else(|| env.data_dir.clone())
+        .or_else(|| raw.server.data_dir.clone())
+        .unwrap_or_else(|| dirs.data_dir.clone());
+    let lamps = raw.lamps.validate()?;
+    let limits = raw.limits.resolve()?;
+    if raw.official.stale_after_secs == 0 {
+        return Err(ConfigError::Invalid {
+            key: "official.stale_after_secs",
+            value: "0".into(),
+            fix: "use a number of seconds above 0 (default 600)",
+        });
+    }
+    Ok(Settings {
+        config_file,
+        config_file_exists: exists,
+        listen,
+        data_dir,
+        lamps,
+        limits,
+        transcripts_enabled: raw.transcripts.enabled,
+        claude_config_dirs: raw
+            .transcripts
+            .claude_config_dir
+            .clone()
+            .or_else(|| env.claude_config_dir.clone()),
+        home: dirs.home.clone(),
+        official_stale_after: Duration::from_secs(raw.official.stale_after_secs),
+        raw,
+    })
+}
+
+fn parse_addr(key: &'static str, text: &str) -> Result<SocketAddr, ConfigError> {
+    text.trim().parse().map_err(|_| ConfigError::Invalid {
+        key,
+        value: format!("{text:?}"),
+        fix: "use IP:PORT, e.g. \"127.0.0.1:8765\"",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dirs() -> PlatformDirs {
+        PlatformDirs {
+            config_file: PathBuf::from("/nonexistent/config.toml"),
+            data_dir: PathBuf::from("/tmp/data"),
+            home: PathBuf::from("/home/u"),
+        }
+    }
+
+    fn load_text(text: &str) -> Result<Settings, ConfigError> {
+        let raw = RawConfig::parse(text).map_err(|message| ConfigError::Parse {
+            path: PathBuf::from("c.toml"),
+            message,
+        })?;
+        resolve(
+            raw,
+            true,
+            PathBuf::from("c.toml"),
+            &dirs(),
+            &EnvOverrides::default(),
+            &FlagOverrides::default(),
+        )
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback() {
+        let s = load_text("").unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8765");
+        assert!(s.listen.ip().is_loopback());
+        assert_eq!(s.data_dir, PathBuf::from("/tmp/data"));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = load_text("[server]\nlisen = \"1.2.3.4:5\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_key_and_fix() {
+        let err = load_text("[server]\nlisten = \"nope\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("server.listen") && err.contains("IP:PORT"),
+            "{err}"
+        );
+        let err = load_text("[lamps]\nwarn_fuel_5h = 1.5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("lamps.warn_fuel_5h"), "{err}");
+        let err = load_text("[limits]\nplan = \"ultra\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("plan") && err.contains("ultra"), "{err}");
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file() {
+        let raw = RawConfig::parse("[server]\nlisten = \"127.0.0.1:1\"\n").unwrap();
+        let env = EnvOverrides {
+            listen: Some("127.0.0.1:2".into()),
+            ..EnvOverrides::default()
+        };
+        let s = resolve(
+            raw.clone(),
+            true,
+            "c".into(),
+            &dirs(),
+            &env,
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        assert_eq!(s.listen.port(), 2);
+        let flags = FlagOverrides {
+            listen: Some("127.0.0.1:3".parse().unwrap()),
+            ..FlagOverrides::default()
+        };
+        let s = resolve(raw, true, "c".into(), &dirs(), &env, &flags).unwrap();
+        assert_eq!(s.listen.port(), 3);
+    }
+
+    #[test]
+    fn plan_presets_set_limits() {
+        let s = load_text("[limits]\nplan = \"max5\"\n").unwrap();
+        assert_eq!(s.limits.tokens_5h, Some(88_000));
+        let s = load_text("[limits]\ntokens_5h = 1000\ntokens_7d = 9000\n").unwrap();
+        assert_eq!(
+            (s.limits.tokens_5h, s.limits.tokens_7d),
+            (Some(1000), Some(9000))
+        );
+    }
+
+    #[test]
+    fn default_file_text_parses_to_defaults() {
+        let raw = RawConfig::parse(&default_file_text()).unwrap();
+        assert_eq!(raw, RawConfig::default());
+    }
+}

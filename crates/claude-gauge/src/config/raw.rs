@@ -1,0 +1,236 @@
+//! The config file as written: serde types that reject unknown keys, with their defaults.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ConfigError, LampThresholds, TokenLimits};
+
+/// The whole file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawConfig {
+    /// `[server]`.
+    pub(crate) server: RawServer,
+    /// `[lamps]`.
+    pub(crate) lamps: RawLamps,
+    /// `[limits]`.
+    pub(crate) limits: RawLimits,
+    /// `[transcripts]`.
+    pub(crate) transcripts: RawTranscripts,
+    /// `[official]`.
+    pub(crate) official: RawOfficial,
+}
+
+impl RawConfig {
+    /// Parses TOML text; the error names the key and the line.
+    pub(crate) fn parse(text: &str) -> Result<RawConfig, String> {
+        toml::from_str(text).map_err(|err| err.to_string().trim_end().replace('\n', " "))
+    }
+
+    /// The effective configuration as TOML, for `config show`.
+    pub(crate) fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|err| format!("# cannot render: {err}\n"))
+    }
+}
+
+/// `[server]`: where the daemon listens and keeps its store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawServer {
+    /// HTTP listen address. Anything but loopback exposes usage aggregates to the network.
+    pub(crate) listen: String,
+    /// The durable store's directory (default: the platform data dir).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) data_dir: Option<PathBuf>,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        RawServer {
+            listen: default_listen(),
+            data_dir: None,
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8765".to_string()
+}
+
+/// `[lamps]`: when the annunciators light.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawLamps {
+    /// `HOT` at or over this many tokens per minute.
+    pub(crate) redline_tokens_per_min: u32,
+    /// `WARN_5H` when 5-hour fuel is under this fraction (0..1).
+    pub(crate) warn_fuel_5h: f64,
+    /// `WARN_7D` when 7-day fuel is under this fraction (0..1).
+    pub(crate) warn_fuel_7d: f64,
+    /// `IDLE` after this many seconds without a request.
+    pub(crate) idle_after_secs: u64,
+}
+
+impl Default for RawLamps {
+    fn default() -> Self {
+        RawLamps {
+            redline_tokens_per_min: 40_000,
+            warn_fuel_5h: 0.2,
+            warn_fuel_7d: 0.2,
+            idle_after_secs: 300,
+        }
+    }
+}
+
+impl RawLamps {
+    pub(super) fn validate(&self) -> Result<LampThresholds, ConfigError> {
+        let fraction = |key: &'static str, value: f64| {
+            if (0.0..=1.0).contains(&value) {
+                Ok(value)
+            } else {
+                Err(ConfigError::Invalid {
+                    key,
+                    value: value.to_string(),
+                    fix: "use a fraction from 0 to 1, e.g. 0.2",
+                })
+            }
+        };
+        if self.redline_tokens_per_min == 0 {
+            return Err(ConfigError::Invalid {
+                key: "lamps.redline_tokens_per_min",
+                value: "0".into(),
+                fix: "use a positive token rate, e.g. 40000",
+            });
+        }
+        Ok(LampThresholds {
+            redline_tokens_per_min: self.redline_tokens_per_min,
+            warn_fuel_5h: fraction("lamps.warn_fuel_5h", self.warn_fuel_5h)?,
+            warn_fuel_7d: fraction("lamps.warn_fuel_7d", self.warn_fuel_7d)?,
+            idle_after: std::time::Duration::from_secs(self.idle_after_secs),
+        })
+    }
+}
+
+/// `[limits]`: the token limits behind the fuel estimate.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawLimits {
+    /// `auto` (learn from history and official data), `pro`, `max5` or `max20`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) plan: Option<String>,
+    /// The 5-hour limit in input + output tokens; overrides the plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) tokens_5h: Option<u64>,
+    /// The 7-day limit in input + output tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) tokens_7d: Option<u64>,
+}
+
+/// The plan presets: the 5-hour token limits the peers publish (claude-monitor's `plans.py`).
+pub(crate) const PLAN_PRESETS: [(&str, u64); 3] =
+    [("pro", 19_000), ("max5", 88_000), ("max20", 220_000)];
+
+impl RawLimits {
+    pub(super) fn resolve(&self) -> Result<TokenLimits, ConfigError> {
+        let preset = match self.plan.as_deref() {
+            None | Some("auto") => None,
+            Some(name) => Some(
+                PLAN_PRESETS
+                    .iter()
+                    .find(|(preset, _)| *preset == name)
+                    .map(|(_, tokens)| *tokens)
+                    .ok_or_else(|| ConfigError::Invalid {
+                        key: "limits.plan",
+                        value: format!("{name:?}"),
+                        fix: "use one of \"auto\", \"pro\", \"max5\", \"max20\", or set limits.tokens_5h",
+                    })?,
+            ),
+        };
+        for (key, value) in [
+            ("limits.tokens_5h", self.tokens_5h),
+            ("limits.tokens_7d", self.tokens_7d),
+        ] {
+            if value == Some(0) {
+                return Err(ConfigError::Invalid {
+                    key,
+                    value: "0".into(),
+                    fix: "use a positive token count",
+                });
+            }
+        }
+        Ok(TokenLimits {
+            tokens_5h: self.tokens_5h.or(preset),
+            tokens_7d: self.tokens_7d,
+        })
+    }
+}
+
+/// `[transcripts]`: the local JSONL source.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawTranscripts {
+    /// Read Claude Code's transcripts.
+    pub(crate) enabled: bool,
+    /// Claude config directories (comma list); default: `CLAUDE_CONFIG_DIR`, then
+    /// `~/.config/claude` and `~/.claude`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) claude_config_dir: Option<String>,
+}
+
+impl Default for RawTranscripts {
+    fn default() -> Self {
+        RawTranscripts {
+            enabled: true,
+            claude_config_dir: None,
+        }
+    }
+}
+
+/// `[official]`: Claude's own percentages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawOfficial {
+    /// An official sample older than this many seconds is stale.
+    pub(crate) stale_after_secs: u64,
+}
+
+impl Default for RawOfficial {
+    fn default() -> Self {
+        RawOfficial {
+            stale_after_secs: 600,
+        }
+    }
+}
+
+/// The commented file `config init` writes; it parses to the defaults.
+pub(crate) fn default_file_text() -> String {
+    r#"# claude-gauge configuration. Every key is optional; the values shown are the defaults.
+# Environment variables override this file, and flags override both.
+
+[server]
+# HTTP address of /usage, /events and the web page. Anything but loopback exposes
+# usage aggregates to your network.
+listen = "127.0.0.1:8765"
+# data_dir = "/path/to/store"   # default: the platform data directory
+
+[lamps]
+redline_tokens_per_min = 40000  # HOT at or over this tach reading
+warn_fuel_5h = 0.2              # WARN_5H under this much 5-hour fuel
+warn_fuel_7d = 0.2              # WARN_7D under this much 7-day fuel
+idle_after_secs = 300           # IDLE after this long without a request
+
+[limits]
+# plan = "auto"        # auto (learn), pro, max5, max20
+# tokens_5h = 88000    # 5-hour limit in input + output tokens
+# tokens_7d = 2000000  # 7-day limit in input + output tokens
+
+[transcripts]
+enabled = true
+# claude_config_dir = "~/.claude"  # default: CLAUDE_CONFIG_DIR, ~/.config/claude, ~/.claude
+
+[official]
+stale_after_secs = 600  # Claude's own percentages count as fresh this long
+"#
+    .to_string()
+}

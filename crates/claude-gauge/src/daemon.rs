@@ -1,0 +1,128 @@
+//! The daemon's wiring: start the engine, the sources and the transports, and stop them all on
+//! SIGINT or SIGTERM.
+//!
+//! Ownership and shutdown: every task is spawned on one `TaskTracker` and watches one
+//! `CancellationToken`. A signal cancels the token; the tracker is then awaited with a bound, so a
+//! stuck task cannot keep the process alive.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Settings;
+use crate::engine::{Engine, FrameSettings};
+use crate::serve::{self, AppState};
+use crate::stats::IngestStats;
+
+/// How long the tasks get to finish after a signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs the daemon until a signal.
+pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "cannot create the data dir {}; pass a writable --data-dir",
+            settings.data_dir.display()
+        )
+    })?;
+    let listener = bind(&settings).await?;
+    init_logging();
+
+    let shutdown = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    let (engine, engine_tx, frames) = Engine::new(FrameSettings {
+        lamps: settings.lamps,
+        limits: settings.limits,
+        official_stale_after: settings.official_stale_after,
+    });
+    tracker.spawn(engine.run(shutdown.clone()));
+
+    let stats = Arc::new(IngestStats::default());
+    let state = AppState {
+        frames,
+        engine: engine_tx,
+        stats,
+        shutdown: shutdown.clone(),
+    };
+    let app = serve::app(state);
+    let server_shutdown = shutdown.clone();
+    tracker.spawn(async move {
+        if let Err(err) = serve::serve(listener, app, server_shutdown.clone()).await {
+            tracing::error!("http server stopped: {err}");
+            server_shutdown.cancel();
+        }
+    });
+    tracker.close();
+
+    tokio::select! {
+        () = wait_for_signal() => tracing::info!("signal received, shutting down"),
+        () = shutdown.cancelled() => {}
+    }
+    shutdown.cancel();
+    if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some tasks did not stop within {DRAIN_TIMEOUT:?}");
+    }
+    Ok(())
+}
+
+async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
+    let addr = settings.listen;
+    let listener = TcpListener::bind(addr).await.map_err(|err| {
+        if err.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!("{addr} is already in use (is another claude-gauge running?); choose another with --listen")
+        } else {
+            anyhow::anyhow!("cannot listen on {addr}: {err}")
+        }
+    })?;
+    if !addr.ip().is_loopback() {
+        eprintln!("claude-gauge: warning: listening on {addr}, beyond loopback: anyone who can reach it sees your usage aggregates");
+    }
+    let bound = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    // Tests and scripts read this line to find a port chosen with :0.
+    eprintln!(
+        "claude-gauge: serving http://{bound}/ (data dir {})",
+        settings.data_dir.display()
+    );
+    Ok(listener)
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CLAUDE_GAUGE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A second init (in tests) is harmless.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return ctrl_c.await,
+            };
+        tokio::select! {
+            () = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await;
+}

@@ -1,0 +1,113 @@
+//! The engine: owns the live state (recent usage, official samples, source health), turns it into
+//! frames and publishes each changed frame on a watch channel.
+//!
+//! Flow: sources (through the ledger) send [`EngineInput`]s in; transports read frames out of the
+//! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::frame`].
+
+mod state;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use gauge_core::Frame;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+pub(crate) use state::{EngineState, FrameSettings, SourceKind};
+
+use crate::usage::{OfficialSample, UsageEvent};
+
+/// Something a source tells the engine.
+#[derive(Debug)]
+pub(crate) enum EngineInput {
+    /// Requests that are new, or replace an earlier version with the same dedup key.
+    Usage(Vec<UsageEvent>),
+    /// Claude's own reading of a window.
+    Official(OfficialSample),
+    /// The model of the session Claude Code reports right now.
+    Model(String),
+    /// A source is alive (`Ok`) or failing (`Err` with a short reason, never user data).
+    Health(SourceKind, Result<(), String>),
+    /// A source is configured, so STALL should count it.
+    Configured(SourceKind),
+    /// Claude reports the usage limit reached until this time, unix seconds.
+    LimitReached {
+        /// When the limit lifts, unix seconds.
+        until_secs: i64,
+    },
+}
+
+/// How sources reach the engine.
+pub(crate) type EngineSender = mpsc::Sender<EngineInput>;
+
+/// The published frames: the latest one, and a change notification.
+pub(crate) type FrameFeed = watch::Receiver<Frame>;
+
+/// How often the engine re-evaluates time-dependent readings (tach decay, STALL, IDLE).
+const TICK: Duration = Duration::from_millis(500);
+/// Room in the input queue before sources wait.
+const INPUT_CAPACITY: usize = 1024;
+
+/// Now as unix milliseconds.
+pub(crate) fn unix_now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The running engine's ends.
+pub(crate) struct Engine {
+    state: EngineState,
+    inputs: mpsc::Receiver<EngineInput>,
+    frames: watch::Sender<Frame>,
+}
+
+impl Engine {
+    /// A new engine, its input sender and its frame feed. The first frame is built at once.
+    pub(crate) fn new(settings: FrameSettings) -> (Engine, EngineSender, FrameFeed) {
+        let (input_tx, input_rx) = mpsc::channel(INPUT_CAPACITY);
+        let state = EngineState::new(settings);
+        let first = state.next_frame(unix_now_ms(), None);
+        let (frame_tx, frame_rx) = watch::channel(first);
+        (
+            Engine {
+                state,
+                inputs: input_rx,
+                frames: frame_tx,
+            },
+            input_tx,
+            frame_rx,
+        )
+    }
+
+    /// Applies inputs and publishes changed frames until `shutdown` fires or every sender is gone.
+    pub(crate) async fn run(mut self, shutdown: CancellationToken) {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                input = self.inputs.recv() => match input {
+                    Some(input) => {
+                        self.state.apply(input, unix_now_ms());
+                        // Drain what is already queued so a burst makes one frame, not many.
+                        while let Ok(more) = self.inputs.try_recv() {
+                            self.state.apply(more, unix_now_ms());
+                        }
+                    }
+                    None => break,
+                },
+                _ = tick.tick() => {}
+            }
+            self.publish();
+        }
+    }
+
+    fn publish(&mut self) {
+        let previous = *self.frames.borrow();
+        let next = self.state.next_frame(unix_now_ms(), Some(&previous));
+        if next.seq != previous.seq {
+            // send_replace never fails, even with no receiver.
+            self.frames.send_replace(next);
+        }
+    }
+}

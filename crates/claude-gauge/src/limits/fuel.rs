@@ -1,0 +1,209 @@
+//! Fuel: what is left of a window, from Claude's own percentage while it is fresh, else from local
+//! tokens against a limit. The chosen origin becomes the frame's `source`.
+
+use gauge_core::FuelSource;
+
+use super::recent::Block;
+use crate::usage::OfficialSample;
+
+/// What is left of one window.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Fuel {
+    /// Remaining fraction, 0..=1.
+    pub(crate) fraction: f64,
+    /// When the window resets, unix seconds, if known.
+    pub(crate) resets_at_secs: Option<i64>,
+    /// Where the figure comes from.
+    pub(crate) source: FuelSource,
+}
+
+/// Everything [`choose_fuel`] weighs for one window.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FuelInputs<'a> {
+    /// Now, unix ms.
+    pub(crate) now_ms: i64,
+    /// The newest official sample for this window.
+    pub(crate) official: Option<&'a OfficialSample>,
+    /// How long an official sample stays fresh, ms.
+    pub(crate) official_stale_after_ms: i64,
+    /// Fuel tokens used in the window, from local data.
+    pub(crate) used_tokens: u64,
+    /// The window's limit in fuel tokens, if known.
+    pub(crate) limit_tokens: Option<u64>,
+    /// When the local estimate thinks the window resets, unix seconds.
+    pub(crate) estimate_resets_at_secs: Option<i64>,
+}
+
+/// Official while fresh, then the estimate, then nothing.
+pub(crate) fn choose_fuel(inputs: FuelInputs<'_>) -> Option<Fuel> {
+    if let Some(sample) = inputs.official {
+        let age_ms = inputs.now_ms - sample.at_ms;
+        if age_ms <= inputs.official_stale_after_ms {
+            let is_over = sample
+                .resets_at_secs
+                .is_some_and(|reset| inputs.now_ms >= reset * 1000);
+            // At resets_at the window is over: full again until newer data says otherwise.
+            return Some(if is_over {
+                Fuel {
+                    fraction: 1.0,
+                    resets_at_secs: None,
+                    source: FuelSource::Official,
+                }
+            } else {
+                Fuel {
+                    fraction: (1.0 - sample.used_pct / 100.0).clamp(0.0, 1.0),
+                    resets_at_secs: sample.resets_at_secs,
+                    source: FuelSource::Official,
+                }
+            });
+        }
+    }
+    let limit = inputs.limit_tokens.filter(|limit| *limit > 0)?;
+    Some(Fuel {
+        fraction: (1.0 - inputs.used_tokens as f64 / limit as f64).clamp(0.0, 1.0),
+        resets_at_secs: inputs.estimate_resets_at_secs,
+        source: FuelSource::Estimate,
+    })
+}
+
+/// The limits the peers know, for spotting blocks that ended at a limit.
+const COMMON_LIMITS: [u64; 4] = [19_000, 88_000, 220_000, 880_000];
+/// claude-monitor's floor for the learned limit.
+const MIN_LIMIT_TOKENS: u64 = 19_000;
+/// claude-monitor's limit when there is no history at all.
+const NO_HISTORY_LIMIT_TOKENS: u64 = 44_000;
+
+/// The 5-hour limit learned from history (claude-monitor's P90 method): completed blocks of the
+/// last 192 hours; those within 95% of a common limit if any, else all; their 90th percentile;
+/// never under 19,000; 44,000 without history.
+pub(crate) fn history_limit_5h(blocks: &[Block], now_ms: i64) -> u64 {
+    let since_ms = now_ms - 192 * 3600 * 1000;
+    let completed: Vec<u64> = blocks
+        .iter()
+        .filter(|b| b.start_ms >= since_ms && !b.is_active(now_ms))
+        .map(|b| b.fuel_tokens)
+        .collect();
+    if completed.is_empty() {
+        return NO_HISTORY_LIMIT_TOKENS;
+    }
+    let hits: Vec<u64> = completed
+        .iter()
+        .copied()
+        .filter(|t| {
+            COMMON_LIMITS
+                .iter()
+                .any(|limit| *t as f64 >= 0.95 * *limit as f64)
+        })
+        .collect();
+    let pool = if hits.is_empty() { completed } else { hits };
+    percentile_90(pool).max(MIN_LIMIT_TOKENS)
+}
+
+/// Python's `statistics.quantiles(data, n=10)[8]` (the exclusive method), as claude-monitor uses.
+fn percentile_90(mut values: Vec<u64>) -> u64 {
+    values.sort_unstable();
+    let n = values.len();
+    if n == 1 {
+        return values[0];
+    }
+    // Position m = (n + 1) * 9 / 10, interpolated between neighbours, clamped to the ends.
+    let m = (n as f64 + 1.0) * 0.9;
+    let j = (m.floor() as usize).clamp(1, n - 1);
+    let delta = (m - j as f64).clamp(0.0, 1.0);
+    let low = values[j - 1] as f64;
+    let high = values[j] as f64;
+    (low + (high - low) * delta).round() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usage::{OfficialOrigin, Window};
+
+    fn inputs(official: Option<&OfficialSample>) -> FuelInputs<'_> {
+        FuelInputs {
+            now_ms: 1_000_000,
+            official,
+            official_stale_after_ms: 600_000,
+            used_tokens: 250,
+            limit_tokens: Some(1_000),
+            estimate_resets_at_secs: Some(5_000),
+        }
+    }
+
+    fn sample(at_ms: i64, used_pct: f64, resets_at_secs: Option<i64>) -> OfficialSample {
+        OfficialSample {
+            at_ms,
+            window: Window::FiveHour,
+            used_pct,
+            resets_at_secs,
+            origin: OfficialOrigin::Statusline,
+        }
+    }
+
+    #[test]
+    fn fresh_official_wins() {
+        let s = sample(900_000, 42.0, Some(2_000));
+        let fuel = choose_fuel(inputs(Some(&s))).unwrap();
+        assert_eq!(fuel.source, FuelSource::Official);
+        assert!((fuel.fraction - 0.58).abs() < 1e-9);
+        assert_eq!(fuel.resets_at_secs, Some(2_000));
+    }
+
+    #[test]
+    fn stale_official_falls_back_to_estimate() {
+        let s = sample(300_000, 42.0, Some(2_000));
+        let fuel = choose_fuel(inputs(Some(&s))).unwrap();
+        assert_eq!(fuel.source, FuelSource::Estimate);
+        assert!((fuel.fraction - 0.75).abs() < 1e-9);
+    }
+
+    #[test]
+    fn past_reset_reads_full() {
+        let s = sample(900_000, 99.0, Some(999));
+        let fuel = choose_fuel(inputs(Some(&s))).unwrap();
+        assert_eq!(fuel.fraction, 1.0);
+        assert_eq!(fuel.resets_at_secs, None);
+    }
+
+    #[test]
+    fn no_limit_no_official_is_unknown() {
+        let mut i = inputs(None);
+        i.limit_tokens = None;
+        assert_eq!(choose_fuel(i), None);
+        let mut i = inputs(None);
+        i.used_tokens = 5_000;
+        assert_eq!(choose_fuel(i).unwrap().fraction, 0.0);
+    }
+
+    #[test]
+    fn p90_matches_python_quantiles() {
+        // statistics.quantiles([1..=10], n=10)[8] == 9.9
+        assert_eq!(
+            percentile_90((1..=10).map(|v| v * 10_000).collect()),
+            99_000
+        );
+        assert_eq!(percentile_90(vec![5, 7]), 7);
+    }
+
+    #[test]
+    fn history_limit_prefers_limit_hits_and_has_a_floor() {
+        let h = 3600 * 1000;
+        let now = 100 * h;
+        let block = |start_h: i64, tokens| Block {
+            start_ms: start_h * h,
+            last_ms: start_h * h + 1,
+            fuel_tokens: tokens,
+        };
+        assert_eq!(history_limit_5h(&[], now), 44_000);
+        assert_eq!(history_limit_5h(&[block(10, 500)], now), 19_000);
+        let blocks = [
+            block(10, 30_000),
+            block(20, 87_000),
+            block(30, 86_000),
+            block(40, 50_000),
+        ];
+        let limit = history_limit_5h(&blocks, now);
+        assert!((86_000..=87_000).contains(&limit), "{limit}");
+    }
+}

@@ -1,0 +1,10 @@
+//! Fuel, rate and lamps: pure functions of the engine's state, the settings and `now`.
+//!
+//! Sits between the ledger's in-memory index and the frame builder. Nothing here reads a clock or
+//! does I/O, so every rule is tested with plain values.
+
+mod fuel;
+mod recent;
+
+pub(crate) use fuel::{choose_fuel, history_limit_5h, Fuel, FuelInputs};
+pub(crate) use recent::RecentUsage;

@@ -1,0 +1,37 @@
+//! claude-gauge: the daemon and CLI behind the Claude Code instrument cluster.
+//!
+//! It reads Claude Code's usage from every source a user may have (local JSONL transcripts, the
+//! statusLine feed, Claude Code's OpenTelemetry export, a Prometheus), turns it into one small
+//! [`gauge_core::Frame`] and serves it to clusters over HTTP (`/usage`, `/events`), serial, a web
+//! page and a terminal view.
+//!
+//! Layout, in the direction data flows:
+//! - `sources/`: readers of each input, producing `usage` values;
+//! - `engine/`: the live state and the frame builder, publishing frames on a watch channel;
+//! - `limits/`: pure fuel, rate and history computations the engine calls;
+//! - `serve/`: the HTTP transport;
+//! - `config/` and `cli/`: the only places that know about files, env vars and flags.
+//!
+//! Must never: listen beyond loopback without the explicit flag; log tokens, prompts or file
+//! contents; change a user's Claude files except through an explicit install command.
+
+mod cli;
+mod config;
+mod daemon;
+mod engine;
+mod limits;
+mod serve;
+mod sources;
+mod stats;
+mod usage;
+
+fn main() -> std::process::ExitCode {
+    match cli::run() {
+        Ok(code) => code,
+        Err(err) => {
+            // One line: what went wrong, with its causes, and (in the message) the fix.
+            eprintln!("claude-gauge: error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

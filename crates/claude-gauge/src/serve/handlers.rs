@@ -1,0 +1,86 @@
+//! The HTTP handlers.
+
+use std::convert::Infallible;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::{Stream, StreamExt};
+use serde_json::json;
+use tokio_stream::wrappers::WatchStream;
+
+use super::{AppState, EVENTS_KEEP_ALIVE};
+use crate::engine::{unix_now_ms, EngineInput, SourceKind};
+use crate::sources::statusline::{official_samples, StatuslinePayload};
+use crate::stats::IngestStats;
+
+/// `GET /usage`: the current frame.
+pub(crate) async fn usage_get(State(state): State<AppState>) -> Response {
+    let frame = *state.frames.borrow();
+    Json(frame).into_response()
+}
+
+/// `GET /events`: Server-Sent Events, the current frame at once and then one per change, each
+/// with `id` = `seq`, plus a keep-alive comment.
+pub(crate) async fn events_get(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let frames = WatchStream::new(state.frames.clone()).map(|frame| {
+        let data = serde_json::to_string(&frame).unwrap_or_default();
+        Ok(Event::default()
+            .event("frame")
+            .id(frame.seq.to_string())
+            .data(data))
+    });
+    let until_shutdown = frames.take_until(state.shutdown.cancelled_owned());
+    Sse::new(until_shutdown).keep_alive(KeepAlive::new().interval(EVENTS_KEEP_ALIVE))
+}
+
+/// `GET /healthz`: the daemon is up.
+pub(crate) async fn healthz_get() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// `GET /stats`: ingest counters.
+pub(crate) async fn stats_get(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({ "ingest": state.stats.snapshot() }))
+}
+
+/// `POST /ingest/statusline`: a Claude Code statusLine payload, as `claude-gauge statusline`
+/// forwards it.
+pub(crate) async fn statusline_post(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Response {
+    let payload: StatuslinePayload = match serde_json::from_slice(&body) {
+        Ok(payload) => payload,
+        Err(err) => {
+            IngestStats::add(&state.stats.statusline_rejected, 1);
+            let reason = format!("not a statusLine JSON object: {err}");
+            return (StatusCode::BAD_REQUEST, Json(json!({ "error": reason }))).into_response();
+        }
+    };
+    IngestStats::add(&state.stats.statusline_payloads, 1);
+    let now_ms = unix_now_ms();
+    let mut inputs: Vec<EngineInput> = official_samples(&payload, now_ms)
+        .into_iter()
+        .map(EngineInput::Official)
+        .collect();
+    if let Some(model_id) = payload.model.and_then(|m| m.id) {
+        inputs.push(EngineInput::Model(model_id));
+    }
+    inputs.push(EngineInput::Health(SourceKind::Statusline, Ok(())));
+    let accepted = inputs.len() - 1;
+    for input in inputs {
+        if state.engine.send(input).await.is_err() {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"error": "shutting down"})),
+            )
+                .into_response();
+        }
+    }
+    (StatusCode::ACCEPTED, Json(json!({ "accepted": accepted }))).into_response()
+}

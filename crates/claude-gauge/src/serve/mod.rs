@@ -1,0 +1,67 @@
+//! The HTTP transport: `/usage`, `/events`, `/healthz`, `/stats` and the ingest endpoints.
+//!
+//! One shape, as in axum's examples: [`app`] builds the router from an [`AppState`], [`serve`]
+//! runs it on a bound listener until shutdown. Handlers are named `<resource>_<verb>`.
+
+mod handlers;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::engine::{EngineSender, FrameFeed};
+use crate::stats::IngestStats;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    /// The latest frame and change notifications.
+    pub(crate) frames: FrameFeed,
+    /// Where ingest endpoints send what they receive.
+    pub(crate) engine: EngineSender,
+    /// Ingest counters.
+    pub(crate) stats: Arc<IngestStats>,
+    /// Fires when the daemon shuts down; ends `/events` streams.
+    pub(crate) shutdown: CancellationToken,
+}
+
+/// The largest body an ingest endpoint accepts.
+const INGEST_BODY_LIMIT: usize = 256 * 1024;
+/// How long a plain request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often `/events` sends a comment to keep idle connections open.
+pub(crate) const EVENTS_KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// The router.
+pub(crate) fn app(state: AppState) -> Router {
+    let plain = Router::new()
+        .route("/usage", get(handlers::usage_get))
+        .route("/healthz", get(handlers::healthz_get))
+        .route("/stats", get(handlers::stats_get))
+        .route("/ingest/statusline", post(handlers::statusline_post))
+        .layer(DefaultBodyLimit::max(INGEST_BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
+    // `/events` streams for as long as the client stays: no timeout layer.
+    let streaming = Router::new().route("/events", get(handlers::events_get));
+    plain.merge(streaming).with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` fires.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+}

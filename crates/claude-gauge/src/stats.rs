@@ -1,0 +1,58 @@
+//! Ingest counters shared by every source and shown at `/stats`: what was read, what was skipped
+//! as malformed, what was rejected. Counts only; never content.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+/// Counters, updated with relaxed atomics from any task.
+#[derive(Debug, Default)]
+pub(crate) struct IngestStats {
+    /// Transcript lines that carried usage.
+    pub(crate) transcript_usage_lines: AtomicU64,
+    /// Transcript lines that were not valid JSON or failed validation, skipped.
+    pub(crate) transcript_malformed_lines: AtomicU64,
+    /// Transcript files that could not be read.
+    pub(crate) transcript_file_errors: AtomicU64,
+    /// statusLine payloads accepted.
+    pub(crate) statusline_payloads: AtomicU64,
+    /// statusLine payloads rejected as malformed.
+    pub(crate) statusline_rejected: AtomicU64,
+    /// OTLP requests accepted.
+    pub(crate) otlp_requests: AtomicU64,
+    /// OTLP requests rejected (undecodable, too large).
+    pub(crate) otlp_rejected: AtomicU64,
+}
+
+/// A plain copy of the counters, for JSON.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub(crate) struct IngestCounts {
+    transcript_usage_lines: u64,
+    transcript_malformed_lines: u64,
+    transcript_file_errors: u64,
+    statusline_payloads: u64,
+    statusline_rejected: u64,
+    otlp_requests: u64,
+    otlp_rejected: u64,
+}
+
+impl IngestStats {
+    /// Adds `n` to a counter.
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The current counts.
+    pub(crate) fn snapshot(&self) -> IngestCounts {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        IngestCounts {
+            transcript_usage_lines: get(&self.transcript_usage_lines),
+            transcript_malformed_lines: get(&self.transcript_malformed_lines),
+            transcript_file_errors: get(&self.transcript_file_errors),
+            statusline_payloads: get(&self.statusline_payloads),
+            statusline_rejected: get(&self.statusline_rejected),
+            otlp_requests: get(&self.otlp_requests),
+            otlp_rejected: get(&self.otlp_rejected),
+        }
+    }
+}

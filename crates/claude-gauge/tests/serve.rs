@@ -1,0 +1,134 @@
+//! The HTTP transport: `/usage`, `/events`, `/healthz`, listen errors.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::util::{assert_valid_frame, lamps, Daemon, Events, TestDirs};
+
+#[tokio::test]
+async fn empty_claude_dir_serves_a_stalled_frame_quickly() {
+    let started = Instant::now();
+    let daemon = Daemon::start();
+    let frame = daemon.usage().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_valid_frame(&frame);
+    assert_eq!(frame["source"], "none");
+    assert!(lamps(&frame).contains(&"STALL".to_string()), "{frame}");
+    assert_eq!(frame["v"], 1);
+    let resp = reqwest::get(daemon.url("/usage")).await.unwrap();
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    assert_eq!(daemon.get_json("/healthz").await["status"], "ok");
+}
+
+#[tokio::test]
+async fn events_deliver_a_change_within_100ms() {
+    let daemon = Daemon::start();
+    let mut events = Events::connect(&daemon).await;
+    let first = events
+        .next_frame(Duration::from_secs(2))
+        .await
+        .expect("initial frame");
+    assert_valid_frame(&first);
+    let payload = json!({
+        "model": {"id": "claude-opus-4-6"},
+        "rate_limits": {
+            "five_hour": {"used_percentage": 42.0, "resets_at": 4_102_444_800u64},
+            "seven_day": {"used_percentage": 17.0, "resets_at": 4_102_444_800u64}
+        }
+    });
+    let client = reqwest::Client::new();
+    let sent = Instant::now();
+    let resp = client
+        .post(daemon.url("/ingest/statusline"))
+        .json(&payload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    let mut changed = None;
+    while let Some(frame) = events.next_frame(Duration::from_millis(500)).await {
+        if frame["source"] == "official" {
+            changed = Some(frame);
+            break;
+        }
+    }
+    let elapsed = sent.elapsed();
+    let frame = changed.expect("a frame with the official source");
+    assert!(elapsed < Duration::from_millis(100), "took {elapsed:?}");
+    assert_valid_frame(&frame);
+    assert!(frame["seq"].as_u64() > first["seq"].as_u64());
+    assert!(
+        (frame["fuel_5h"].as_f64().unwrap() - 0.58).abs() < 1e-6,
+        "{frame}"
+    );
+    assert!(
+        (frame["fuel_7d"].as_f64().unwrap() - 0.83).abs() < 1e-6,
+        "{frame}"
+    );
+    assert_eq!(frame["reset_5h"], 4_102_444_800u64);
+    assert_eq!(frame["model"], "opus");
+    assert!(!lamps(&frame).contains(&"STALL".to_string()), "{frame}");
+}
+
+#[tokio::test]
+async fn malformed_statusline_is_a_400_and_counted() {
+    let daemon = Daemon::start();
+    let client = reqwest::Client::new();
+    let resp = client
+        .post(daemon.url("/ingest/statusline"))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let stats = daemon.get_json("/stats").await;
+    assert_eq!(stats["ingest"]["statusline_rejected"], 1);
+    assert_eq!(daemon.usage().await["source"], "none");
+}
+
+#[test]
+fn port_in_use_is_one_clear_line_and_a_failure() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = holder.local_addr().unwrap().to_string();
+    let dirs = TestDirs::new();
+    let out = dirs
+        .command()
+        .args(["serve", "--listen", &addr, "--data-dir"])
+        .arg(dirs.data())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains("already in use") && lines[0].contains(&addr),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn loopback_listen_is_silent_and_non_loopback_warns() {
+    let quiet = Daemon::start();
+    assert!(
+        !quiet.startup_lines.iter().any(|l| l.contains("warning")),
+        "{:?}",
+        quiet.startup_lines
+    );
+    drop(quiet);
+    let dirs = TestDirs::new();
+    let mut daemon = Daemon::start_with(dirs, &["--listen", "0.0.0.0:0"]);
+    let warnings: Vec<&String> = daemon
+        .startup_lines
+        .iter()
+        .filter(|l| l.contains("warning"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{:?}", daemon.startup_lines);
+    assert!(warnings[0].contains("beyond loopback"), "{warnings:?}");
+    daemon.stop();
+}

@@ -1,0 +1,7 @@
+//! Integration tests: each starts the real `claude-gauge` binary on a free loopback port with its
+//! own temporary directories and talks HTTP to it.
+
+mod util;
+
+mod config;
+mod serve;
