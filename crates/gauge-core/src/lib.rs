@@ -15,19 +15,29 @@
 #![deny(missing_docs)]
 
 mod accel;
+mod dial;
 mod driver;
 mod error;
 mod frame;
 mod glide;
+mod lamps;
 mod motion;
 mod time;
+mod watchdog;
 
 pub use accel::{AccelRow, AccelTable, ACCEL_TABLE_MAX_ROWS};
+pub use dial::{
+    fuel_scale_bp, CalibrationPoint, DialCalibration, TachScale, CALIBRATION_MAX_POINTS, FULL_SCALE_BP,
+};
 pub use driver::{DirectDrive, StepDir, Vid6606Reset, PARTIAL_STEP_STATES, STEP_PULSE_NS};
 pub use error::ConfigError;
 pub use frame::{
     decode_frame, encode_frame, DecodeError, FuelSource, Frame, Lamp, Lamps, ModelFamily,
     FRAME_MAX_LEN, FRAME_VERSION,
 };
+pub use lamps::{
+    LampConfig, LampOutput, LampPanel, LampPattern, FAST_FLASH_PERIOD_US, SLOW_FLASH_PERIOD_US,
+};
 pub use motion::{MotionConfig, NeedleMotion, Step};
 pub use time::MicrosExtender;
+pub use watchdog::LinkWatchdog;
