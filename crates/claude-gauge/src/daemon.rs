@@ -15,6 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
 use crate::engine::{Engine, FrameSettings};
+use crate::ledger::LedgerHandle;
 use crate::serve::{self, AppState};
 use crate::stats::IngestStats;
 
@@ -42,9 +43,10 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     tracker.spawn(engine.run(shutdown.clone()));
 
     let stats = Arc::new(IngestStats::default());
+    let ledger = LedgerHandle::forwarding(engine_tx);
     let state = AppState {
         frames,
-        engine: engine_tx,
+        ledger,
         stats,
         shutdown: shutdown.clone(),
     };

@@ -8,6 +8,7 @@
 //! Layout, in the direction data flows:
 //! - `sources/`: readers of each input, producing `usage` values;
 //! - `engine/`: the live state and the frame builder, publishing frames on a watch channel;
+//! - `ledger/`: dedup across sources, the durable store, and the way into the engine;
 //! - `limits/`: pure fuel, rate and history computations the engine calls;
 //! - `serve/`: the HTTP transport;
 //! - `config/` and `cli/`: the only places that know about files, env vars and flags.
@@ -19,6 +20,7 @@ mod cli;
 mod config;
 mod daemon;
 mod engine;
+mod ledger;
 mod limits;
 mod serve;
 mod sources;

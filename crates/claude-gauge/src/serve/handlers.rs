@@ -64,23 +64,20 @@ pub(crate) async fn statusline_post(
     };
     IngestStats::add(&state.stats.statusline_payloads, 1);
     let now_ms = unix_now_ms();
-    let mut inputs: Vec<EngineInput> = official_samples(&payload, now_ms)
-        .into_iter()
-        .map(EngineInput::Official)
-        .collect();
-    if let Some(model_id) = payload.model.and_then(|m| m.id) {
-        inputs.push(EngineInput::Model(model_id));
+    let samples = official_samples(&payload, now_ms);
+    let accepted = samples.len();
+    let mut delivered = Ok(());
+    for sample in samples {
+        delivered = delivered.and(state.ledger.record_official(sample).await);
     }
-    inputs.push(EngineInput::Health(SourceKind::Statusline, Ok(())));
-    let accepted = inputs.len() - 1;
-    for input in inputs {
-        if state.engine.send(input).await.is_err() {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"error": "shutting down"})),
-            )
-                .into_response();
-        }
+    if let Some(model_id) = payload.model.and_then(|m| m.id) {
+        delivered = delivered.and(state.ledger.notify(EngineInput::Model(model_id)).await);
+    }
+    let alive = EngineInput::Health(SourceKind::Statusline, Ok(()));
+    delivered = delivered.and(state.ledger.notify(alive).await);
+    if delivered.is_err() {
+        let body = Json(json!({"error": "shutting down"}));
+        return (StatusCode::SERVICE_UNAVAILABLE, body).into_response();
     }
     (StatusCode::ACCEPTED, Json(json!({ "accepted": accepted }))).into_response()
 }

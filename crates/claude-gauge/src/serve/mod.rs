@@ -15,7 +15,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::engine::{EngineSender, FrameFeed};
+use crate::engine::FrameFeed;
+use crate::ledger::LedgerHandle;
 use crate::stats::IngestStats;
 
 /// What every handler can reach. Cheap to clone.
@@ -24,7 +25,7 @@ pub(crate) struct AppState {
     /// The latest frame and change notifications.
     pub(crate) frames: FrameFeed,
     /// Where ingest endpoints send what they receive.
-    pub(crate) engine: EngineSender,
+    pub(crate) ledger: LedgerHandle,
     /// Ingest counters.
     pub(crate) stats: Arc<IngestStats>,
     /// Fires when the daemon shuts down; ends `/events` streams.
