@@ -15,7 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
 use crate::engine::{Engine, FrameSettings};
-use crate::ledger::LedgerHandle;
+use crate::ledger;
 use crate::serve::{self, AppState};
 use crate::stats::IngestStats;
 
@@ -43,7 +43,7 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     tracker.spawn(engine.run(shutdown.clone()));
 
     let stats = Arc::new(IngestStats::default());
-    let ledger = LedgerHandle::forwarding(engine_tx);
+    let (ledger, _startup, ledger_thread) = ledger::open(&settings.data_dir, engine_tx)?;
     let state = AppState {
         frames,
         ledger,
@@ -70,6 +70,11 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         .is_err()
     {
         tracing::warn!("some tasks did not stop within {DRAIN_TIMEOUT:?}");
+    }
+    // Every ledger handle lived in a task that has now stopped; the writer commits and exits.
+    let joined = tokio::task::spawn_blocking(move || ledger_thread.join());
+    if tokio::time::timeout(DRAIN_TIMEOUT, joined).await.is_err() {
+        tracing::warn!("the ledger did not finish within {DRAIN_TIMEOUT:?}");
     }
     Ok(())
 }
