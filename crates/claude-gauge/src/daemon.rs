@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::engine::{Engine, FrameSettings};
 use crate::ledger;
 use crate::serve::{self, AppState};
+use crate::sources::transcripts::{self, TranscriptConfig};
 use crate::stats::IngestStats;
 
 /// How long the tasks get to finish after a signal.
@@ -42,8 +43,25 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     });
     tracker.spawn(engine.run(shutdown.clone()));
 
+    let (ledger, startup, ledger_thread) = ledger::open(&settings.data_dir, engine_tx)?;
     let stats = Arc::new(IngestStats::default());
-    let (ledger, _startup, ledger_thread) = ledger::open(&settings.data_dir, engine_tx)?;
+    let mut source_threads = Vec::new();
+    if settings.transcripts_enabled {
+        let config = TranscriptConfig::resolve(
+            settings.claude_config_dirs.as_deref(),
+            &settings.home,
+            settings.xdg_config_home.as_deref(),
+        );
+        let thread = transcripts::spawn(
+            config,
+            ledger.clone(),
+            stats.clone(),
+            startup.file_progress,
+            shutdown.clone(),
+        )
+        .context("cannot start the transcript reader")?;
+        source_threads.push(thread);
+    }
     let state = AppState {
         frames,
         ledger,
@@ -71,8 +89,14 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     {
         tracing::warn!("some tasks did not stop within {DRAIN_TIMEOUT:?}");
     }
-    // Every ledger handle lived in a task that has now stopped; the writer commits and exits.
-    let joined = tokio::task::spawn_blocking(move || ledger_thread.join());
+    // Every ledger handle lived in a task or source thread that has now stopped; the writer
+    // commits what it has and exits.
+    let joined = tokio::task::spawn_blocking(move || {
+        for thread in source_threads {
+            let _ = thread.join();
+        }
+        ledger_thread.join();
+    });
     if tokio::time::timeout(DRAIN_TIMEOUT, joined).await.is_err() {
         tracing::warn!("the ledger did not finish within {DRAIN_TIMEOUT:?}");
     }

@@ -5,3 +5,4 @@ mod util;
 
 mod config;
 mod serve;
+mod transcripts;

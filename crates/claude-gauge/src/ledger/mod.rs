@@ -80,6 +80,22 @@ impl LedgerHandle {
         self.send(LedgerInput::Usage { events, progress }).await
     }
 
+    /// [`LedgerHandle::record_files`] for a source that runs on its own thread.
+    pub(crate) fn blocking_record_files(
+        &self,
+        events: Vec<UsageEvent>,
+        progress: Vec<FileProgress>,
+    ) -> Result<(), LedgerClosed> {
+        self.queue
+            .blocking_send(LedgerInput::Usage { events, progress })
+            .map_err(|_| LedgerClosed)
+    }
+
+    /// [`LedgerHandle::notify`] for a source that runs on its own thread.
+    pub(crate) fn blocking_notify(&self, input: EngineInput) -> Result<(), LedgerClosed> {
+        self.engine.blocking_send(input).map_err(|_| LedgerClosed)
+    }
+
     /// Records one official sample.
     pub(crate) async fn record_official(&self, sample: OfficialSample) -> Result<(), LedgerClosed> {
         self.send(LedgerInput::Official(sample)).await

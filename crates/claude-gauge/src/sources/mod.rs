@@ -2,3 +2,4 @@
 //! them on, through the ledger, to the engine. Nothing flows back.
 
 pub(crate) mod statusline;
+pub(crate) mod transcripts;
