@@ -336,7 +336,8 @@ impl LineParser {
         usage: &TokenUsage,
         speed: Option<Speed>,
     ) -> (f64, bool) {
-        let Some(model) = model else {
+        // ccusage never reports `<synthetic>` (its placeholder for local messages) as unpriced.
+        let Some(model) = model.filter(|model| *model != SYNTHETIC_MODEL) else {
             return (0.0, false);
         };
         match self.prices.find(model) {

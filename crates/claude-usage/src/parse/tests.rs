@@ -124,7 +124,7 @@ fn synthetic_fast_and_unknown_models() {
     let synthetic = line(usage, "").replace("claude-sonnet-4-5-20250929", "<synthetic>");
     let parsed = entry(parser().parse(synthetic.as_bytes()));
     assert_eq!(parsed.display_model, None);
-    assert!(parsed.is_unpriced);
+    assert!(!parsed.is_unpriced);
     let logged = line(
         r#"{"input_tokens":10,"output_tokens":2}"#,
         r#""costUSD":0.5,"#,

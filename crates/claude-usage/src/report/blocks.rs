@@ -137,6 +137,9 @@ pub fn session_blocks(
     if !current.is_empty() {
         blocks.push(block(start_ms, &current, now_ms, session_length_ms));
     }
+    // A gap starts one length after the last entry, which can be after the next block's
+    // floored start; ccusage sorts by start (stably) after building.
+    blocks.sort_by_key(|block| block.start_ms);
     blocks
 }
 
