@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::engine::{Engine, FrameSettings};
 use crate::ledger::LedgerHandle;
 use crate::serve::{self, AppState};
+use crate::sources::prometheus::PrometheusSource;
 use crate::stats::IngestStats;
 
 /// How long the tasks get to finish after a signal.
@@ -40,12 +41,18 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         limits: settings.limits,
         official_stale_after: settings.official_stale_after,
     });
+    let status = engine.status_feed();
     tracker.spawn(engine.run(shutdown.clone()));
 
     let stats = Arc::new(IngestStats::default());
     let ledger = LedgerHandle::forwarding(engine_tx);
+    if let Some(prometheus) = settings.prometheus.clone() {
+        let source = PrometheusSource::new(prometheus, stats.clone())?;
+        tracker.spawn(source.run(ledger.clone(), shutdown.clone()));
+    }
     let state = AppState {
         frames,
+        status,
         ledger,
         stats,
         shutdown: shutdown.clone(),

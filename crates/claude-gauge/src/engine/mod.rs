@@ -2,9 +2,11 @@
 //! frames and publishes each changed frame on a watch channel.
 //!
 //! Flow: sources (through the ledger) send [`EngineInput`]s in; transports read frames out of the
-//! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::frame`].
+//! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::frame`]. Usage
+//! totals and source freshness go out on a second feed, [`StatusFeed`], for `/metrics`.
 
 mod state;
+mod totals;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,9 +14,9 @@ use gauge_core::Frame;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-pub(crate) use state::{EngineState, FrameSettings, SourceKind};
+pub(crate) use state::{EngineState, EngineStatus, FrameSettings, SourceKind};
 
-use crate::usage::{OfficialSample, UsageEvent};
+use crate::usage::{OfficialSample, PrometheusReading, UsageEvent};
 
 /// Something a source tells the engine.
 #[derive(Debug)]
@@ -23,6 +25,9 @@ pub(crate) enum EngineInput {
     Usage(Vec<UsageEvent>),
     /// Claude's own reading of a window.
     Official(OfficialSample),
+    /// A Prometheus source's aggregates; they drive tach, fuel and model while that source is
+    /// configured.
+    Aggregate(PrometheusReading),
     /// The model of the session Claude Code reports right now.
     Model(String),
     /// A source is alive (`Ok`) or failing (`Err` with a short reason, never user data).
@@ -42,6 +47,9 @@ pub(crate) type EngineSender = mpsc::Sender<EngineInput>;
 /// The published frames: the latest one, and a change notification.
 pub(crate) type FrameFeed = watch::Receiver<Frame>;
 
+/// The published usage totals and source freshness.
+pub(crate) type StatusFeed = watch::Receiver<EngineStatus>;
+
 /// How often the engine re-evaluates time-dependent readings (tach decay, STALL, IDLE).
 const TICK: Duration = Duration::from_millis(500);
 /// Room in the input queue before sources wait.
@@ -59,6 +67,7 @@ pub(crate) struct Engine {
     state: EngineState,
     inputs: mpsc::Receiver<EngineInput>,
     frames: watch::Sender<Frame>,
+    status: watch::Sender<EngineStatus>,
 }
 
 impl Engine {
@@ -73,10 +82,16 @@ impl Engine {
                 state,
                 inputs: input_rx,
                 frames: frame_tx,
+                status: watch::Sender::new(EngineStatus::default()),
             },
             input_tx,
             frame_rx,
         )
+    }
+
+    /// The status feed; subscribe before [`Engine::run`] takes the engine.
+    pub(crate) fn status_feed(&self) -> StatusFeed {
+        self.status.subscribe()
     }
 
     /// Applies inputs and publishes changed frames until `shutdown` fires or every sender is gone.
@@ -103,11 +118,20 @@ impl Engine {
     }
 
     fn publish(&mut self) {
+        let now_ms = unix_now_ms();
         let previous = *self.frames.borrow();
-        let next = self.state.next_frame(unix_now_ms(), Some(&previous));
+        let next = self.state.next_frame(now_ms, Some(&previous));
         if next.seq != previous.seq {
             // send_replace never fails, even with no receiver.
             self.frames.send_replace(next);
         }
+        let status = self.state.status(now_ms);
+        self.status.send_if_modified(|old| {
+            let is_changed = *old != status;
+            if is_changed {
+                *old = status;
+            }
+            is_changed
+        });
     }
 }
