@@ -396,8 +396,10 @@ fn collector_config_exports_claude_code_metrics_to_prometheus_on_8889() {
     assert_eq!(otlp["http"]["endpoint"].as_str(), Some("0.0.0.0:4318"));
     let exporter = &config["exporters"]["prometheus"];
     assert_eq!(exporter["endpoint"].as_str(), Some("0.0.0.0:8889"));
-    // A namespace would rename claude_code_token_usage_tokens_total and break every query.
+    // A namespace, or dropping the suffixes, would rename claude_code_token_usage_tokens_total
+    // and break every query.
     assert!(exporter["namespace"].is_null());
+    assert_ne!(exporter["add_metric_suffixes"].as_bool(), Some(false));
     let metrics = &config["service"]["pipelines"]["metrics"];
     let names = |key: &str| -> Vec<String> {
         metrics[key]
