@@ -65,7 +65,7 @@ impl Exporter {
                 while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
                     line.clear();
                 }
-                let text = shared.lock().unwrap().clone();
+                let text = shared.lock().expect("exporter lock").clone();
                 let reply = format!(
                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n\
                      Content-Length: {}\r\nConnection: close\r\n\r\n{text}",
@@ -78,7 +78,7 @@ impl Exporter {
     }
 
     fn set(&self, body: &str) {
-        *self.body.lock().unwrap() = body.to_string();
+        *self.body.lock().expect("exporter lock") = body.to_string();
     }
 }
 
@@ -91,8 +91,7 @@ fn exposition(a_input: u64) -> String {
              model=\"claude-opus-4-5\",type=\"{kind}\"}} {value}\n"
         )
     };
-    let mut text =
-        String::from("# TYPE claude_code_token_usage_tokens_total counter\n");
+    let mut text = String::from("# TYPE claude_code_token_usage_tokens_total counter\n");
     text += &series("a@example.com", "input", a_input);
     text += &series("a@example.com", "output", 50);
     text += &series("a@example.com", "cacheRead", 3000);
@@ -138,8 +137,14 @@ impl Prometheus {
     /// Starts the process (same port, same data) and waits until it is ready.
     fn restart(&mut self) {
         let child = Command::new(&self.bin)
-            .arg(format!("--config.file={}", self.dir.join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", self.dir.join("data").display()))
+            .arg(format!(
+                "--config.file={}",
+                self.dir.join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                self.dir.join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{}", self.port))
             .arg("--log.level=warn")
             .stdin(Stdio::null())
@@ -159,7 +164,10 @@ impl Prometheus {
         let mut stderr = String::new();
         self.stop();
         if let Some(mut child) = self.child.take() {
-            let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut stderr));
+            let _ = child
+                .stderr
+                .take()
+                .map(|mut e| e.read_to_string(&mut stderr));
         }
         panic!("prometheus did not become ready: {stderr}");
     }
@@ -177,10 +185,13 @@ impl Prometheus {
             &format!("{}/api/v1/query", self.url()),
             [("query", promql)],
         )
-        .unwrap();
+        .expect("query url");
         let (_, body) = http_get(url.as_str()).expect("prometheus answers");
         let answer: Value = serde_json::from_str(&body).expect("json");
-        answer["data"]["result"].as_array().cloned().unwrap_or_default()
+        answer["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -295,25 +306,36 @@ async fn real_prometheus_drives_the_frame_and_its_outage_lights_stall() {
         "{text}"
     );
 
-    // Stop Prometheus: STALL at once, the tach drops, fuel holds; one log line, not one a poll.
-    let _ = stderr_lines(&daemon);
+    outage_lights_stall_and_restart_clears_it(&daemon, &mut prometheus).await;
+}
+
+/// Stops Prometheus: STALL at once, the tach drops, fuel holds, and one log line (not one a
+/// poll); restarts it: STALL clears.
+async fn outage_lights_stall_and_restart_clears_it(daemon: &Daemon, prometheus: &mut Prometheus) {
+    let _ = stderr_lines(daemon);
     prometheus.stop();
     let stalled = |f: &Value| has_lamp(f, "STALL") && f["tach"] == 0;
     let frame = daemon.wait_for(Duration::from_secs(10), stalled).await;
     assert!(stalled(&frame), "{frame}");
     assert!(close(&frame, "fuel_5h", 0.0238), "{frame}");
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let lines = stderr_lines(&daemon);
-    let down: Vec<&String> = lines.iter().filter(|l| l.contains("prometheus source")).collect();
+    let lines = stderr_lines(daemon);
+    let down: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("prometheus source"))
+        .collect();
     assert_eq!(down.len(), 1, "{lines:?}");
-    assert!(down[0].contains("STALL") && down[0].contains(&prometheus.url()), "{down:?}");
+    assert!(
+        down[0].contains("STALL") && down[0].contains(&prometheus.url()),
+        "{down:?}"
+    );
 
     // Restart it: STALL clears and the readings come back.
     prometheus.restart();
     let recovered = |f: &Value| !has_lamp(f, "STALL") && close(f, "fuel_5h", 0.0238);
     let frame = daemon.wait_for(Duration::from_secs(20), recovered).await;
     assert!(recovered(&frame), "{frame}");
-    let lines = stderr_lines(&daemon);
+    let lines = stderr_lines(daemon);
     assert!(
         lines.iter().any(|l| l.contains("answers again")),
         "{lines:?}"
@@ -332,7 +354,10 @@ async fn a_hanging_prometheus_stalls_without_hanging_frames_or_leaking_the_token
         for mut stream in listener.incoming().map_while(Result::ok) {
             let mut buf = [0u8; 4096];
             let n = stream.read(&mut buf).unwrap_or(0);
-            shared.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            shared
+                .lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
             held.push(stream);
         }
     });
@@ -351,9 +376,15 @@ async fn a_hanging_prometheus_stalls_without_hanging_frames_or_leaking_the_token
     assert!(started.elapsed() < Duration::from_millis(500));
     assert!(has_lamp(&frame, "STALL"), "{frame}");
     let stats = daemon.get_json("/stats").await;
-    assert!(stats["ingest"]["prometheus_poll_errors"].as_u64() >= Some(1), "{stats}");
+    assert!(
+        stats["ingest"]["prometheus_poll_errors"].as_u64() >= Some(1),
+        "{stats}"
+    );
     let request = seen.lock().unwrap().clone();
-    assert!(request.contains("authorization: Bearer s3cret-token"), "{request}");
+    assert!(
+        request.contains("authorization: Bearer s3cret-token"),
+        "{request}"
+    );
     assert!(request.contains("GET /api/v1/query?query="), "{request}");
     let lines: Vec<String> = daemon
         .startup_lines
@@ -361,7 +392,10 @@ async fn a_hanging_prometheus_stalls_without_hanging_frames_or_leaking_the_token
         .cloned()
         .chain(stderr_lines(&daemon))
         .collect();
-    assert!(lines.iter().any(|l| l.contains("did not answer within")), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("did not answer within")),
+        "{lines:?}"
+    );
     assert!(!lines.iter().any(|l| l.contains("s3cret")), "{lines:?}");
 }
 
@@ -431,7 +465,10 @@ fn compose_and_grafana_dashboard_use_the_collector_metric_names() {
         ("grafana", "3000:3000"),
     ] {
         let ports = services[service]["ports"].as_sequence().expect(service);
-        assert!(ports.iter().any(|p| p.as_str() == Some(port)), "{service} {port}");
+        assert!(
+            ports.iter().any(|p| p.as_str() == Some(port)),
+            "{service} {port}"
+        );
     }
     assert!(services["claude-gauge"].is_mapping());
     let scrape = yaml("deploy/prometheus.yml");
@@ -439,15 +476,26 @@ fn compose_and_grafana_dashboard_use_the_collector_metric_names() {
         .as_sequence()
         .unwrap()
         .iter()
-        .flat_map(|job| job["static_configs"][0]["targets"].as_sequence().unwrap().clone())
+        .flat_map(|job| {
+            job["static_configs"][0]["targets"]
+                .as_sequence()
+                .unwrap()
+                .clone()
+        })
         .map(|t| t.as_str().unwrap().to_string())
         .collect();
-    assert!(targets.contains(&"otel-collector:8889".to_string()), "{targets:?}");
-    assert!(targets.contains(&"claude-gauge:8765".to_string()), "{targets:?}");
+    assert!(
+        targets.contains(&"otel-collector:8889".to_string()),
+        "{targets:?}"
+    );
+    assert!(
+        targets.contains(&"claude-gauge:8765".to_string()),
+        "{targets:?}"
+    );
 
     let path = repo().join("deploy/grafana/dashboards/claude-gauge.json");
-    let dashboard: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
-        .expect("dashboard json");
+    let dashboard: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).expect("dashboard json");
     let exprs: Vec<String> = dashboard["panels"]
         .as_array()
         .expect("panels")
@@ -463,12 +511,20 @@ fn compose_and_grafana_dashboard_use_the_collector_metric_names() {
         "claude_gauge_tach_tokens_per_minute",
         "claude_gauge_lamp",
     ] {
-        assert!(exprs.iter().any(|e| e.contains(name)), "no panel queries {name}");
+        assert!(
+            exprs.iter().any(|e| e.contains(name)),
+            "no panel queries {name}"
+        );
     }
     // Every panel's datasource is the provisioned one.
     let datasources = yaml("deploy/grafana/provisioning/datasources/prometheus.yml");
-    let uid = datasources["datasources"][0]["uid"].as_str().unwrap().to_string();
+    let uid = datasources["datasources"][0]["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(dashboard["panels"].as_array().unwrap().iter().all(|p| {
-        p["datasource"]["uid"].as_str().is_none_or(|u| u == uid || u == "${datasource}")
+        p["datasource"]["uid"]
+            .as_str()
+            .is_none_or(|u| u == uid || u == "${datasource}")
     }));
 }

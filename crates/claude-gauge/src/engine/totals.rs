@@ -65,6 +65,8 @@ mod tests {
                 cache_read: 2,
             },
             cost_usd,
+            is_sidechain: false,
+            has_speed: false,
         }
     }
 

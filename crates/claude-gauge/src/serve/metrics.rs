@@ -264,6 +264,8 @@ mod tests {
                     cache_read: 3000,
                 },
                 cost_usd: 0.0066,
+                is_sidechain: false,
+                has_speed: false,
             }]),
             1_000,
         );

@@ -3,3 +3,4 @@
 
 pub(crate) mod prometheus;
 pub(crate) mod statusline;
+pub(crate) mod transcripts;
