@@ -78,6 +78,8 @@ pub(crate) struct PrometheusSource {
     interval: Duration,
     timeout: Duration,
     auth: PrometheusAuth,
+    /// `Authorization: Bearer …`, built once and marked sensitive.
+    bearer: Option<HeaderValue>,
     stats: Arc<IngestStats>,
 }
 
@@ -110,6 +112,17 @@ impl PrometheusSource {
         let endpoint = base
             .join("api/v1/query")
             .map_err(|err| ClientError(err.to_string()))?;
+        let bearer = match &settings.auth {
+            PrometheusAuth::Bearer(token) => {
+                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                    .map_err(|_| {
+                        ClientError("the bearer token has characters a header cannot carry".into())
+                    })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            PrometheusAuth::None | PrometheusAuth::Basic { .. } => None,
+        };
         Ok(PrometheusSource {
             client,
             endpoint,
@@ -119,6 +132,7 @@ impl PrometheusSource {
             interval: settings.interval,
             timeout: settings.timeout,
             auth: settings.auth,
+            bearer,
             stats,
         })
     }
@@ -231,18 +245,12 @@ impl PrometheusSource {
             ("time", &time),
             ("timeout", &timeout),
         ]);
-        request = match &self.auth {
-            PrometheusAuth::None => request,
-            PrometheusAuth::Bearer(token) => {
-                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                    .unwrap_or_else(|_| HeaderValue::from_static(""));
-                value.set_sensitive(true);
-                request.header(reqwest::header::AUTHORIZATION, value)
-            }
-            PrometheusAuth::Basic { username, password } => {
-                request.basic_auth(username, password.as_ref().map(|p| p.expose()))
-            }
-        };
+        if let Some(bearer) = &self.bearer {
+            request = request.header(reqwest::header::AUTHORIZATION, bearer.clone());
+        }
+        if let PrometheusAuth::Basic { username, password } = &self.auth {
+            request = request.basic_auth(username, password.as_ref().map(|p| p.expose()));
+        }
         let unreachable = |err: reqwest::Error| {
             if err.is_timeout() {
                 PollError::Timeout {
