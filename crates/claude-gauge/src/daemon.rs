@@ -37,15 +37,14 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
-    let (engine, engine_tx, frames) = Engine::new(FrameSettings {
+    let parts = Engine::start(FrameSettings {
         lamps: settings.lamps,
         limits: settings.limits,
         official_stale_after: settings.official_stale_after,
     });
-    let status = engine.status_feed();
-    tracker.spawn(engine.run(shutdown.clone()));
+    tracker.spawn(parts.engine.run(shutdown.clone()));
 
-    let (ledger, startup, ledger_thread) = ledger::open(&settings.data_dir, engine_tx)?;
+    let (ledger, startup, ledger_thread) = ledger::open(&settings.data_dir, parts.sender)?;
     let stats = Arc::new(IngestStats::default());
     if let Some(prometheus) = settings.prometheus.clone() {
         let source = PrometheusSource::new(prometheus, stats.clone())?;
@@ -69,8 +68,9 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         source_threads.push(thread);
     }
     let state = AppState {
-        frames,
-        status,
+        frames: parts.frames,
+        health: parts.health,
+        usage: parts.usage,
         ledger,
         stats,
         shutdown: shutdown.clone(),

@@ -3,18 +3,21 @@
 //!
 //! Flow: sources (through the ledger) send [`EngineInput`]s in; transports read frames out of the
 //! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::next_frame`]. Usage
-//! totals and source freshness go out on a second feed, [`StatusFeed`], for `/metrics`.
+//! totals go out on a second feed, [`UsageFeed`], for `/metrics`; source statuses on the
+//! [`HealthBoard`].
 
 mod state;
 mod totals;
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use gauge_core::Frame;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-pub(crate) use state::{EngineState, EngineStatus, FrameSettings, SourceKind};
+pub(crate) use state::{EngineState, FrameSettings, SourceKind, SourceStatus};
+pub(crate) use totals::UsageTotals;
 
 use crate::usage::{OfficialSample, PrometheusReading, UsageEvent};
 
@@ -47,8 +50,11 @@ pub(crate) type EngineSender = mpsc::Sender<EngineInput>;
 /// The published frames: the latest one, and a change notification.
 pub(crate) type FrameFeed = watch::Receiver<Frame>;
 
-/// The published usage totals and source freshness.
-pub(crate) type StatusFeed = watch::Receiver<EngineStatus>;
+/// The sources' statuses, refreshed with every evaluation, for `/stats`.
+pub(crate) type HealthBoard = Arc<Mutex<Vec<SourceStatus>>>;
+
+/// The published usage totals by model, for `/metrics`.
+pub(crate) type UsageFeed = watch::Receiver<UsageTotals>;
 
 /// How often the engine re-evaluates time-dependent readings (tach decay, STALL, IDLE).
 const TICK: Duration = Duration::from_millis(500);
@@ -62,36 +68,52 @@ pub(crate) fn unix_now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// What [`Engine::start`] hands out.
+pub(crate) struct EngineParts {
+    /// The engine, to be run as a task.
+    pub(crate) engine: Engine,
+    /// Where inputs go.
+    pub(crate) sender: EngineSender,
+    /// The published frames.
+    pub(crate) frames: FrameFeed,
+    /// The sources' statuses.
+    pub(crate) health: HealthBoard,
+    /// The usage totals.
+    pub(crate) usage: UsageFeed,
+}
+
 /// The running engine's ends.
 pub(crate) struct Engine {
     state: EngineState,
     inputs: mpsc::Receiver<EngineInput>,
     frames: watch::Sender<Frame>,
-    status: watch::Sender<EngineStatus>,
+    health: HealthBoard,
+    usage: watch::Sender<UsageTotals>,
 }
 
 impl Engine {
-    /// A new engine, its input sender and its frame feed. The first frame is built at once.
-    pub(crate) fn new(settings: FrameSettings) -> (Engine, EngineSender, FrameFeed) {
+    /// A new engine and its ends. The first frame is built at once.
+    pub(crate) fn start(settings: FrameSettings) -> EngineParts {
         let (input_tx, input_rx) = mpsc::channel(INPUT_CAPACITY);
         let state = EngineState::new(settings);
-        let first = state.next_frame(unix_now_ms(), None);
+        let now_ms = unix_now_ms();
+        let first = state.next_frame(now_ms, None);
         let (frame_tx, frame_rx) = watch::channel(first);
-        (
-            Engine {
+        let health = Arc::new(Mutex::new(state.source_statuses(now_ms)));
+        let (usage_tx, usage_rx) = watch::channel(UsageTotals::default());
+        EngineParts {
+            engine: Engine {
                 state,
                 inputs: input_rx,
                 frames: frame_tx,
-                status: watch::Sender::new(EngineStatus::default()),
+                health: health.clone(),
+                usage: usage_tx,
             },
-            input_tx,
-            frame_rx,
-        )
-    }
-
-    /// The status feed; subscribe before [`Engine::run`] takes the engine.
-    pub(crate) fn status_feed(&self) -> StatusFeed {
-        self.status.subscribe()
+            sender: input_tx,
+            frames: frame_rx,
+            health,
+            usage: usage_rx,
+        }
     }
 
     /// Applies inputs and publishes changed frames until `shutdown` fires or every sender is gone.
@@ -121,15 +143,21 @@ impl Engine {
         let now_ms = unix_now_ms();
         let previous = *self.frames.borrow();
         let next = self.state.next_frame(now_ms, Some(&previous));
+        let statuses = self.state.source_statuses(now_ms);
+        // A poisoned board only means a reader panicked; the data is plain and still valid.
+        *self
+            .health
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = statuses;
         if next.seq != previous.seq {
             // send_replace never fails, even with no receiver.
             self.frames.send_replace(next);
         }
-        let status = self.state.status(now_ms);
-        self.status.send_if_modified(|old| {
-            let is_changed = *old != status;
+        let totals = self.state.totals();
+        self.usage.send_if_modified(|old| {
+            let is_changed = old != totals;
             if is_changed {
-                *old = status;
+                old.clone_from(totals);
             }
             is_changed
         });

@@ -24,6 +24,7 @@ pub(crate) enum SourceKind {
     /// The statusLine feed.
     Statusline,
     /// The OAuth usage poller.
+    #[allow(dead_code)] // Constructed by the OAuth poller, which lands on its own branch.
     Oauth,
     /// The OTLP receivers.
     Otlp,
@@ -64,24 +65,17 @@ pub(crate) struct SourceHealth {
     pub(crate) last_error: Option<(i64, String)>,
 }
 
-/// What `/metrics` shows of a source: its last success and whether it counts as fresh now.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One source's status as `/stats` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct SourceStatus {
-    /// Which source.
-    pub(crate) kind: SourceKind,
-    /// The last time it worked, unix ms.
-    pub(crate) last_ok_ms: Option<i64>,
-    /// Whether it worked recently enough to keep STALL out.
+    /// The source's name.
+    pub(crate) source: &'static str,
+    /// Whether it counts as fresh now (STALL is lit when none does).
     pub(crate) is_fresh: bool,
-}
-
-/// The engine's state beyond the frame, published for `/metrics`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct EngineStatus {
-    /// Usage seen since the engine started, by model.
-    pub(crate) totals: UsageTotals,
-    /// Every configured source, in [`SourceKind`] order.
-    pub(crate) sources: Vec<SourceStatus>,
+    /// Its last sign of life, unix ms.
+    pub(crate) last_ok_ms: Option<i64>,
+    /// Its last error, if its newest report was one (a reason, never user data).
+    pub(crate) last_error: Option<String>,
 }
 
 /// Where the tach and fuel-token figures come from.
@@ -202,32 +196,25 @@ impl EngineState {
         self.aggregate = Some(reading);
     }
 
-    /// Usage totals and source freshness at `now_ms`, for `/metrics`.
-    pub(crate) fn status(&self, now_ms: i64) -> EngineStatus {
-        let mut sources: Vec<SourceStatus> = self
+    /// Usage seen since the engine started, by model, for `/metrics`.
+    pub(crate) fn totals(&self) -> &UsageTotals {
+        &self.totals
+    }
+
+    /// Every configured source's status at `now_ms`, for `/stats`, in a stable order.
+    pub(crate) fn source_statuses(&self, now_ms: i64) -> Vec<SourceStatus> {
+        let mut statuses: Vec<SourceStatus> = self
             .health
             .iter()
             .map(|(kind, health)| SourceStatus {
-                kind: *kind,
-                last_ok_ms: health.last_ok_ms,
+                source: kind.as_str(),
                 is_fresh: self.is_fresh(*kind, health, now_ms),
+                last_ok_ms: health.last_ok_ms,
+                last_error: health.last_error.as_ref().map(|(_, reason)| reason.clone()),
             })
             .collect();
-        sources.sort_by_key(|s| s.kind);
-        EngineStatus {
-            totals: self.totals.clone(),
-            sources,
-        }
-    }
-
-    /// Health of every configured source, for `/stats`.
-    pub(crate) fn health(&self) -> &HashMap<SourceKind, SourceHealth> {
-        &self.health
-    }
-
-    /// Requests in the recent index.
-    pub(crate) fn recent_len(&self) -> usize {
-        self.recent.len()
+        statuses.sort_by_key(|s| s.source);
+        statuses
     }
 
     /// The frame for `now_ms`; `seq` and `ts` advance only when the content differs from

@@ -16,7 +16,6 @@ const HOUR_MS: i64 = 3600 * 1000;
 struct Recent {
     tokens: TokenCounts,
     cost_usd: f64,
-    family: ModelFamily,
 }
 
 /// A 5-hour block as ccusage and claude-monitor draw it.
@@ -68,7 +67,6 @@ impl RecentUsage {
             Recent {
                 tokens: event.tokens,
                 cost_usd: event.cost_usd,
-                family: event.family(),
             },
         );
         self.by_key.insert(event.dedup_key.clone(), slot);

@@ -21,7 +21,7 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::AppState;
-use crate::engine::EngineStatus;
+use crate::engine::{SourceStatus, UsageTotals};
 use crate::stats::IngestCounts;
 
 /// The OpenMetrics content type; Prometheus picks its parser by it.
@@ -33,8 +33,14 @@ type FloatGauge = Gauge<f64, AtomicU64>;
 /// `GET /metrics`.
 pub(crate) async fn metrics_get(State(state): State<AppState>) -> Response {
     let frame = *state.frames.borrow();
-    let status = state.status.borrow().clone();
-    match render(&frame, &status, state.stats.snapshot()) {
+    let totals = state.usage.borrow().clone();
+    let sources = state
+        .health
+        .lock()
+        // A poisoned board only means a reader panicked; the data is plain and still valid.
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    match render(&frame, &totals, &sources, state.stats.snapshot()) {
         Ok(text) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
         Err(err) => {
             tracing::error!("cannot render /metrics: {err}");
@@ -46,13 +52,14 @@ pub(crate) async fn metrics_get(State(state): State<AppState>) -> Response {
 /// The exposition for one scrape.
 fn render(
     frame: &Frame,
-    status: &EngineStatus,
+    totals: &UsageTotals,
+    sources: &[SourceStatus],
     ingest: IngestCounts,
 ) -> Result<String, std::fmt::Error> {
     let mut registry = Registry::default();
     register_frame(&mut registry, frame);
-    register_usage(&mut registry, status);
-    register_sources(&mut registry, status);
+    register_usage(&mut registry, totals);
+    register_sources(&mut registry, sources);
     register_ingest(&mut registry, ingest)?;
     let mut text = String::new();
     encode(&mut text, &registry)?;
@@ -138,10 +145,10 @@ fn register_frame(registry: &mut Registry, frame: &Frame) {
     );
 }
 
-fn register_usage(registry: &mut Registry, status: &EngineStatus) {
+fn register_usage(registry: &mut Registry, totals: &UsageTotals) {
     let tokens = Family::<Labels, Counter>::default();
     let cost = Family::<Labels, Counter<f64, AtomicU64>>::default();
-    for (model, totals) in status.totals.by_model() {
+    for (model, totals) in totals.by_model() {
         let t = totals.tokens;
         // The `type` values are Claude Code's own (see the OTel reference, section 3).
         for (kind, n) in [
@@ -170,11 +177,11 @@ fn register_usage(registry: &mut Registry, status: &EngineStatus) {
     );
 }
 
-fn register_sources(registry: &mut Registry, status: &EngineStatus) {
+fn register_sources(registry: &mut Registry, sources: &[SourceStatus]) {
     let fresh = Family::<Labels, Gauge>::default();
     let last_ok = Family::<Labels, FloatGauge>::default();
-    for source in &status.sources {
-        let labels = vec![("source", source.kind.as_str().to_string())];
+    for source in sources {
+        let labels = vec![("source", source.source.to_string())];
         fresh.get_or_create(&labels).set(i64::from(source.is_fresh));
         if let Some(ok_ms) = source.last_ok_ms {
             last_ok.get_or_create(&labels).set(ok_ms as f64 / 1000.0);
@@ -271,7 +278,13 @@ mod tests {
         );
         let stats = IngestStats::default();
         IngestStats::add(&stats.prometheus_poll_errors, 2);
-        let text = render(&frame, &engine.status(2_000), stats.snapshot()).unwrap();
+        let text = render(
+            &frame,
+            engine.totals(),
+            &engine.source_statuses(2_000),
+            stats.snapshot(),
+        )
+        .unwrap();
         for line in [
             "claude_gauge_fuel_5h_ratio 0.5",
             "claude_gauge_tach_tokens_per_minute 1200.0",

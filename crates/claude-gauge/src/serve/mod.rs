@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::engine::{FrameFeed, StatusFeed};
+use crate::engine::{FrameFeed, HealthBoard, UsageFeed};
 use crate::ledger::LedgerHandle;
 use crate::stats::IngestStats;
 
@@ -26,8 +26,10 @@ use crate::stats::IngestStats;
 pub(crate) struct AppState {
     /// The latest frame and change notifications.
     pub(crate) frames: FrameFeed,
-    /// Usage totals and source freshness, for `/metrics`.
-    pub(crate) status: StatusFeed,
+    /// The sources' statuses.
+    pub(crate) health: HealthBoard,
+    /// Usage totals by model, for `/metrics`.
+    pub(crate) usage: UsageFeed,
     /// Where ingest endpoints send what they receive.
     pub(crate) ledger: LedgerHandle,
     /// Ingest counters.

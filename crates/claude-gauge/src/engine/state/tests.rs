@@ -182,12 +182,8 @@ fn failing_prometheus_stalls_at_once_holds_fuel_and_drops_tach() {
     assert!(down.lamps.is_lit(Lamp::Stall));
     assert_eq!(down.tach, 0);
     assert_eq!(down.fuel_5h, Some(0.75));
-    let status = state.status(NOW + 1_000);
-    let prometheus = status
-        .sources
-        .iter()
-        .find(|s| s.kind == SourceKind::Prometheus)
-        .unwrap();
+    let statuses = state.source_statuses(NOW + 1_000);
+    let prometheus = statuses.iter().find(|s| s.source == "prometheus").unwrap();
     assert!(!prometheus.is_fresh);
     // Recovery clears it.
     state.apply(reading(NOW + 2_000, 10, 2_600, 50_100, None), NOW + 2_000);
@@ -205,8 +201,7 @@ fn usage_totals_count_replacements_once() {
     let mut state = EngineState::new(settings());
     state.apply(EngineInput::Usage(vec![event("a", NOW, 10, 5)]), NOW);
     state.apply(EngineInput::Usage(vec![event("a", NOW, 10, 9)]), NOW);
-    let status = state.status(NOW);
-    let (model, totals) = status.totals.by_model().next().unwrap();
+    let (model, totals) = state.totals().by_model().next().unwrap();
     assert_eq!(model, "claude-opus-4-5");
     assert_eq!((totals.tokens.input, totals.tokens.output), (10, 9));
 }
