@@ -14,9 +14,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
-use crate::engine::{Engine, FrameSettings};
+use crate::engine::{Engine, EngineInput, FrameSettings, SourceKind};
 use crate::ledger::LedgerHandle;
 use crate::serve::{self, AppState};
+use crate::sources::oauth::OauthPoller;
 use crate::stats::IngestStats;
 
 /// How long the tasks get to finish after a signal.
@@ -40,12 +41,28 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         limits: settings.limits,
         official_stale_after: settings.official_stale_after,
     });
+    let limits = engine.limits_feed();
     tracker.spawn(engine.run(shutdown.clone()));
 
     let stats = Arc::new(IngestStats::default());
     let ledger = LedgerHandle::forwarding(engine_tx);
+    if settings.oauth.enabled {
+        // Opt-in (issue 6): the poller reads Claude Code's login but never refreshes or writes it.
+        let poller = OauthPoller::new(settings.oauth.clone())?;
+        ledger
+            .notify(EngineInput::Configured(SourceKind::Oauth))
+            .await
+            .context("the engine stopped during start-up")?;
+        tracing::info!(
+            "oauth usage poller on: {} every {}s",
+            settings.oauth.base_url,
+            settings.oauth.interval.as_secs()
+        );
+        tracker.spawn(poller.run(ledger.clone(), shutdown.clone()));
+    }
     let state = AppState {
         frames,
+        limits,
         ledger,
         stats,
         shutdown: shutdown.clone(),

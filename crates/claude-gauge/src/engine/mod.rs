@@ -4,6 +4,7 @@
 //! Flow: sources (through the ledger) send [`EngineInput`]s in; transports read frames out of the
 //! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::frame`].
 
+mod report;
 mod state;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -12,6 +13,7 @@ use gauge_core::Frame;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+pub(crate) use report::LimitsReport;
 pub(crate) use state::{EngineState, FrameSettings, SourceKind};
 
 use crate::usage::{OfficialSample, UsageEvent};
@@ -42,6 +44,9 @@ pub(crate) type EngineSender = mpsc::Sender<EngineInput>;
 /// The published frames: the latest one, and a change notification.
 pub(crate) type FrameFeed = watch::Receiver<Frame>;
 
+/// The published limits report (official readings, calibration, OAuth state).
+pub(crate) type LimitsFeed = watch::Receiver<LimitsReport>;
+
 /// How often the engine re-evaluates time-dependent readings (tach decay, STALL, IDLE).
 const TICK: Duration = Duration::from_millis(500);
 /// Room in the input queue before sources wait.
@@ -59,6 +64,7 @@ pub(crate) struct Engine {
     state: EngineState,
     inputs: mpsc::Receiver<EngineInput>,
     frames: watch::Sender<Frame>,
+    limits: watch::Sender<LimitsReport>,
 }
 
 impl Engine {
@@ -67,16 +73,23 @@ impl Engine {
         let (input_tx, input_rx) = mpsc::channel(INPUT_CAPACITY);
         let state = EngineState::new(settings);
         let first = state.next_frame(unix_now_ms(), None);
+        let report = LimitsReport::of(&state);
         let (frame_tx, frame_rx) = watch::channel(first);
         (
             Engine {
                 state,
                 inputs: input_rx,
                 frames: frame_tx,
+                limits: watch::Sender::new(report),
             },
             input_tx,
             frame_rx,
         )
+    }
+
+    /// The limits report feed; it changes whenever an input arrives.
+    pub(crate) fn limits_feed(&self) -> LimitsFeed {
+        self.limits.subscribe()
     }
 
     /// Applies inputs and publishes changed frames until `shutdown` fires or every sender is gone.
@@ -93,6 +106,7 @@ impl Engine {
                         while let Ok(more) = self.inputs.try_recv() {
                             self.state.apply(more, unix_now_ms());
                         }
+                        self.limits.send_replace(LimitsReport::of(&self.state));
                     }
                     None => break,
                 },

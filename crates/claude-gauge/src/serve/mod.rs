@@ -1,4 +1,5 @@
-//! The HTTP transport: `/usage`, `/events`, `/healthz`, `/stats` and the ingest endpoints.
+//! The HTTP transport: `/usage`, `/events`, `/healthz`, `/stats`, `/limits` and the ingest
+//! endpoints.
 //!
 //! One shape, as in axum's examples: [`app`] builds the router from an [`AppState`], [`serve`]
 //! runs it on a bound listener until shutdown. Handlers are named `<resource>_<verb>`.
@@ -15,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::engine::FrameFeed;
+use crate::engine::{FrameFeed, LimitsFeed};
 use crate::ledger::LedgerHandle;
 use crate::stats::IngestStats;
 
@@ -24,6 +25,8 @@ use crate::stats::IngestStats;
 pub(crate) struct AppState {
     /// The latest frame and change notifications.
     pub(crate) frames: FrameFeed,
+    /// The limits report (official readings, calibration, OAuth state), for `/limits`.
+    pub(crate) limits: LimitsFeed,
     /// Where ingest endpoints send what they receive.
     pub(crate) ledger: LedgerHandle,
     /// Ingest counters.
@@ -45,6 +48,7 @@ pub(crate) fn app(state: AppState) -> Router {
         .route("/usage", get(handlers::usage_get))
         .route("/healthz", get(handlers::healthz_get))
         .route("/stats", get(handlers::stats_get))
+        .route("/limits", get(handlers::limits_get))
         .route("/ingest/statusline", post(handlers::statusline_post))
         .layer(DefaultBodyLimit::max(INGEST_BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
