@@ -64,7 +64,11 @@ fn payload(used_5h: f64, used_7d: f64) -> String {
 #[tokio::test]
 async fn statusline_forwards_and_prints_one_line() {
     let daemon = Daemon::start();
-    let (out, ok, _) = statusline(&daemon.dirs, &["--daemon", &daemon.base_url], &payload(42.0, 17.0));
+    let (out, ok, _) = statusline(
+        &daemon.dirs,
+        &["--daemon", &daemon.base_url],
+        &payload(42.0, 17.0),
+    );
     assert!(ok);
     assert_eq!(out.lines().count(), 1, "{out:?}");
     assert!(out.starts_with("5h 58% left · 7d 83% left · "), "{out:?}");
@@ -72,7 +76,10 @@ async fn statusline_forwards_and_prints_one_line() {
     let frame = daemon
         .wait_for(Duration::from_secs(2), |f| f["source"] == "official")
         .await;
-    assert!((frame["fuel_5h"].as_f64().unwrap() - 0.58).abs() < 1e-6, "{frame}");
+    assert!(
+        (frame["fuel_5h"].as_f64().unwrap() - 0.58).abs() < 1e-6,
+        "{frame}"
+    );
     assert_eq!(frame["model"], "sonnet");
 }
 
@@ -106,7 +113,11 @@ fn statusline_chains_the_previous_command_with_the_same_stdin() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out:?}");
     assert!(lines[0].starts_with("5h 99% left"), "{out:?}");
-    assert_eq!(lines[1].trim(), format!("prev:{}", input.len()).as_str(), "{out:?}");
+    assert_eq!(
+        lines[1].trim(),
+        format!("prev:{}", input.len()).as_str(),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -122,14 +133,23 @@ fn install_statusline_round_trips_settings() {
     write(&settings, original);
     let run = |cmd: &str| {
         let out = dirs.command().arg(cmd).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let said = run("install-statusline");
     assert!(said.contains("backup"), "{said}");
-    let installed: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    let installed: Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
     let keys: Vec<&String> = installed.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["model", "permissions", "statusLine", "env"], "key order kept");
+    assert_eq!(
+        keys,
+        ["model", "permissions", "statusLine", "env"],
+        "key order kept"
+    );
     assert_eq!(installed["permissions"]["allow"][0], "Bash(ls:*)");
     let command = installed["statusLine"]["command"].as_str().unwrap();
     assert!(command.contains(" statusline --chain "), "{command}");
@@ -148,11 +168,18 @@ fn install_statusline_round_trips_settings() {
     assert_eq!(std::fs::read_to_string(&settings).unwrap(), before);
     // Uninstall restores the chained command.
     run("uninstall-statusline");
-    let restored: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    let restored: Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
     assert_eq!(restored, serde_json::from_str::<Value>(original).unwrap());
     let backups = std::fs::read_dir(dirs.claude())
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".claude-gauge.bak"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".claude-gauge.bak")
+        })
         .count();
     assert_eq!(backups, 2, "one backup per change");
 }
@@ -164,7 +191,11 @@ struct UsageMock {
     seen: Arc<Mutex<Vec<HeaderMap>>>,
 }
 
-async fn start_usage_mock(status: u16, body: String, extra: Option<(&'static str, &'static str)>) -> UsageMock {
+async fn start_usage_mock(
+    status: u16,
+    body: String,
+    extra: Option<(&'static str, &'static str)>,
+) -> UsageMock {
     let seen: Arc<Mutex<Vec<HeaderMap>>> = Arc::default();
     let log = seen.clone();
     let app = axum::Router::new().route(
@@ -192,7 +223,10 @@ fn oauth_daemon(mock: &UsageMock) -> Daemon {
     let dirs = TestDirs::new();
     write(
         &dirs.config_file(),
-        &format!("[oauth]\nenabled = true\nbase_url = \"{}\"\n", mock.base_url),
+        &format!(
+            "[oauth]\nenabled = true\nbase_url = \"{}\"\n",
+            mock.base_url
+        ),
     );
     write(
         &dirs.claude().join(".credentials.json"),
@@ -217,7 +251,9 @@ async fn wait_for_limits(daemon: &Daemon, pred: impl Fn(&Value) -> bool) -> Valu
 }
 
 fn iso(secs: u64) -> String {
-    jiff::Timestamp::from_second(secs as i64).unwrap().to_string()
+    jiff::Timestamp::from_second(secs as i64)
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
@@ -241,33 +277,66 @@ async fn oauth_poller_reads_both_shapes_with_the_right_headers() {
         let frame = daemon
             .wait_for(Duration::from_secs(5), |f| f["source"] == "official")
             .await;
-        assert!((frame["fuel_5h"].as_f64().unwrap() - fuel_5h).abs() < 1e-6, "{frame}");
-        assert!((frame["fuel_7d"].as_f64().unwrap() - fuel_7d).abs() < 1e-6, "{frame}");
+        assert!(
+            (frame["fuel_5h"].as_f64().unwrap() - fuel_5h).abs() < 1e-6,
+            "{frame}"
+        );
+        assert!(
+            (frame["fuel_7d"].as_f64().unwrap() - fuel_7d).abs() < 1e-6,
+            "{frame}"
+        );
         assert_eq!(frame["reset_5h"], reset_5h);
         let report = wait_for_limits(&daemon, |r| r["oauth"]["last_ok_ms"].is_number()).await;
-        assert_eq!(report["windows"][0]["official"]["origin"], "oauth", "{report}");
+        assert_eq!(
+            report["windows"][0]["official"]["origin"], "oauth",
+            "{report}"
+        );
         let seen = mock.seen.lock().unwrap();
         assert_eq!(seen.len(), 1, "one poll, then 180 s of quiet");
         let h = &seen[0];
-        assert_eq!(h["authorization"], format!("Bearer {FAKE_ACCESS_TOKEN}").as_str());
+        assert_eq!(
+            h["authorization"],
+            format!("Bearer {FAKE_ACCESS_TOKEN}").as_str()
+        );
         assert_eq!(h["anthropic-beta"], "oauth-2025-04-20");
-        assert!(h["user-agent"].to_str().unwrap().starts_with("claude-code/"));
+        assert!(h["user-agent"]
+            .to_str()
+            .unwrap()
+            .starts_with("claude-code/"));
     }
 }
 
 #[tokio::test]
 async fn oauth_poller_failures_are_clear_and_keep_the_token_secret() {
     let cases: [(u16, &str, Option<(&'static str, &'static str)>, &str); 4] = [
-        (401, r#"{"error":{"type":"authentication_error"}}"#, None, "disconnected"),
-        (403, r#"{"error":{"type":"permission_error"}}"#, None, "user:profile"),
-        (429, r#"{"error":{"type":"rate_limit_error","message":"Rate limited."}}"#, Some(("retry-after", "0")), "429"),
+        (
+            401,
+            r#"{"error":{"type":"authentication_error"}}"#,
+            None,
+            "disconnected",
+        ),
+        (
+            403,
+            r#"{"error":{"type":"permission_error"}}"#,
+            None,
+            "user:profile",
+        ),
+        (
+            429,
+            r#"{"error":{"type":"rate_limit_error","message":"Rate limited."}}"#,
+            Some(("retry-after", "0")),
+            "429",
+        ),
         (200, "<html>garbage</html>", None, "not a usage object"),
     ];
     for (status, body, extra, expect) in cases {
         let mock = start_usage_mock(status, body.to_string(), extra).await;
         let daemon = oauth_daemon(&mock);
         let report = wait_for_limits(&daemon, |r| r["oauth"]["last_error"].is_string()).await;
-        let error = report["oauth"]["last_error"].as_str().unwrap_or_default().to_string();
+        let error = report["oauth"]["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         assert!(error.contains(expect), "HTTP {status}: {report}");
         assert!(!error.contains("sk-ant"), "{error}");
         let frame = daemon.usage().await;
@@ -317,15 +386,27 @@ mod real_claude {
         let reset_7d = now_secs() + 4 * 86_400;
         let handler = move |body: axum::body::Bytes| async move {
             let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            let model = request["model"].as_str().unwrap_or("claude-sonnet-4-5").to_string();
+            let model = request["model"]
+                .as_str()
+                .unwrap_or("claude-sonnet-4-5")
+                .to_string();
             let mut headers = HeaderMap::new();
             for (name, value) in [
                 ("anthropic-ratelimit-unified-status", "allowed".to_string()),
-                ("anthropic-ratelimit-unified-5h-utilization", util_5h.to_string()),
+                (
+                    "anthropic-ratelimit-unified-5h-utilization",
+                    util_5h.to_string(),
+                ),
                 ("anthropic-ratelimit-unified-5h-reset", reset_5h.to_string()),
-                ("anthropic-ratelimit-unified-7d-utilization", util_7d.to_string()),
+                (
+                    "anthropic-ratelimit-unified-7d-utilization",
+                    util_7d.to_string(),
+                ),
                 ("anthropic-ratelimit-unified-7d-reset", reset_7d.to_string()),
-                ("anthropic-ratelimit-unified-representative-claim", "five_hour".to_string()),
+                (
+                    "anthropic-ratelimit-unified-representative-claim",
+                    "five_hour".to_string(),
+                ),
                 ("request-id", "req_fake_official_1".to_string()),
             ] {
                 headers.insert(name, value.parse().unwrap());
@@ -342,15 +423,30 @@ mod real_claude {
             }
             headers.insert("content-type", "text/event-stream".parse().unwrap());
             let events = [
-                ("message_start", json!({"type": "message_start", "message": message})),
-                ("content_block_start", json!({"type": "content_block_start", "index": 0,
-                    "content_block": {"type": "text", "text": ""}})),
-                ("content_block_delta", json!({"type": "content_block_delta", "index": 0,
-                    "delta": {"type": "text_delta", "text": "Hello from the fake API."}})),
-                ("content_block_stop", json!({"type": "content_block_stop", "index": 0})),
-                ("message_delta", json!({"type": "message_delta",
+                (
+                    "message_start",
+                    json!({"type": "message_start", "message": message}),
+                ),
+                (
+                    "content_block_start",
+                    json!({"type": "content_block_start", "index": 0,
+                    "content_block": {"type": "text", "text": ""}}),
+                ),
+                (
+                    "content_block_delta",
+                    json!({"type": "content_block_delta", "index": 0,
+                    "delta": {"type": "text_delta", "text": "Hello from the fake API."}}),
+                ),
+                (
+                    "content_block_stop",
+                    json!({"type": "content_block_stop", "index": 0}),
+                ),
+                (
+                    "message_delta",
+                    json!({"type": "message_delta",
                     "delta": {"stop_reason": "end_turn", "stop_sequence": null},
-                    "usage": {"output_tokens": 7}})),
+                    "usage": {"output_tokens": 7}}),
+                ),
                 ("message_stop", json!({"type": "message_stop"})),
             ];
             let sse: String = events
@@ -383,7 +479,8 @@ mod real_claude {
                 .expect("tmux runs (scripts/install-test-deps installs it)")
         }
         fn screen(&self) -> String {
-            String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "cg"]).stdout).into_owned()
+            String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "cg"]).stdout)
+                .into_owned()
         }
     }
 
@@ -411,7 +508,11 @@ mod real_claude {
             .args(["install-statusline", "--daemon", &daemon.base_url])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         // A fake subscriber login: Claude Code then passes rate_limits to the statusline.
         write(
             &config_dir.join(".credentials.json"),
@@ -440,10 +541,23 @@ mod real_claude {
             config = config_dir.display(),
         );
         let started = tmux.run(&[
-            "new-session", "-d", "-s", "cg", "-x", "160", "-y", "45", "-c",
-            &work.to_string_lossy(), &env_cmd,
+            "new-session",
+            "-d",
+            "-s",
+            "cg",
+            "-x",
+            "160",
+            "-y",
+            "45",
+            "-c",
+            &work.to_string_lossy(),
+            &env_cmd,
         ]);
-        assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+        assert!(
+            started.status.success(),
+            "{}",
+            String::from_utf8_lossy(&started.stderr)
+        );
 
         // Wait for the prompt, then send one message.
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -457,9 +571,18 @@ mod real_claude {
             .wait_for(Duration::from_secs(60), |f| f["source"] == "official")
             .await;
         let screen = tmux.screen();
-        assert_eq!(frame["source"], "official", "frame {frame}\nscreen:\n{screen}");
-        assert!((frame["fuel_5h"].as_f64().unwrap() - 0.58).abs() < 1e-6, "{frame}");
-        assert!((frame["fuel_7d"].as_f64().unwrap() - 0.83).abs() < 1e-6, "{frame}");
+        assert_eq!(
+            frame["source"], "official",
+            "frame {frame}\nscreen:\n{screen}"
+        );
+        assert!(
+            (frame["fuel_5h"].as_f64().unwrap() - 0.58).abs() < 1e-6,
+            "{frame}"
+        );
+        assert!(
+            (frame["fuel_7d"].as_f64().unwrap() - 0.83).abs() < 1e-6,
+            "{frame}"
+        );
         // Our line is on Claude Code's screen.
         let deadline = Instant::now() + Duration::from_secs(10);
         let mut screen = tmux.screen();

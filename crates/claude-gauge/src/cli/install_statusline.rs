@@ -38,7 +38,11 @@ pub(crate) enum Change {
 }
 
 /// Runs `install-statusline` (`install` true) or `uninstall-statusline`.
-pub(crate) fn run(args: InstallArgs, default_dir: PathBuf, install: bool) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(
+    args: InstallArgs,
+    default_dir: PathBuf,
+    install: bool,
+) -> anyhow::Result<ExitCode> {
     let dir = args.claude_config_dir.unwrap_or(default_dir);
     let path = dir.join("settings.json");
     let change = if install {
@@ -51,7 +55,11 @@ pub(crate) fn run(args: InstallArgs, default_dir: PathBuf, install: bool) -> any
     let mut out = std::io::stdout().lock();
     match change {
         Change::Written { backup } => {
-            let verb = if install { "installed into" } else { "removed from" };
+            let verb = if install {
+                "installed into"
+            } else {
+                "removed from"
+            };
             write!(out, "claude-gauge statusline {verb} {}", path.display())?;
             match backup {
                 Some(backup) => writeln!(out, " (backup: {})", backup.display())?,
@@ -85,12 +93,18 @@ fn update_file(
     };
     let mut value: Value = match original.as_deref() {
         Some(text) if !text.trim().is_empty() => serde_json::from_str(text).with_context(|| {
-            format!("{} is not valid JSON; fix it first, nothing was changed", path.display())
+            format!(
+                "{} is not valid JSON; fix it first, nothing was changed",
+                path.display()
+            )
         })?,
         _ => json!({}),
     };
     let Some(settings) = value.as_object_mut() else {
-        bail!("{} is not a JSON object; nothing was changed", path.display());
+        bail!(
+            "{} is not a JSON object; nothing was changed",
+            path.display()
+        );
     };
     match edit(settings) {
         Ok(true) => {}
@@ -127,9 +141,7 @@ fn install_into(settings: &mut Map<String, Value>, ours: &str) -> Result<bool, &
     if current.as_deref() == Some(command.as_str()) {
         return Ok(false);
     }
-    let entry = settings
-        .entry("statusLine")
-        .or_insert_with(|| json!({}));
+    let entry = settings.entry("statusLine").or_insert_with(|| json!({}));
     if !entry.is_object() {
         *entry = json!({});
     }
@@ -154,7 +166,10 @@ fn uninstall_from(settings: &mut Map<String, Value>) -> Result<bool, &'static st
     };
     match parsed.chain {
         Some(chain) => {
-            if let Some(obj) = settings.get_mut("statusLine").and_then(Value::as_object_mut) {
+            if let Some(obj) = settings
+                .get_mut("statusLine")
+                .and_then(Value::as_object_mut)
+            {
                 obj.insert("command".into(), json!(chain));
             }
         }
@@ -175,7 +190,9 @@ struct OurCommand {
 fn parse_ours(command: &str) -> Option<OurCommand> {
     let words = shell_split(command)?;
     let program = Path::new(words.first()?).file_name()?.to_str()?;
-    if !program.starts_with("claude-gauge") || words.get(1).map(String::as_str) != Some("statusline") {
+    if !program.starts_with("claude-gauge")
+        || words.get(1).map(String::as_str) != Some("statusline")
+    {
         return None;
     }
     let chain = words
@@ -246,7 +263,10 @@ fn write_backup(path: &Path, text: &str) -> anyhow::Result<PathBuf> {
 fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let temp = path.with_file_name(format!("settings.json.{}.claude-gauge.tmp", std::process::id()));
+    let temp = path.with_file_name(format!(
+        "settings.json.{}.claude-gauge.tmp",
+        std::process::id()
+    ));
     let write = || -> std::io::Result<()> {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(text.as_bytes())?;
@@ -284,7 +304,10 @@ mod tests {
         assert_eq!(install_into(&mut s, OURS), Ok(false));
         assert_eq!(s["statusLine"]["command"], command.as_str());
         assert_eq!(uninstall_from(&mut s), Ok(true));
-        assert_eq!(Value::Object(s), serde_json::from_str::<Value>(original).unwrap());
+        assert_eq!(
+            Value::Object(s),
+            serde_json::from_str::<Value>(original).unwrap()
+        );
     }
 
     #[test]

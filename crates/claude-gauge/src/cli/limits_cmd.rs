@@ -29,9 +29,14 @@ pub(crate) struct LimitsArgs {
 pub(crate) fn run(args: LimitsArgs, default_url: &str) -> anyhow::Result<ExitCode> {
     let url = args.daemon.as_deref().unwrap_or(default_url);
     let reply = local_http::request(url, "GET", "/limits", None, Instant::now() + TIMEOUT)
-        .with_context(|| format!("is the daemon running? start it with `claude-gauge serve` (asked {url})"))?;
+        .with_context(|| {
+            format!("is the daemon running? start it with `claude-gauge serve` (asked {url})")
+        })?;
     if reply.status != 200 {
-        anyhow::bail!("the daemon at {url} answered HTTP {} to /limits", reply.status);
+        anyhow::bail!(
+            "the daemon at {url} answered HTTP {} to /limits",
+            reply.status
+        );
     }
     let report: Value =
         serde_json::from_slice(&reply.body).context("the daemon's /limits answer is not JSON")?;
@@ -88,7 +93,10 @@ pub(crate) fn render(report: &Value, now_ms: i64, out: &mut impl Write) -> std::
 }
 
 fn resets(secs: Option<i64>) -> String {
-    secs.map_or_else(|| "no reset time".to_string(), |s| format!("resets {}", local_time(s)))
+    secs.map_or_else(
+        || "no reset time".to_string(),
+        |s| format!("resets {}", local_time(s)),
+    )
 }
 
 fn local_time(secs: i64) -> String {
@@ -145,6 +153,9 @@ mod tests {
         assert!(text.contains("50000 tokens (500 tokens/%"), "{text}");
         assert!(text.contains("30s ago"), "{text}");
         assert!(text.contains("not learned yet"), "{text}");
-        assert!(text.contains("oauth usage poller: disconnected: HTTP 401"), "{text}");
+        assert!(
+            text.contains("oauth usage poller: disconnected: HTTP 401"),
+            "{text}"
+        );
     }
 }

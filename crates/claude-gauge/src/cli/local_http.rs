@@ -72,7 +72,9 @@ pub(crate) fn request(
     );
     let mut request = head.into_bytes();
     request.extend_from_slice(body);
-    stream.set_write_timeout(Some(left(deadline)?)).map_err(io)?;
+    stream
+        .set_write_timeout(Some(left(deadline)?))
+        .map_err(io)?;
     stream.write_all(&request).map_err(io)?;
     let mut answer = Vec::new();
     let mut buf = [0u8; 8192];

@@ -72,7 +72,11 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
     if let Some(Command::Statusline(args)) = cli.command {
         // Never fails: a missing home or a broken config only means the default URL.
         let url = client_settings(cli.config, &env).map_or_else(
-            || env.gauge_url.clone().unwrap_or_else(|| "http://127.0.0.1:8765".into()),
+            || {
+                env.gauge_url
+                    .clone()
+                    .unwrap_or_else(|| "http://127.0.0.1:8765".into())
+            },
             |s| s.daemon_url,
         );
         return Ok(statusline::run(args, &url));

@@ -69,7 +69,10 @@ pub(crate) fn run(args: StatuslineArgs, default_url: &str) -> ExitCode {
         // Claude Code writes one object and closes stdin.
         let _ = std::io::stdin().lock().read_to_end(&mut input);
     }
-    let chained = args.chain.as_deref().and_then(|cmd| spawn_chain(cmd, &input));
+    let chained = args
+        .chain
+        .as_deref()
+        .and_then(|cmd| spawn_chain(cmd, &input));
     let url = args.daemon.as_deref().unwrap_or(default_url);
     let line = match serde_json::from_slice::<Value>(&input) {
         Ok(payload) if payload.is_object() => {
@@ -168,10 +171,7 @@ pub(crate) fn render(view: &StatusView, colour: bool) -> String {
             } else {
                 "32"
             };
-            paint(
-                format!("{label} {mark}{:.0}% left", left * 100.0),
-                code,
-            )
+            paint(format!("{label} {mark}{:.0}% left", left * 100.0), code)
         }
         None => format!("{label} --"),
     };
@@ -283,6 +283,9 @@ mod tests {
         let payload = json!({"session_id": "s", "transcript_path": "/home/u/secret.jsonl",
                              "cwd": "/home/u", "model": {"id": "m"}, "rate_limits": {}});
         let forwarded = forwarded_fields(&payload);
-        assert_eq!(forwarded, json!({"session_id": "s", "model": {"id": "m"}, "rate_limits": {}}));
+        assert_eq!(
+            forwarded,
+            json!({"session_id": "s", "model": {"id": "m"}, "rate_limits": {}})
+        );
     }
 }

@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub(crate) use raw::{default_file_text, RawConfig};
 use raw::MIN_OAUTH_INTERVAL_SECS;
+pub(crate) use raw::{default_file_text, RawConfig};
 
 /// Environment variable naming the config file.
 pub(crate) const ENV_CONFIG: &str = "CLAUDE_GAUGE_CONFIG";

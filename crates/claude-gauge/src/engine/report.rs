@@ -84,10 +84,13 @@ impl LimitsReport {
         LimitsReport {
             windows,
             limit_until_secs: state.limit_until_secs(),
-            oauth: state.health().get(&SourceKind::Oauth).map(|h| SourceReport {
-                last_ok_ms: h.last_ok_ms,
-                last_error: h.last_error.as_ref().map(|(_, reason)| reason.clone()),
-            }),
+            oauth: state
+                .health()
+                .get(&SourceKind::Oauth)
+                .map(|h| SourceReport {
+                    last_ok_ms: h.last_ok_ms,
+                    last_error: h.last_error.as_ref().map(|(_, reason)| reason.clone()),
+                }),
         }
     }
 }

@@ -9,8 +9,8 @@ use gauge_core::{Frame, FuelSource, Lamp, Lamps, ModelFamily, FRAME_VERSION};
 use super::EngineInput;
 use crate::config::{LampThresholds, TokenLimits};
 use crate::limits::{
-    calibrated_estimate, choose_fuel, history_limit_5h, CalibratedInputs, CalibratedUse, Calibration,
-    Fuel, FuelInputs, RecentUsage,
+    calibrated_estimate, choose_fuel, history_limit_5h, CalibratedInputs, CalibratedUse,
+    Calibration, Fuel, FuelInputs, RecentUsage,
 };
 use crate::usage::{OfficialSample, Window};
 

@@ -59,8 +59,8 @@ fn message_texts(value: &Value) -> Vec<&str> {
 /// The reset a limit message's text announces, read relative to `line_at`.
 fn reset_from_text(text: &str, line_at: Timestamp) -> Option<i64> {
     let lower = text.to_ascii_lowercase();
-    let is_limit = lower.contains("limit reached")
-        || (lower.contains("hit your") && lower.contains("limit"));
+    let is_limit =
+        lower.contains("limit reached") || (lower.contains("hit your") && lower.contains("limit"));
     if !is_limit {
         return None;
     }

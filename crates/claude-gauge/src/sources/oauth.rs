@@ -303,7 +303,8 @@ pub(crate) fn parse_usage(body: &[u8], now_ms: i64) -> Result<UsageReading, Unre
         saw_window = true;
         if found.is_locked {
             let until = found.resets_at_secs.unwrap_or(now_ms / 1000 + 3600);
-            reading.locked_until_secs = Some(reading.locked_until_secs.map_or(until, |u| u.max(until)));
+            reading.locked_until_secs =
+                Some(reading.locked_until_secs.map_or(until, |u| u.max(until)));
         }
         let window_start_ms = found
             .resets_at_secs
@@ -407,7 +408,10 @@ mod tests {
     fn garbage_and_bad_values() {
         assert_eq!(parse_usage(b"<html>", NOW_MS), Err(UnreadableUsage));
         assert_eq!(parse_usage(b"[1,2]", NOW_MS), Err(UnreadableUsage));
-        assert_eq!(parse_usage(br#"{"error":"x"}"#, NOW_MS), Err(UnreadableUsage));
+        assert_eq!(
+            parse_usage(br#"{"error":"x"}"#, NOW_MS),
+            Err(UnreadableUsage)
+        );
         // A percentage equal to an epoch is dropped; unused windows (null) are no reading.
         let body = br#"{"five_hour": {"utilization": 1767383999, "resets_at": null},
                         "seven_day": null}"#;
@@ -422,7 +426,10 @@ mod tests {
             r#"{{"five_hour": {{"utilization": 99.0, "resets_at": "{}"}}}}"#,
             jiff::Timestamp::from_second(reset).unwrap()
         );
-        assert!(parse_usage(body.as_bytes(), NOW_MS).unwrap().samples.is_empty());
+        assert!(parse_usage(body.as_bytes(), NOW_MS)
+            .unwrap()
+            .samples
+            .is_empty());
     }
 
     #[test]
