@@ -15,9 +15,10 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
 use crate::engine::{Engine, EngineInput, FrameSettings, SourceKind};
-use crate::ledger::LedgerHandle;
+use crate::ledger::{self, LedgerHandle};
 use crate::serve::{self, AppState};
 use crate::sources::oauth::OauthPoller;
+use crate::sources::transcripts::{self, TranscriptConfig};
 use crate::stats::IngestStats;
 
 /// How long the tasks get to finish after a signal.
@@ -44,21 +45,27 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     let limits = engine.limits_feed();
     tracker.spawn(engine.run(shutdown.clone()));
 
+    let (ledger, startup, ledger_thread) = ledger::open(&settings.data_dir, engine_tx)?;
     let stats = Arc::new(IngestStats::default());
-    let ledger = LedgerHandle::forwarding(engine_tx);
-    if settings.oauth.enabled {
-        // Opt-in (issue 6): the poller reads Claude Code's login but never refreshes or writes it.
-        let poller = OauthPoller::new(settings.oauth.clone())?;
-        ledger
-            .notify(EngineInput::Configured(SourceKind::Oauth))
-            .await
-            .context("the engine stopped during start-up")?;
-        tracing::info!(
-            "oauth usage poller on: {} every {}s",
-            settings.oauth.base_url,
-            settings.oauth.interval.as_secs()
+    let mut source_threads = Vec::new();
+    if settings.transcripts_enabled {
+        let config = TranscriptConfig::resolve(
+            settings.claude_config_dirs.as_deref(),
+            &settings.home,
+            settings.xdg_config_home.as_deref(),
         );
-        tracker.spawn(poller.run(ledger.clone(), shutdown.clone()));
+        let thread = transcripts::spawn(
+            config,
+            ledger.clone(),
+            stats.clone(),
+            startup.file_progress,
+            shutdown.clone(),
+        )
+        .context("cannot start the transcript reader")?;
+        source_threads.push(thread);
+    }
+    if settings.oauth.enabled {
+        start_oauth(&settings, &ledger, &tracker, &shutdown).await?;
     }
     let state = AppState {
         frames,
@@ -88,6 +95,39 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     {
         tracing::warn!("some tasks did not stop within {DRAIN_TIMEOUT:?}");
     }
+    // Every ledger handle lived in a task or source thread that has now stopped; the writer
+    // commits what it has and exits.
+    let joined = tokio::task::spawn_blocking(move || {
+        for thread in source_threads {
+            let _ = thread.join();
+        }
+        ledger_thread.join();
+    });
+    if tokio::time::timeout(DRAIN_TIMEOUT, joined).await.is_err() {
+        tracing::warn!("the ledger did not finish within {DRAIN_TIMEOUT:?}");
+    }
+    Ok(())
+}
+
+/// Starts the opt-in OAuth usage poller (issue 6). It reads Claude Code's login but never
+/// refreshes or writes it; it stops with `shutdown`.
+async fn start_oauth(
+    settings: &Settings,
+    ledger: &LedgerHandle,
+    tracker: &TaskTracker,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let poller = OauthPoller::new(settings.oauth.clone())?;
+    ledger
+        .notify(EngineInput::Configured(SourceKind::Oauth))
+        .await
+        .context("the engine stopped during start-up")?;
+    tracing::info!(
+        "oauth usage poller on: {} every {}s",
+        settings.oauth.base_url,
+        settings.oauth.interval.as_secs()
+    );
+    tracker.spawn(poller.run(ledger.clone(), shutdown.clone()));
     Ok(())
 }
 

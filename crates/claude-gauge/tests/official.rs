@@ -308,7 +308,13 @@ async fn oauth_poller_reads_both_shapes_with_the_right_headers() {
 
 #[tokio::test]
 async fn oauth_poller_failures_are_clear_and_keep_the_token_secret() {
-    let cases: [(u16, &str, Option<(&'static str, &'static str)>, &str); 4] = [
+    type Case = (
+        u16,
+        &'static str,
+        Option<(&'static str, &'static str)>,
+        &'static str,
+    );
+    let cases: [Case; 4] = [
         (
             401,
             r#"{"error":{"type":"authentication_error"}}"#,
@@ -381,79 +387,90 @@ mod real_claude {
         }
     }
 
+    /// One Messages API answer with the unified rate-limit headers: SSE when asked to stream.
+    fn fake_messages_reply(
+        body: &[u8],
+        util_5h: f64,
+        util_7d: f64,
+        reset_5h: u64,
+        reset_7d: u64,
+    ) -> axum::response::Response {
+        let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let model = request["model"]
+            .as_str()
+            .unwrap_or("claude-sonnet-4-5")
+            .to_string();
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("anthropic-ratelimit-unified-status", "allowed".to_string()),
+            (
+                "anthropic-ratelimit-unified-5h-utilization",
+                util_5h.to_string(),
+            ),
+            ("anthropic-ratelimit-unified-5h-reset", reset_5h.to_string()),
+            (
+                "anthropic-ratelimit-unified-7d-utilization",
+                util_7d.to_string(),
+            ),
+            ("anthropic-ratelimit-unified-7d-reset", reset_7d.to_string()),
+            (
+                "anthropic-ratelimit-unified-representative-claim",
+                "five_hour".to_string(),
+            ),
+            ("request-id", "req_fake_official_1".to_string()),
+        ] {
+            headers.insert(name, value.parse().unwrap());
+        }
+        let message = json!({"id": "msg_fake_1", "type": "message", "role": "assistant",
+            "model": model, "content": [], "stop_reason": null,
+            "usage": {"input_tokens": 12, "cache_creation_input_tokens": 0,
+                      "cache_read_input_tokens": 0, "output_tokens": 1}});
+        if request["stream"] != true {
+            let mut full = message.clone();
+            full["content"] = json!([{"type": "text", "text": "ok"}]);
+            full["stop_reason"] = json!("end_turn");
+            return (headers, axum::Json(full)).into_response();
+        }
+        headers.insert("content-type", "text/event-stream".parse().unwrap());
+        let events = [
+            (
+                "message_start",
+                json!({"type": "message_start", "message": message}),
+            ),
+            (
+                "content_block_start",
+                json!({"type": "content_block_start", "index": 0,
+                "content_block": {"type": "text", "text": ""}}),
+            ),
+            (
+                "content_block_delta",
+                json!({"type": "content_block_delta", "index": 0,
+                "delta": {"type": "text_delta", "text": "Hello from the fake API."}}),
+            ),
+            (
+                "content_block_stop",
+                json!({"type": "content_block_stop", "index": 0}),
+            ),
+            (
+                "message_delta",
+                json!({"type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": null},
+                "usage": {"output_tokens": 7}}),
+            ),
+            ("message_stop", json!({"type": "message_stop"})),
+        ];
+        let sse: String = events
+            .iter()
+            .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
+            .collect();
+        (headers, sse).into_response()
+    }
+
     async fn start_fake_messages_api(util_5h: f64, util_7d: f64) -> String {
         let reset_5h = now_secs() + 2 * 3600;
         let reset_7d = now_secs() + 4 * 86_400;
         let handler = move |body: axum::body::Bytes| async move {
-            let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            let model = request["model"]
-                .as_str()
-                .unwrap_or("claude-sonnet-4-5")
-                .to_string();
-            let mut headers = HeaderMap::new();
-            for (name, value) in [
-                ("anthropic-ratelimit-unified-status", "allowed".to_string()),
-                (
-                    "anthropic-ratelimit-unified-5h-utilization",
-                    util_5h.to_string(),
-                ),
-                ("anthropic-ratelimit-unified-5h-reset", reset_5h.to_string()),
-                (
-                    "anthropic-ratelimit-unified-7d-utilization",
-                    util_7d.to_string(),
-                ),
-                ("anthropic-ratelimit-unified-7d-reset", reset_7d.to_string()),
-                (
-                    "anthropic-ratelimit-unified-representative-claim",
-                    "five_hour".to_string(),
-                ),
-                ("request-id", "req_fake_official_1".to_string()),
-            ] {
-                headers.insert(name, value.parse().unwrap());
-            }
-            let message = json!({"id": "msg_fake_1", "type": "message", "role": "assistant",
-                "model": model, "content": [], "stop_reason": null,
-                "usage": {"input_tokens": 12, "cache_creation_input_tokens": 0,
-                          "cache_read_input_tokens": 0, "output_tokens": 1}});
-            if request["stream"] != true {
-                let mut full = message.clone();
-                full["content"] = json!([{"type": "text", "text": "ok"}]);
-                full["stop_reason"] = json!("end_turn");
-                return (headers, axum::Json(full)).into_response();
-            }
-            headers.insert("content-type", "text/event-stream".parse().unwrap());
-            let events = [
-                (
-                    "message_start",
-                    json!({"type": "message_start", "message": message}),
-                ),
-                (
-                    "content_block_start",
-                    json!({"type": "content_block_start", "index": 0,
-                    "content_block": {"type": "text", "text": ""}}),
-                ),
-                (
-                    "content_block_delta",
-                    json!({"type": "content_block_delta", "index": 0,
-                    "delta": {"type": "text_delta", "text": "Hello from the fake API."}}),
-                ),
-                (
-                    "content_block_stop",
-                    json!({"type": "content_block_stop", "index": 0}),
-                ),
-                (
-                    "message_delta",
-                    json!({"type": "message_delta",
-                    "delta": {"stop_reason": "end_turn", "stop_sequence": null},
-                    "usage": {"output_tokens": 7}}),
-                ),
-                ("message_stop", json!({"type": "message_stop"})),
-            ];
-            let sse: String = events
-                .iter()
-                .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
-                .collect();
-            (headers, sse).into_response()
+            fake_messages_reply(&body, util_5h, util_7d, reset_5h, reset_7d)
         };
         let app = axum::Router::new()
             .route("/v1/messages", axum::routing::post(handler))
@@ -490,6 +507,25 @@ mod real_claude {
         }
     }
 
+    /// A fake subscriber login (Claude Code then passes rate_limits to the statusline) and the
+    /// first-run answers, in this test's own Claude config dir.
+    fn write_subscriber_login(config_dir: &std::path::Path, work: &std::path::Path) {
+        write(
+            &config_dir.join(".credentials.json"),
+            &json!({"claudeAiOauth": {
+                "accessToken": FAKE_ACCESS_TOKEN, "refreshToken": "sk-ant-ort01-fake",
+                "expiresAt": (now_secs() + 3600) * 1000,
+                "scopes": ["user:inference", "user:profile"], "subscriptionType": "max"}})
+            .to_string(),
+        );
+        write(
+            &config_dir.join(".claude.json"),
+            &json!({"hasCompletedOnboarding": true, "theme": "dark",
+                    "projects": {work.to_string_lossy(): {"hasTrustDialogAccepted": true}}})
+            .to_string(),
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn subscriber_rate_limits_reach_the_frame() {
         let Some(claude) = claude_bin() else { return };
@@ -513,21 +549,7 @@ mod real_claude {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        // A fake subscriber login: Claude Code then passes rate_limits to the statusline.
-        write(
-            &config_dir.join(".credentials.json"),
-            &json!({"claudeAiOauth": {
-                "accessToken": FAKE_ACCESS_TOKEN, "refreshToken": "sk-ant-ort01-fake",
-                "expiresAt": (now_secs() + 3600) * 1000,
-                "scopes": ["user:inference", "user:profile"], "subscriptionType": "max"}})
-            .to_string(),
-        );
-        write(
-            &config_dir.join(".claude.json"),
-            &json!({"hasCompletedOnboarding": true, "theme": "dark",
-                    "projects": {work.to_string_lossy(): {"hasTrustDialogAccepted": true}}})
-            .to_string(),
-        );
+        write_subscriber_login(&config_dir, &work);
 
         let tmux = Tmux {
             socket: format!("cg-official-{}", std::process::id()),

@@ -51,7 +51,7 @@ pub(crate) fn run(args: LimitsArgs, default_url: &str) -> anyhow::Result<ExitCod
 
 /// Writes the report as a small table.
 pub(crate) fn render(report: &Value, now_ms: i64, out: &mut impl Write) -> std::io::Result<()> {
-    writeln!(out, "{:<7}{:<38}{}", "window", "official", "learned limit")?;
+    writeln!(out, "{:<7}{:<38}learned limit", "window", "official")?;
     for window in report["windows"].as_array().into_iter().flatten() {
         let official = match window.get("official").filter(|o| !o.is_null()) {
             Some(o) => format!(

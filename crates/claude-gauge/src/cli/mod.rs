@@ -5,6 +5,7 @@ mod config_cmd;
 mod install_statusline;
 mod limits_cmd;
 mod local_http;
+mod reports;
 mod statusline;
 
 use std::net::SocketAddr;
@@ -32,6 +33,10 @@ struct Cli {
 enum Command {
     /// Run the daemon: read usage, serve frames (the default).
     Serve(ServeArgs),
+    /// 5-hour usage blocks, as `ccusage blocks` (same JSON with --json).
+    Blocks(reports::BlocksArgs),
+    /// Usage per day, as `ccusage daily` (same JSON with --json).
+    Daily(reports::DailyArgs),
     /// Show or create the configuration.
     Config {
         #[command(subcommand)]
@@ -86,6 +91,8 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
         Some(Command::Statusline(_)) => unreachable!("handled above"),
         None => serve(cli.config, &dirs, &env, ServeArgs::default()),
         Some(Command::Serve(args)) => serve(cli.config, &dirs, &env, args),
+        Some(Command::Blocks(args)) => reports::blocks(&args, &dirs, &env),
+        Some(Command::Daily(args)) => reports::daily(&args, &dirs, &env),
         Some(Command::Config { action }) => {
             let flags = FlagOverrides {
                 config_file: cli.config,

@@ -136,6 +136,8 @@ pub(crate) struct EnvOverrides {
     pub(crate) oauth_token: Option<Secret>,
     /// `CLAUDE_GAUGE_URL`.
     pub(crate) gauge_url: Option<String>,
+    /// `XDG_CONFIG_HOME`, where ccusage also looks for `claude/`.
+    pub(crate) xdg_config_home: Option<PathBuf>,
 }
 
 impl EnvOverrides {
@@ -149,6 +151,7 @@ impl EnvOverrides {
             claude_config_dir: var(ENV_CLAUDE_CONFIG_DIR),
             oauth_token: var(ENV_CLAUDE_CODE_OAUTH_TOKEN).map(Secret::new),
             gauge_url: var(ENV_GAUGE_URL),
+            xdg_config_home: var("XDG_CONFIG_HOME").map(PathBuf::from),
         }
     }
 }
@@ -222,6 +225,8 @@ pub(crate) struct Settings {
     pub(crate) claude_config_dirs: Option<String>,
     /// The user's home directory.
     pub(crate) home: PathBuf,
+    /// `XDG_CONFIG_HOME`, if set.
+    pub(crate) xdg_config_home: Option<PathBuf>,
     /// How long an official sample stays fresh.
     pub(crate) official_stale_after: Duration,
     /// The OAuth usage poller.
@@ -315,6 +320,7 @@ fn resolve(
             .clone()
             .or_else(|| env.claude_config_dir.clone()),
         home: dirs.home.clone(),
+        xdg_config_home: env.xdg_config_home.clone(),
         official_stale_after: Duration::from_secs(raw.official.stale_after_secs),
         raw,
     })

@@ -346,6 +346,7 @@ impl EngineState {
         })
     }
 
+    /// Whether an estimate makes sense: requests on record, or a usage source that has worked.
     fn has_local_usage(&self) -> bool {
         self.recent.len() > 0
             || [
@@ -354,7 +355,11 @@ impl EngineState {
                 SourceKind::Prometheus,
             ]
             .iter()
-            .any(|kind| self.health.contains_key(kind))
+            .any(|kind| {
+                self.health
+                    .get(kind)
+                    .is_some_and(|h| h.last_ok_ms.is_some())
+            })
     }
 
     fn lamps(&self, frame: &Frame, now_ms: i64) -> Lamps {

@@ -159,6 +159,8 @@ mod tests {
                 cache_read: 1000,
             },
             cost_usd: 0.0,
+            is_sidechain: false,
+            has_speed: false,
         }
     }
 

@@ -43,9 +43,27 @@ pub(crate) async fn healthz_get() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /stats`: ingest counters.
-pub(crate) async fn stats_get(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({ "ingest": state.stats.snapshot() }))
+/// `GET /stats`: ingest counters and the stored usage totals.
+pub(crate) async fn stats_get(State(state): State<AppState>) -> Response {
+    match state.ledger.totals().await {
+        Ok(totals) => Json(json!({ "ingest": state.stats.snapshot(), "usage_totals": totals }))
+            .into_response(),
+        Err(err) => AppError(err).into_response(),
+    }
+}
+
+/// An internal failure: logged in full, answered with a short message.
+pub(crate) struct AppError(pub(crate) String);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        tracing::error!("request failed: {}", self.0);
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": "internal error"})),
+        )
+            .into_response()
+    }
 }
 
 /// `GET /limits`: the newest official reading and the learned calibration per window, and the
