@@ -37,15 +37,14 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
-    let (engine, engine_tx, frames) = Engine::new(FrameSettings {
+    let parts = Engine::start(FrameSettings {
         lamps: settings.lamps,
         limits: settings.limits,
         official_stale_after: settings.official_stale_after,
     });
-    let limits = engine.limits_feed();
-    tracker.spawn(engine.run(shutdown.clone()));
+    tracker.spawn(parts.engine.run(shutdown.clone()));
 
-    let (ledger, startup, ledger_thread) = ledger::open(&settings.data_dir, engine_tx)?;
+    let (ledger, startup, ledger_thread) = ledger::open(&settings.data_dir, parts.sender)?;
     let stats = Arc::new(IngestStats::default());
     let mut source_threads = Vec::new();
     if settings.transcripts_enabled {
@@ -68,8 +67,9 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         start_oauth(&settings, &ledger, &tracker, &shutdown).await?;
     }
     let state = AppState {
-        frames,
-        limits,
+        frames: parts.frames,
+        health: parts.health,
+        limits: parts.limits,
         ledger,
         stats,
         shutdown: shutdown.clone(),

@@ -30,12 +30,13 @@ mod watchdog;
 pub use accel::{AccelRow, AccelTable, ACCEL_TABLE_MAX_ROWS};
 pub use cluster::{Cluster, ClusterConfig, Gauge};
 pub use dial::{
-    fuel_scale_bp, CalibrationPoint, DialCalibration, TachScale, CALIBRATION_MAX_POINTS, FULL_SCALE_BP,
+    fuel_scale_bp, CalibrationPoint, DialCalibration, TachScale, CALIBRATION_MAX_POINTS,
+    FULL_SCALE_BP,
 };
 pub use driver::{DirectDrive, StepDir, Vid6606Reset, PARTIAL_STEP_STATES, STEP_PULSE_NS};
 pub use error::ConfigError;
 pub use frame::{
-    decode_frame, encode_frame, DecodeError, FuelSource, Frame, Lamp, Lamps, ModelFamily,
+    decode_frame, encode_frame, DecodeError, Frame, FuelSource, Lamp, Lamps, ModelFamily,
     FRAME_MAX_LEN, FRAME_VERSION,
 };
 pub use lamps::{

@@ -85,8 +85,7 @@ impl LimitsReport {
             windows,
             limit_until_secs: state.limit_until_secs(),
             oauth: state
-                .health()
-                .get(&SourceKind::Oauth)
+                .source_health(SourceKind::Oauth)
                 .map(|h| SourceReport {
                     last_ok_ms: h.last_ok_ms,
                     last_error: h.last_error.as_ref().map(|(_, reason)| reason.clone()),

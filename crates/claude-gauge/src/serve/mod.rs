@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::engine::{FrameFeed, LimitsFeed};
+use crate::engine::{FrameFeed, HealthBoard, LimitsFeed};
 use crate::ledger::LedgerHandle;
 use crate::stats::IngestStats;
 
@@ -25,6 +25,8 @@ use crate::stats::IngestStats;
 pub(crate) struct AppState {
     /// The latest frame and change notifications.
     pub(crate) frames: FrameFeed,
+    /// The sources' statuses.
+    pub(crate) health: HealthBoard,
     /// The limits report (official readings, calibration, OAuth state), for `/limits`.
     pub(crate) limits: LimitsFeed,
     /// Where ingest endpoints send what they receive.
