@@ -7,8 +7,18 @@
 //! - [`Frame`]: the wire contract between the daemon and every cluster (`docs/protocol.md`).
 //!   Encoded by the daemon with serde_json, decoded on the device with serde-json-core by
 //!   [`decode_frame`], which rejects or clamps bad input and never panics.
+//! - [`Cluster`]: the whole instrument. Feed it frames ([`Cluster::feed_frame`],
+//!   [`Cluster::feed_bytes`]) and time ([`Cluster::poll`] for a firmware timer,
+//!   [`Cluster::advance_to`] for the simulator and the web page); read back steps,
+//!   [`Cluster::needle_positions`] and [`Cluster::lamp_outputs`].
 //! - [`NeedleMotion`]: one motor's step generator (SwitecX25's model, without its overshoot),
 //!   configured by [`MotionConfig`] and an [`AccelTable`].
+//! - [`DirectDrive`], [`StepDir`], [`Vid6606Reset`]: steps to pins over `embedded-hal` 1.0.
+//! - [`DialCalibration`], [`TachScale`]: values to needle positions.
+//! - [`LampPanel`]: lamp patterns, the master-caution rule, lamp test, brightness.
+//! - [`LinkWatchdog`]: STALL when frames stop.
+//!
+//! Design notes, the master-caution rule and the measured footprint: `docs/gauge-core.md`.
 //!
 //! Must never: allocate, read a clock, do I/O, depend on std, panic on any input bytes.
 #![cfg_attr(not(test), no_std)]
