@@ -204,6 +204,8 @@ fn usage_totals_count_replacements_once() {
     let (model, totals) = state.totals().by_model().next().unwrap();
     assert_eq!(model, "claude-opus-4-5");
     assert_eq!((totals.tokens.input, totals.tokens.output), (10, 9));
+}
+
 #[test]
 fn calibration_keeps_the_needle_still_when_official_goes_stale() {
     let mut state = EngineState::new(settings());
