@@ -16,12 +16,14 @@
 
 mod accel;
 mod cluster;
+mod dimmer;
 mod dial;
 mod driver;
 mod error;
 mod frame;
 mod glide;
 mod lamps;
+mod line;
 mod motion;
 mod needle;
 mod time;
@@ -33,6 +35,7 @@ pub use dial::{
     fuel_scale_bp, CalibrationPoint, DialCalibration, TachScale, CALIBRATION_MAX_POINTS, FULL_SCALE_BP,
 };
 pub use driver::{DirectDrive, StepDir, Vid6606Reset, PARTIAL_STEP_STATES, STEP_PULSE_NS};
+pub use dimmer::{DimmerConfig, NightDimmer};
 pub use error::ConfigError;
 pub use frame::{
     decode_frame, encode_frame, DecodeError, FuelSource, Frame, Lamp, Lamps, ModelFamily,
@@ -41,6 +44,7 @@ pub use frame::{
 pub use lamps::{
     LampConfig, LampOutput, LampPanel, LampPattern, FAST_FLASH_PERIOD_US, SLOW_FLASH_PERIOD_US,
 };
+pub use line::{LineBuffer, LinePush};
 pub use motion::{MotionConfig, NeedleMotion, Step};
 pub use needle::BootPhase;
 pub use time::MicrosExtender;
