@@ -16,6 +16,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::Settings;
 use crate::engine::{Engine, FrameSettings};
 use crate::ledger;
+use crate::mdns::Advertiser;
 use crate::serve::{self, AppState};
 use crate::sources::transcripts::{self, TranscriptConfig};
 use crate::stats::IngestStats;
@@ -33,6 +34,7 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     })?;
     let listener = bind(&settings).await?;
     init_logging();
+    let advertiser = advertise(&listener);
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
@@ -84,6 +86,9 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         () = shutdown.cancelled() => {}
     }
     shutdown.cancel();
+    if let Some(advertiser) = advertiser {
+        advertiser.stop();
+    }
     if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
         .await
         .is_err()
@@ -125,6 +130,19 @@ async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
         settings.data_dir.display()
     );
     Ok(listener)
+}
+
+/// Advertises `_claude-gauge._tcp` when listening beyond loopback (issue 8); a failure only
+/// costs discovery, so it is logged and the daemon runs on.
+fn advertise(listener: &TcpListener) -> Option<Advertiser> {
+    let bound = listener.local_addr().ok()?;
+    match Advertiser::start(bound) {
+        Ok(advertiser) => advertiser,
+        Err(err) => {
+            tracing::warn!("{err}; clusters must be given this host's address");
+            None
+        }
+    }
 }
 
 fn init_logging() {
