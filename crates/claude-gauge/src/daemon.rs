@@ -18,6 +18,7 @@ use crate::engine::{Engine, FrameSettings};
 use crate::ledger;
 use crate::mdns::Advertiser;
 use crate::serve::{self, AppState};
+use crate::sources::prometheus::PrometheusSource;
 use crate::sources::transcripts::{self, TranscriptConfig};
 use crate::stats::IngestStats;
 
@@ -47,6 +48,10 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
 
     let (ledger, startup, ledger_thread) = ledger::open(&settings.data_dir, parts.sender)?;
     let stats = Arc::new(IngestStats::default());
+    if let Some(prometheus) = settings.prometheus.clone() {
+        let source = PrometheusSource::new(prometheus, stats.clone())?;
+        tracker.spawn(source.run(ledger.clone(), shutdown.clone()));
+    }
     let mut source_threads = Vec::new();
     if settings.transcripts_enabled {
         let config = TranscriptConfig::resolve(
@@ -67,6 +72,7 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     let state = AppState {
         frames: parts.frames,
         health: parts.health,
+        usage: parts.usage,
         ledger,
         stats,
         shutdown: shutdown.clone(),

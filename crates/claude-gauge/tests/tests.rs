@@ -10,5 +10,6 @@ mod util;
 
 mod claude_code;
 mod config;
+mod prometheus;
 mod serve;
 mod transcripts;

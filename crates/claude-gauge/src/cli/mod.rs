@@ -50,6 +50,10 @@ pub(crate) struct ServeArgs {
     /// Directory of the durable store (default: the platform data dir).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Read usage from this Prometheus HTTP API (e.g. http://127.0.0.1:9090) instead of local
+    /// data; the `[prometheus]` config section sets the selector and auth.
+    #[arg(long, value_name = "URL")]
+    prometheus: Option<String>,
 }
 
 /// Parses the command line and runs the command.
@@ -82,6 +86,7 @@ fn serve(
         config_file: config,
         listen: args.listen,
         data_dir: args.data_dir,
+        prometheus_url: args.prometheus,
     };
     let settings = Settings::load(dirs, env, &flags)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -3,12 +3,14 @@
 //! This is the only module that reads environment variables or knows the file format. Everything
 //! downstream receives ready values. Precedence: flag > environment > file > default.
 
+mod prometheus;
 mod raw;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub(crate) use prometheus::{PrometheusAuth, PrometheusSettings};
 pub(crate) use raw::{default_file_text, RawConfig};
 
 /// Environment variable naming the config file.
@@ -88,6 +90,8 @@ pub(crate) struct FlagOverrides {
     pub(crate) listen: Option<SocketAddr>,
     /// `--data-dir`.
     pub(crate) data_dir: Option<PathBuf>,
+    /// `--prometheus URL`: read usage from this Prometheus (overrides `prometheus.url`).
+    pub(crate) prometheus_url: Option<String>,
 }
 
 /// The environment variables we read, captured once.
@@ -166,6 +170,8 @@ pub(crate) struct Settings {
     pub(crate) xdg_config_home: Option<PathBuf>,
     /// How long an official sample stays fresh.
     pub(crate) official_stale_after: Duration,
+    /// The Prometheus usage source, when configured.
+    pub(crate) prometheus: Option<PrometheusSettings>,
     /// The raw configuration, for `config show`.
     pub(crate) raw: RawConfig,
 }
@@ -231,6 +237,18 @@ fn resolve(
             fix: "use a number of seconds above 0 (default 600)",
         });
     }
+    let prometheus = match (&flags.prometheus_url, &raw.prometheus) {
+        (Some(url), Some(section)) => Some(
+            prometheus::RawPrometheus {
+                url: url.clone(),
+                ..section.clone()
+            }
+            .resolve()?,
+        ),
+        (Some(url), None) => Some(prometheus::RawPrometheus::with_url(url.clone()).resolve()?),
+        (None, Some(section)) => Some(section.resolve()?),
+        (None, None) => None,
+    };
     Ok(Settings {
         config_file,
         config_file_exists: exists,
@@ -247,6 +265,7 @@ fn resolve(
         home: dirs.home.clone(),
         xdg_config_home: env.xdg_config_home.clone(),
         official_stale_after: Duration::from_secs(raw.official.stale_after_secs),
+        prometheus,
         raw,
     })
 }
@@ -354,6 +373,37 @@ mod tests {
         assert_eq!(
             (s.limits.tokens_5h, s.limits.tokens_7d),
             (Some(1000), Some(9000))
+        );
+    }
+
+    #[test]
+    fn prometheus_from_file_or_flag() {
+        assert!(load_text("").unwrap().prometheus.is_none());
+        let s = load_text(
+            "[prometheus]\nurl = \"http://127.0.0.1:9090\"\nselector = 'user_email=\"a@b\"'\n",
+        )
+        .unwrap();
+        let p = s.prometheus.unwrap();
+        assert_eq!(p.url.as_str(), "http://127.0.0.1:9090/");
+        assert_eq!(p.interval, Duration::from_secs(5));
+        let err = load_text("[prometheus]\nurl = \"http://h:1\"\ntoken = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("token"), "{err}");
+        let raw = RawConfig::parse("[prometheus]\nurl = \"http://a:1\"\nselector = 'team=\"x\"'\n")
+            .unwrap();
+        let flags = FlagOverrides {
+            prometheus_url: Some("http://b:2".into()),
+            ..FlagOverrides::default()
+        };
+        let env = EnvOverrides::default();
+        let p = resolve(raw, true, "c".into(), &dirs(), &env, &flags)
+            .unwrap()
+            .prometheus
+            .unwrap();
+        assert_eq!(
+            (p.url.as_str(), p.selector.as_str()),
+            ("http://b:2/", "team=\"x\"")
         );
     }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::prometheus::RawPrometheus;
 use super::{ConfigError, LampThresholds, TokenLimits};
 
 /// The whole file.
@@ -20,6 +21,9 @@ pub(crate) struct RawConfig {
     pub(crate) transcripts: RawTranscripts,
     /// `[official]`.
     pub(crate) official: RawOfficial,
+    /// `[prometheus]`: present only when that source is wanted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) prometheus: Option<RawPrometheus>,
 }
 
 impl RawConfig {
@@ -231,6 +235,14 @@ enabled = true
 
 [official]
 stale_after_secs = 600  # Claude's own percentages count as fresh this long
+
+# Read usage from a Prometheus instead (team mode; see docs/prometheus.md). Uncomment to enable.
+# [prometheus]
+# url = "http://127.0.0.1:9090"
+# selector = 'user_email="me@example.com"'  # empty: everyone (a team gauge)
+# interval_secs = 5
+# timeout_secs = 4
+# bearer_token_file = "/path/to/token"       # or username + password_file
 "#
     .to_string()
 }

@@ -2,9 +2,12 @@
 //! frames and publishes each changed frame on a watch channel.
 //!
 //! Flow: sources (through the ledger) send [`EngineInput`]s in; transports read frames out of the
-//! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::frame`].
+//! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::next_frame`]. Usage
+//! totals go out on a second feed, [`UsageFeed`], for `/metrics`; source statuses on the
+//! [`HealthBoard`].
 
 mod state;
+mod totals;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -14,8 +17,9 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 pub(crate) use state::{EngineState, FrameSettings, SourceKind, SourceStatus};
+pub(crate) use totals::UsageTotals;
 
-use crate::usage::{OfficialSample, UsageEvent};
+use crate::usage::{OfficialSample, PrometheusReading, UsageEvent};
 
 /// Something a source tells the engine.
 #[derive(Debug)]
@@ -24,6 +28,9 @@ pub(crate) enum EngineInput {
     Usage(Vec<UsageEvent>),
     /// Claude's own reading of a window.
     Official(OfficialSample),
+    /// A Prometheus source's aggregates; they drive tach, fuel and model while that source is
+    /// configured.
+    Aggregate(PrometheusReading),
     /// The model of the session Claude Code reports right now.
     Model(String),
     /// A source is alive (`Ok`) or failing (`Err` with a short reason, never user data).
@@ -45,6 +52,9 @@ pub(crate) type FrameFeed = watch::Receiver<Frame>;
 
 /// The sources' statuses, refreshed with every evaluation, for `/stats`.
 pub(crate) type HealthBoard = Arc<Mutex<Vec<SourceStatus>>>;
+
+/// The published usage totals by model, for `/metrics`.
+pub(crate) type UsageFeed = watch::Receiver<UsageTotals>;
 
 /// How often the engine re-evaluates time-dependent readings (tach decay, STALL, IDLE).
 const TICK: Duration = Duration::from_millis(500);
@@ -68,6 +78,8 @@ pub(crate) struct EngineParts {
     pub(crate) frames: FrameFeed,
     /// The sources' statuses.
     pub(crate) health: HealthBoard,
+    /// The usage totals.
+    pub(crate) usage: UsageFeed,
 }
 
 /// The running engine's ends.
@@ -76,6 +88,7 @@ pub(crate) struct Engine {
     inputs: mpsc::Receiver<EngineInput>,
     frames: watch::Sender<Frame>,
     health: HealthBoard,
+    usage: watch::Sender<UsageTotals>,
 }
 
 impl Engine {
@@ -87,16 +100,19 @@ impl Engine {
         let first = state.next_frame(now_ms, None);
         let (frame_tx, frame_rx) = watch::channel(first);
         let health = Arc::new(Mutex::new(state.source_statuses(now_ms)));
+        let (usage_tx, usage_rx) = watch::channel(UsageTotals::default());
         EngineParts {
             engine: Engine {
                 state,
                 inputs: input_rx,
                 frames: frame_tx,
                 health: health.clone(),
+                usage: usage_tx,
             },
             sender: input_tx,
             frames: frame_rx,
             health,
+            usage: usage_rx,
         }
     }
 
@@ -137,5 +153,13 @@ impl Engine {
             // send_replace never fails, even with no receiver.
             self.frames.send_replace(next);
         }
+        let totals = self.state.totals();
+        self.usage.send_if_modified(|old| {
+            let is_changed = old != totals;
+            if is_changed {
+                old.clone_from(totals);
+            }
+            is_changed
+        });
     }
 }
