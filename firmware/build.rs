@@ -2,7 +2,11 @@
 
 fn main() {
     println!("cargo:rustc-link-arg=-Tlinkall.x");
-    for var in ["GAUGE_WIFI_SSID", "GAUGE_WIFI_PASSWORD", "GAUGE_DAEMON_HOST"] {
+    for var in [
+        "GAUGE_WIFI_SSID",
+        "GAUGE_WIFI_PASSWORD",
+        "GAUGE_DAEMON_HOST",
+    ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
 }

@@ -2,10 +2,10 @@
 //! brightness becomes the PWM duty on the 595's OE. With a light sensor fitted, it also runs
 //! the night dimmer.
 
+use embassy_time::{Duration, Ticker};
 use esp_hal::gpio::{Level, Output, OutputConfig};
 use esp_hal::ledc::channel::{Channel, ChannelIFace};
 use esp_hal::ledc::LowSpeed;
-use embassy_time::{Duration, Ticker};
 use gauge_core::LampOutput;
 
 use crate::cluster_task::{now_us, with_cluster};
@@ -29,7 +29,11 @@ impl ShiftRegister {
         latch: esp_hal::gpio::AnyPin<'static>,
     ) -> ShiftRegister {
         let out = |pin| Output::new(pin, Level::Low, OutputConfig::default());
-        ShiftRegister { data: out(data), clock: out(clock), latch: out(latch) }
+        ShiftRegister {
+            data: out(data),
+            clock: out(clock),
+            latch: out(latch),
+        }
     }
 
     /// Shifts `bits` out MSB first (Q7 first) and latches them onto the outputs.
@@ -61,7 +65,10 @@ pub(crate) async fn lamp_task(mut shift: ShiftRegister, enable: Channel<'static,
     loop {
         let now = now_us();
         let state = with_cluster(|cluster| {
-            (shift_bits(&cluster.lamp_outputs(now)), cluster.lamps().brightness_pct())
+            (
+                shift_bits(&cluster.lamp_outputs(now)),
+                cluster.lamps().brightness_pct(),
+            )
         });
         if let Some((bits, brightness_pct)) = state {
             if shown != Some((bits, brightness_pct)) {
@@ -81,8 +88,15 @@ pub(crate) async fn lamp_task(mut shift: ShiftRegister, enable: Channel<'static,
 #[cfg(all(feature = "esp32c6", not(feature = "direct-drive")))]
 #[embassy_executor::task]
 pub(crate) async fn light_task(
-    mut adc: esp_hal::analog::adc::Adc<'static, esp_hal::peripherals::ADC1<'static>, esp_hal::Blocking>,
-    mut pin: esp_hal::analog::adc::AdcPin<crate::pins::LightSensorPin, esp_hal::peripherals::ADC1<'static>>,
+    mut adc: esp_hal::analog::adc::Adc<
+        'static,
+        esp_hal::peripherals::ADC1<'static>,
+        esp_hal::Blocking,
+    >,
+    mut pin: esp_hal::analog::adc::AdcPin<
+        crate::pins::LightSensorPin,
+        esp_hal::peripherals::ADC1<'static>,
+    >,
 ) {
     let mut dimmer = gauge_core::NightDimmer::new(gauge_core::DimmerConfig::default());
     let mut ticker = Ticker::every(Duration::from_millis(250));

@@ -126,8 +126,11 @@ async fn main(spawner: Spawner) -> ! {
         log::error!("lamps: LEDC timer refused {LAMP_PWM_KHZ} kHz");
     }
     let mut enable = ledc.channel(channel::Number::Channel0, board.lamp_enable);
-    let channel_config =
-        channel::config::Config { timer: &*lamp_timer, duty_pct: 100, drive_mode: DriveMode::PushPull };
+    let channel_config = channel::config::Config {
+        timer: &*lamp_timer,
+        duty_pct: 100,
+        drive_mode: DriveMode::PushPull,
+    };
     if enable.configure(channel_config).is_err() {
         log::error!("lamps: LEDC channel refused its configuration");
     }
@@ -138,7 +141,10 @@ async fn main(spawner: Spawner) -> ! {
         use esp_hal::analog::adc::{Adc, AdcConfig, Attenuation};
         let mut adc_config = AdcConfig::new();
         let pin = adc_config.enable_pin(p.GPIO6, Attenuation::_11dB);
-        spawn!(spawner, lamps::light_task(Adc::new(p.ADC1, adc_config), pin));
+        spawn!(
+            spawner,
+            lamps::light_task(Adc::new(p.ADC1, adc_config), pin)
+        );
     }
 
     let (serial_rx, _serial_tx) = UsbSerialJtag::new(p.USB_DEVICE).into_async().split();

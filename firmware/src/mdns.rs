@@ -32,7 +32,11 @@ impl HostQuestions for ServiceQuery {
         F: FnMut(HostQuestion) -> Result<(), E>,
         E: From<MdnsError>,
     {
-        f(Question::new(NameSlice::new(&SERVICE_LABELS), Rtype::PTR, Class::IN))
+        f(Question::new(
+            NameSlice::new(&SERVICE_LABELS),
+            Rtype::PTR,
+            Class::IN,
+        ))
     }
 }
 
@@ -73,15 +77,24 @@ pub(crate) async fn discover(stack: Stack<'_>) -> Option<SocketAddrV4> {
     }
     let mut query = [0u8; 128];
     let len = ServiceQuery.query(0, &mut query).ok()?;
-    socket.send_to(&query[..len], (MDNS_GROUP, MDNS_PORT)).await.ok()?;
+    socket
+        .send_to(&query[..len], (MDNS_GROUP, MDNS_PORT))
+        .await
+        .ok()?;
 
     let found = Found::default();
     let mut handler = PeerAnswersMdnsHandler::new(&found);
     let mut packet = [0u8; PACKET_MAX_LEN];
     let _ = with_timeout(ANSWER_WAIT, async {
         while found.port.get().is_none() || found.addr.get().is_none() {
-            let Ok((len, _from)) = socket.recv_from(&mut packet).await else { continue };
-            let request = MdnsRequest::Request { legacy: false, multicast: true, data: &packet[..len] };
+            let Ok((len, _from)) = socket.recv_from(&mut packet).await else {
+                continue;
+            };
+            let request = MdnsRequest::Request {
+                legacy: false,
+                multicast: true,
+                data: &packet[..len],
+            };
             // Someone else's malformed packet is not our problem: skip it.
             let _ = handler.handle(request, &mut []);
         }

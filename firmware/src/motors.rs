@@ -3,9 +3,9 @@
 
 use core::convert::Infallible;
 
-use esp_hal::gpio::{Level, Output, OutputConfig};
 #[cfg(feature = "direct-drive")]
 use esp_hal::gpio::DriveStrength;
+use esp_hal::gpio::{Level, Output, OutputConfig};
 #[cfg(feature = "direct-drive")]
 use gauge_core::DirectDrive;
 #[cfg(not(feature = "direct-drive"))]

@@ -40,7 +40,10 @@ pub(crate) struct WifiSettings {
 
 /// Keeps the station connected.
 #[embassy_executor::task]
-pub(crate) async fn connection_task(mut controller: WifiController<'static>, settings: WifiSettings) {
+pub(crate) async fn connection_task(
+    mut controller: WifiController<'static>,
+    settings: WifiSettings,
+) {
     let auth = match settings.password {
         "" => AuthenticationMethodConfig::Open,
         password => match password.try_into() {
@@ -51,7 +54,11 @@ pub(crate) async fn connection_task(mut controller: WifiController<'static>, set
     let Ok(ssid) = settings.ssid.try_into() else {
         return log::error!("wifi: GAUGE_WIFI_SSID is too long (max 32 bytes)");
     };
-    let config = Config::Station(StationConfig::default().with_ssid(ssid).with_authentication(auth));
+    let config = Config::Station(
+        StationConfig::default()
+            .with_ssid(ssid)
+            .with_authentication(auth),
+    );
     if let Err(err) = controller.set_config(&config) {
         return log::error!("wifi: configuration refused: {err:?}");
     }
@@ -121,12 +128,19 @@ async fn poll_once(
     url: &str,
     rx: &mut [u8],
 ) -> Result<(), &'static str> {
-    let mut request = client.request(Method::GET, url).await.map_err(|_| "connect failed")?;
+    let mut request = client
+        .request(Method::GET, url)
+        .await
+        .map_err(|_| "connect failed")?;
     let response = request.send(rx).await.map_err(|_| "request failed")?;
     if !response.status.is_successful() {
         return Err("non-2xx status");
     }
-    let body = response.body().read_to_end().await.map_err(|_| "body read failed")?;
+    let body = response
+        .body()
+        .read_to_end()
+        .await
+        .map_err(|_| "body read failed")?;
     if body.len() > FRAME_MAX_LEN {
         return Err("frame too long");
     }

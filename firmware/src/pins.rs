@@ -50,9 +50,24 @@ macro_rules! board_pins {
     ($p:ident) => {
         $crate::pins::BoardPins {
             motors: [
-                [$p.GPIO0.into(), $p.GPIO1.into(), $p.GPIO2.into(), $p.GPIO3.into()],
-                [$p.GPIO6.into(), $p.GPIO7.into(), $p.GPIO10.into(), $p.GPIO11.into()],
-                [$p.GPIO18.into(), $p.GPIO19.into(), $p.GPIO20.into(), $p.GPIO21.into()],
+                [
+                    $p.GPIO0.into(),
+                    $p.GPIO1.into(),
+                    $p.GPIO2.into(),
+                    $p.GPIO3.into(),
+                ],
+                [
+                    $p.GPIO6.into(),
+                    $p.GPIO7.into(),
+                    $p.GPIO10.into(),
+                    $p.GPIO11.into(),
+                ],
+                [
+                    $p.GPIO18.into(),
+                    $p.GPIO19.into(),
+                    $p.GPIO20.into(),
+                    $p.GPIO21.into(),
+                ],
             ],
             vid6606_reset: None,
             lamp_data: $p.GPIO22.into(),

@@ -23,7 +23,9 @@ pub(crate) async fn serial_task(mut rx: UsbSerialJtagRx<'static, Async>) {
                     Ok(frame) => LATEST_FRAME.signal(frame),
                     Err(err) => log::warn!("serial: bad frame ({err:?}), skipped"),
                 },
-                LinePush::Overflowed => log::warn!("serial: line over {FRAME_MAX_LEN} bytes, skipped"),
+                LinePush::Overflowed => {
+                    log::warn!("serial: line over {FRAME_MAX_LEN} bytes, skipped")
+                }
                 LinePush::Incomplete => {}
             }
         }

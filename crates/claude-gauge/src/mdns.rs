@@ -38,10 +38,24 @@ pub(crate) fn service_info(bound: SocketAddr) -> Result<Option<ServiceInfo>, Mdn
     let version = gauge_core::FRAME_VERSION.to_string();
     let properties = [("path", "/usage"), ("v", version.as_str())];
     let info = if ip.is_unspecified() {
-        ServiceInfo::new(SERVICE_TYPE, INSTANCE_NAME, HOST_NAME, (), bound.port(), &properties[..])?
-            .enable_addr_auto()
+        ServiceInfo::new(
+            SERVICE_TYPE,
+            INSTANCE_NAME,
+            HOST_NAME,
+            (),
+            bound.port(),
+            &properties[..],
+        )?
+        .enable_addr_auto()
     } else {
-        ServiceInfo::new(SERVICE_TYPE, INSTANCE_NAME, HOST_NAME, ip, bound.port(), &properties[..])?
+        ServiceInfo::new(
+            SERVICE_TYPE,
+            INSTANCE_NAME,
+            HOST_NAME,
+            ip,
+            bound.port(),
+            &properties[..],
+        )?
     };
     Ok(Some(info))
 }
@@ -55,7 +69,9 @@ pub(crate) struct Advertiser {
 impl Advertiser {
     /// Starts advertising a daemon bound to `bound`; `Ok(None)` on loopback.
     pub(crate) fn start(bound: SocketAddr) -> Result<Option<Advertiser>, MdnsError> {
-        let Some(info) = service_info(bound)? else { return Ok(None) };
+        let Some(info) = service_info(bound)? else {
+            return Ok(None);
+        };
         let daemon = ServiceDaemon::new()?;
         let fullname = info.get_fullname().to_string();
         daemon.register(info)?;
@@ -75,18 +91,29 @@ mod tests {
 
     #[test]
     fn loopback_advertises_nothing() {
-        assert!(service_info("127.0.0.1:8765".parse().unwrap()).unwrap().is_none());
-        assert!(service_info("[::1]:8765".parse().unwrap()).unwrap().is_none());
+        assert!(service_info("127.0.0.1:8765".parse().unwrap())
+            .unwrap()
+            .is_none());
+        assert!(service_info("[::1]:8765".parse().unwrap())
+            .unwrap()
+            .is_none());
     }
 
     #[test]
     fn a_lan_address_advertises_the_port_address_and_path() {
-        let info = service_info("192.168.1.20:9000".parse().unwrap()).unwrap().unwrap();
+        let info = service_info("192.168.1.20:9000".parse().unwrap())
+            .unwrap()
+            .unwrap();
         assert_eq!(info.get_type(), SERVICE_TYPE);
-        assert_eq!(info.get_fullname(), "claude-gauge._claude-gauge._tcp.local.");
+        assert_eq!(
+            info.get_fullname(),
+            "claude-gauge._claude-gauge._tcp.local."
+        );
         assert_eq!(info.get_hostname(), HOST_NAME);
         assert_eq!(info.get_port(), 9000);
-        assert!(info.get_addresses_v4().contains(&"192.168.1.20".parse().unwrap()));
+        assert!(info
+            .get_addresses_v4()
+            .contains(&"192.168.1.20".parse::<std::net::Ipv4Addr>().unwrap()));
         assert_eq!(info.get_property_val_str("path"), Some("/usage"));
         assert_eq!(info.get_property_val_str("v"), Some("1"));
         assert!(!info.is_addr_auto());
@@ -94,7 +121,9 @@ mod tests {
 
     #[test]
     fn an_unspecified_address_advertises_every_interface() {
-        let info = service_info("0.0.0.0:8765".parse().unwrap()).unwrap().unwrap();
+        let info = service_info("0.0.0.0:8765".parse().unwrap())
+            .unwrap()
+            .unwrap();
         assert!(info.is_addr_auto());
         assert!(info.get_addresses_v4().is_empty());
     }

@@ -18,7 +18,13 @@ pub struct DimmerConfig {
 
 impl Default for DimmerConfig {
     fn default() -> Self {
-        DimmerConfig { dark_raw: 200, bright_raw: 3_000, min_pct: 10, max_pct: 100, smoothing_shift: 3 }
+        DimmerConfig {
+            dark_raw: 200,
+            bright_raw: 3_000,
+            min_pct: 10,
+            max_pct: 100,
+            smoothing_shift: 3,
+        }
     }
 }
 
@@ -65,7 +71,10 @@ pub struct NightDimmer {
 impl NightDimmer {
     /// A dimmer with no reading yet (the first reading is taken as is).
     pub const fn new(config: DimmerConfig) -> NightDimmer {
-        NightDimmer { config, smoothed_x256: None }
+        NightDimmer {
+            config,
+            smoothed_x256: None,
+        }
     }
 
     /// Takes one raw sensor reading; returns the brightness to show, percent.
@@ -86,8 +95,16 @@ impl NightDimmer {
 
     /// The brightness for the smoothed reading so far (the maximum before any reading).
     pub fn brightness_pct(&self) -> u8 {
-        let DimmerConfig { dark_raw, bright_raw, min_pct, max_pct, .. } = self.config;
-        let Some(smoothed) = self.smoothed_x256 else { return max_pct };
+        let DimmerConfig {
+            dark_raw,
+            bright_raw,
+            min_pct,
+            max_pct,
+            ..
+        } = self.config;
+        let Some(smoothed) = self.smoothed_x256 else {
+            return max_pct;
+        };
         let raw = smoothed >> 8;
         let (dark, bright) = (u32::from(dark_raw), u32::from(bright_raw));
         if raw <= dark {
@@ -125,8 +142,12 @@ mod tests {
         assert!(first > 10 && first < 100, "{first}");
         let later = (0..100).map(|_| dimmer.update(0)).last();
         assert_eq!(later, Some(10));
-        let odd = DimmerConfig::default().with_raw_range(3000, 200).with_brightness_range_pct(120, 50);
-        let expected = DimmerConfig::default().with_raw_range(200, 3000).with_brightness_range_pct(50, 50);
+        let odd = DimmerConfig::default()
+            .with_raw_range(3000, 200)
+            .with_brightness_range_pct(120, 50);
+        let expected = DimmerConfig::default()
+            .with_raw_range(200, 3000)
+            .with_brightness_range_pct(50, 50);
         assert_eq!(odd, expected);
     }
 }

@@ -26,8 +26,8 @@
 
 mod accel;
 mod cluster;
-mod dimmer;
 mod dial;
+mod dimmer;
 mod driver;
 mod error;
 mod frame;
@@ -45,8 +45,8 @@ pub use dial::{
     fuel_scale_bp, CalibrationPoint, DialCalibration, TachScale, CALIBRATION_MAX_POINTS,
     FULL_SCALE_BP,
 };
-pub use driver::{DirectDrive, StepDir, Vid6606Reset, PARTIAL_STEP_STATES, STEP_PULSE_NS};
 pub use dimmer::{DimmerConfig, NightDimmer};
+pub use driver::{DirectDrive, StepDir, Vid6606Reset, PARTIAL_STEP_STATES, STEP_PULSE_NS};
 pub use error::ConfigError;
 pub use frame::{
     decode_frame, encode_frame, DecodeError, Frame, FuelSource, Lamp, Lamps, ModelFamily,

@@ -34,7 +34,13 @@ impl<const N: usize> Default for LineBuffer<N> {
 impl<const N: usize> LineBuffer<N> {
     /// An empty buffer.
     pub const fn new() -> LineBuffer<N> {
-        LineBuffer { bytes: [0; N], len: 0, is_complete: false, is_overflowed: false, dropped_lines: 0 }
+        LineBuffer {
+            bytes: [0; N],
+            len: 0,
+            is_complete: false,
+            is_overflowed: false,
+            dropped_lines: 0,
+        }
     }
 
     /// Takes one byte. `\r` is ignored so CRLF senders work; empty lines are skipped.
@@ -102,7 +108,10 @@ mod tests {
     fn splits_lines_across_chunks_and_skips_crlf_and_blank_lines() {
         let mut buffer = LineBuffer::<8>::new();
         assert!(lines(&mut buffer, b"ab").is_empty());
-        assert_eq!(lines(&mut buffer, b"c\r\n\n\nde\n"), [b"abc".to_vec(), b"de".to_vec()]);
+        assert_eq!(
+            lines(&mut buffer, b"c\r\n\n\nde\n"),
+            [b"abc".to_vec(), b"de".to_vec()]
+        );
         assert!(buffer.line() == b"de");
     }
 
