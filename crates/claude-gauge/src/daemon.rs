@@ -14,11 +14,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
-use crate::engine::{Engine, FrameSettings};
-use crate::ledger;
+use crate::engine::{Engine, EngineInput, FrameSettings, SourceKind};
+use crate::ledger::{self, LedgerHandle};
 use crate::mdns::Advertiser;
 use crate::serve::{self, AppState};
 use crate::sources::prometheus::PrometheusSource;
+use crate::sources::oauth::OauthPoller;
 use crate::sources::transcripts::{self, TranscriptConfig};
 use crate::stats::IngestStats;
 
@@ -69,10 +70,14 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         .context("cannot start the transcript reader")?;
         source_threads.push(thread);
     }
+    if settings.oauth.enabled {
+        start_oauth(&settings, &ledger, &tracker, &shutdown).await?;
+    }
     let state = AppState {
         frames: parts.frames,
         health: parts.health,
         usage: parts.usage,
+        limits: parts.limits,
         ledger,
         stats,
         shutdown: shutdown.clone(),
@@ -112,6 +117,28 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     if tokio::time::timeout(DRAIN_TIMEOUT, joined).await.is_err() {
         tracing::warn!("the ledger did not finish within {DRAIN_TIMEOUT:?}");
     }
+    Ok(())
+}
+
+/// Starts the opt-in OAuth usage poller (issue 6). It reads Claude Code's login but never
+/// refreshes or writes it; it stops with `shutdown`.
+async fn start_oauth(
+    settings: &Settings,
+    ledger: &LedgerHandle,
+    tracker: &TaskTracker,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let poller = OauthPoller::new(settings.oauth.clone())?;
+    ledger
+        .notify(EngineInput::Configured(SourceKind::Oauth))
+        .await
+        .context("the engine stopped during start-up")?;
+    tracing::info!(
+        "oauth usage poller on: {} every {}s",
+        settings.oauth.base_url,
+        settings.oauth.interval.as_secs()
+    );
+    tracker.spawn(poller.run(ledger.clone(), shutdown.clone()));
     Ok(())
 }
 

@@ -11,5 +11,6 @@ mod util;
 mod claude_code;
 mod config;
 mod prometheus;
+mod official;
 mod serve;
 mod transcripts;

@@ -5,7 +5,9 @@
 //! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::next_frame`]. Usage
 //! totals go out on a second feed, [`UsageFeed`], for `/metrics`; source statuses on the
 //! [`HealthBoard`].
+//! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::next_frame`].
 
+mod report;
 mod state;
 mod totals;
 
@@ -16,6 +18,7 @@ use gauge_core::Frame;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+pub(crate) use report::LimitsReport;
 pub(crate) use state::{EngineState, FrameSettings, SourceKind, SourceStatus};
 pub(crate) use totals::UsageTotals;
 
@@ -55,6 +58,8 @@ pub(crate) type HealthBoard = Arc<Mutex<Vec<SourceStatus>>>;
 
 /// The published usage totals by model, for `/metrics`.
 pub(crate) type UsageFeed = watch::Receiver<UsageTotals>;
+/// The published limits report (official readings, calibration, OAuth state), for `/limits`.
+pub(crate) type LimitsFeed = watch::Receiver<LimitsReport>;
 
 /// How often the engine re-evaluates time-dependent readings (tach decay, STALL, IDLE).
 const TICK: Duration = Duration::from_millis(500);
@@ -80,6 +85,8 @@ pub(crate) struct EngineParts {
     pub(crate) health: HealthBoard,
     /// The usage totals.
     pub(crate) usage: UsageFeed,
+    /// The limits report; it changes whenever an input arrives.
+    pub(crate) limits: LimitsFeed,
 }
 
 /// The running engine's ends.
@@ -89,6 +96,7 @@ pub(crate) struct Engine {
     frames: watch::Sender<Frame>,
     health: HealthBoard,
     usage: watch::Sender<UsageTotals>,
+    limits: watch::Sender<LimitsReport>,
 }
 
 impl Engine {
@@ -101,6 +109,7 @@ impl Engine {
         let (frame_tx, frame_rx) = watch::channel(first);
         let health = Arc::new(Mutex::new(state.source_statuses(now_ms)));
         let (usage_tx, usage_rx) = watch::channel(UsageTotals::default());
+        let (limits_tx, limits_rx) = watch::channel(LimitsReport::of(&state));
         EngineParts {
             engine: Engine {
                 state,
@@ -108,11 +117,13 @@ impl Engine {
                 frames: frame_tx,
                 health: health.clone(),
                 usage: usage_tx,
+                limits: limits_tx,
             },
             sender: input_tx,
             frames: frame_rx,
             health,
             usage: usage_rx,
+            limits: limits_rx,
         }
     }
 
@@ -130,6 +141,7 @@ impl Engine {
                         while let Ok(more) = self.inputs.try_recv() {
                             self.state.apply(more, unix_now_ms());
                         }
+                        self.limits.send_replace(LimitsReport::of(&self.state));
                     }
                     None => break,
                 },

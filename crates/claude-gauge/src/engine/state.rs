@@ -13,7 +13,10 @@ use gauge_core::{Frame, FuelSource, Lamp, Lamps, ModelFamily, FRAME_VERSION};
 use super::totals::UsageTotals;
 use super::EngineInput;
 use crate::config::{LampThresholds, TokenLimits};
-use crate::limits::{choose_fuel, history_limit_5h, Fuel, FuelInputs, RecentUsage};
+use crate::limits::{
+    calibrated_estimate, choose_fuel, history_limit_5h, CalibratedInputs, CalibratedUse,
+    Calibration, Fuel, FuelInputs, RecentUsage,
+};
 use crate::usage::{OfficialSample, PrometheusReading, Window};
 
 /// A kind of source, for health and STALL.
@@ -105,6 +108,8 @@ pub(crate) struct EngineState {
     recent: RecentUsage,
     official_5h: Option<OfficialSample>,
     official_7d: Option<OfficialSample>,
+    calibration_5h: Option<Calibration>,
+    calibration_7d: Option<Calibration>,
     health: HashMap<SourceKind, SourceHealth>,
     limit_until_secs: Option<i64>,
     reported_model: Option<(i64, ModelFamily)>,
@@ -124,6 +129,8 @@ impl EngineState {
             recent: RecentUsage::default(),
             official_5h: None,
             official_7d: None,
+            calibration_5h: None,
+            calibration_7d: None,
             health: HashMap::new(),
             limit_until_secs: None,
             reported_model: None,
@@ -151,6 +158,7 @@ impl EngineState {
                 };
                 if slot.is_none_or(|old| old.at_ms <= sample.at_ms) {
                     *slot = Some(sample);
+                    self.learn(&sample);
                 }
             }
             EngineInput::Aggregate(reading) => self.apply_aggregate(reading),
@@ -199,6 +207,48 @@ impl EngineState {
     /// Usage seen since the engine started, by model, for `/metrics`.
     pub(crate) fn totals(&self) -> &UsageTotals {
         &self.totals
+    }
+
+    /// Learns the window's tokens per percent from an official sample and the local tokens of the
+    /// window it speaks of, `[resets_at - length, at]`.
+    fn learn(&mut self, sample: &OfficialSample) {
+        let Some(reset_secs) = sample.resets_at_secs else {
+            return;
+        };
+        let span_ms = sample.at_ms - (reset_secs - sample.window.length_secs()) * 1000;
+        if span_ms <= 0 {
+            return;
+        }
+        let tokens = self.recent.fuel_tokens_since(sample.at_ms, span_ms);
+        let Some(reading) = Calibration::learn(sample, tokens) else {
+            return;
+        };
+        let slot = match sample.window {
+            Window::FiveHour => &mut self.calibration_5h,
+            Window::SevenDay => &mut self.calibration_7d,
+        };
+        *slot = Some(Calibration::update(*slot, reading));
+    }
+
+    /// The newest official sample and what was learned, per window.
+    pub(crate) fn official_and_calibration(
+        &self,
+        window: Window,
+    ) -> (Option<&OfficialSample>, Option<&Calibration>) {
+        match window {
+            Window::FiveHour => (self.official_5h.as_ref(), self.calibration_5h.as_ref()),
+            Window::SevenDay => (self.official_7d.as_ref(), self.calibration_7d.as_ref()),
+        }
+    }
+
+    /// Until when Claude reported the limit reached, unix seconds.
+    pub(crate) fn limit_until_secs(&self) -> Option<i64> {
+        self.limit_until_secs
+    }
+
+    /// What a source last said of itself, if it is configured.
+    pub(crate) fn source_health(&self, kind: SourceKind) -> Option<&SourceHealth> {
+        self.health.get(&kind)
     }
 
     /// Every configured source's status at `now_ms`, for `/stats`, in a stable order.
@@ -350,6 +400,7 @@ impl EngineState {
             used_tokens,
             limit_tokens: limit,
             estimate_resets_at_secs: resets_at_secs,
+            calibrated: self.calibrated(Window::FiveHour, now_ms),
         })
     }
 
@@ -371,6 +422,50 @@ impl EngineState {
             used_tokens,
             limit_tokens: self.settings.limits.tokens_7d.filter(|_| has_data),
             estimate_resets_at_secs: None,
+            calibrated: self.calibrated(Window::SevenDay, now_ms),
+        })
+    }
+
+    /// The calibrated estimate of a window (see `limits::calibrated_estimate`): the tokens since
+    /// the last official sample, and, once its window is over, the tokens of the new one.
+    fn calibrated(&self, window: Window, now_ms: i64) -> Option<CalibratedUse> {
+        let (official, calibration) = self.official_and_calibration(window);
+        calibration?;
+        let tokens_since = |from_ms: i64| {
+            let span_ms = now_ms - from_ms;
+            if span_ms > 0 {
+                self.recent.fuel_tokens_since(now_ms, span_ms)
+            } else {
+                0
+            }
+        };
+        let old_reset_secs = official.and_then(|s| s.resets_at_secs);
+        let (tokens_in_new_window, new_window_resets_at_secs) = match (window, old_reset_secs) {
+            (Window::FiveHour, reset) => {
+                let block = self.recent.active_block(now_ms);
+                let block_tokens = block.map_or(0, |b| b.fuel_tokens);
+                let since_reset = reset.map_or(block_tokens, |r| tokens_since(r * 1000));
+                let block_end = block
+                    .map(|b| b.end_ms() / 1000)
+                    .filter(|end| reset.is_none_or(|r| *end > r));
+                (block_tokens.min(since_reset), block_end)
+            }
+            (Window::SevenDay, Some(reset)) => {
+                // The weekly window is a fixed cycle: the next one ends a week after the last.
+                let length = window.length_secs();
+                let cycles = ((now_ms / 1000 - reset).max(0) / length) + 1;
+                let new_reset = reset + cycles * length;
+                (tokens_since((new_reset - length) * 1000), Some(new_reset))
+            }
+            (Window::SevenDay, None) => (0, None),
+        };
+        calibrated_estimate(CalibratedInputs {
+            now_ms,
+            calibration,
+            last_official: official,
+            tokens_since_official: official.map_or(0, |s| tokens_since(s.at_ms)),
+            tokens_in_new_window,
+            new_window_resets_at_secs,
         })
     }
 

@@ -1,4 +1,5 @@
 //! The HTTP transport: `/usage`, `/events`, `/healthz`, `/stats`, `/metrics` and the ingest
+//! The HTTP transport: `/usage`, `/events`, `/healthz`, `/stats`, `/limits` and the ingest
 //! endpoints.
 //!
 //! One shape, as in axum's examples: [`app`] builds the router from an [`AppState`], [`serve`]
@@ -17,7 +18,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::engine::{FrameFeed, HealthBoard, UsageFeed};
+use crate::engine::{FrameFeed, HealthBoard, LimitsFeed, UsageFeed};
 use crate::ledger::LedgerHandle;
 use crate::stats::IngestStats;
 
@@ -30,6 +31,8 @@ pub(crate) struct AppState {
     pub(crate) health: HealthBoard,
     /// Usage totals by model, for `/metrics`.
     pub(crate) usage: UsageFeed,
+    /// The limits report (official readings, calibration, OAuth state), for `/limits`.
+    pub(crate) limits: LimitsFeed,
     /// Where ingest endpoints send what they receive.
     pub(crate) ledger: LedgerHandle,
     /// Ingest counters.
@@ -52,6 +55,7 @@ pub(crate) fn app(state: AppState) -> Router {
         .route("/healthz", get(handlers::healthz_get))
         .route("/stats", get(handlers::stats_get))
         .route("/metrics", get(metrics::metrics_get))
+        .route("/limits", get(handlers::limits_get))
         .route("/ingest/statusline", post(handlers::statusline_post))
         .layer(DefaultBodyLimit::max(INGEST_BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(

@@ -2,5 +2,6 @@
 //! them on, through the ledger, to the engine. Nothing flows back.
 
 pub(crate) mod prometheus;
+pub(crate) mod oauth;
 pub(crate) mod statusline;
 pub(crate) mod transcripts;

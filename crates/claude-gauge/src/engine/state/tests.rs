@@ -205,3 +205,46 @@ fn usage_totals_count_replacements_once() {
     assert_eq!(model, "claude-opus-4-5");
     assert_eq!((totals.tokens.input, totals.tokens.output), (10, 9));
 }
+
+#[test]
+fn calibration_keeps_the_needle_still_when_official_goes_stale() {
+    let mut state = EngineState::new(settings());
+    state.apply(EngineInput::Health(SourceKind::Transcripts, Ok(())), NOW);
+    // 2,000 fuel tokens in the window, and Claude says 40% used: 50 tokens per percent.
+    state.apply(
+        EngineInput::Usage(vec![event("a", NOW - 60_000, 1_500, 500)]),
+        NOW,
+    );
+    let sample = OfficialSample {
+        at_ms: NOW,
+        window: Window::FiveHour,
+        used_pct: 40.0,
+        resets_at_secs: Some(NOW / 1000 + 3 * 3600),
+        origin: OfficialOrigin::Statusline,
+    };
+    state.apply(EngineInput::Official(sample), NOW);
+    let (_, learned) = state.official_and_calibration(Window::FiveHour);
+    assert_eq!(learned.unwrap().tokens_per_pct, 50.0);
+    let fresh = state.next_frame(NOW + 1_000, None);
+    assert_eq!(fresh.source, FuelSource::Official);
+    assert_eq!(fresh.fuel_5h, Some(0.6));
+    // Stale: the calibrated estimate continues from 40%, where the plain estimate (2,000 of the
+    // configured 10,000) would have jumped to 80% fuel.
+    let stale_ms = NOW + 601_000;
+    let stale = state.next_frame(stale_ms, Some(&fresh));
+    assert_eq!(stale.source, FuelSource::Estimate);
+    assert_eq!(stale.fuel_5h, Some(0.6));
+    // 500 more tokens = 10 more percent.
+    state.apply(
+        EngineInput::Usage(vec![event("b", stale_ms, 250, 250)]),
+        stale_ms,
+    );
+    assert_eq!(state.next_frame(stale_ms, Some(&stale)).fuel_5h, Some(0.5));
+    // Past the reset, the new window counts only its own tokens.
+    let after_reset_ms = NOW + 3 * 3600 * 1000 + 60_000;
+    state.apply(
+        EngineInput::Usage(vec![event("c", after_reset_ms, 100, 150)]),
+        after_reset_ms,
+    );
+    assert_eq!(state.next_frame(after_reset_ms, None).fuel_5h, Some(0.95));
+}
