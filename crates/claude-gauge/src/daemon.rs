@@ -18,8 +18,8 @@ use crate::engine::{Engine, EngineInput, FrameSettings, SourceKind};
 use crate::ledger::{self, LedgerHandle};
 use crate::mdns::Advertiser;
 use crate::serve::{self, AppState};
-use crate::sources::prometheus::PrometheusSource;
 use crate::sources::oauth::OauthPoller;
+use crate::sources::prometheus::PrometheusSource;
 use crate::sources::transcripts::{self, TranscriptConfig};
 use crate::stats::IngestStats;
 
@@ -36,7 +36,8 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     })?;
     let listener = bind(&settings).await?;
     init_logging();
-    let advertiser = advertise(&listener);
+    // Lives until `run` returns: dropping it withdraws the mDNS service.
+    let _advertiser = advertise(&listener);
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
@@ -97,15 +98,21 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         () = shutdown.cancelled() => {}
     }
     shutdown.cancel();
-    if let Some(advertiser) = advertiser {
-        advertiser.stop();
-    }
     if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
         .await
         .is_err()
     {
         tracing::warn!("some tasks did not stop within {DRAIN_TIMEOUT:?}");
     }
+    join_ledger(source_threads, ledger_thread).await;
+    Ok(())
+}
+
+/// Waits (bounded) for the source threads and then the ledger writer to finish.
+async fn join_ledger(
+    source_threads: Vec<std::thread::JoinHandle<()>>,
+    ledger_thread: ledger::LedgerThread,
+) {
     // Every ledger handle lived in a task or source thread that has now stopped; the writer
     // commits what it has and exits.
     let joined = tokio::task::spawn_blocking(move || {
@@ -117,7 +124,6 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     if tokio::time::timeout(DRAIN_TIMEOUT, joined).await.is_err() {
         tracing::warn!("the ledger did not finish within {DRAIN_TIMEOUT:?}");
     }
-    Ok(())
 }
 
 /// Starts the opt-in OAuth usage poller (issue 6). It reads Claude Code's login but never

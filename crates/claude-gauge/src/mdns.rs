@@ -5,8 +5,8 @@
 //! version>`); the firmware's one PTR query finds it (`firmware/src/mdns.rs`). On loopback
 //! nothing is advertised: nobody else could connect anyway.
 //!
-//! Ownership and shutdown: [`Advertiser`] owns the `mdns-sd` daemon thread; [`Advertiser::stop`]
-//! sends the goodbye packet and stops it (dropping it without `stop` leaves that to the OS).
+//! Ownership and shutdown: [`Advertiser`] owns the `mdns-sd` daemon thread; dropping it sends
+//! the goodbye packet and stops the thread.
 
 use std::net::SocketAddr;
 
@@ -77,9 +77,11 @@ impl Advertiser {
         daemon.register(info)?;
         Ok(Some(Advertiser { daemon, fullname }))
     }
+}
 
+impl Drop for Advertiser {
     /// Withdraws the service and stops the mDNS thread (best effort, does not block).
-    pub(crate) fn stop(self) {
+    fn drop(&mut self) {
         let _ = self.daemon.unregister(&self.fullname);
         let _ = self.daemon.shutdown();
     }

@@ -10,7 +10,7 @@ mod util;
 
 mod claude_code;
 mod config;
-mod prometheus;
 mod official;
+mod prometheus;
 mod serve;
 mod transcripts;
