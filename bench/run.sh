@@ -8,7 +8,8 @@
 # Each tool computes the same report (daily, UTC, JSON) from a warm page cache. Rounds
 # alternate the tools so that load from other processes hits all of them alike. Prints, per
 # tool, the median wall time, CPU time (user+sys), peak RSS (from /usr/bin/time -v), the ratio
-# to ours, and each tool's token total, which must agree. Not part of CI.
+# to ours, and each tool's token total, which must agree (ccstat dedups first-seen, so it may
+# differ). `cat` reads every byte once: the floor. Not part of CI.
 #
 # Environment: BENCH_DIR (work dir, default ~/.cache/claude-gauge-bench), BENCH_MIB (corpus
 # size), BENCH_ROUNDS, BENCH_INSTALL_CCSTAT=0 to skip building ccstat (it takes ~15 min).
@@ -22,6 +23,10 @@ if [[ "${1:-}" == --one ]]; then
       CLAUDE_CONFIG_DIR="${BENCH_CORPUS}" TZ=UTC "${BENCH_CCUSAGE}" claude daily --json --offline \
         --timezone UTC ;;
     ccstat) cd "${BENCH_WORK}" && CLAUDE_DATA_PATH="${BENCH_CORPUS}" "${BENCH_CCSTAT}" daily --json --utc ;;
+    # The floor: reading every byte once, no parsing.
+    cat)
+      find "${BENCH_CORPUS}" -name '*.jsonl' -exec cat {} + >/dev/null
+      echo '{"totals":{"totalTokens":0}}' ;;
   esac >"$3" 2>/dev/null
   exit
 fi
@@ -55,7 +60,7 @@ if [[ ! -x "${ccstat}" && "${BENCH_INSTALL_CCSTAT:-1}" != 0 ]]; then
   cargo install --quiet ccstat --version 0.6.2 --locked --root "${work}/ccstat" >&2 \
     || echo "ccstat 0.6.2 did not build; benchmarking without it" >&2
 fi
-tools=(ours ccusage)
+tools=(cat ours ccusage)
 [[ -x "${ccstat}" ]] && tools+=(ccstat)
 
 export BENCH_SCAN="${scan}" BENCH_CORPUS="${corpus}" BENCH_CCUSAGE="${ccusage}" \
