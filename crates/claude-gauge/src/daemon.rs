@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::engine::{Engine, FrameSettings};
 use crate::ledger::LedgerHandle;
 use crate::serve::{self, AppState};
+use crate::sources::otlp::{OtlpReceiver, OtlpSettings};
 use crate::stats::IngestStats;
 
 /// How long the tasks get to finish after a signal.
@@ -30,6 +31,12 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
             settings.data_dir.display()
         )
     })?;
+    // Bound before the main listener, so the "serving" line comes last and a busy OTLP port
+    // fails the start.
+    let otlp = match settings.otlp.clone() {
+        Some(otlp) => Some(bind_otlp(otlp).await?),
+        None => None,
+    };
     let listener = bind(&settings).await?;
     init_logging();
 
@@ -44,6 +51,9 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
 
     let stats = Arc::new(IngestStats::default());
     let ledger = LedgerHandle::forwarding(engine_tx);
+    if let Some(otlp) = otlp {
+        tracker.spawn(otlp.run(ledger.clone(), stats.clone(), shutdown.clone()));
+    }
     let state = AppState {
         frames,
         ledger,
@@ -95,6 +105,22 @@ async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
         settings.data_dir.display()
     );
     Ok(listener)
+}
+
+async fn bind_otlp(settings: OtlpSettings) -> anyhow::Result<OtlpReceiver> {
+    let receiver = OtlpReceiver::bind(settings).await?;
+    for (kind, addr) in [
+        ("http", receiver.http_addr()),
+        ("grpc", receiver.grpc_addr()),
+    ] {
+        let Some(addr) = addr else { continue };
+        if !addr.ip().is_loopback() {
+            eprintln!("claude-gauge: warning: OTLP {kind} receiver on {addr}, beyond loopback: anyone who can reach it can feed usage in");
+        }
+        // Tests and scripts read these lines to find ports chosen with :0.
+        eprintln!("claude-gauge: otlp {kind} on {addr}");
+    }
+    Ok(receiver)
 }
 
 fn init_logging() {

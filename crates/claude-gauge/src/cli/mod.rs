@@ -2,6 +2,7 @@
 //! `config/` know about flags; each command hands ready values to the code that does the work.
 
 mod config_cmd;
+mod otel_env;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,6 +34,9 @@ enum Command {
         #[command(subcommand)]
         action: config_cmd::ConfigAction,
     },
+    /// Print the environment variables that point Claude Code's telemetry at this daemon
+    /// (use with `eval "$(claude-gauge otel-env)"`; needs `serve --otlp`).
+    OtelEnv(otel_env::OtelEnvArgs),
 }
 
 /// Flags of `serve`.
@@ -45,6 +49,16 @@ pub(crate) struct ServeArgs {
     /// Directory of the durable store (default: the platform data dir).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Receive Claude Code's OpenTelemetry export (OTLP/HTTP on 127.0.0.1:4318, OTLP/gRPC on
+    /// 127.0.0.1:4317).
+    #[arg(long)]
+    otlp: bool,
+    /// OTLP/HTTP address (implies --otlp).
+    #[arg(long, value_name = "ADDR")]
+    otlp_http: Option<SocketAddr>,
+    /// OTLP/gRPC address (implies --otlp).
+    #[arg(long, value_name = "ADDR")]
+    otlp_grpc: Option<SocketAddr>,
 }
 
 /// Parses the command line and runs the command.
@@ -62,6 +76,14 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
             };
             config_cmd::run(action, &dirs, &env, &flags)
         }
+        Some(Command::OtelEnv(args)) => {
+            let flags = FlagOverrides {
+                config_file: cli.config,
+                ..FlagOverrides::default()
+            };
+            let settings = Settings::load(&dirs, &env, &flags)?;
+            otel_env::run(&args, &settings, &mut std::io::stdout().lock())
+        }
     }
 }
 
@@ -75,6 +97,9 @@ fn serve(
         config_file: config,
         listen: args.listen,
         data_dir: args.data_dir,
+        otlp: args.otlp,
+        otlp_http: args.otlp_http,
+        otlp_grpc: args.otlp_grpc,
     };
     let settings = Settings::load(dirs, env, &flags)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -9,10 +9,10 @@ mod state;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use gauge_core::Frame;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
-pub(crate) use state::{EngineState, FrameSettings, SourceKind};
+pub(crate) use state::{EngineState, FrameSettings, SourceKind, UsageTotals};
 
 use crate::usage::{OfficialSample, UsageEvent};
 
@@ -34,6 +34,16 @@ pub(crate) enum EngineInput {
         /// When the limit lifts, unix seconds.
         until_secs: i64,
     },
+    /// Tach tokens known only in aggregate (OTLP metrics of a session that sends no events):
+    /// they move the tach for a minute but are not requests, so they never reach the ledger.
+    Metered {
+        /// When they were used, unix ms.
+        at_ms: i64,
+        /// Input + output + cache creation tokens.
+        tach_tokens: u64,
+    },
+    /// Asks for the totals of the requests on record (for `/stats`).
+    Totals(oneshot::Sender<UsageTotals>),
 }
 
 /// How sources reach the engine.

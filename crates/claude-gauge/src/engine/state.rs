@@ -1,7 +1,7 @@
 //! The engine's state and the frame builder: every frame is a pure function of this state, the
 //! settings and `now`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use gauge_core::{Frame, FuelSource, Lamp, Lamps, ModelFamily, FRAME_VERSION};
@@ -80,6 +80,23 @@ pub(crate) struct EngineState {
     health: HashMap<SourceKind, SourceHealth>,
     limit_until_secs: Option<i64>,
     reported_model: Option<(i64, ModelFamily)>,
+    /// Metered tach tokens (time unix ms, tokens) of the last minute, oldest first.
+    metered: VecDeque<(i64, u64)>,
+}
+
+/// The totals of the requests in the recent index, deduplicated across sources.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct UsageTotals {
+    /// Requests.
+    pub(crate) requests: u64,
+    /// Fresh input tokens.
+    pub(crate) input_tokens: u64,
+    /// Output tokens.
+    pub(crate) output_tokens: u64,
+    /// Cache creation tokens.
+    pub(crate) cache_creation_tokens: u64,
+    /// Cache read tokens.
+    pub(crate) cache_read_tokens: u64,
 }
 
 impl EngineState {
@@ -93,6 +110,7 @@ impl EngineState {
             health: HashMap::new(),
             limit_until_secs: None,
             reported_model: None,
+            metered: VecDeque::new(),
         }
     }
 
@@ -129,6 +147,21 @@ impl EngineState {
             }
             EngineInput::Configured(kind) => {
                 self.health.entry(kind).or_default();
+            }
+            EngineInput::Metered { at_ms, tach_tokens } => {
+                while self
+                    .metered
+                    .front()
+                    .is_some_and(|(at, _)| now_ms - at >= 60_000)
+                {
+                    self.metered.pop_front();
+                }
+                let slot = self.metered.partition_point(|(at, _)| *at <= at_ms);
+                self.metered.insert(slot, (at_ms, tach_tokens));
+            }
+            EngineInput::Totals(reply) => {
+                // The asker may have gone; nothing to do then.
+                let _ = reply.send(self.recent.totals());
             }
             EngineInput::LimitReached { until_secs } => {
                 self.limit_until_secs = Some(
@@ -171,7 +204,14 @@ impl EngineState {
     fn frame_content(&self, now_ms: i64) -> Frame {
         let fuel_5h = self.fuel_5h(now_ms);
         let fuel_7d = self.fuel_7d(now_ms);
-        let tach = u32::try_from(self.recent.tach_tokens_last_minute(now_ms)).unwrap_or(u32::MAX);
+        let metered_tach: u64 = self
+            .metered
+            .iter()
+            .filter(|(at, _)| now_ms - 60_000 < *at && *at <= now_ms)
+            .map(|(_, tokens)| tokens)
+            .sum();
+        let tach = u32::try_from(self.recent.tach_tokens_last_minute(now_ms) + metered_tach)
+            .unwrap_or(u32::MAX);
         let source = [fuel_5h, fuel_7d]
             .iter()
             .flatten()

@@ -43,9 +43,15 @@ pub(crate) async fn healthz_get() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /stats`: ingest counters.
+/// `GET /stats`: ingest counters, and the totals of the requests on record (`null` while the
+/// daemon shuts down).
 pub(crate) async fn stats_get(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({ "ingest": state.stats.snapshot() }))
+    let (reply, totals) = tokio::sync::oneshot::channel();
+    let totals = match state.ledger.notify(EngineInput::Totals(reply)).await {
+        Ok(()) => totals.await.ok(),
+        Err(_) => None,
+    };
+    Json(json!({ "ingest": state.stats.snapshot(), "usage_totals": totals }))
 }
 
 /// `POST /ingest/statusline`: a Claude Code statusLine payload, as `claude-gauge statusline`

@@ -1,4 +1,5 @@
 //! Sources: where usage comes from. Each turns its input into [`crate::usage`] values and sends
 //! them on, through the ledger, to the engine. Nothing flows back.
 
+pub(crate) mod otlp;
 pub(crate) mod statusline;
