@@ -1,7 +1,9 @@
 //! Integration tests: each starts the real `claude-gauge` binary on a free loopback port with its
 //! own temporary directories and talks HTTP to it.
 
+mod fake_api;
 mod util;
 
 mod config;
+mod otlp;
 mod serve;

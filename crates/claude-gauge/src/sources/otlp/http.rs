@@ -24,6 +24,8 @@ use super::{Ingest, OtlpSettings};
 
 /// How long one export may take to arrive and be handled.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How much of an oversized body is read and dropped before the 413 goes out.
+const DRAIN_LIMIT_BYTES: usize = 64 * 1024 * 1024;
 /// `google.rpc.Code.INVALID_ARGUMENT`.
 const RPC_INVALID_ARGUMENT: i32 = 3;
 /// `google.rpc.Code.UNAVAILABLE`.
@@ -216,23 +218,38 @@ fn content_type(headers: &HeaderMap) -> Result<Encoding, Rejection> {
     }
 }
 
-async fn read_body(body: Body, max_bytes: usize) -> Result<Bytes, Rejection> {
-    axum::body::to_bytes(body, max_bytes).await.map_err(|err| {
-        let over_limit =
-            std::iter::successors(Some(&err as &(dyn std::error::Error + 'static)), |e| {
-                e.source()
-            })
-            .any(|e| e.is::<http_body_util::LengthLimitError>());
-        if over_limit {
-            too_large(format!("body over {max_bytes} bytes"))
-        } else {
+/// Reads the body, keeping at most `max_bytes`. Past the cap it reads on (up to
+/// [`DRAIN_LIMIT_BYTES`] more) and drops the rest, so that a client still sending gets the 413
+/// instead of a connection reset (a lingering close).
+async fn read_body(mut body: Body, max_bytes: usize) -> Result<Bytes, Rejection> {
+    use http_body_util::BodyExt;
+    let mut kept = Vec::new();
+    let mut seen_bytes = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| {
             Rejection::new(
                 StatusCode::BAD_REQUEST,
                 RPC_INVALID_ARGUMENT,
                 "the body could not be read",
             )
+        })?;
+        // Trailers carry no data.
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen_bytes = seen_bytes.saturating_add(data.len());
+        if seen_bytes <= max_bytes {
+            kept.extend_from_slice(&data);
+        } else if seen_bytes > max_bytes.saturating_add(DRAIN_LIMIT_BYTES) {
+            break;
+        } else {
+            kept = Vec::new();
         }
-    })
+    }
+    if seen_bytes > max_bytes {
+        return Err(too_large(format!("body over {max_bytes} bytes")));
+    }
+    Ok(Bytes::from(kept))
 }
 
 fn too_large(reason: String) -> Rejection {
