@@ -481,17 +481,22 @@ async fn restart_between_exports_loses_nothing_and_counts_once() {
 
     let dirs = std::mem::replace(&mut first.daemon.dirs, TestDirs::new());
     let second = OtlpDaemon::start(dirs);
+    // Nothing lost: the restarted daemon holds the first export.
+    second
+        .wait_for_totals(before.len() as u64, fake.totals())
+        .await;
     run_claude(&bin, &fake, &second, export).await;
-    // A late retry of a request the first daemon already recorded.
-    let (request_id, _) = &before[0];
-    let logs = fresh_json_logs("delta-http-json-0001-logs.json", request_id);
+    let answered = fake.answered();
+    second
+        .wait_for_totals(answered.len() as u64, fake.totals())
+        .await;
+    // Nothing counted twice: a late retry of a request the first daemon recorded. The fake's
+    // first answer has the fixture's usage, so the retry repeats that request exactly.
+    assert_eq!(before[0].1, FIXTURE_USAGE);
+    let logs = fresh_json_logs("delta-http-json-0001-logs.json", &before[0].0);
     let resp = second.post("/v1/logs", "application/json", logs).await;
     assert_eq!(resp.status(), 200);
-    // The fake's first answer has the fixture's usage, so the retry repeats that request exactly.
-    assert_eq!(before[0].1, FIXTURE_USAGE);
-    let answered = fake.answered();
-    let expected = fake.totals();
     second
-        .wait_for_totals(answered.len() as u64, expected)
+        .wait_for_totals(answered.len() as u64, fake.totals())
         .await;
 }
