@@ -15,9 +15,10 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
 use crate::engine::{Engine, FrameSettings};
-use crate::ledger::LedgerHandle;
+use crate::ledger;
 use crate::serve::{self, AppState};
 use crate::sources::otlp::{OtlpReceiver, OtlpSettings};
+use crate::sources::transcripts::{self, TranscriptConfig};
 use crate::stats::IngestStats;
 
 /// How long the tasks get to finish after a signal.
@@ -49,10 +50,27 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     });
     tracker.spawn(engine.run(shutdown.clone()));
 
+    let (ledger, startup, ledger_thread) = ledger::open(&settings.data_dir, engine_tx)?;
     let stats = Arc::new(IngestStats::default());
-    let ledger = LedgerHandle::forwarding(engine_tx);
     if let Some(otlp) = otlp {
         tracker.spawn(otlp.run(ledger.clone(), stats.clone(), shutdown.clone()));
+    }
+    let mut source_threads = Vec::new();
+    if settings.transcripts_enabled {
+        let config = TranscriptConfig::resolve(
+            settings.claude_config_dirs.as_deref(),
+            &settings.home,
+            settings.xdg_config_home.as_deref(),
+        );
+        let thread = transcripts::spawn(
+            config,
+            ledger.clone(),
+            stats.clone(),
+            startup.file_progress,
+            shutdown.clone(),
+        )
+        .context("cannot start the transcript reader")?;
+        source_threads.push(thread);
     }
     let state = AppState {
         frames,
@@ -80,6 +98,17 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         .is_err()
     {
         tracing::warn!("some tasks did not stop within {DRAIN_TIMEOUT:?}");
+    }
+    // Every ledger handle lived in a task or source thread that has now stopped; the writer
+    // commits what it has and exits.
+    let joined = tokio::task::spawn_blocking(move || {
+        for thread in source_threads {
+            let _ = thread.join();
+        }
+        ledger_thread.join();
+    });
+    if tokio::time::timeout(DRAIN_TIMEOUT, joined).await.is_err() {
+        tracing::warn!("the ledger did not finish within {DRAIN_TIMEOUT:?}");
     }
     Ok(())
 }

@@ -30,10 +30,18 @@ mod usage;
 fn main() -> std::process::ExitCode {
     match cli::run() {
         Ok(code) => code,
+        // A reader that went away (`claude-gauge daily | head`) is not an error.
+        Err(err) if is_broken_pipe(&err) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             // One line: what went wrong, with its causes, and (in the message) the fix.
             eprintln!("claude-gauge: error: {err:#}");
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }

@@ -72,9 +72,29 @@ pub(crate) struct UsageEvent {
     pub(crate) tokens: TokenCounts,
     /// Cost in US dollars.
     pub(crate) cost_usd: f64,
+    /// Read from a sidechain (subagent) copy of the conversation.
+    pub(crate) is_sidechain: bool,
+    /// The request carried a `speed` (fast mode) marker.
+    pub(crate) has_speed: bool,
 }
 
 impl UsageEvent {
+    /// Whether this copy of a request should replace `other`, the copy on record under the same
+    /// dedup key (ccusage 20.0.24's preference): a main-chain copy beats a sidechain one, then
+    /// more tokens, then a higher cost, then a `speed` marker. A strict order, so the winner does
+    /// not depend on arrival order except for exact ties, where the first stays.
+    pub(crate) fn beats(&self, other: &UsageEvent) -> bool {
+        let key = |e: &UsageEvent| (!e.is_sidechain, e.tokens.total(), e.has_speed);
+        let (a, b) = (key(self), key(other));
+        if (a.0, a.1) != (b.0, b.1) {
+            return (a.0, a.1) > (b.0, b.1);
+        }
+        if self.cost_usd != other.cost_usd {
+            return self.cost_usd > other.cost_usd;
+        }
+        a.2 && !b.2
+    }
+
     /// The model's family, for the frame.
     pub(crate) fn family(&self) -> ModelFamily {
         ModelFamily::from_model_id(&self.model)

@@ -1,126 +1,155 @@
-//! A fake Anthropic Messages API on 127.0.0.1:0 for driving the real Claude Code CLI: every
-//! `POST /v1/messages` gets a streamed answer (spec section 7) with distinct, known usage and a
-//! unique `request-id`; the fake adds up what it reported.
+//! A fake Anthropic Messages API on loopback, speaking the streaming format Claude Code expects
+//! (`claude-code-otel.md` section 7), so the real Claude Code CLI runs fully offline in tests.
+//!
+//! Every request gets its own `request-id` and message id and the configured usage; the fake
+//! keeps the sums of what it reported so tests can compare them with what claude-gauge saw.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::routing::{any, post};
+use axum::Router;
 use serde_json::{json, Value};
 
-/// The usage of one answered request.
+/// The usage the fake reports for each request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Reported {
+pub struct FakeUsage {
     pub input: u64,
     pub output: u64,
     pub cache_creation: u64,
     pub cache_read: u64,
 }
 
-impl Reported {
-    /// Input + output + cache creation: what the tach counts.
-    pub fn tach(&self) -> u64 {
-        self.input + self.output + self.cache_creation
-    }
-}
-
-#[derive(Default)]
-struct Ledger {
-    answered: Vec<(String, Reported)>,
+/// What the fake has answered so far.
+#[derive(Debug, Default)]
+pub struct FakeLog {
+    pub requests: u64,
+    pub totals: FakeUsage,
+    pub models: Vec<String>,
+    pub request_ids: Vec<String>,
 }
 
 #[derive(Clone)]
+struct FakeState {
+    usage: FakeUsage,
+    extra_headers: Arc<HashMap<String, String>>,
+    log: Arc<Mutex<FakeLog>>,
+}
+
+/// A running fake API; stops when dropped.
 pub struct FakeApi {
     pub base_url: String,
-    ledger: Arc<Mutex<Ledger>>,
-    prefix: String,
+    pub log: Arc<Mutex<FakeLog>>,
+    _server: tokio::task::JoinHandle<()>,
 }
 
 impl FakeApi {
-    pub async fn start() -> FakeApi {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let fake = FakeApi {
-            base_url: format!("http://{addr}"),
-            ledger: Arc::default(),
-            prefix: format!("req_fake_{}_{}", std::process::id(), nanos % 1_000_000_000),
+    /// Starts a fake that reports `usage` per request and adds `extra_headers` to every
+    /// response (e.g. the `anthropic-ratelimit-unified-*` headers).
+    pub async fn start(usage: FakeUsage, extra_headers: &[(&str, String)]) -> FakeApi {
+        let log = Arc::new(Mutex::new(FakeLog::default()));
+        let state = FakeState {
+            usage,
+            extra_headers: Arc::new(
+                extra_headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+            ),
+            log: log.clone(),
         };
         let app = Router::new()
-            .route("/v1/messages", post(messages_post))
-            .fallback(|| async { StatusCode::OK })
-            .with_state(fake.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        fake
+            .route("/v1/messages", post(messages))
+            .fallback(any(|| async { (StatusCode::OK, "{}") }))
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake api");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeApi {
+            base_url,
+            log,
+            _server: server,
+        }
     }
 
-    /// Every request answered so far: request id and usage.
-    pub fn answered(&self) -> Vec<(String, Reported)> {
-        self.ledger.lock().unwrap().answered.clone()
-    }
-
-    /// The sum of every answered request's usage.
-    pub fn totals(&self) -> Reported {
-        self.answered()
-            .iter()
-            .fold(Reported::default(), |acc, (_, r)| Reported {
-                input: acc.input + r.input,
-                output: acc.output + r.output,
-                cache_creation: acc.cache_creation + r.cache_creation,
-                cache_read: acc.cache_read + r.cache_read,
-            })
-    }
-
-    fn answer(&self) -> (String, Reported) {
-        let mut ledger = self.ledger.lock().unwrap();
-        let n = ledger.answered.len() as u64;
-        let reported = Reported {
-            input: 1000 + 7 * n,
-            output: 50 + n,
-            cache_creation: 200 + 3 * n,
-            cache_read: 3000 + 11 * n,
-        };
-        let id = format!("{}_{n}", self.prefix);
-        ledger.answered.push((id.clone(), reported));
-        (id, reported)
+    pub fn totals(&self) -> (u64, FakeUsage) {
+        let log = self.log.lock().unwrap();
+        (log.requests, log.totals)
     }
 }
 
-async fn messages_post(State(fake): State<FakeApi>, _headers: HeaderMap, body: String) -> Response {
-    let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+impl Drop for FakeApi {
+    fn drop(&mut self) {
+        self._server.abort();
+    }
+}
+
+async fn messages(State(state): State<FakeState>, body: axum::body::Bytes) -> Response {
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let model = request["model"]
         .as_str()
         .unwrap_or("claude-sonnet-4-5")
         .to_string();
-    let (id, usage) = fake.answer();
-    let message_id = format!("msg_{id}");
-    if request["stream"].as_bool() != Some(true) {
+    let is_stream = request["stream"].as_bool().unwrap_or(false);
+    let u = state.usage;
+    let n = {
+        let mut log = state.log.lock().unwrap();
+        log.requests += 1;
+        log.totals.input += u.input;
+        log.totals.output += u.output;
+        log.totals.cache_creation += u.cache_creation;
+        log.totals.cache_read += u.cache_read;
+        log.models.push(model.clone());
+        let n = log.requests;
+        log.request_ids.push(format!("req_fake_{n:06}"));
+        n
+    };
+    let request_id = format!("req_fake_{n:06}");
+    let message_id = format!("msg_fake_{n:06}");
+    let mut headers = HeaderMap::new();
+    headers.insert("request-id", HeaderValue::from_str(&request_id).unwrap());
+    for (k, v) in state.extra_headers.iter() {
+        headers.insert(
+            axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
+    }
+    // As the real API does, cache writes come with their split by lifetime.
+    let usage_start = json!({
+        "input_tokens": u.input,
+        "cache_creation_input_tokens": u.cache_creation,
+        "cache_read_input_tokens": u.cache_read,
+        "cache_creation": {"ephemeral_5m_input_tokens": u.cache_creation, "ephemeral_1h_input_tokens": 0},
+        "output_tokens": 1
+    });
+    if !is_stream {
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
         let message = json!({
             "id": message_id, "type": "message", "role": "assistant", "model": model,
-            "content": [{"type": "text", "text": "Hello."}],
-            "stop_reason": "end_turn", "stop_sequence": null,
-            "usage": {"input_tokens": usage.input, "output_tokens": usage.output,
-                      "cache_creation_input_tokens": usage.cache_creation,
-                      "cache_read_input_tokens": usage.cache_read}
+            "content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn", "stop_sequence": null,
+            "usage": {"input_tokens": u.input, "cache_creation_input_tokens": u.cache_creation,
+                      "cache_read_input_tokens": u.cache_read, "output_tokens": u.output}
         });
-        return ([("request-id", id)], Json(message)).into_response();
+        return (StatusCode::OK, headers, message.to_string()).into_response();
     }
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("text/event-stream"),
+    );
     let events = [
         (
             "message_start",
             json!({"type": "message_start", "message": {
             "id": message_id, "type": "message", "role": "assistant", "model": model,
-            "content": [], "stop_reason": null, "stop_sequence": null,
-            "usage": {"input_tokens": usage.input,
-                      "cache_creation_input_tokens": usage.cache_creation,
-                      "cache_read_input_tokens": usage.cache_read, "output_tokens": 1}}}),
+            "content": [], "stop_reason": null, "stop_sequence": null, "usage": usage_start}}),
         ),
         (
             "content_block_start",
@@ -131,7 +160,7 @@ async fn messages_post(State(fake): State<FakeApi>, _headers: HeaderMap, body: S
         (
             "content_block_delta",
             json!({"type": "content_block_delta", "index": 0,
-            "delta": {"type": "text_delta", "text": "Hello."}}),
+            "delta": {"type": "text_delta", "text": "Hello from the fake API."}}),
         ),
         (
             "content_block_stop",
@@ -141,20 +170,28 @@ async fn messages_post(State(fake): State<FakeApi>, _headers: HeaderMap, body: S
             "message_delta",
             json!({"type": "message_delta",
             "delta": {"stop_reason": "end_turn", "stop_sequence": null},
-            "usage": {"output_tokens": usage.output}}),
+            "usage": {"output_tokens": u.output}}),
         ),
         ("message_stop", json!({"type": "message_stop"})),
     ];
-    let body: String = events
+    let text: String = events
         .iter()
         .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
         .collect();
-    (
-        [
-            (header::CONTENT_TYPE, "text/event-stream".to_string()),
-            (header::HeaderName::from_static("request-id"), id),
-        ],
-        body,
-    )
-        .into_response()
+    (StatusCode::OK, headers, Body::from(text)).into_response()
+}
+
+/// The real Claude Code CLI, from `CLAUDE_CODE_BIN` (set by `scripts/test`). `None` with a
+/// printed skip line outside CI; a panic in CI, where it must be installed.
+pub fn claude_code_bin() -> Option<std::path::PathBuf> {
+    match std::env::var_os("CLAUDE_CODE_BIN") {
+        Some(path) if std::path::Path::new(&path).exists() => Some(path.into()),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CLAUDE_CODE_BIN is not set or missing in CI; scripts/install-test-deps installs Claude Code")
+        }
+        _ => {
+            eprintln!("skipped: CLAUDE_CODE_BIN not set (run scripts/install-test-deps, then scripts/test)");
+            None
+        }
+    }
 }

@@ -12,16 +12,21 @@ use opentelemetry_proto::tonic::common::v1::any_value;
 use prost::Message;
 use serde_json::Value;
 
-use crate::fake_api::{FakeApi, Reported};
+use crate::fake_api::{claude_code_bin, FakeApi, FakeUsage};
 use crate::util::{Daemon, TestDirs};
 
 /// The usage in the captured one-call exports (the probe's fake API, see the fixtures' README).
-const FIXTURE_USAGE: Reported = Reported {
+const FIXTURE_USAGE: FakeUsage = FakeUsage {
     input: 1000,
     output: 50,
     cache_creation: 200,
     cache_read: 3000,
 };
+
+/// Input + output + cache creation: what the tach counts.
+fn tach(usage: FakeUsage) -> u64 {
+    usage.input + usage.output + usage.cache_creation
+}
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -117,21 +122,31 @@ impl OtlpDaemon {
         self.daemon.get_json("/stats").await["usage_totals"].clone()
     }
 
-    /// Polls `/stats` until the totals equal `expected` over `requests` requests.
-    async fn wait_for_totals(&self, requests: u64, expected: Reported) -> Value {
-        let want = serde_json::json!({
-            "requests": requests,
-            "input_tokens": expected.input,
-            "output_tokens": expected.output,
-            "cache_creation_tokens": expected.cache_creation,
-            "cache_read_tokens": expected.cache_read,
-        });
+    /// Polls `/stats` until the token totals equal `expected` over `requests` requests.
+    async fn wait_for_totals(&self, requests: u64, expected: FakeUsage) {
+        let tokens = |t: &Value| {
+            [
+                "requests",
+                "input_tokens",
+                "output_tokens",
+                "cache_creation_tokens",
+                "cache_read_tokens",
+            ]
+            .map(|k| t[k].as_u64().unwrap_or(u64::MAX))
+        };
+        let want = [
+            requests,
+            expected.input,
+            expected.output,
+            expected.cache_creation,
+            expected.cache_read,
+        ];
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let totals = self.totals().await;
-            if totals == want || Instant::now() > deadline {
-                assert_eq!(totals, want, "usage totals");
-                return totals;
+            if tokens(&totals) == want || Instant::now() > deadline {
+                assert_eq!(tokens(&totals), want, "usage totals {totals}");
+                return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -170,11 +185,9 @@ async fn http_json_export_counts_once_and_moves_tach_and_model() {
     otlp.wait_for_totals(1, FIXTURE_USAGE).await;
     let frame = otlp
         .daemon
-        .wait_for(Duration::from_secs(5), |f| {
-            f["tach"] == FIXTURE_USAGE.tach()
-        })
+        .wait_for(Duration::from_secs(5), |f| f["tach"] == tach(FIXTURE_USAGE))
         .await;
-    assert_eq!(frame["tach"], FIXTURE_USAGE.tach(), "{frame}");
+    assert_eq!(frame["tach"], tach(FIXTURE_USAGE), "{frame}");
     assert_eq!(frame["model"], "opus", "{frame}");
     let stats = otlp.daemon.get_json("/stats").await;
     assert_eq!(stats["ingest"]["otlp_requests"], 4, "{stats}");
@@ -217,10 +230,10 @@ async fn metrics_alone_move_the_tach_after_the_hold() {
     let frame = otlp
         .daemon
         .wait_for(Duration::from_secs(20), |f| {
-            f["tach"] == FIXTURE_USAGE.tach()
+            f["tach"] == tach(FIXTURE_USAGE)
         })
         .await;
-    assert_eq!(frame["tach"], FIXTURE_USAGE.tach(), "{frame}");
+    assert_eq!(frame["tach"], tach(FIXTURE_USAGE), "{frame}");
     assert_eq!(frame["model"], "opus", "{frame}");
     assert_eq!(otlp.totals().await["requests"], 0);
 }
@@ -321,28 +334,24 @@ fn otel_env_prints_the_variables_for_each_shell() {
     );
 }
 
-/// The real Claude Code CLI, from `CLAUDE_CODE_BIN` (set by scripts/test). Missing in CI is a
-/// failure; missing elsewhere is a skip, said out loud.
-fn claude_code_bin() -> Option<PathBuf> {
-    match std::env::var_os("CLAUDE_CODE_BIN") {
-        Some(bin) => Some(PathBuf::from(bin)),
-        None if std::env::var_os("CI").is_some() => {
-            panic!(
-                "CLAUDE_CODE_BIN is unset in CI: run scripts/install-test-deps, then scripts/test"
-            )
-        }
-        None => {
-            eprintln!("skip: CLAUDE_CODE_BIN is unset; the real Claude Code e2e test did not run");
-            None
-        }
-    }
-}
-
 /// How Claude Code exports.
 #[derive(Clone, Copy)]
 struct Export {
     protocol: &'static str,
     is_cumulative: bool,
+    /// Claude Code writes its transcripts where the daemon reads them, so the transcript source
+    /// reports every request too.
+    shares_transcripts: bool,
+}
+
+impl Export {
+    const fn new(protocol: &'static str) -> Export {
+        Export {
+            protocol,
+            is_cumulative: false,
+            shares_transcripts: false,
+        }
+    }
 }
 
 /// Runs `claude -p` once against `fake`, exporting to `otlp`.
@@ -353,12 +362,17 @@ async fn run_claude(bin: &PathBuf, fake: &FakeApi, otlp: &OtlpDaemon, export: Ex
     } else {
         &otlp.http
     };
-    let mut cmd = Command::new(bin);
+    let config_dir = if export.shares_transcripts {
+        otlp.daemon.dirs.claude()
+    } else {
+        home.path().join(".claude")
+    };
+    let mut cmd = tokio::process::Command::new(bin);
     cmd.env_clear()
         .current_dir(home.path())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", home.path())
-        .env("CLAUDE_CONFIG_DIR", home.path().join(".claude"))
+        .env("CLAUDE_CONFIG_DIR", config_dir)
         .env("ANTHROPIC_BASE_URL", &fake.base_url)
         .env("ANTHROPIC_API_KEY", "sk-ant-fake-test-key-0000000000")
         .env("DISABLE_AUTOUPDATER", "1")
@@ -372,16 +386,18 @@ async fn run_claude(bin: &PathBuf, fake: &FakeApi, otlp: &OtlpDaemon, export: Ex
         .env("OTEL_METRIC_EXPORT_INTERVAL", "1000")
         .env("OTEL_LOGS_EXPORT_INTERVAL", "500")
         .args(["-p", "say hello", "--model", "claude-sonnet-4-5", "--bare"])
-        .args(["--output-format", "json"]);
+        .args(["--output-format", "json"])
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
     if export.is_cumulative {
         cmd.env(
             "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
             "cumulative",
         );
     }
-    let out = tokio::task::spawn_blocking(move || cmd.output())
+    let out = tokio::time::timeout(Duration::from_secs(90), cmd.output())
         .await
-        .unwrap()
+        .expect("claude timed out")
         .expect("run claude");
     assert!(
         out.status.success(),
@@ -391,63 +407,71 @@ async fn run_claude(bin: &PathBuf, fake: &FakeApi, otlp: &OtlpDaemon, export: Ex
     );
 }
 
+/// The usage the fake API reports for each request.
+const FAKE_USAGE: FakeUsage = FakeUsage {
+    input: 1_234,
+    output: 56,
+    cache_creation: 200,
+    cache_read: 3_000,
+};
+
 /// One real run: the daemon's totals equal what the fake reported, exactly; tach and model
 /// follow; and after the metrics fallback's hold nothing has been added twice.
 async fn real_claude_code(export: Export) {
     let Some(bin) = claude_code_bin() else { return };
-    let fake = FakeApi::start().await;
-    let otlp = OtlpDaemon::start(TestDirs::new());
+    let fake = FakeApi::start(FAKE_USAGE, &[]).await;
+    let dirs = TestDirs::new();
+    std::fs::create_dir_all(dirs.claude().join("projects")).unwrap();
+    let otlp = OtlpDaemon::start(dirs);
     run_claude(&bin, &fake, &otlp, export).await;
-    let answered = fake.answered();
-    assert!(!answered.is_empty(), "the fake API got no request");
-    otlp.wait_for_totals(answered.len() as u64, fake.totals())
-        .await;
-    let tach: u64 = answered.iter().map(|(_, r)| r.tach()).sum();
+    let (requests, reported) = fake.totals();
+    assert!(requests >= 1, "the fake API got no request");
+    otlp.wait_for_totals(requests, reported).await;
     let frame = otlp
         .daemon
-        .wait_for(Duration::from_secs(5), |f| f["tach"] == tach)
+        .wait_for(Duration::from_secs(5), |f| f["tach"] == tach(reported))
         .await;
-    assert_eq!(frame["tach"], tach, "{frame}");
+    assert_eq!(frame["tach"], tach(reported), "{frame}");
     assert_eq!(frame["model"], "sonnet", "{frame}");
-    if export.is_cumulative {
-        // The metrics repeat the events' usage; past the hold they must still add nothing.
+    if export.is_cumulative || export.shares_transcripts {
+        // The metrics (and the transcript) repeat the events' usage; past the metrics hold
+        // they must still add nothing.
         tokio::time::sleep(Duration::from_millis(11_500)).await;
-        assert_eq!(otlp.daemon.usage().await["tach"], tach);
+        assert_eq!(otlp.daemon.usage().await["tach"], tach(reported));
+        otlp.wait_for_totals(requests, reported).await;
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn real_claude_code_http_json() {
-    real_claude_code(Export {
-        protocol: "http/json",
-        is_cumulative: false,
-    })
-    .await;
+    real_claude_code(Export::new("http/json")).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn real_claude_code_http_protobuf() {
-    real_claude_code(Export {
-        protocol: "http/protobuf",
-        is_cumulative: false,
-    })
-    .await;
+    real_claude_code(Export::new("http/protobuf")).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn real_claude_code_grpc() {
-    real_claude_code(Export {
-        protocol: "grpc",
-        is_cumulative: false,
-    })
-    .await;
+    real_claude_code(Export::new("grpc")).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn real_claude_code_cumulative() {
     real_claude_code(Export {
-        protocol: "http/protobuf",
         is_cumulative: true,
+        ..Export::new("http/protobuf")
+    })
+    .await;
+}
+
+/// The same request from the transcript and from the `api_request` event counts once.
+#[tokio::test]
+async fn real_claude_code_with_transcripts_counts_once() {
+    real_claude_code(Export {
+        shares_transcripts: true,
+        ..Export::new("http/protobuf")
     })
     .await;
 }
@@ -460,43 +484,29 @@ fn stop_gracefully(daemon: &mut Daemon) {
     let _ = daemon.child.wait();
 }
 
-// Needs the durable ledger: with today's forwarding LedgerHandle a restarted daemon starts
-// empty. Un-ignore once LedgerHandle persists and the engine is seeded from the store.
-#[ignore = "needs the durable ledger (LedgerHandle persisting usage across restarts)"]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn restart_between_exports_loses_nothing_and_counts_once() {
     let Some(bin) = claude_code_bin() else { return };
-    let fake = FakeApi::start().await;
-    let export = Export {
-        protocol: "http/protobuf",
-        is_cumulative: false,
-    };
+    // The fixture's usage, so a replayed fixture export repeats the first request exactly.
+    let fake = FakeApi::start(FIXTURE_USAGE, &[]).await;
+    let export = Export::new("http/protobuf");
     let mut first = OtlpDaemon::start(TestDirs::new());
     run_claude(&bin, &fake, &first, export).await;
-    let before = fake.answered();
-    first
-        .wait_for_totals(before.len() as u64, fake.totals())
-        .await;
+    let (before, reported) = fake.totals();
+    first.wait_for_totals(before, reported).await;
     stop_gracefully(&mut first.daemon);
 
     let dirs = std::mem::replace(&mut first.daemon.dirs, TestDirs::new());
     let second = OtlpDaemon::start(dirs);
     // Nothing lost: the restarted daemon holds the first export.
-    second
-        .wait_for_totals(before.len() as u64, fake.totals())
-        .await;
+    second.wait_for_totals(before, reported).await;
     run_claude(&bin, &fake, &second, export).await;
-    let answered = fake.answered();
-    second
-        .wait_for_totals(answered.len() as u64, fake.totals())
-        .await;
-    // Nothing counted twice: a late retry of a request the first daemon recorded. The fake's
-    // first answer has the fixture's usage, so the retry repeats that request exactly.
-    assert_eq!(before[0].1, FIXTURE_USAGE);
-    let logs = fresh_json_logs("delta-http-json-0001-logs.json", &before[0].0);
+    let (requests, reported) = fake.totals();
+    second.wait_for_totals(requests, reported).await;
+    // Nothing counted twice: a late retry of a request the first daemon recorded.
+    let first_id = fake.log.lock().unwrap().request_ids[0].clone();
+    let logs = fresh_json_logs("delta-http-json-0001-logs.json", &first_id);
     let resp = second.post("/v1/logs", "application/json", logs).await;
     assert_eq!(resp.status(), 200);
-    second
-        .wait_for_totals(answered.len() as u64, fake.totals())
-        .await;
+    second.wait_for_totals(requests, reported).await;
 }

@@ -4,6 +4,8 @@
 mod fake_api;
 mod util;
 
+mod claude_code;
 mod config;
 mod otlp;
 mod serve;
+mod transcripts;

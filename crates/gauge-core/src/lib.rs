@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 mod accel;
+mod cluster;
 mod dial;
 mod driver;
 mod error;
@@ -22,10 +23,12 @@ mod frame;
 mod glide;
 mod lamps;
 mod motion;
+mod needle;
 mod time;
 mod watchdog;
 
 pub use accel::{AccelRow, AccelTable, ACCEL_TABLE_MAX_ROWS};
+pub use cluster::{Cluster, ClusterConfig, Gauge};
 pub use dial::{
     fuel_scale_bp, CalibrationPoint, DialCalibration, TachScale, CALIBRATION_MAX_POINTS, FULL_SCALE_BP,
 };
@@ -39,5 +42,6 @@ pub use lamps::{
     LampConfig, LampOutput, LampPanel, LampPattern, FAST_FLASH_PERIOD_US, SLOW_FLASH_PERIOD_US,
 };
 pub use motion::{MotionConfig, NeedleMotion, Step};
+pub use needle::BootPhase;
 pub use time::MicrosExtender;
 pub use watchdog::LinkWatchdog;

@@ -3,6 +3,7 @@
 
 mod config_cmd;
 mod otel_env;
+mod reports;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -29,6 +30,10 @@ struct Cli {
 enum Command {
     /// Run the daemon: read usage, serve frames (the default).
     Serve(ServeArgs),
+    /// 5-hour usage blocks, as `ccusage blocks` (same JSON with --json).
+    Blocks(reports::BlocksArgs),
+    /// Usage per day, as `ccusage daily` (same JSON with --json).
+    Daily(reports::DailyArgs),
     /// Show or create the configuration.
     Config {
         #[command(subcommand)]
@@ -69,6 +74,8 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         None => serve(cli.config, &dirs, &env, ServeArgs::default()),
         Some(Command::Serve(args)) => serve(cli.config, &dirs, &env, args),
+        Some(Command::Blocks(args)) => reports::blocks(&args, &dirs, &env),
+        Some(Command::Daily(args)) => reports::daily(&args, &dirs, &env),
         Some(Command::Config { action }) => {
             let flags = FlagOverrides {
                 config_file: cli.config,

@@ -110,6 +110,8 @@ pub(crate) struct EnvOverrides {
     pub(crate) data_dir: Option<PathBuf>,
     /// `CLAUDE_CONFIG_DIR`.
     pub(crate) claude_config_dir: Option<String>,
+    /// `XDG_CONFIG_HOME`, where ccusage also looks for `claude/`.
+    pub(crate) xdg_config_home: Option<PathBuf>,
 }
 
 impl EnvOverrides {
@@ -121,6 +123,7 @@ impl EnvOverrides {
             listen: var(ENV_LISTEN),
             data_dir: var(ENV_DATA_DIR).map(PathBuf::from),
             claude_config_dir: var(ENV_CLAUDE_CONFIG_DIR),
+            xdg_config_home: var("XDG_CONFIG_HOME").map(PathBuf::from),
         }
     }
 }
@@ -168,6 +171,8 @@ pub(crate) struct Settings {
     pub(crate) claude_config_dirs: Option<String>,
     /// The user's home directory.
     pub(crate) home: PathBuf,
+    /// `XDG_CONFIG_HOME`, if set.
+    pub(crate) xdg_config_home: Option<PathBuf>,
     /// How long an official sample stays fresh.
     pub(crate) official_stale_after: Duration,
     /// The OTLP receivers, when turned on.
@@ -251,6 +256,7 @@ fn resolve(
             .clone()
             .or_else(|| env.claude_config_dir.clone()),
         home: dirs.home.clone(),
+        xdg_config_home: env.xdg_config_home.clone(),
         official_stale_after: Duration::from_secs(raw.official.stale_after_secs),
         otlp: resolve_otlp(&raw.otlp, flags)?,
         raw,

@@ -9,10 +9,10 @@ mod state;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use gauge_core::Frame;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-pub(crate) use state::{EngineState, FrameSettings, SourceKind, UsageTotals};
+pub(crate) use state::{EngineState, FrameSettings, SourceKind};
 
 use crate::usage::{OfficialSample, UsageEvent};
 
@@ -42,8 +42,6 @@ pub(crate) enum EngineInput {
         /// Input + output + cache creation tokens.
         tach_tokens: u64,
     },
-    /// Asks for the totals of the requests on record (for `/stats`).
-    Totals(oneshot::Sender<UsageTotals>),
 }
 
 /// How sources reach the engine.

@@ -84,21 +84,6 @@ pub(crate) struct EngineState {
     metered: VecDeque<(i64, u64)>,
 }
 
-/// The totals of the requests in the recent index, deduplicated across sources.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub(crate) struct UsageTotals {
-    /// Requests.
-    pub(crate) requests: u64,
-    /// Fresh input tokens.
-    pub(crate) input_tokens: u64,
-    /// Output tokens.
-    pub(crate) output_tokens: u64,
-    /// Cache creation tokens.
-    pub(crate) cache_creation_tokens: u64,
-    /// Cache read tokens.
-    pub(crate) cache_read_tokens: u64,
-}
-
 impl EngineState {
     /// An empty state.
     pub(crate) fn new(settings: FrameSettings) -> EngineState {
@@ -158,10 +143,6 @@ impl EngineState {
                 }
                 let slot = self.metered.partition_point(|(at, _)| *at <= at_ms);
                 self.metered.insert(slot, (at_ms, tach_tokens));
-            }
-            EngineInput::Totals(reply) => {
-                // The asker may have gone; nothing to do then.
-                let _ = reply.send(self.recent.totals());
             }
             EngineInput::LimitReached { until_secs } => {
                 self.limit_until_secs = Some(
@@ -296,6 +277,7 @@ impl EngineState {
         })
     }
 
+    /// Whether an estimate makes sense: requests on record, or a usage source that has worked.
     fn has_local_usage(&self) -> bool {
         self.recent.len() > 0
             || [
@@ -304,7 +286,11 @@ impl EngineState {
                 SourceKind::Prometheus,
             ]
             .iter()
-            .any(|kind| self.health.contains_key(kind))
+            .any(|kind| {
+                self.health
+                    .get(kind)
+                    .is_some_and(|h| h.last_ok_ms.is_some())
+            })
     }
 
     fn lamps(&self, frame: &Frame, now_ms: i64) -> Lamps {

@@ -7,4 +7,4 @@ mod fuel;
 mod recent;
 
 pub(crate) use fuel::{choose_fuel, history_limit_5h, Fuel, FuelInputs};
-pub(crate) use recent::RecentUsage;
+pub(crate) use recent::{RecentUsage, RECENT_SPAN_MS};

@@ -92,19 +92,6 @@ impl RecentUsage {
         self.by_time.len()
     }
 
-    /// The totals of every request the index holds.
-    pub(crate) fn totals(&self) -> crate::engine::UsageTotals {
-        let mut totals = crate::engine::UsageTotals::default();
-        for recent in self.by_time.values() {
-            totals.requests += 1;
-            totals.input_tokens += recent.tokens.input;
-            totals.output_tokens += recent.tokens.output;
-            totals.cache_creation_tokens += recent.tokens.cache_creation;
-            totals.cache_read_tokens += recent.tokens.cache_read;
-        }
-        totals
-    }
-
     /// The newest request's time and model family.
     pub(crate) fn newest(&self) -> Option<(i64, ModelFamily)> {
         Some((self.newest_ms?, self.newest_family?))
@@ -172,6 +159,8 @@ mod tests {
                 cache_read: 1000,
             },
             cost_usd: 0.0,
+            is_sidechain: false,
+            has_speed: false,
         }
     }
 

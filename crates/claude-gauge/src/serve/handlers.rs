@@ -43,15 +43,27 @@ pub(crate) async fn healthz_get() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /stats`: ingest counters, and the totals of the requests on record (`null` while the
-/// daemon shuts down).
-pub(crate) async fn stats_get(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let (reply, totals) = tokio::sync::oneshot::channel();
-    let totals = match state.ledger.notify(EngineInput::Totals(reply)).await {
-        Ok(()) => totals.await.ok(),
-        Err(_) => None,
-    };
-    Json(json!({ "ingest": state.stats.snapshot(), "usage_totals": totals }))
+/// `GET /stats`: ingest counters and the stored usage totals.
+pub(crate) async fn stats_get(State(state): State<AppState>) -> Response {
+    match state.ledger.totals().await {
+        Ok(totals) => Json(json!({ "ingest": state.stats.snapshot(), "usage_totals": totals }))
+            .into_response(),
+        Err(err) => AppError(err).into_response(),
+    }
+}
+
+/// An internal failure: logged in full, answered with a short message.
+pub(crate) struct AppError(pub(crate) String);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        tracing::error!("request failed: {}", self.0);
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": "internal error"})),
+        )
+            .into_response()
+    }
 }
 
 /// `POST /ingest/statusline`: a Claude Code statusLine payload, as `claude-gauge statusline`

@@ -3,3 +3,4 @@
 
 pub(crate) mod otlp;
 pub(crate) mod statusline;
+pub(crate) mod transcripts;

@@ -30,6 +30,8 @@ fn event(key: &str, at_ms: i64, input: u64, output: u64) -> UsageEvent {
             cache_read: 0,
         },
         cost_usd: 0.0,
+        is_sidechain: false,
+        has_speed: false,
     }
 }
 

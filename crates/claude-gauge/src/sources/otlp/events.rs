@@ -116,6 +116,10 @@ fn usage_event(record: &LogRecord, at_ms: i64) -> Option<UsageEvent> {
             cache_read: cache_read.unwrap_or(0),
         },
         cost_usd,
+        // A subagent's request is still its own request with its own id; OTLP has no
+        // sidechain copies.
+        is_sidechain: false,
+        has_speed: attrs::string(a, "speed") == Some("fast"),
     })
 }
 

@@ -1,0 +1,107 @@
+//! `claude-gauge blocks` and `claude-gauge daily`: ccusage-compatible reports, computed from the
+//! transcripts with ccusage 20.0.24's rules so that the JSON can be diffed against ccusage's.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use claude_usage::{
+    daily_report, dedup, parse_time_zone, resolve_roots, scan_files, session_blocks, usage_files,
+    write_blocks_json, write_blocks_table, write_daily_json, write_daily_table, BlocksJsonOptions,
+    DedupRules, ScanOptions, TimeZone, UsageEntry, DEFAULT_SESSION_LENGTH_MS,
+};
+
+use crate::config::{EnvOverrides, PlatformDirs};
+use crate::engine::unix_now_ms;
+
+/// Flags of `blocks`.
+#[derive(Debug, Args)]
+pub(crate) struct BlocksArgs {
+    /// Print JSON with ccusage's field names.
+    #[arg(long)]
+    json: bool,
+    /// Only the active block.
+    #[arg(long)]
+    active: bool,
+}
+
+/// Flags of `daily`.
+#[derive(Debug, Args)]
+pub(crate) struct DailyArgs {
+    /// Print JSON with ccusage's field names.
+    #[arg(long)]
+    json: bool,
+    /// Time zone that days are counted in (IANA name such as `Europe/Berlin`, or `UTC`);
+    /// default: the system's.
+    #[arg(long, value_name = "TZ")]
+    timezone: Option<String>,
+}
+
+/// Runs `blocks`.
+pub(crate) fn blocks(
+    args: &BlocksArgs,
+    dirs: &PlatformDirs,
+    env: &EnvOverrides,
+) -> anyhow::Result<ExitCode> {
+    let entries = dedup(read_entries(dirs, env)?, DedupRules::Regular);
+    let now_ms = unix_now_ms();
+    let blocks = session_blocks(&entries, now_ms, DEFAULT_SESSION_LENGTH_MS);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        write_blocks_json(
+            &mut out,
+            &blocks,
+            now_ms,
+            BlocksJsonOptions {
+                active_only: args.active,
+            },
+        )?;
+    } else {
+        let shown: Vec<_> = blocks
+            .into_iter()
+            .filter(|b| !args.active || b.is_active)
+            .collect();
+        write_blocks_table(&mut out, &shown, now_ms)?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `daily`.
+pub(crate) fn daily(
+    args: &DailyArgs,
+    dirs: &PlatformDirs,
+    env: &EnvOverrides,
+) -> anyhow::Result<ExitCode> {
+    let time_zone = match &args.timezone {
+        Some(name) => parse_time_zone(name).with_context(|| format!("--timezone {name:?}"))?,
+        None => TimeZone::system(),
+    };
+    let entries = dedup(read_entries(dirs, env)?, DedupRules::Daily);
+    let report = daily_report(&entries, &time_zone);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        write_daily_json(&mut out, &report)?;
+    } else {
+        write_daily_table(&mut out, &report)?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every entry of every transcript, in ccusage's canonical order, not yet deduped.
+fn read_entries(dirs: &PlatformDirs, env: &EnvOverrides) -> anyhow::Result<Vec<UsageEntry>> {
+    let roots = resolve_roots(
+        env.claude_config_dir.as_deref(),
+        Some(&dirs.home),
+        env.xdg_config_home.as_deref(),
+    )?;
+    let files = usage_files(&roots);
+    let scan = scan_files(&files, &ScanOptions::default());
+    let unreadable = scan.files.iter().filter(|f| f.error.is_some()).count();
+    if unreadable > 0 {
+        eprintln!("claude-gauge: warning: {unreadable} transcript file(s) could not be read and were skipped");
+    }
+    Ok(scan.entries)
+}

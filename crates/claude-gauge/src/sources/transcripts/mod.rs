@@ -1,0 +1,359 @@
+//! The transcript source: Claude Code's JSONL transcripts, read once in full and then tailed.
+//!
+//! Runs on its own thread (file I/O is blocking and bursty). At start it catches up every file
+//! from its stored offset, in parallel, in chunks that each commit with their file progress; then
+//! it follows filesystem events (notify), reading only appended bytes, and walks every new
+//! directory at once so files created right after it are not missed. A slow rescan every
+//! [`RESCAN_EVERY`] catches anything the event stream dropped and picks up a `projects/`
+//! directory that appears later.
+
+mod convert;
+mod tracker;
+
+use std::collections::{HashMap, HashSet};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use notify::{RecursiveMode, Watcher};
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::{EngineInput, SourceKind};
+use crate::ledger::{FileProgress, LedgerClosed, LedgerHandle};
+use crate::stats::IngestStats;
+use tracker::{jsonl_files_under, limit_inputs, read_from, FileStat, FileTracker};
+
+/// How often the source tells the engine it is alive.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+/// How often every file is re-statted, in case an event was lost.
+const RESCAN_EVERY: Duration = Duration::from_secs(10);
+/// Files per committed chunk of the catch-up scan.
+const CHUNK_FILES: usize = 64;
+/// How long the loop waits for an event before checking shutdown and timers.
+const POLL: Duration = Duration::from_millis(200);
+
+/// Where to look for transcripts.
+#[derive(Clone, Debug)]
+pub(crate) struct TranscriptConfig {
+    /// Claude config directories; each one's `projects/` holds the transcripts.
+    pub(crate) roots: Vec<PathBuf>,
+}
+
+impl TranscriptConfig {
+    /// The roots as ccusage 20.0.24 resolves them: the comma list when given, else
+    /// `$XDG_CONFIG_HOME/claude` (or `~/.config/claude`) and `~/.claude`. Unlike ccusage, roots
+    /// without a `projects/` directory yet are kept: the daemon waits for it to appear.
+    pub(crate) fn resolve(
+        config_dirs: Option<&str>,
+        home: &Path,
+        xdg_config_home: Option<&Path>,
+    ) -> TranscriptConfig {
+        let expand = |part: &str| match part.strip_prefix('~') {
+            Some(rest) => home.join(rest.trim_start_matches('/')),
+            None => PathBuf::from(part),
+        };
+        let mut roots: Vec<PathBuf> = match config_dirs {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(expand)
+                .collect(),
+            None => vec![
+                xdg_config_home
+                    .map_or_else(|| home.join(".config"), Path::to_path_buf)
+                    .join("claude"),
+                home.join(".claude"),
+            ],
+        };
+        for root in &mut roots {
+            if root.file_name().is_some_and(|n| n == "projects") {
+                if let Some(parent) = root.parent() {
+                    *root = parent.to_path_buf();
+                }
+            }
+        }
+        roots.dedup();
+        TranscriptConfig { roots }
+    }
+
+    fn projects_dirs(&self) -> impl Iterator<Item = PathBuf> + '_ {
+        self.roots
+            .iter()
+            .map(|root| root.join("projects"))
+            .filter(|dir| dir.is_dir())
+    }
+}
+
+/// Starts the source on its own thread; it stops when `shutdown` fires or the ledger closes.
+pub(crate) fn spawn(
+    config: TranscriptConfig,
+    ledger: LedgerHandle,
+    stats: Arc<IngestStats>,
+    progress: HashMap<String, FileProgress>,
+    shutdown: CancellationToken,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("transcripts".into())
+        .spawn(move || {
+            let mut source = TranscriptSource::new(config, ledger, stats, progress);
+            match source.run(&shutdown) {
+                Ok(()) | Err(LedgerClosed) => {}
+            }
+        })
+}
+
+struct TranscriptSource {
+    config: TranscriptConfig,
+    ledger: LedgerHandle,
+    tracker: FileTracker,
+    watched: HashSet<PathBuf>,
+}
+
+impl TranscriptSource {
+    fn new(
+        config: TranscriptConfig,
+        ledger: LedgerHandle,
+        stats: Arc<IngestStats>,
+        progress: HashMap<String, FileProgress>,
+    ) -> TranscriptSource {
+        TranscriptSource {
+            config,
+            ledger,
+            tracker: FileTracker::new(progress, stats),
+            watched: HashSet::new(),
+        }
+    }
+
+    fn run(&mut self, shutdown: &CancellationToken) -> Result<(), LedgerClosed> {
+        self.ledger
+            .blocking_notify(EngineInput::Configured(SourceKind::Transcripts))?;
+        let (event_tx, event_rx) = mpsc::channel();
+        let mut watcher = match notify::recommended_watcher(event_tx) {
+            Ok(watcher) => Some(watcher),
+            Err(err) => {
+                tracing::warn!("cannot watch transcripts ({err}); falling back to a rescan every {RESCAN_EVERY:?}");
+                None
+            }
+        };
+        self.watch_new_roots(watcher.as_mut());
+        self.catch_up_all(shutdown)?;
+        self.heartbeat()?;
+        let mut last_heartbeat = Instant::now();
+        let mut last_rescan = Instant::now();
+        while !shutdown.is_cancelled() {
+            match event_rx.recv_timeout(POLL) {
+                Ok(first) => {
+                    let mut paths = HashSet::new();
+                    collect_paths(first, &mut paths);
+                    while let Ok(more) = event_rx.try_recv() {
+                        collect_paths(more, &mut paths);
+                    }
+                    self.read_paths(paths)?;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => watcher = None,
+            }
+            if last_rescan.elapsed() >= RESCAN_EVERY {
+                last_rescan = Instant::now();
+                self.watch_new_roots(watcher.as_mut());
+                self.catch_up_all(shutdown)?;
+            }
+            if last_heartbeat.elapsed() >= HEARTBEAT_EVERY {
+                last_heartbeat = Instant::now();
+                self.heartbeat()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Alive while at least one root has a `projects/` directory.
+    fn heartbeat(&self) -> Result<(), LedgerClosed> {
+        let health = if self.config.projects_dirs().next().is_some() {
+            Ok(())
+        } else {
+            Err("no projects/ directory in any Claude config dir".to_string())
+        };
+        self.ledger
+            .blocking_notify(EngineInput::Health(SourceKind::Transcripts, health))
+    }
+
+    fn watch_new_roots(&mut self, watcher: Option<&mut notify::RecommendedWatcher>) {
+        let Some(watcher) = watcher else { return };
+        let dirs: Vec<PathBuf> = self
+            .config
+            .projects_dirs()
+            .filter(|d| !self.watched.contains(d))
+            .collect();
+        for dir in dirs {
+            match watcher.watch(&dir, RecursiveMode::Recursive) {
+                Ok(()) => {
+                    self.watched.insert(dir);
+                }
+                Err(err) => tracing::warn!("cannot watch {}: {err}", dir.display()),
+            }
+        }
+    }
+
+    /// Reads whatever changed in every file under every root, in parallel chunks.
+    fn catch_up_all(&mut self, shutdown: &CancellationToken) -> Result<(), LedgerClosed> {
+        let files: Vec<PathBuf> = self
+            .config
+            .projects_dirs()
+            .flat_map(|dir| jsonl_files_under(&dir))
+            .collect();
+        let work: Vec<(PathBuf, FileStat, u64)> = files
+            .into_iter()
+            .filter_map(|path| {
+                let stat = FileStat::of(&path)?;
+                let offset = self.tracker.start_offset(&path, &stat)?;
+                Some((path, stat, offset))
+            })
+            .collect();
+        if work.is_empty() {
+            return Ok(());
+        }
+        let total_bytes: u64 = work
+            .iter()
+            .map(|(_, stat, offset)| stat.size().saturating_sub(*offset))
+            .sum();
+        let bar = progress_bar(total_bytes);
+        for chunk in work.chunks(CHUNK_FILES) {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            let reads = read_parallel(chunk, self.tracker.prices());
+            let mut events = Vec::new();
+            let mut progress = Vec::new();
+            let mut limits = Vec::new();
+            for ((path, stat, offset), read) in chunk.iter().zip(reads) {
+                let file = self.tracker.finish(path, *stat, read);
+                events.extend(file.events);
+                progress.extend(file.progress);
+                limits.extend(file.limit_resets_secs);
+                if let Some(bar) = &bar {
+                    bar.inc(stat.size().saturating_sub(*offset));
+                }
+            }
+            self.ledger.blocking_record_files(events, progress)?;
+            for input in limit_inputs(&limits) {
+                self.ledger.blocking_notify(input)?;
+            }
+        }
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        Ok(())
+    }
+
+    /// Reads the files an event batch named; a new directory is walked whole.
+    fn read_paths(&mut self, paths: HashSet<PathBuf>) -> Result<(), LedgerClosed> {
+        let mut files = Vec::new();
+        for path in paths {
+            if path.is_dir() {
+                files.extend(jsonl_files_under(&path));
+            } else if path.extension().is_some_and(|e| e == "jsonl") {
+                files.push(path);
+            }
+        }
+        files.sort();
+        files.dedup();
+        let mut events = Vec::new();
+        let mut progress = Vec::new();
+        let mut limits = Vec::new();
+        for path in files {
+            let read = self.tracker.read_new(&path);
+            events.extend(read.events);
+            progress.extend(read.progress);
+            limits.extend(read.limit_resets_secs);
+        }
+        if !progress.is_empty() {
+            self.ledger.blocking_record_files(events, progress)?;
+        }
+        for input in limit_inputs(&limits) {
+            self.ledger.blocking_notify(input)?;
+        }
+        Ok(())
+    }
+}
+
+fn collect_paths(event: notify::Result<notify::Event>, paths: &mut HashSet<PathBuf>) {
+    if let Ok(event) = event {
+        if !matches!(event.kind, notify::EventKind::Access(_)) {
+            paths.extend(event.paths);
+        }
+    }
+}
+
+/// Reads `chunk` on as many threads as the machine has cores.
+fn read_parallel(
+    chunk: &[(PathBuf, FileStat, u64)],
+    prices: &claude_usage::PriceTable,
+) -> Vec<Option<tracker::RawRead>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(chunk.len())
+        .max(1);
+    let per_thread = chunk.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunk
+            .chunks(per_thread)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut buffer = Vec::new();
+                    part.iter()
+                        .map(|(path, _, offset)| read_from(path, *offset, prices, &mut buffer))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        // A worker that panicked loses its files for this pass; they are read again next time.
+        handles
+            .into_iter()
+            .zip(chunk.chunks(per_thread))
+            .flat_map(|(handle, part)| handle.join().unwrap_or_else(|_| vec![None; part.len()]))
+            .collect()
+    })
+}
+
+/// A progress bar on stderr, only on a terminal and only for a large catch-up.
+fn progress_bar(total_bytes: u64) -> Option<indicatif::ProgressBar> {
+    const SHOW_OVER_BYTES: u64 = 64 << 20;
+    if total_bytes < SHOW_OVER_BYTES || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total_bytes);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "reading transcripts {bar:30} {bytes}/{total_bytes} {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots_resolve_like_ccusage_but_keep_missing_ones() {
+        let home = Path::new("/home/u");
+        let c = TranscriptConfig::resolve(None, home, None);
+        assert_eq!(
+            c.roots,
+            vec![
+                PathBuf::from("/home/u/.config/claude"),
+                PathBuf::from("/home/u/.claude")
+            ]
+        );
+        let c = TranscriptConfig::resolve(Some(" ~/a , /b/projects,,"), home, None);
+        assert_eq!(
+            c.roots,
+            vec![PathBuf::from("/home/u/a"), PathBuf::from("/b")]
+        );
+        let c = TranscriptConfig::resolve(None, home, Some(Path::new("/x")));
+        assert_eq!(c.roots[0], PathBuf::from("/x/claude"));
+    }
+}

@@ -1,0 +1,237 @@
+//! The file tracker: how far each transcript has been read, and reading what was added since.
+//!
+//! A file is known by path plus device and inode. An unchanged identity with a larger size
+//! resumes at the stored offset; a new identity or a shorter file is read from the start (what
+//! was read from the old file stays on record: history is never subtracted). Progress is sent
+//! with the entries it covers, so the ledger commits both at once.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use claude_usage::{read_appended, FileOrigin, LineCounts, LineParser, PriceTable};
+
+use super::convert::to_event;
+use crate::engine::EngineInput;
+use crate::ledger::FileProgress;
+use crate::stats::IngestStats;
+use crate::usage::UsageEvent;
+
+/// The identity and size of a file on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FileStat {
+    device: u64,
+    inode: u64,
+    size: u64,
+    mtime_ns: i64,
+}
+
+impl FileStat {
+    /// The size in bytes.
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Stats `path`; `None` when it is gone or unreadable.
+    pub(crate) fn of(path: &Path) -> Option<FileStat> {
+        let meta = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        let (device, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.dev(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let (device, inode) = (0, 0);
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i64);
+        Some(FileStat {
+            device,
+            inode,
+            size: meta.len(),
+            mtime_ns,
+        })
+    }
+}
+
+/// What reading one file produced.
+#[derive(Debug, Default)]
+pub(crate) struct FileRead {
+    /// Requests read.
+    pub(crate) events: Vec<UsageEvent>,
+    /// Usage-limit notices read (reset times, unix seconds).
+    pub(crate) limit_resets_secs: Vec<i64>,
+    /// The new progress, to commit with `events`.
+    pub(crate) progress: Option<FileProgress>,
+}
+
+/// Progress of every file, and a reusable read buffer.
+pub(crate) struct FileTracker {
+    progress: HashMap<String, FileProgress>,
+    prices: PriceTable,
+    buffer: Vec<u8>,
+    stats: Arc<IngestStats>,
+}
+
+impl FileTracker {
+    /// A tracker resuming from the stored progress.
+    pub(crate) fn new(
+        progress: HashMap<String, FileProgress>,
+        stats: Arc<IngestStats>,
+    ) -> FileTracker {
+        FileTracker {
+            progress,
+            prices: PriceTable::embedded(),
+            buffer: Vec::new(),
+            stats,
+        }
+    }
+
+    /// Where reading `path` should start, or `None` when nothing changed since the last read.
+    pub(crate) fn start_offset(&self, path: &Path, stat: &FileStat) -> Option<u64> {
+        let Some(known) = self.progress.get(&path_key(path)) else {
+            return Some(0);
+        };
+        let same_file = known.device == stat.device && known.inode == stat.inode;
+        if !same_file || stat.size < known.offset {
+            return Some(0);
+        }
+        let unchanged = stat.size == known.size && stat.mtime_ns == known.mtime_ns;
+        (!unchanged || stat.size > known.offset).then_some(known.offset)
+    }
+
+    /// Reads what was added to `path` since the last read. Errors are counted, not fatal.
+    pub(crate) fn read_new(&mut self, path: &Path) -> FileRead {
+        let Some(stat) = FileStat::of(path) else {
+            return FileRead::default();
+        };
+        let Some(offset) = self.start_offset(path, &stat) else {
+            return FileRead::default();
+        };
+        let read = read_from(path, offset, &self.prices, &mut self.buffer);
+        self.finish(path, stat, read)
+    }
+
+    /// Records the outcome of a [`read_from`] of `path` (as `stat`): counts, progress.
+    pub(crate) fn finish(
+        &mut self,
+        path: &Path,
+        stat: FileStat,
+        read: Option<RawRead>,
+    ) -> FileRead {
+        let Some(read) = read else {
+            IngestStats::add(&self.stats.transcript_file_errors, 1);
+            return FileRead::default();
+        };
+        self.count(&read.counts);
+        FileRead {
+            events: read.events,
+            limit_resets_secs: read.limit_resets_secs,
+            progress: Some(self.advance(path, stat, read.new_offset)),
+        }
+    }
+
+    /// The price table lines are priced with.
+    pub(crate) fn prices(&self) -> &PriceTable {
+        &self.prices
+    }
+
+    /// Records that `path` (as `stat`) has been read up to `offset`; returns the progress to
+    /// commit.
+    pub(crate) fn advance(&mut self, path: &Path, stat: FileStat, offset: u64) -> FileProgress {
+        let progress = FileProgress {
+            path: path_key(path),
+            device: stat.device,
+            inode: stat.inode,
+            size: stat.size.max(offset),
+            mtime_ns: stat.mtime_ns,
+            offset,
+        };
+        self.progress
+            .insert(progress.path.clone(), progress.clone());
+        progress
+    }
+
+    /// Adds line counts to the ingest stats.
+    pub(crate) fn count(&self, counts: &LineCounts) {
+        IngestStats::add(&self.stats.transcript_usage_lines, counts.usage_lines);
+        IngestStats::add(
+            &self.stats.transcript_malformed_lines,
+            counts.malformed_lines,
+        );
+    }
+}
+
+/// What one read of one file found, before the tracker records it.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct RawRead {
+    events: Vec<UsageEvent>,
+    limit_resets_secs: Vec<i64>,
+    new_offset: u64,
+    counts: LineCounts,
+}
+
+/// Reads the complete lines of `path` from `offset` on; `None` when the file cannot be read.
+/// Safe to call from worker threads, each with its own buffer.
+pub(crate) fn read_from(
+    path: &Path,
+    offset: u64,
+    prices: &PriceTable,
+    buffer: &mut Vec<u8>,
+) -> Option<RawRead> {
+    let mut parser = LineParser::new(FileOrigin::from_path(path), prices.clone());
+    let read = read_appended(path, offset, &mut parser, buffer).ok()?;
+    // Do not keep a large file's bytes around between reads.
+    if buffer.capacity() > 4 << 20 {
+        *buffer = Vec::new();
+    }
+    let mut out = RawRead {
+        new_offset: read.new_offset,
+        counts: read.counts,
+        ..RawRead::default()
+    };
+    for entry in &read.entries {
+        if let Some(reset_ms) = entry.usage_limit_reset_ms {
+            out.limit_resets_secs.push(reset_ms / 1000);
+        }
+        out.events.extend(to_event(entry, path));
+    }
+    Some(out)
+}
+
+/// The key a path is stored under.
+pub(crate) fn path_key(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// Engine inputs for usage-limit notices.
+pub(crate) fn limit_inputs(resets_secs: &[i64]) -> impl Iterator<Item = EngineInput> + '_ {
+    resets_secs
+        .iter()
+        .map(|&until_secs| EngineInput::LimitReached { until_secs })
+}
+
+/// Every `*.jsonl` under `dir` (recursively, symlinks not followed).
+pub(crate) fn jsonl_files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file() && path.extension().is_some_and(|e| e == "jsonl") {
+                out.push(path);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,297 @@
+//! Dedup: which copies of one API response count, as ccusage 20.0.24 decides (spec 3.3).
+//!
+//! Claude Code writes several lines per response (content splits, streaming snapshots with
+//! growing `output_tokens`) and copies parent messages into sidechain and subagent logs. Sits
+//! between the parser and the reports: entries go in in canonical order (files sorted by path
+//! string, lines in file order) and the survivors come out in the same order.
+//!
+//! # The rule
+//! * An entry without `message.id` is never deduped.
+//! * Its key ([`DedupKey`]): `(message.id, requestId)` when both are present, global across
+//!   sessions; else `(message.id, effective session)`, plus the timestamp under
+//!   [`DedupRules::Daily`] (ccusage's `claude daily` loader).
+//! * No kept entry with the same key → a sidechain replay may still match: a kept entry with
+//!   the same `message.id` where either side `isSidechain`, under [`DedupRules::Regular`] only
+//!   if the timestamps are equal.
+//! * On a match the candidate replaces the kept entry **in place** iff [`prefer`] says so.
+//!
+//! # Order dependence, and how a durable store avoids it
+//! [`prefer`] is a strict preference (non-sidechain, then more tokens, then higher cost, then
+//! `speed` present); when neither copy is preferred the first one seen wins, and the survivor
+//! keeps the slot of the first copy. So results depend on order in two ways: exact ties (same
+//! tokens, cost and speed presence, but e.g. another timestamp or project) and the output
+//! position, which fixes float summation order and `modelsUsed` order. ccusage's order is the
+//! canonical one: path string, then byte offset. A store that sees files in any order reaches
+//! the same totals by keeping, per key, the winner under [`prefer_at`] (ties broken by the
+//! smaller [`SourcePosition`]) and, separately, the smallest position of any copy as the
+//! row's order. The replay match is not transitive (two non-sidechain copies with different
+//! request ids both absorb the same sidechain copy), so store sidechain copies under their own
+//! key too and resolve replays at query time against rows with the same `message.id`.
+
+use std::{
+    collections::HashMap,
+    hash::{BuildHasherDefault, Hash, Hasher},
+    sync::Arc,
+};
+
+use crate::entry::UsageEntry;
+
+/// Which ccusage loader to reproduce. Their rules differ (spec 3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DedupRules {
+    /// `blocks`, `session`, `monthly`, `weekly`: requestless copies collapse per session
+    /// across timestamps; sidechain replays only with equal timestamps; agent-progress entries
+    /// are dropped.
+    Regular,
+    /// `claude daily`: requestless copies collapse only with equal timestamps; sidechain
+    /// replays regardless of timestamp; agent-progress entries count.
+    Daily,
+}
+
+/// The identity of one API response for dedup.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DedupKey {
+    /// `message.id` and `requestId`: one key across all sessions and projects.
+    Request {
+        /// `message.id`.
+        message_id: Box<str>,
+        /// `requestId`.
+        request_id: Box<str>,
+    },
+    /// `message.id` without `requestId` ("gateway" traffic): scoped to the effective session.
+    Session {
+        /// `message.id`.
+        message_id: Box<str>,
+        /// The line's `sessionId`, else the session from the path.
+        session_id: Arc<str>,
+        /// The timestamp, under [`DedupRules::Daily`] only.
+        timestamp_ms: Option<i64>,
+    },
+}
+
+impl DedupKey {
+    /// The key of `entry`, or `None` if it has no `message.id` (never deduped).
+    pub fn of(entry: &UsageEntry, rules: DedupRules) -> Option<Self> {
+        let message_id = entry.message_id.clone()?;
+        Some(match &entry.request_id {
+            Some(request_id) => DedupKey::Request {
+                message_id,
+                request_id: request_id.clone(),
+            },
+            None => DedupKey::Session {
+                message_id,
+                session_id: Arc::clone(&entry.session_id),
+                timestamp_ms: (rules == DedupRules::Daily).then_some(entry.timestamp_ms),
+            },
+        })
+    }
+
+    fn matches(&self, entry: &UsageEntry, rules: DedupRules) -> bool {
+        match self {
+            DedupKey::Request {
+                message_id,
+                request_id,
+            } => {
+                entry.message_id.as_deref() == Some(&**message_id)
+                    && entry.request_id.as_deref() == Some(&**request_id)
+            }
+            DedupKey::Session {
+                message_id,
+                session_id,
+                timestamp_ms,
+            } => {
+                entry.message_id.as_deref() == Some(&**message_id)
+                    && entry.request_id.is_none()
+                    && entry.session_id == *session_id
+                    && (rules == DedupRules::Regular || *timestamp_ms == Some(entry.timestamp_ms))
+            }
+        }
+    }
+}
+
+/// Whether `candidate` replaces `existing`, two copies of the same response: a non-sidechain
+/// copy beats a sidechain one, then more total tokens, then a higher cost, then having `speed`
+/// beats not having it. `false` on a tie (the first copy stays).
+pub fn prefer(existing: &UsageEntry, candidate: &UsageEntry) -> bool {
+    if existing.is_sidechain != candidate.is_sidechain {
+        return existing.is_sidechain;
+    }
+    let (existing_tokens, candidate_tokens) = (existing.total_tokens(), candidate.total_tokens());
+    if existing_tokens != candidate_tokens {
+        return candidate_tokens > existing_tokens;
+    }
+    if existing.cost_usd != candidate.cost_usd {
+        return candidate.cost_usd > existing.cost_usd;
+    }
+    candidate.speed.is_some() && existing.speed.is_none()
+}
+
+/// Where a line sits in ccusage's canonical order: the file's lossy path string, then the
+/// line's byte offset in that file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SourcePosition {
+    /// The transcript path, as `Path::to_string_lossy`.
+    pub path: Arc<str>,
+    /// Byte offset of the line's first byte.
+    pub offset: u64,
+}
+
+/// [`prefer`] made order-independent: a tie goes to the copy earlier in canonical order, which
+/// is the copy a whole-corpus scan would have seen first.
+pub fn prefer_at(
+    existing: &UsageEntry,
+    existing_position: &SourcePosition,
+    candidate: &UsageEntry,
+    candidate_position: &SourcePosition,
+) -> bool {
+    prefer(existing, candidate)
+        || (!prefer(candidate, existing) && candidate_position < existing_position)
+}
+
+/// Whether `candidate` is a sidechain replay of the kept `existing` (same `message.id`, either
+/// side a sidechain, and under [`DedupRules::Regular`] the same timestamp).
+pub fn is_sidechain_replay(
+    existing: &UsageEntry,
+    candidate: &UsageEntry,
+    rules: DedupRules,
+) -> bool {
+    existing.message_id.is_some()
+        && existing.message_id == candidate.message_id
+        && (existing.is_sidechain || candidate.is_sidechain)
+        && (rules == DedupRules::Daily || existing.timestamp_ms == candidate.timestamp_ms)
+}
+
+/// In-memory dedup of a whole scan, fed in canonical order.
+#[derive(Debug)]
+pub struct Deduper {
+    rules: DedupRules,
+    kept: Vec<UsageEntry>,
+    /// Hash of a [`DedupKey`] → slots that held an entry with that key.
+    by_key: HashMap<u64, Vec<usize>, BuildFastHasher>,
+    /// Hash of a `message.id` → slots that held an entry with that id.
+    by_message: HashMap<u64, Vec<usize>, BuildFastHasher>,
+}
+
+impl Deduper {
+    /// An empty deduper applying `rules`.
+    pub fn new(rules: DedupRules) -> Self {
+        Self {
+            rules,
+            kept: Vec::new(),
+            by_key: HashMap::default(),
+            by_message: HashMap::default(),
+        }
+    }
+
+    /// Adds one entry. Under [`DedupRules::Regular`], agent-progress entries are ignored.
+    pub fn push(&mut self, entry: UsageEntry) {
+        if entry.is_progress && self.rules == DedupRules::Regular {
+            return;
+        }
+        let Some(key) = DedupKey::of(&entry, self.rules) else {
+            self.kept.push(entry);
+            return;
+        };
+        let key_hash = fast_hash(&key);
+        let message_hash = fast_hash(&entry.message_id);
+        match self.find_match(&key, key_hash, message_hash, &entry) {
+            Some(slot) => {
+                if prefer(&self.kept[slot], &entry) {
+                    self.kept[slot] = entry;
+                    add_slot(&mut self.by_key, key_hash, slot);
+                }
+            }
+            None => {
+                let slot = self.kept.len();
+                self.kept.push(entry);
+                add_slot(&mut self.by_key, key_hash, slot);
+                add_slot(&mut self.by_message, message_hash, slot);
+            }
+        }
+    }
+
+    fn find_match(
+        &self,
+        key: &DedupKey,
+        key_hash: u64,
+        message_hash: u64,
+        entry: &UsageEntry,
+    ) -> Option<usize> {
+        let exact = self.by_key.get(&key_hash).and_then(|candidates| {
+            candidates
+                .iter()
+                .copied()
+                .find(|&slot| key.matches(&self.kept[slot], self.rules))
+        });
+        exact.or_else(|| {
+            self.by_message
+                .get(&message_hash)?
+                .iter()
+                .copied()
+                .find(|&slot| is_sidechain_replay(&self.kept[slot], entry, self.rules))
+        })
+    }
+
+    /// The surviving entries, in canonical order.
+    pub fn entries(&self) -> &[UsageEntry] {
+        &self.kept
+    }
+
+    /// Consumes the deduper, returning the surviving entries in canonical order.
+    pub fn into_entries(self) -> Vec<UsageEntry> {
+        self.kept
+    }
+}
+
+impl Extend<UsageEntry> for Deduper {
+    fn extend<I: IntoIterator<Item = UsageEntry>>(&mut self, entries: I) {
+        for entry in entries {
+            self.push(entry);
+        }
+    }
+}
+
+/// Dedups `entries` (in canonical order) under `rules`: the one-call form of [`Deduper`].
+pub fn dedup(entries: impl IntoIterator<Item = UsageEntry>, rules: DedupRules) -> Vec<UsageEntry> {
+    let mut deduper = Deduper::new(rules);
+    deduper.extend(entries);
+    deduper.into_entries()
+}
+
+fn add_slot(map: &mut HashMap<u64, Vec<usize>, BuildFastHasher>, hash: u64, slot: usize) {
+    let slots = map.entry(hash).or_default();
+    if !slots.contains(&slot) {
+        slots.push(slot);
+    }
+}
+
+type BuildFastHasher = BuildHasherDefault<FastHasher>;
+
+/// A multiply-rotate hasher (the FxHash scheme): keys here are short ids, and the map only
+/// narrows candidates, which are then compared in full.
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        for chunk in bytes.chunks(8) {
+            let mut word = [0_u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(SEED);
+        }
+    }
+}
+
+fn fast_hash<T: Hash + ?Sized>(value: &T) -> u64 {
+    let mut hasher = FastHasher::default();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,474 @@
+//! The line parser: one transcript line's bytes → a priced [`UsageEntry`], a skip, or a
+//! malformed line (spec section 2, ccusage 20.0.24).
+//!
+//! Sits after discovery and before dedup. It borrows from the line and keeps nothing of it but
+//! ids, model names and numbers: prompt text and tool output are skipped unread.
+
+use std::{borrow::Cow, collections::HashMap, sync::Arc};
+
+use memchr::memmem;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::{
+    discover::FileOrigin,
+    entry::{Speed, TokenUsage, UsageEntry},
+    pricing::{PriceCache, PriceTable},
+};
+
+/// The bytes a usage line must contain (compact JSON only, as ccusage's prefilter).
+const USAGE_MARKER: &[u8] = br#""usage":{"#;
+/// Keys whose `null` value makes ccusage drop the line wherever they occur (spec 2.1 item 2).
+const NULL_GUARDED_KEYS: &[&[u8]] = &[
+    b"id",
+    b"cwd",
+    b"model",
+    b"speed",
+    b"costUSD",
+    b"version",
+    b"sessionId",
+    b"requestId",
+    b"isApiErrorMessage",
+    b"cache_read_input_tokens",
+    b"cache_creation_input_tokens",
+];
+const USAGE_LIMIT_TEXT: &[u8] = b"Claude AI usage limit reached";
+const SYNTHETIC_MODEL: &str = "<synthetic>";
+
+/// What one line holds.
+// Boxing the entry would cost an allocation per usage line; a ParsedLine lives only until its
+// entries are moved out.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParsedLine {
+    /// A usage entry, plus one entry per advisor iteration in `message.usage.iterations`.
+    Usage {
+        /// The line's own entry.
+        entry: UsageEntry,
+        /// Extra entries for `advisor_message` iterations (usually none).
+        advisors: Vec<UsageEntry>,
+    },
+    /// A well-formed line that ccusage would not count.
+    Skipped(SkipReason),
+    /// A line that is not a JSON object (bad syntax, or cut short).
+    Malformed,
+}
+
+impl ParsedLine {
+    /// The entries of a usage line (none otherwise).
+    pub fn into_entries(self) -> impl Iterator<Item = UsageEntry> {
+        let (entry, advisors) = match self {
+            ParsedLine::Usage { entry, advisors } => (Some(entry), advisors),
+            _ => (None, Vec::new()),
+        };
+        entry.into_iter().chain(advisors)
+    }
+}
+
+/// Why a well-formed line carries no counted usage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SkipReason {
+    /// No `"usage":{` in the line (user prompts, tool results, summaries, blank lines).
+    NoUsage,
+    /// A guarded key is `null` (ccusage's valibot emulation).
+    NullField,
+    /// The JSON does not fit the schema: missing or mistyped fields, floats or negative
+    /// token counts, an unknown `speed`.
+    Schema,
+    /// The timestamp is not one of the accepted shapes.
+    Timestamp,
+    /// A bad `version` (not `N.N.N…`) or an empty id, session, request or model.
+    Invalid,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawLine<'a> {
+    #[serde(borrow)]
+    session_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    timestamp: Cow<'a, str>,
+    #[serde(borrow)]
+    version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    message: RawMessage<'a>,
+    #[serde(rename = "costUSD")]
+    cost_usd: Option<f64>,
+    #[serde(borrow)]
+    request_id: Option<Cow<'a, str>>,
+    is_api_error_message: Option<bool>,
+    is_sidechain: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct RawMessage<'a> {
+    #[serde(borrow)]
+    usage: RawUsage<'a>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct RawUsage<'a> {
+    input_tokens: u64,
+    output_tokens: u64,
+    #[serde(default)]
+    cache_creation_input_tokens: u64,
+    #[serde(default)]
+    cache_read_input_tokens: u64,
+    speed: Option<Speed>,
+    #[serde(default)]
+    cache_creation: Option<RawCacheCreation>,
+    /// Kept raw: ccusage 20.0.24 reads advisor iterations leniently, a bad shape is ignored.
+    #[serde(borrow, default)]
+    iterations: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+struct RawCacheCreation {
+    #[serde(default)]
+    ephemeral_5m_input_tokens: u64,
+    #[serde(default)]
+    ephemeral_1h_input_tokens: u64,
+}
+
+impl RawUsage<'_> {
+    fn tokens(&self) -> TokenUsage {
+        let (write_5m, write_1h) = match self.cache_creation {
+            Some(split) => (
+                split.ephemeral_5m_input_tokens,
+                split.ephemeral_1h_input_tokens,
+            ),
+            None => (self.cache_creation_input_tokens, 0),
+        };
+        TokenUsage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            cache_write_5m_tokens: write_5m,
+            cache_write_1h_tokens: write_1h,
+            cache_read_tokens: self.cache_read_input_tokens,
+        }
+    }
+}
+
+/// `{"data":{"message":{timestamp, message, costUSD?, requestId?, isSidechain?}}}`.
+#[derive(Deserialize)]
+struct RawProgress<'a> {
+    #[serde(borrow)]
+    data: RawProgressData<'a>,
+}
+
+#[derive(Deserialize)]
+struct RawProgressData<'a> {
+    #[serde(borrow)]
+    message: RawProgressMessage<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawProgressMessage<'a> {
+    #[serde(borrow)]
+    timestamp: Cow<'a, str>,
+    #[serde(borrow)]
+    message: RawMessage<'a>,
+    #[serde(rename = "costUSD")]
+    cost_usd: Option<f64>,
+    #[serde(borrow)]
+    request_id: Option<Cow<'a, str>>,
+    is_sidechain: Option<bool>,
+}
+
+impl<'a> RawProgress<'a> {
+    fn into_line(self) -> RawLine<'a> {
+        let inner = self.data.message;
+        RawLine {
+            session_id: None,
+            timestamp: inner.timestamp,
+            version: None,
+            message: inner.message,
+            cost_usd: inner.cost_usd,
+            request_id: inner.request_id,
+            is_api_error_message: None,
+            is_sidechain: inner.is_sidechain,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawAdvisorIteration<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    model: Cow<'a, str>,
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
+    #[serde(default)]
+    cache_creation_input_tokens: u64,
+    #[serde(default)]
+    cache_read_input_tokens: u64,
+    #[serde(default)]
+    speed: Option<Speed>,
+    #[serde(default)]
+    cache_creation: Option<RawCacheCreation>,
+}
+
+/// Parses lines of one transcript file. Holds the file's origin, a price memo and interned
+/// model names, so reuse one parser per file (or per worker, with [`LineParser::set_origin`]).
+#[derive(Debug)]
+pub struct LineParser {
+    origin: FileOrigin,
+    prices: PriceCache,
+    names: HashMap<Box<str>, Arc<str>>,
+    usage_marker: memmem::Finder<'static>,
+    null_marker: memmem::Finder<'static>,
+}
+
+impl LineParser {
+    /// A parser for lines of the file at `origin`, priced with `table`.
+    pub fn new(origin: FileOrigin, table: PriceTable) -> Self {
+        Self {
+            origin,
+            prices: PriceCache::new(table),
+            names: HashMap::new(),
+            usage_marker: memmem::Finder::new(USAGE_MARKER),
+            null_marker: memmem::Finder::new(b"\":null"),
+        }
+    }
+
+    /// Switches to another file, keeping the memo and the interned names.
+    pub fn set_origin(&mut self, origin: FileOrigin) {
+        self.origin = origin;
+    }
+
+    /// Parses one line (without its `\n`; a trailing `\r` is allowed). Never panics.
+    pub fn parse(&mut self, line: &[u8]) -> ParsedLine {
+        if self.usage_marker.find(line).is_none() {
+            return classify_without_usage(line);
+        }
+        if self.has_null_guarded_key(line) {
+            return ParsedLine::Skipped(SkipReason::NullField);
+        }
+        let (raw, is_progress) = match serde_json::from_slice::<RawLine>(line) {
+            Ok(raw) => (raw, false),
+            Err(error) if error.is_syntax() || error.is_eof() => return ParsedLine::Malformed,
+            Err(_) => match serde_json::from_slice::<RawProgress>(line) {
+                Ok(progress) => (progress.into_line(), true),
+                Err(_) => return ParsedLine::Skipped(SkipReason::Schema),
+            },
+        };
+        let Some(timestamp_ms) = crate::timestamp::parse_timestamp_ms(&raw.timestamp) else {
+            return ParsedLine::Skipped(SkipReason::Timestamp);
+        };
+        if !is_valid(&raw) {
+            return ParsedLine::Skipped(SkipReason::Invalid);
+        }
+        let usage_limit_reset_ms = if raw.is_api_error_message == Some(true) {
+            usage_limit_reset_ms(line)
+        } else {
+            None
+        };
+        let entry = self.build_entry(&raw, timestamp_ms, is_progress, usage_limit_reset_ms);
+        let advisors = match raw.message.usage.iterations {
+            Some(iterations) if iterations.get().contains("advisor_message") => {
+                self.advisor_entries(&entry, iterations)
+            }
+            _ => Vec::new(),
+        };
+        ParsedLine::Usage { entry, advisors }
+    }
+
+    fn has_null_guarded_key(&self, line: &[u8]) -> bool {
+        self.null_marker.find_iter(line).any(|at| {
+            let before = &line[..at];
+            NULL_GUARDED_KEYS.iter().any(|key| {
+                before.ends_with(key)
+                    && before.len() > key.len()
+                    && before[before.len() - key.len() - 1] == b'"'
+            })
+        })
+    }
+
+    fn build_entry(
+        &mut self,
+        raw: &RawLine<'_>,
+        timestamp_ms: i64,
+        is_progress: bool,
+        usage_limit_reset_ms: Option<i64>,
+    ) -> UsageEntry {
+        let usage = raw.message.usage.tokens();
+        let speed = raw.message.usage.speed;
+        let model = raw.message.model.as_deref();
+        let (cost_usd, is_unpriced) = match raw.cost_usd {
+            Some(cost) => (cost, false),
+            None => self.computed_cost(model, &usage, speed),
+        };
+        let display = display_model(model, speed);
+        let session_id = match raw.session_id.as_deref() {
+            Some(session) if session != &*self.origin.session_id => self.intern(session),
+            _ => Arc::clone(&self.origin.session_id),
+        };
+        UsageEntry {
+            timestamp_ms,
+            message_id: raw.message.id.as_deref().map(Box::from),
+            request_id: raw.request_id.as_deref().map(Box::from),
+            model: model.map(|model| self.intern(model)),
+            display_model: display.map(|display| self.intern(&display)),
+            usage,
+            cost_usd,
+            is_unpriced,
+            session_id,
+            project: Arc::clone(&self.origin.project),
+            is_sidechain: raw.is_sidechain == Some(true),
+            speed,
+            is_progress,
+            usage_limit_reset_ms,
+            line_offset: 0,
+        }
+    }
+
+    fn computed_cost(
+        &mut self,
+        model: Option<&str>,
+        usage: &TokenUsage,
+        speed: Option<Speed>,
+    ) -> (f64, bool) {
+        // ccusage never reports `<synthetic>` (its placeholder for local messages) as unpriced.
+        let Some(model) = model.filter(|model| *model != SYNTHETIC_MODEL) else {
+            return (0.0, false);
+        };
+        match self.prices.find(model) {
+            Some(price) => (price.cost_usd(usage, speed), false),
+            None => (0.0, usage.total_tokens() > 0),
+        }
+    }
+
+    /// Extra entries for `advisor_message` iterations: their own model and tokens, priced
+    /// from tokens, shown without the `-fast` suffix (observed on 20.0.24).
+    fn advisor_entries(&mut self, parent: &UsageEntry, iterations: &RawValue) -> Vec<UsageEntry> {
+        let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(iterations.get()) else {
+            return Vec::new();
+        };
+        let mut entries = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            let Ok(iteration) = serde_json::from_str::<RawAdvisorIteration>(item.get()) else {
+                continue;
+            };
+            if iteration.kind != "advisor_message" {
+                continue;
+            }
+            let usage = RawUsage {
+                input_tokens: iteration.input_tokens,
+                output_tokens: iteration.output_tokens,
+                cache_creation_input_tokens: iteration.cache_creation_input_tokens,
+                cache_read_input_tokens: iteration.cache_read_input_tokens,
+                speed: iteration.speed,
+                cache_creation: iteration.cache_creation,
+                iterations: None,
+            }
+            .tokens();
+            let model = iteration.model.as_ref();
+            let (cost_usd, is_unpriced) = self.computed_cost(Some(model), &usage, iteration.speed);
+            let model = self.intern(model);
+            let display = (&*model != SYNTHETIC_MODEL).then(|| Arc::clone(&model));
+            entries.push(UsageEntry {
+                message_id: parent
+                    .message_id
+                    .as_deref()
+                    .map(|id| format!("{id}:advisor:{index}").into_boxed_str()),
+                model: Some(model),
+                display_model: display,
+                usage,
+                cost_usd,
+                is_unpriced,
+                speed: iteration.speed,
+                ..parent.clone()
+            });
+        }
+        entries
+    }
+
+    fn intern(&mut self, name: &str) -> Arc<str> {
+        if let Some(interned) = self.names.get(name) {
+            return Arc::clone(interned);
+        }
+        let interned: Arc<str> = Arc::from(name);
+        self.names.insert(name.into(), Arc::clone(&interned));
+        interned
+    }
+}
+
+fn classify_without_usage(line: &[u8]) -> ParsedLine {
+    let trimmed = line.trim_ascii();
+    match (trimmed.first(), trimmed.last()) {
+        (None, _) => ParsedLine::Skipped(SkipReason::NoUsage),
+        (Some(b'{'), Some(b'}')) => ParsedLine::Skipped(SkipReason::NoUsage),
+        _ => ParsedLine::Malformed,
+    }
+}
+
+fn display_model<'a>(model: Option<&'a str>, speed: Option<Speed>) -> Option<Cow<'a, str>> {
+    match model {
+        None | Some(SYNTHETIC_MODEL) => None,
+        Some(model) if speed == Some(Speed::Fast) => Some(Cow::Owned(format!("{model}-fast"))),
+        Some(model) => Some(Cow::Borrowed(model)),
+    }
+}
+
+fn is_valid(raw: &RawLine<'_>) -> bool {
+    let is_empty = |value: &Option<Cow<'_, str>>| value.as_deref().is_some_and(str::is_empty);
+    if raw
+        .version
+        .as_deref()
+        .is_some_and(|version| !is_semver_prefix(version))
+    {
+        return false;
+    }
+    !(is_empty(&raw.session_id)
+        || is_empty(&raw.request_id)
+        || is_empty(&raw.message.id)
+        || is_empty(&raw.message.model))
+}
+
+/// `\d+\.\d+\.\d` at the start.
+fn is_semver_prefix(version: &str) -> bool {
+    let bytes = version.as_bytes();
+    let mut at = 0;
+    for part in 0..3 {
+        let digits = bytes[at..]
+            .iter()
+            .take_while(|byte| byte.is_ascii_digit())
+            .count();
+        if digits == 0 {
+            return false;
+        }
+        if part == 2 {
+            return true;
+        }
+        at += digits;
+        if bytes.get(at) != Some(&b'.') {
+            return false;
+        }
+        at += 1;
+    }
+    true
+}
+
+/// `Claude AI usage limit reached|<unix seconds>` in an API error line.
+fn usage_limit_reset_ms(line: &[u8]) -> Option<i64> {
+    let start = memmem::find(line, USAGE_LIMIT_TEXT)? + USAGE_LIMIT_TEXT.len();
+    let bar = start + memchr::memchr(b'|', &line[start..])?;
+    let digits = &line[bar + 1..];
+    let count = digits
+        .iter()
+        .take_while(|byte| byte.is_ascii_digit())
+        .count();
+    let seconds: i64 = std::str::from_utf8(&digits[..count]).ok()?.parse().ok()?;
+    (seconds > 0).then(|| seconds.checked_mul(1_000)).flatten()
+}
+
+#[cfg(test)]
+mod tests;

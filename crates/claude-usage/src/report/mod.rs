@@ -1,0 +1,27 @@
+//! Reports: session blocks and daily usage as values, their ccusage-compatible JSON, and plain
+//! tables. The last stage of the flow: deduped entries → report values → `impl Write`.
+
+pub(crate) mod blocks;
+pub(crate) mod daily;
+pub(crate) mod json;
+pub(crate) mod table;
+
+use jiff::tz::TimeZone;
+
+/// Why a time zone name was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown time zone {name:?}: use an IANA name such as UTC or Europe/Paris, or local")]
+pub struct TimeZoneError {
+    /// The name as given.
+    pub name: String,
+}
+
+/// Resolves `--timezone`: an IANA name, or `local` for the system zone (as ccusage).
+pub fn parse_time_zone(name: &str) -> Result<TimeZone, TimeZoneError> {
+    if name == "local" {
+        return Ok(TimeZone::system());
+    }
+    TimeZone::get(name).map_err(|_| TimeZoneError {
+        name: name.to_string(),
+    })
+}

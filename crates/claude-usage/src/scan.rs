@@ -1,0 +1,312 @@
+//! The cold scan: every transcript file read in parallel into entries in canonical order.
+//!
+//! Sits between discovery and dedup. Files are mapped (large ones) or read into a buffer
+//! reused across files (small ones), split on `\n` with memchr, prefiltered with memmem inside
+//! the parser, and parsed on a shared pool of scoped threads that take the largest files first.
+
+use std::{
+    fs::File,
+    io::{self, Read},
+    path::{Path, PathBuf},
+    sync::atomic::{AtomicUsize, Ordering},
+    thread,
+};
+
+use crate::{
+    discover::FileOrigin,
+    entry::UsageEntry,
+    parse::{LineParser, ParsedLine},
+    pricing::PriceTable,
+};
+
+/// Files at least this large are memory-mapped; smaller ones are read into a reused buffer,
+/// which is cheaper than a map, a fault and an unmap.
+const MMAP_MIN_BYTES: u64 = 256 * 1024;
+
+/// Counts of lines by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineCounts {
+    /// Lines that gave a usage entry.
+    pub usage_lines: u64,
+    /// Well-formed lines without counted usage (see [`crate::SkipReason`]).
+    pub skipped_lines: u64,
+    /// Lines that are not a JSON object.
+    pub malformed_lines: u64,
+}
+
+impl LineCounts {
+    /// Adds `other` to `self`.
+    pub fn add(&mut self, other: &LineCounts) {
+        self.usage_lines += other.usage_lines;
+        self.skipped_lines += other.skipped_lines;
+        self.malformed_lines += other.malformed_lines;
+    }
+
+    fn count(&mut self, parsed: &ParsedLine) {
+        match parsed {
+            ParsedLine::Usage { .. } => self.usage_lines += 1,
+            ParsedLine::Skipped(_) => self.skipped_lines += 1,
+            ParsedLine::Malformed => self.malformed_lines += 1,
+        }
+    }
+}
+
+/// What to do with bytes after the last `\n` of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TrailingLine {
+    /// Parse them as a line, as ccusage does (a file may simply lack its final newline).
+    #[default]
+    Parse,
+    /// Leave them for a later [`crate::read_appended`] call: the writer may be mid-line. Use
+    /// this when the scan seeds a live tail, or that line would be read twice.
+    Wait,
+}
+
+/// Options of a cold scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Worker threads; 0 means `std::thread::available_parallelism`.
+    pub threads: usize,
+    /// The price table for line costs.
+    pub prices: PriceTable,
+    /// The handling of an unterminated last line.
+    pub trailing_line: TrailingLine,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        Self {
+            threads: 0,
+            prices: PriceTable::embedded(),
+            trailing_line: TrailingLine::Parse,
+        }
+    }
+}
+
+/// The outcome of scanning one file.
+#[derive(Debug)]
+pub struct FileScan {
+    /// The file.
+    pub path: PathBuf,
+    /// Bytes consumed: the offset just after the last line parsed. With
+    /// [`TrailingLine::Wait`], where a live tail should resume.
+    pub end_offset: u64,
+    /// Line counts of this file.
+    pub counts: LineCounts,
+    /// Why the file could not be read, if it could not (the scan goes on without it).
+    pub error: Option<io::ErrorKind>,
+}
+
+/// The result of a cold scan: entries in canonical order (files in the given order, lines in
+/// file order), not yet deduped.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Every entry of every file.
+    pub entries: Vec<UsageEntry>,
+    /// One record per input file, in input order.
+    pub files: Vec<FileScan>,
+    /// Line counts over all files.
+    pub counts: LineCounts,
+}
+
+/// Parses the lines of `bytes`, the content of one file from `base_offset` on, appending
+/// entries to `out`. Returns the counts and the number of bytes consumed: up to and including
+/// the last `\n`, or everything with [`TrailingLine::Parse`].
+pub fn parse_lines(
+    parser: &mut LineParser,
+    bytes: &[u8],
+    base_offset: u64,
+    trailing_line: TrailingLine,
+    out: &mut Vec<UsageEntry>,
+) -> (LineCounts, usize) {
+    let mut counts = LineCounts::default();
+    let mut start = 0;
+    let mut handle = |line_start: usize, line: &[u8], counts: &mut LineCounts| {
+        let parsed = parser.parse(line);
+        counts.count(&parsed);
+        let offset = base_offset + line_start as u64;
+        out.extend(parsed.into_entries().map(|mut entry| {
+            entry.line_offset = offset;
+            entry
+        }));
+    };
+    for newline in memchr::memchr_iter(b'\n', bytes) {
+        handle(start, &bytes[start..newline], &mut counts);
+        start = newline + 1;
+    }
+    if start < bytes.len() && trailing_line == TrailingLine::Parse {
+        handle(start, &bytes[start..], &mut counts);
+        start = bytes.len();
+    }
+    (counts, start)
+}
+
+/// Scans `files` (in canonical order, as [`crate::usage_files`] returns them) in parallel.
+pub fn scan_files(files: &[PathBuf], options: &ScanOptions) -> Scan {
+    let threads = match options.threads {
+        0 => thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    }
+    .clamp(1, files.len().max(1));
+    let mut by_size: Vec<(u64, usize)> = files
+        .iter()
+        .enumerate()
+        .map(|(index, path)| (path.metadata().map_or(0, |meta| meta.len()), index))
+        .collect();
+    by_size.sort_unstable_by(|a, b| b.cmp(a));
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Option<(FileScan, Vec<UsageEntry>)>> = Vec::new();
+    results.resize_with(files.len(), || None);
+    thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| scope.spawn(|| scan_worker(files, &by_size, &next, options)))
+            .collect();
+        for worker in workers {
+            // A worker only panics on a bug in this crate; re-raise it rather than lose files.
+            let done = worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            for (index, result) in done {
+                results[index] = Some(result);
+            }
+        }
+    });
+    let mut scan = Scan::default();
+    for (file, entries) in results.into_iter().flatten() {
+        scan.counts.add(&file.counts);
+        scan.entries.extend(entries);
+        scan.files.push(file);
+    }
+    scan
+}
+
+fn scan_worker(
+    files: &[PathBuf],
+    by_size: &[(u64, usize)],
+    next: &AtomicUsize,
+    options: &ScanOptions,
+) -> Vec<(usize, (FileScan, Vec<UsageEntry>))> {
+    let mut done = Vec::new();
+    let mut buffer = Vec::new();
+    let mut parser: Option<LineParser> = None;
+    loop {
+        let Some(&(size, index)) = by_size.get(next.fetch_add(1, Ordering::Relaxed)) else {
+            return done;
+        };
+        let path = &files[index];
+        let origin = FileOrigin::from_path(path);
+        let parser = match parser.as_mut() {
+            Some(parser) => {
+                parser.set_origin(origin);
+                parser
+            }
+            None => parser.insert(LineParser::new(origin, options.prices.clone())),
+        };
+        let mut entries = Vec::new();
+        let mut file = FileScan {
+            path: path.clone(),
+            end_offset: 0,
+            counts: LineCounts::default(),
+            error: None,
+        };
+        let outcome = with_file_bytes(path, size, &mut buffer, |bytes| {
+            parse_lines(parser, bytes, 0, options.trailing_line, &mut entries)
+        });
+        match outcome {
+            Ok((counts, consumed)) => {
+                file.counts = counts;
+                file.end_offset = consumed as u64;
+            }
+            Err(error) => file.error = Some(error.kind()),
+        }
+        done.push((index, (file, entries)));
+    }
+}
+
+/// Runs `f` over the whole content of `path`: mapped if large, else read into `buffer`.
+fn with_file_bytes<T>(
+    path: &Path,
+    size_hint: u64,
+    buffer: &mut Vec<u8>,
+    f: impl FnOnce(&[u8]) -> T,
+) -> io::Result<T> {
+    let mut file = File::open(path)?;
+    if size_hint >= MMAP_MIN_BYTES {
+        // SAFETY: the map is read-only and dropped before this function returns. Claude Code
+        // only appends to transcripts, and bytes appended after mapping are outside the map.
+        // Truncating a file while it is mapped would fault (SIGBUS); nothing in Claude Code
+        // does that, and cleanup deletes files, which keeps the mapped inode alive.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file)? };
+        return Ok(f(&map));
+    }
+    buffer.clear();
+    file.read_to_end(buffer)?;
+    Ok(f(buffer))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const LINE: &str = r#"{"timestamp":"2026-01-05T10:00:00.000Z","requestId":"r","message":{"id":"m","model":"claude-haiku-4-5","usage":{"input_tokens":1,"output_tokens":2}}}"#;
+
+    fn parser() -> LineParser {
+        let origin = FileOrigin::from_path(Path::new("/d/projects/p/s.jsonl"));
+        LineParser::new(origin, PriceTable::embedded())
+    }
+
+    #[test]
+    fn splits_lines_and_handles_the_trailing_line() {
+        let text = format!("{LINE}\r\n\n{{\"type\":\"user\"}}\n{LINE}");
+        let mut out = Vec::new();
+        let (counts, consumed) = parse_lines(
+            &mut parser(),
+            text.as_bytes(),
+            100,
+            TrailingLine::Wait,
+            &mut out,
+        );
+        assert_eq!((counts.usage_lines, counts.skipped_lines), (1, 2));
+        assert_eq!(consumed, text.len() - LINE.len());
+        assert_eq!(out[0].line_offset, 100);
+        out.clear();
+        let (counts, consumed) = parse_lines(
+            &mut parser(),
+            text.as_bytes(),
+            0,
+            TrailingLine::Parse,
+            &mut out,
+        );
+        assert_eq!(counts.usage_lines, 2);
+        assert_eq!(consumed, text.len());
+        assert_eq!(out[1].line_offset as usize, text.len() - LINE.len());
+    }
+
+    #[test]
+    fn scans_files_in_canonical_order_and_reports_unreadable_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = Vec::new();
+        for (name, lines) in [("a.jsonl", 1), ("b.jsonl", 3), ("c.jsonl", 2)] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, format!("{LINE}\n").repeat(lines)).unwrap();
+            files.push(path);
+        }
+        files.push(dir.path().join("missing.jsonl"));
+        let scan = scan_files(
+            &files,
+            &ScanOptions {
+                threads: 2,
+                ..ScanOptions::default()
+            },
+        );
+        assert_eq!(scan.entries.len(), 6);
+        assert_eq!(scan.files.len(), 4);
+        let offsets: Vec<u64> = scan.entries.iter().map(|e| e.line_offset).collect();
+        let step = LINE.len() as u64 + 1;
+        assert_eq!(offsets, [0, 0, step, 2 * step, 0, step]);
+        assert_eq!(scan.files[3].error, Some(io::ErrorKind::NotFound));
+    }
+}

@@ -1,0 +1,323 @@
+//! The cluster: frames and time in, steps and lamp states out, for all three gauges.
+//!
+//! The last stop of the flow before the pins: a decoded [`Frame`] becomes three needle goals
+//! (through the dials) and a lit set (through the lamp panel); the link watchdog replaces both
+//! with "rest, STALL" when frames stop.
+
+use crate::dial::{fuel_scale_bp, DialCalibration, TachScale};
+use crate::frame::{decode_frame, DecodeError, Frame, Lamp, Lamps};
+use crate::lamps::{LampConfig, LampOutput, LampPanel};
+use crate::motion::{MotionConfig, Step};
+use crate::needle::{BootPhase, Needle};
+use crate::time::later;
+use crate::watchdog::LinkWatchdog;
+
+/// One of the three gauges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Gauge {
+    /// 5-hour fuel, E..F (left).
+    Fuel5h = 0,
+    /// Tachometer, tokens per minute (middle).
+    Tach = 1,
+    /// 7-day fuel, E..F (right).
+    Fuel7d = 2,
+}
+
+impl Gauge {
+    /// Every gauge, in index order (the order of every `[_; 3]` here).
+    pub const ALL: [Gauge; 3] = [Gauge::Fuel5h, Gauge::Tach, Gauge::Fuel7d];
+
+    /// The index into `[_; 3]` arrays.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Everything a cluster needs. `Copy + Default` (three direct-drive X27s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClusterConfig {
+    motion: [MotionConfig; 3],
+    dials: [DialCalibration; 3],
+    tach: TachScale,
+    lamps: LampConfig,
+    link_timeout_us: u32,
+    is_boot_sweep: bool,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            motion: [MotionConfig::x27_direct(); 3],
+            dials: [DialCalibration::x27_direct(); 3],
+            tach: TachScale::default(),
+            lamps: LampConfig::default(),
+            link_timeout_us: 5_000_000,
+            is_boot_sweep: true,
+        }
+    }
+}
+
+impl ClusterConfig {
+    /// Three X27s behind a VID6606 (microsteps).
+    pub fn vid6606() -> ClusterConfig {
+        ClusterConfig {
+            motion: [MotionConfig::vid6606(); 3],
+            dials: [DialCalibration::vid6606(); 3],
+            ..ClusterConfig::default()
+        }
+    }
+
+    /// Sets one gauge's motion.
+    #[must_use]
+    pub const fn with_motion(mut self, gauge: Gauge, motion: MotionConfig) -> Self {
+        self.motion[gauge.index()] = motion;
+        self
+    }
+
+    /// Sets one gauge's dial calibration.
+    #[must_use]
+    pub const fn with_dial(mut self, gauge: Gauge, dial: DialCalibration) -> Self {
+        self.dials[gauge.index()] = dial;
+        self
+    }
+
+    /// Sets the tachometer's scale.
+    #[must_use]
+    pub const fn with_tach_scale(mut self, tach: TachScale) -> Self {
+        self.tach = tach;
+        self
+    }
+
+    /// Sets lamp timing and brightness.
+    #[must_use]
+    pub const fn with_lamps(mut self, lamps: LampConfig) -> Self {
+        self.lamps = lamps;
+        self
+    }
+
+    /// No frame for this long lights STALL and rests the needles.
+    #[must_use]
+    pub const fn with_link_timeout_us(mut self, link_timeout_us: u32) -> Self {
+        self.link_timeout_us = link_timeout_us;
+        self
+    }
+
+    /// Whether the needles sweep to full scale and back after homing.
+    #[must_use]
+    pub const fn with_boot_sweep(mut self, is_boot_sweep: bool) -> Self {
+        self.is_boot_sweep = is_boot_sweep;
+        self
+    }
+
+    /// One gauge's motion.
+    pub const fn motion(&self, gauge: Gauge) -> &MotionConfig {
+        &self.motion[gauge.index()]
+    }
+
+    /// One gauge's dial.
+    pub const fn dial(&self, gauge: Gauge) -> &DialCalibration {
+        &self.dials[gauge.index()]
+    }
+
+    /// The tachometer's scale.
+    pub const fn tach_scale(&self) -> &TachScale {
+        &self.tach
+    }
+}
+
+/// Three needles, the lamp row and the link watchdog, on one timeline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cluster {
+    config: ClusterConfig,
+    needles: [Needle; 3],
+    lamps: LampPanel,
+    watchdog: LinkWatchdog,
+    frame: Option<Frame>,
+    is_stalled: bool,
+    last_us: u64,
+}
+
+impl Cluster {
+    /// Boots at `now_us`: lamp test, homing of all three needles, then the sweep if enabled.
+    pub fn new(config: ClusterConfig, now_us: u64) -> Cluster {
+        let needles = Gauge::ALL.map(|gauge| {
+            let dial = config.dials[gauge.index()];
+            let rest = dial.position_steps(0);
+            let top = config.is_boot_sweep.then(|| dial.position_steps(u16::MAX));
+            Needle::boot(config.motion[gauge.index()], rest, top, now_us)
+        });
+        Cluster {
+            config,
+            needles,
+            lamps: LampPanel::new(config.lamps, now_us),
+            watchdog: LinkWatchdog::new(config.link_timeout_us, now_us),
+            frame: None,
+            is_stalled: false,
+            last_us: now_us,
+        }
+    }
+
+    /// Takes a decoded frame received at `now_us` (values are clamped again here).
+    pub fn feed_frame(&mut self, frame: &Frame, now_us: u64) {
+        self.last_us = now_us;
+        self.frame = Some(frame.clamped());
+        self.watchdog.feed(now_us);
+        self.is_stalled = false;
+        self.apply(now_us);
+    }
+
+    /// Decodes and takes one frame; a bad one is returned as an error and changes nothing
+    /// (it does not feed the watchdog).
+    pub fn feed_bytes(&mut self, bytes: &[u8], now_us: u64) -> Result<(), DecodeError> {
+        let frame = decode_frame(bytes)?;
+        self.feed_frame(&frame, now_us);
+        Ok(())
+    }
+
+    fn apply(&mut self, now_us: u64) {
+        let (goals, lamps) = match self.frame {
+            Some(frame) if !self.is_stalled => {
+                let tach_bp = self.config.tach.scale_bp(frame.tach);
+                let bp = [fuel_scale_bp(frame.fuel_5h), tach_bp, fuel_scale_bp(frame.fuel_7d)];
+                (bp, frame.lamps)
+            }
+            _ => ([0; 3], Lamps::NONE.with(Lamp::Stall)),
+        };
+        for gauge in Gauge::ALL {
+            let i = gauge.index();
+            let goal = self.config.dials[i].position_steps(goals[i]);
+            self.needles[i].set_goal(goal, now_us);
+        }
+        self.lamps.set_lit(lamps, now_us);
+    }
+
+    fn check_watchdog(&mut self, now_us: u64) {
+        if !self.is_stalled && self.watchdog.is_stalled(now_us) {
+            self.is_stalled = true;
+            self.apply(now_us);
+        }
+    }
+
+    /// Runs everything due at `now_us`: at most one step per gauge (firmware timer style).
+    pub fn poll(&mut self, now_us: u64) -> [Option<Step>; 3] {
+        self.last_us = now_us;
+        self.check_watchdog(now_us);
+        let mut steps = [None; 3];
+        for (step, needle) in steps.iter_mut().zip(self.needles.iter_mut()) {
+            *step = needle.poll(now_us);
+        }
+        steps
+    }
+
+    /// Runs every event up to `now_us` at its own deadline, in time order, calling
+    /// `on_step(gauge, step, at_us)`: the result does not depend on how often this is called
+    /// (simulator and web page style). Call it before feeding a frame that arrived at `now_us`.
+    pub fn advance_to(&mut self, now_us: u64, mut on_step: impl FnMut(Gauge, Step, u64)) {
+        loop {
+            let Some((at, gauge)) = self.next_event() else { break };
+            let at = later(at, self.last_us);
+            if later(at, now_us) != now_us {
+                break;
+            }
+            self.last_us = at;
+            match gauge {
+                None => self.check_watchdog(at),
+                Some(gauge) => {
+                    let before = self.needles[gauge.index()].next_deadline();
+                    match self.needles[gauge.index()].poll(at) {
+                        Some(step) => on_step(gauge, step, at),
+                        // No progress would loop forever; cannot happen (see motion docs).
+                        None if self.needles[gauge.index()].next_deadline() == before => break,
+                        None => {}
+                    }
+                }
+            }
+        }
+        self.last_us = later(self.last_us, now_us);
+    }
+
+    /// The earliest event: a needle deadline (`Some(gauge)`) or the watchdog (`None`).
+    fn next_event(&self) -> Option<(u64, Option<Gauge>)> {
+        let mut best: Option<(u64, Option<Gauge>)> = None;
+        let watchdog = (!self.is_stalled).then(|| (self.watchdog.stalls_at(), None));
+        let needles = Gauge::ALL
+            .into_iter()
+            .filter_map(|g| self.needles[g.index()].next_deadline().map(|at| (at, Some(g))));
+        for (at, event) in watchdog.into_iter().chain(needles) {
+            // Strictly earlier wins, so ties go to the watchdog, then gauge order.
+            if best.is_none_or(|(best_at, _)| later(at, best_at) != at) {
+                best = Some((at, event));
+            }
+        }
+        best
+    }
+
+    /// The earliest time anything is due (a step or the watchdog), for the firmware's timer.
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.next_event().map(|(at, _)| at)
+    }
+
+    /// What every lamp shows at `now_us`, in [`Lamp::ALL`] order.
+    pub fn lamp_outputs(&self, now_us: u64) -> [LampOutput; 6] {
+        self.lamps.outputs(now_us)
+    }
+
+    /// The lamp panel (patterns, master caution).
+    pub const fn lamps(&self) -> &LampPanel {
+        &self.lamps
+    }
+
+    /// Acknowledges the master caution: flashing lamps burn steady.
+    pub fn acknowledge(&mut self) {
+        self.lamps.acknowledge();
+    }
+
+    /// Sets lamp brightness for night dimming, percent.
+    pub fn set_brightness_pct(&mut self, brightness_pct: u8) {
+        self.lamps.set_brightness_pct(brightness_pct);
+    }
+
+    /// Each needle's position, steps above its stop, in [`Gauge::ALL`] order.
+    pub fn needle_positions(&self) -> [u16; 3] {
+        self.needles.map(|n| n.motion().position_steps())
+    }
+
+    /// Each needle's goal, steps above its stop.
+    pub fn needle_goals(&self) -> [u16; 3] {
+        self.needles.map(|n| n.motion().goal_steps())
+    }
+
+    /// Each needle's boot phase.
+    pub fn boot_phases(&self) -> [BootPhase; 3] {
+        self.needles.map(|n| n.phase())
+    }
+
+    /// Whether every needle has found its stop.
+    pub fn is_homed(&self) -> bool {
+        self.needles.iter().all(|n| n.phase() != BootPhase::Homing)
+    }
+
+    /// Whether the link watchdog has fired (STALL lit, needles resting).
+    pub const fn is_stalled(&self) -> bool {
+        self.is_stalled
+    }
+
+    /// The last frame taken, if any.
+    pub const fn frame(&self) -> Option<&Frame> {
+        self.frame.as_ref()
+    }
+
+    /// Where the tach's redline zone starts, steps above the stop (it runs to full scale).
+    pub fn redline_position_steps(&self) -> i32 {
+        let bp = self.config.tach.redline_scale_bp();
+        self.config.dials[Gauge::Tach.index()].position_steps(bp)
+    }
+
+    /// The configuration.
+    pub const fn config(&self) -> &ClusterConfig {
+        &self.config
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,92 @@
+use super::*;
+use crate::frame::FuelSource;
+
+const S: u64 = 1_000_000;
+
+fn frame(fuel_5h: f32, tach: u32, fuel_7d: f32, lamps: Lamps) -> Frame {
+    Frame {
+        fuel_5h: Some(fuel_5h),
+        fuel_7d: Some(fuel_7d),
+        tach,
+        source: FuelSource::Official,
+        lamps,
+        ..Frame::default()
+    }
+}
+
+/// Runs the cluster to `until_us` and counts steps per gauge.
+fn run(cluster: &mut Cluster, until_us: u64) -> [u32; 3] {
+    let mut counts = [0; 3];
+    cluster.advance_to(until_us, |gauge, _, _| counts[gauge.index()] += 1);
+    counts
+}
+
+#[test]
+fn boots_homes_sweeps_and_follows_frames() {
+    let mut cluster = Cluster::new(ClusterConfig::default(), 0);
+    assert_eq!(cluster.boot_phases(), [BootPhase::Homing; 3]);
+    cluster.feed_frame(&frame(0.5, 5_000, 1.0, Lamps::NONE), S / 2);
+    let counts = run(&mut cluster, 4 * S);
+    assert!(cluster.is_homed());
+    assert_eq!(cluster.boot_phases(), [BootPhase::Ready; 3]);
+    // Homing (990), up from the stop to full scale, down to zero, up to the goal.
+    assert_eq!(counts[2], 990 + 825 + 810 + 810);
+    assert_eq!(cluster.needle_positions(), [15 + 405, 15 + 405, 825]);
+    assert_eq!(cluster.next_deadline(), Some(S / 2 + 5 * S));
+}
+
+#[test]
+fn stall_rests_the_needles_and_recovers_on_the_next_frame() {
+    let config = ClusterConfig::default().with_boot_sweep(false);
+    let mut cluster = Cluster::new(config, 0);
+    let lamps = Lamps::NONE.with(Lamp::Hot);
+    cluster.feed_frame(&frame(0.2, 9_000, 0.3, lamps), 0);
+    run(&mut cluster, 4 * S);
+    assert_eq!(cluster.needle_positions(), [15 + 162, 15 + 729, 15 + 243]);
+    assert!(cluster.lamps().lit().is_lit(Lamp::Hot));
+    run(&mut cluster, 5 * S);
+    assert!(cluster.is_stalled());
+    assert_eq!(cluster.lamps().lit(), Lamps::NONE.with(Lamp::Stall));
+    run(&mut cluster, 7 * S);
+    assert_eq!(cluster.needle_positions(), [15; 3]);
+    cluster.feed_frame(&frame(0.2, 9_000, 0.3, lamps), 7 * S);
+    assert!(!cluster.is_stalled());
+    run(&mut cluster, 9 * S);
+    assert_eq!(cluster.needle_positions(), [15 + 162, 15 + 729, 15 + 243]);
+    assert_eq!(cluster.lamps().lit(), lamps);
+}
+
+#[test]
+fn advance_to_does_not_depend_on_the_call_rate() {
+    let events = [(S, 0.9, 8_000), (2 * S, 0.1, 100), (2 * S + S / 3, 0.6, 10_000)];
+    let run_at = |tick_us: u64| {
+        let mut cluster = Cluster::new(ClusterConfig::default(), 0);
+        let mut log = Vec::new();
+        let mut now = 0;
+        for &(at, fuel, tach) in &events {
+            while now + tick_us < at {
+                now += tick_us;
+                cluster.advance_to(now, |g, s, t| log.push((g, s, t)));
+            }
+            cluster.advance_to(at, |g, s, t| log.push((g, s, t)));
+            cluster.feed_frame(&frame(fuel, tach, fuel, Lamps::NONE), at);
+            now = at;
+        }
+        cluster.advance_to(12 * S, |g, s, t| log.push((g, s, t)));
+        (log, cluster.needle_positions())
+    };
+    let coarse = run_at(S);
+    assert_eq!(coarse, run_at(16_667));
+    assert_eq!(coarse, run_at(97));
+}
+
+#[test]
+fn bad_bytes_change_nothing_and_redline_is_on_the_dial() {
+    let mut cluster = Cluster::new(ClusterConfig::default(), 0);
+    assert_eq!(cluster.feed_bytes(b"{nope", 0), Err(DecodeError::Malformed));
+    assert!(cluster.frame().is_none());
+    assert_eq!(cluster.redline_position_steps(), 15 + 648);
+    cluster.set_brightness_pct(30);
+    cluster.acknowledge();
+    assert_eq!(cluster.lamp_outputs(0)[0].level_pct, 30);
+}
