@@ -43,14 +43,14 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
-    let (engine, engine_tx, frames) = Engine::new(FrameSettings {
+    let parts = Engine::start(FrameSettings {
         lamps: settings.lamps,
         limits: settings.limits,
         official_stale_after: settings.official_stale_after,
     });
-    tracker.spawn(engine.run(shutdown.clone()));
+    tracker.spawn(parts.engine.run(shutdown.clone()));
 
-    let (ledger, startup, ledger_thread) = ledger::open(&settings.data_dir, engine_tx)?;
+    let (ledger, startup, ledger_thread) = ledger::open(&settings.data_dir, parts.sender)?;
     let stats = Arc::new(IngestStats::default());
     if let Some(otlp) = otlp {
         tracker.spawn(otlp.run(ledger.clone(), stats.clone(), shutdown.clone()));
@@ -73,7 +73,8 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         source_threads.push(thread);
     }
     let state = AppState {
-        frames,
+        frames: parts.frames,
+        health: parts.health,
         ledger,
         stats,
         shutdown: shutdown.clone(),

@@ -23,6 +23,18 @@ async fn empty_claude_dir_serves_a_stalled_frame_quickly() {
     let resp = reqwest::get(daemon.url("/usage")).await.unwrap();
     assert_eq!(resp.headers()["content-type"], "application/json");
     assert_eq!(daemon.get_json("/healthz").await["status"], "ok");
+    // The transcript reader is configured but has no projects/ directory: not fresh, and why.
+    let stats = daemon.get_json("/stats").await;
+    let transcripts = &stats["sources"][0];
+    assert_eq!(transcripts["source"], "transcripts", "{stats}");
+    assert_eq!(transcripts["is_fresh"], false, "{stats}");
+    assert!(
+        transcripts["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("projects/"),
+        "{stats}"
+    );
 }
 
 #[tokio::test]

@@ -74,6 +74,12 @@ async fn appended_line_moves_tach_and_fuel_and_malformed_changes_nothing() {
     assert_eq!(after["tach"], before["tach"]);
     assert_eq!(after["fuel_5h"], before["fuel_5h"]);
     assert_eq!(stats["usage_totals"]["requests"], 1);
+    let sources = stats["sources"].as_array().unwrap();
+    let transcripts = sources
+        .iter()
+        .find(|s| s["source"] == "transcripts")
+        .expect("transcripts listed");
+    assert_eq!(transcripts["is_fresh"], true, "{stats}");
 }
 
 #[tokio::test]

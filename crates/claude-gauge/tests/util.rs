@@ -20,6 +20,7 @@ pub struct Daemon {
     pub base_url: String,
     pub dirs: TestDirs,
     /// Every stderr line after the "serving" line.
+    #[allow(dead_code)]
     pub stderr: mpsc::Receiver<String>,
     /// The stderr lines up to and including the "serving" line.
     pub startup_lines: Vec<String>,

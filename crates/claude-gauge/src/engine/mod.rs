@@ -6,13 +6,14 @@
 
 mod state;
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use gauge_core::Frame;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-pub(crate) use state::{EngineState, FrameSettings, SourceKind};
+pub(crate) use state::{EngineState, FrameSettings, SourceKind, SourceStatus};
 
 use crate::usage::{OfficialSample, UsageEvent};
 
@@ -50,6 +51,9 @@ pub(crate) type EngineSender = mpsc::Sender<EngineInput>;
 /// The published frames: the latest one, and a change notification.
 pub(crate) type FrameFeed = watch::Receiver<Frame>;
 
+/// The sources' statuses, refreshed with every evaluation, for `/stats`.
+pub(crate) type HealthBoard = Arc<Mutex<Vec<SourceStatus>>>;
+
 /// How often the engine re-evaluates time-dependent readings (tach decay, STALL, IDLE).
 const TICK: Duration = Duration::from_millis(500);
 /// Room in the input queue before sources wait.
@@ -62,29 +66,46 @@ pub(crate) fn unix_now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// What [`Engine::start`] hands out.
+pub(crate) struct EngineParts {
+    /// The engine, to be run as a task.
+    pub(crate) engine: Engine,
+    /// Where inputs go.
+    pub(crate) sender: EngineSender,
+    /// The published frames.
+    pub(crate) frames: FrameFeed,
+    /// The sources' statuses.
+    pub(crate) health: HealthBoard,
+}
+
 /// The running engine's ends.
 pub(crate) struct Engine {
     state: EngineState,
     inputs: mpsc::Receiver<EngineInput>,
     frames: watch::Sender<Frame>,
+    health: HealthBoard,
 }
 
 impl Engine {
-    /// A new engine, its input sender and its frame feed. The first frame is built at once.
-    pub(crate) fn new(settings: FrameSettings) -> (Engine, EngineSender, FrameFeed) {
+    /// A new engine and its ends. The first frame is built at once.
+    pub(crate) fn start(settings: FrameSettings) -> EngineParts {
         let (input_tx, input_rx) = mpsc::channel(INPUT_CAPACITY);
         let state = EngineState::new(settings);
-        let first = state.next_frame(unix_now_ms(), None);
+        let now_ms = unix_now_ms();
+        let first = state.next_frame(now_ms, None);
         let (frame_tx, frame_rx) = watch::channel(first);
-        (
-            Engine {
+        let health = Arc::new(Mutex::new(state.source_statuses(now_ms)));
+        EngineParts {
+            engine: Engine {
                 state,
                 inputs: input_rx,
                 frames: frame_tx,
+                health: health.clone(),
             },
-            input_tx,
-            frame_rx,
-        )
+            sender: input_tx,
+            frames: frame_rx,
+            health,
+        }
     }
 
     /// Applies inputs and publishes changed frames until `shutdown` fires or every sender is gone.
@@ -111,8 +132,15 @@ impl Engine {
     }
 
     fn publish(&mut self) {
+        let now_ms = unix_now_ms();
         let previous = *self.frames.borrow();
-        let next = self.state.next_frame(unix_now_ms(), Some(&previous));
+        let next = self.state.next_frame(now_ms, Some(&previous));
+        let statuses = self.state.source_statuses(now_ms);
+        // A poisoned board only means a reader panicked; the data is plain and still valid.
+        *self
+            .health
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = statuses;
         if next.seq != previous.seq {
             // send_replace never fails, even with no receiver.
             self.frames.send_replace(next);

@@ -19,6 +19,7 @@ pub(crate) enum SourceKind {
     /// The statusLine feed.
     Statusline,
     /// The OAuth usage poller.
+    #[allow(dead_code)] // Constructed by the OAuth poller, which lands on its own branch.
     Oauth,
     /// The OTLP receivers.
     Otlp,
@@ -57,6 +58,19 @@ pub(crate) struct SourceHealth {
     pub(crate) last_ok_ms: Option<i64>,
     /// The last error and when, if the newest report was an error.
     pub(crate) last_error: Option<(i64, String)>,
+}
+
+/// One source's status as `/stats` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct SourceStatus {
+    /// The source's name.
+    pub(crate) source: &'static str,
+    /// Whether it counts as fresh now (STALL is lit when none does).
+    pub(crate) is_fresh: bool,
+    /// Its last sign of life, unix ms.
+    pub(crate) last_ok_ms: Option<i64>,
+    /// Its last error, if its newest report was one (a reason, never user data).
+    pub(crate) last_error: Option<String>,
 }
 
 /// The settings the frame builder needs.
@@ -153,14 +167,27 @@ impl EngineState {
         }
     }
 
-    /// Health of every configured source, for `/stats`.
-    pub(crate) fn health(&self) -> &HashMap<SourceKind, SourceHealth> {
-        &self.health
+    /// Every configured source's status at `now_ms`, for `/stats`, in a stable order.
+    pub(crate) fn source_statuses(&self, now_ms: i64) -> Vec<SourceStatus> {
+        let mut statuses: Vec<SourceStatus> = self
+            .health
+            .iter()
+            .map(|(kind, health)| SourceStatus {
+                source: kind.as_str(),
+                is_fresh: self.is_fresh(*kind, health, now_ms),
+                last_ok_ms: health.last_ok_ms,
+                last_error: health.last_error.as_ref().map(|(_, reason)| reason.clone()),
+            })
+            .collect();
+        statuses.sort_by_key(|s| s.source);
+        statuses
     }
 
-    /// Requests in the recent index.
-    pub(crate) fn recent_len(&self) -> usize {
-        self.recent.len()
+    fn is_fresh(&self, kind: SourceKind, health: &SourceHealth, now_ms: i64) -> bool {
+        let fresh_ms = kind
+            .fresh_for(self.settings.official_stale_after)
+            .as_millis() as i64;
+        health.last_ok_ms.is_some_and(|ok| now_ms - ok <= fresh_ms)
     }
 
     /// The frame for `now_ms`; `seq` and `ts` advance only when the content differs from
@@ -327,12 +354,9 @@ impl EngineState {
     }
 
     fn any_source_fresh(&self, now_ms: i64) -> bool {
-        self.health.iter().any(|(kind, health)| {
-            let fresh_ms = kind
-                .fresh_for(self.settings.official_stale_after)
-                .as_millis() as i64;
-            health.last_ok_ms.is_some_and(|ok| now_ms - ok <= fresh_ms)
-        })
+        self.health
+            .iter()
+            .any(|(kind, health)| self.is_fresh(*kind, health, now_ms))
     }
 }
 

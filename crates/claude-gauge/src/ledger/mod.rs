@@ -38,7 +38,6 @@ enum LedgerInput {
         progress: Vec<FileProgress>,
     },
     Official(OfficialSample),
-    Flush(oneshot::Sender<()>),
     Totals(oneshot::Sender<Result<Totals, String>>),
 }
 
@@ -59,6 +58,7 @@ impl LedgerHandle {
     /// Records requests. A request already on record under the same dedup key is replaced only
     /// when the new copy wins ([`UsageEvent::beats`]), so one request counts once whichever
     /// source reports it, in whatever order.
+    #[allow(dead_code)] // The OTLP source's way in; it lands on its own branch.
     pub(crate) async fn record_usage(&self, events: Vec<UsageEvent>) -> Result<(), LedgerClosed> {
         if events.is_empty() {
             return Ok(());
@@ -71,16 +71,7 @@ impl LedgerHandle {
     }
 
     /// Records requests read from transcript files together with how far those files were read,
-    /// in one transaction.
-    pub(crate) async fn record_files(
-        &self,
-        events: Vec<UsageEvent>,
-        progress: Vec<FileProgress>,
-    ) -> Result<(), LedgerClosed> {
-        self.send(LedgerInput::Usage { events, progress }).await
-    }
-
-    /// [`LedgerHandle::record_files`] for a source that runs on its own thread.
+    /// in one transaction. Blocking: for a source that runs on its own thread.
     pub(crate) fn blocking_record_files(
         &self,
         events: Vec<UsageEvent>,
@@ -104,13 +95,6 @@ impl LedgerHandle {
     /// Passes a non-durable input (health, model, limit) straight to the engine.
     pub(crate) async fn notify(&self, input: EngineInput) -> Result<(), LedgerClosed> {
         self.engine.send(input).await.map_err(|_| LedgerClosed)
-    }
-
-    /// Waits until everything sent before is committed and forwarded.
-    pub(crate) async fn flush(&self) -> Result<(), LedgerClosed> {
-        let (tx, rx) = oneshot::channel();
-        self.send(LedgerInput::Flush(tx)).await?;
-        rx.await.map_err(|_| LedgerClosed)
     }
 
     /// Sums over every stored request.
@@ -186,11 +170,6 @@ pub(crate) fn open(
     ))
 }
 
-enum Waiter {
-    Flush(oneshot::Sender<()>),
-    Totals(oneshot::Sender<Result<Totals, String>>),
-}
-
 /// The most inputs folded into one transaction.
 const MAX_BATCH: usize = 512;
 
@@ -212,9 +191,8 @@ fn write_loop(mut store: Store, mut queue: mpsc::Receiver<LedgerInput>, engine: 
                     progress.extend(p);
                 }
                 LedgerInput::Official(sample) => samples.push(sample),
-                // Both are answered after this batch commits, so they see it.
-                LedgerInput::Flush(done) => waiters.push(Waiter::Flush(done)),
-                LedgerInput::Totals(reply) => waiters.push(Waiter::Totals(reply)),
+                // Answered after this batch commits, so the totals include it.
+                LedgerInput::Totals(reply) => waiters.push(reply),
             }
             taken += 1;
             if taken < MAX_BATCH {
@@ -233,18 +211,13 @@ fn write_loop(mut store: Store, mut queue: mpsc::Receiver<LedgerInput>, engine: 
                     }
                 }
             }
-            // The batch is lost to the store but its sources will re-read it: file offsets were
-            // not advanced. Say so once per failure, without contents.
+            // The batch is not stored, and neither are the file offsets that covered it, so the
+            // next start re-reads those lines. Say so, without contents.
             Err(err) => tracing::error!("ledger write failed: {err}"),
         }
-        for waiter in waiters {
-            // A waiter that gave up is no error.
-            match waiter {
-                Waiter::Flush(done) => drop(done.send(())),
-                Waiter::Totals(reply) => {
-                    drop(reply.send(store.totals().map_err(|e| e.to_string())))
-                }
-            }
+        for reply in waiters {
+            // A caller that gave up is no error.
+            let _ = reply.send(store.totals().map_err(|e| e.to_string()));
         }
     }
 }

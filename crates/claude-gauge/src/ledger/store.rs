@@ -181,6 +181,7 @@ impl Store {
     }
 
     /// The schema version now in force.
+    #[cfg(test)]
     pub(crate) fn schema_version(&self) -> Result<i64, StoreError> {
         self.conn
             .pragma_query_value(None, "user_version", |row| row.get(0))

@@ -15,7 +15,6 @@ const HOUR_MS: i64 = 3600 * 1000;
 #[derive(Clone, Copy, Debug)]
 struct Recent {
     tokens: TokenCounts,
-    family: ModelFamily,
 }
 
 /// A 5-hour block as ccusage and claude-monitor draw it.
@@ -63,7 +62,6 @@ impl RecentUsage {
             slot,
             Recent {
                 tokens: event.tokens,
-                family: event.family(),
             },
         );
         self.by_key.insert(event.dedup_key.clone(), slot);

@@ -43,11 +43,18 @@ pub(crate) async fn healthz_get() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /stats`: ingest counters and the stored usage totals.
+/// `GET /stats`: ingest counters, the stored usage totals and every source's status.
 pub(crate) async fn stats_get(State(state): State<AppState>) -> Response {
     match state.ledger.totals().await {
-        Ok(totals) => Json(json!({ "ingest": state.stats.snapshot(), "usage_totals": totals }))
-            .into_response(),
+        Ok(totals) => {
+            let sources = state
+                .health
+                .lock()
+                .map(|board| board.clone())
+                .unwrap_or_default();
+            let body = json!({ "ingest": state.stats.snapshot(), "usage_totals": totals, "sources": sources });
+            Json(body).into_response()
+        }
         Err(err) => AppError(err).into_response(),
     }
 }

@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::engine::FrameFeed;
+use crate::engine::{FrameFeed, HealthBoard};
 use crate::ledger::LedgerHandle;
 use crate::stats::IngestStats;
 
@@ -24,6 +24,8 @@ use crate::stats::IngestStats;
 pub(crate) struct AppState {
     /// The latest frame and change notifications.
     pub(crate) frames: FrameFeed,
+    /// The sources' statuses.
+    pub(crate) health: HealthBoard,
     /// Where ingest endpoints send what they receive.
     pub(crate) ledger: LedgerHandle,
     /// Ingest counters.
