@@ -32,12 +32,7 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
             settings.data_dir.display()
         )
     })?;
-    // Bound before the main listener, so the "serving" line comes last and a busy OTLP port
-    // fails the start.
-    let otlp = match settings.otlp.clone() {
-        Some(otlp) => Some(bind_otlp(otlp).await?),
-        None => None,
-    };
+    let otlp = bind_otlp(settings.otlp.clone()).await?;
     let listener = bind(&settings).await?;
     init_logging();
 
@@ -137,7 +132,12 @@ async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
     Ok(listener)
 }
 
-async fn bind_otlp(settings: OtlpSettings) -> anyhow::Result<OtlpReceiver> {
+/// Binds the OTLP receivers, when configured. Called before the main listener is bound, so the
+/// "serving" line comes last and a busy OTLP port fails the start.
+async fn bind_otlp(settings: Option<OtlpSettings>) -> anyhow::Result<Option<OtlpReceiver>> {
+    let Some(settings) = settings else {
+        return Ok(None);
+    };
     let receiver = OtlpReceiver::bind(settings).await?;
     for (kind, addr) in [
         ("http", receiver.http_addr()),
@@ -150,7 +150,7 @@ async fn bind_otlp(settings: OtlpSettings) -> anyhow::Result<OtlpReceiver> {
         // Tests and scripts read these lines to find ports chosen with :0.
         eprintln!("claude-gauge: otlp {kind} on {addr}");
     }
-    Ok(receiver)
+    Ok(Some(receiver))
 }
 
 fn init_logging() {

@@ -2,7 +2,7 @@
 //! frames and publishes each changed frame on a watch channel.
 //!
 //! Flow: sources (through the ledger) send [`EngineInput`]s in; transports read frames out of the
-//! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::frame`].
+//! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::next_frame`].
 
 mod state;
 
