@@ -146,7 +146,8 @@ async fn export_post(
         (Ok(()), None) => accepted(Encoding::Json),
         (Err(rejection), _) => {
             state.ingest.rejected();
-            tracing::debug!("otlp: rejected a {signal:?} export: {}", rejection.reason);
+            // The status only: a decoder's reason may quote part of the payload.
+            tracing::debug!("otlp: rejected a {signal:?} export: {}", rejection.status);
             rejection.respond(encoding)
         }
     }
