@@ -70,6 +70,7 @@ fn run() -> Result<(), String> {
         ..ScanOptions::default()
     };
     let scan = scan_files(&files, &options);
+    let scan_ms = started.elapsed().as_millis();
     let bytes: u64 = scan.files.iter().map(|file| file.end_offset).sum();
     let line_count = scan.counts.usage_lines + scan.counts.skipped_lines;
     let entry_count = scan.entries.len();
@@ -94,11 +95,13 @@ fn run() -> Result<(), String> {
         Some(other) => return Err(format!("unknown report {other:?}: use daily or blocks")),
         None => {
             let entries = dedup(scan.entries, DedupRules::Daily);
+            let dedup_ms = started.elapsed().as_millis();
             let report = daily_report(&entries, &time_zone);
             writeln!(
                 out,
                 "files={} bytes={bytes} lines={line_count} malformed={} entries={entry_count} \
-                 deduped={} total_tokens={} cost_usd={:.2} elapsed_ms={}",
+                 deduped={} total_tokens={} cost_usd={:.2} scan_ms={scan_ms} \
+                 dedup_ms={dedup_ms} elapsed_ms={}",
                 files.len(),
                 scan.counts.malformed_lines,
                 entries.len(),

@@ -183,9 +183,15 @@ impl Deduper {
         }
     }
 
-    /// Adds one entry. Under [`DedupRules::Regular`], agent-progress entries are ignored.
+    /// Adds one entry. Entries the chosen ccusage loader never reads are ignored:
+    /// agent-progress entries under [`DedupRules::Regular`], entries that are not
+    /// [`UsageEntry::is_daily_readable`] under [`DedupRules::Daily`].
     pub fn push(&mut self, entry: UsageEntry) {
-        if entry.is_progress && self.rules == DedupRules::Regular {
+        let is_read = match self.rules {
+            DedupRules::Regular => !entry.is_progress,
+            DedupRules::Daily => entry.is_daily_readable,
+        };
+        if !is_read {
             return;
         }
         let Some(key) = DedupKey::of(&entry, self.rules) else {
