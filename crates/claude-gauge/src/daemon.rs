@@ -14,10 +14,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
-use crate::engine::{Engine, FrameSettings};
-use crate::ledger;
+use crate::engine::{Engine, EngineInput, FrameSettings, SourceKind};
+use crate::ledger::{self, LedgerHandle};
 use crate::serve::{self, AppState};
+use crate::sources::oauth::OauthPoller;
 use crate::sources::otlp::{OtlpReceiver, OtlpSettings};
+use crate::sources::prometheus::PrometheusSource;
 use crate::sources::transcripts::{self, TranscriptConfig};
 use crate::stats::IngestStats;
 
@@ -50,6 +52,10 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     if let Some(otlp) = otlp {
         tracker.spawn(otlp.run(ledger.clone(), stats.clone(), shutdown.clone()));
     }
+    if let Some(prometheus) = settings.prometheus.clone() {
+        let source = PrometheusSource::new(prometheus, stats.clone())?;
+        tracker.spawn(source.run(ledger.clone(), shutdown.clone()));
+    }
     let mut source_threads = Vec::new();
     if settings.transcripts_enabled {
         let config = TranscriptConfig::resolve(
@@ -67,9 +73,14 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         .context("cannot start the transcript reader")?;
         source_threads.push(thread);
     }
+    if settings.oauth.enabled {
+        start_oauth(&settings, &ledger, &tracker, &shutdown).await?;
+    }
     let state = AppState {
         frames: parts.frames,
         health: parts.health,
+        usage: parts.usage,
+        limits: parts.limits,
         ledger,
         stats,
         shutdown: shutdown.clone(),
@@ -89,6 +100,16 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         () = shutdown.cancelled() => {}
     }
     shutdown.cancel();
+    drain(tracker, source_threads, ledger_thread).await;
+    Ok(())
+}
+
+/// Waits, bounded, for the tasks, then the source threads and the ledger writer, to stop.
+async fn drain(
+    tracker: TaskTracker,
+    source_threads: Vec<std::thread::JoinHandle<()>>,
+    ledger_thread: ledger::LedgerThread,
+) {
     if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
         .await
         .is_err()
@@ -106,6 +127,27 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     if tokio::time::timeout(DRAIN_TIMEOUT, joined).await.is_err() {
         tracing::warn!("the ledger did not finish within {DRAIN_TIMEOUT:?}");
     }
+}
+
+/// Starts the opt-in OAuth usage poller (issue 6). It reads Claude Code's login but never
+/// refreshes or writes it; it stops with `shutdown`.
+async fn start_oauth(
+    settings: &Settings,
+    ledger: &LedgerHandle,
+    tracker: &TaskTracker,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let poller = OauthPoller::new(settings.oauth.clone())?;
+    ledger
+        .notify(EngineInput::Configured(SourceKind::Oauth))
+        .await
+        .context("the engine stopped during start-up")?;
+    tracing::info!(
+        "oauth usage poller on: {} every {}s",
+        settings.oauth.base_url,
+        settings.oauth.interval.as_secs()
+    );
+    tracker.spawn(poller.run(ledger.clone(), shutdown.clone()));
     Ok(())
 }
 

@@ -2,8 +2,12 @@
 //! `config/` know about flags; each command hands ready values to the code that does the work.
 
 mod config_cmd;
+mod install_statusline;
+mod limits_cmd;
+mod local_http;
 mod otel_env;
 mod reports;
+mod statusline;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,7 +16,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{EnvOverrides, FlagOverrides, PlatformDirs, Settings};
+use crate::config::{claude_dir, EnvOverrides, FlagOverrides, PlatformDirs, Settings};
 
 /// Claude Code usage on analog needles: the daemon and its tools.
 #[derive(Debug, Parser)]
@@ -42,6 +46,16 @@ enum Command {
     /// Print the environment variables that point Claude Code's telemetry at this daemon
     /// (use with `eval "$(claude-gauge otel-env)"`; needs `serve --otlp`).
     OtelEnv(otel_env::OtelEnvArgs),
+    /// Claude Code's statusLine command: forward the statusLine JSON to the daemon, print one
+    /// line (install it with install-statusline).
+    Statusline(statusline::StatuslineArgs),
+    /// Make `claude-gauge statusline` Claude Code's statusLine command (keeps and chains an
+    /// existing one; backs settings.json up).
+    InstallStatusline(install_statusline::InstallArgs),
+    /// Undo install-statusline, restoring the chained command.
+    UninstallStatusline(install_statusline::InstallArgs),
+    /// Show Claude's official readings and the learned limits, from the running daemon.
+    Limits(limits_cmd::LimitsArgs),
 }
 
 /// Flags of `serve`.
@@ -64,14 +78,35 @@ pub(crate) struct ServeArgs {
     /// OTLP/gRPC address (implies --otlp).
     #[arg(long, value_name = "ADDR")]
     otlp_grpc: Option<SocketAddr>,
+    /// Read usage from this Prometheus HTTP API (e.g. http://127.0.0.1:9090) instead of local
+    /// data; the `[prometheus]` config section sets the selector and auth.
+    #[arg(long, value_name = "URL")]
+    prometheus: Option<String>,
+    /// Poll Claude's OAuth usage endpoint with your Claude Code login (read-only; off by
+    /// default; also `[oauth] enabled = true`).
+    #[arg(long)]
+    oauth_usage: bool,
 }
 
 /// Parses the command line and runs the command.
 pub(crate) fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    let dirs = PlatformDirs::detect()?;
     let env = EnvOverrides::from_process();
+    if let Some(Command::Statusline(args)) = cli.command {
+        // Never fails: a missing home or a broken config only means the default URL.
+        let url = client_settings(cli.config, &env).map_or_else(
+            || {
+                env.gauge_url
+                    .clone()
+                    .unwrap_or_else(|| "http://127.0.0.1:8765".into())
+            },
+            |s| s.daemon_url,
+        );
+        return Ok(statusline::run(args, &url));
+    }
+    let dirs = PlatformDirs::detect()?;
     match cli.command {
+        Some(Command::Statusline(_)) => unreachable!("handled above"),
         None => serve(cli.config, &dirs, &env, ServeArgs::default()),
         Some(Command::Serve(args)) => serve(cli.config, &dirs, &env, args),
         Some(Command::Blocks(args)) => reports::blocks(&args, &dirs, &env),
@@ -91,7 +126,31 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
             let settings = Settings::load(&dirs, &env, &flags)?;
             otel_env::run(&args, &settings, &mut std::io::stdout().lock())
         }
+        Some(Command::InstallStatusline(args)) => {
+            install_statusline::run(args, claude_dir(&env, &dirs.home), true)
+        }
+        Some(Command::UninstallStatusline(args)) => {
+            install_statusline::run(args, claude_dir(&env, &dirs.home), false)
+        }
+        Some(Command::Limits(args)) => {
+            let flags = FlagOverrides {
+                config_file: cli.config,
+                ..FlagOverrides::default()
+            };
+            let settings = Settings::load(&dirs, &env, &flags)?;
+            limits_cmd::run(args, &settings.daemon_url)
+        }
     }
+}
+
+/// The settings a client command needs (the daemon's URL), or `None` when they cannot be loaded.
+fn client_settings(config: Option<PathBuf>, env: &EnvOverrides) -> Option<Settings> {
+    let dirs = PlatformDirs::detect().ok()?;
+    let flags = FlagOverrides {
+        config_file: config,
+        ..FlagOverrides::default()
+    };
+    Settings::load(&dirs, env, &flags).ok()
 }
 
 fn serve(
@@ -107,6 +166,8 @@ fn serve(
         otlp: args.otlp,
         otlp_http: args.otlp_http,
         otlp_grpc: args.otlp_grpc,
+        prometheus_url: args.prometheus,
+        oauth_usage: args.oauth_usage,
     };
     let settings = Settings::load(dirs, env, &flags)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

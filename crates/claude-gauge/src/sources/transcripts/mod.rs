@@ -215,12 +215,13 @@ impl TranscriptSource {
     }
 
     /// Reads whatever changed in every file under every root, in parallel chunks.
-    fn catch_up_all(&mut self, shutdown: &CancellationToken) -> Result<(), LedgerClosed> {
+    fn catch_up_all(&mut self, shutdown: &CancellationToken) -> Result<CatchUp, LedgerClosed> {
         let files: Vec<PathBuf> = self
             .config
             .projects_dirs()
             .flat_map(|dir| jsonl_files_under(&dir))
             .collect();
+        let files_seen = files.len();
         let work: Vec<(PathBuf, FileStat, u64)> = files
             .into_iter()
             .filter_map(|path| {
@@ -229,13 +230,18 @@ impl TranscriptSource {
                 Some((path, stat, offset))
             })
             .collect();
-        if work.is_empty() {
-            return Ok(());
-        }
         let total_bytes: u64 = work
             .iter()
             .map(|(_, stat, offset)| stat.size().saturating_sub(*offset))
             .sum();
+        let caught_up = CatchUp {
+            files_seen,
+            files_read: work.len(),
+            bytes_read: total_bytes,
+        };
+        if work.is_empty() {
+            return Ok(caught_up);
+        }
         let bar = progress_bar(total_bytes);
         for chunk in work.chunks(CHUNK_FILES) {
             if shutdown.is_cancelled() {
