@@ -15,7 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
 use crate::engine::{Engine, EngineInput, FrameSettings, SourceKind};
-use crate::ledger::{self, LedgerHandle};
+use crate::ledger::{self, LedgerHandle, LedgerStartup, LedgerThread};
 use crate::serve::{self, AppState};
 use crate::sources::oauth::OauthPoller;
 use crate::sources::otlp::{OtlpReceiver, OtlpSettings};
@@ -52,30 +52,8 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     if let Some(otlp) = otlp {
         tracker.spawn(otlp.run(ledger.clone(), stats.clone(), shutdown.clone()));
     }
-    if let Some(prometheus) = settings.prometheus.clone() {
-        let source = PrometheusSource::new(prometheus, stats.clone())?;
-        tracker.spawn(source.run(ledger.clone(), shutdown.clone()));
-    }
-    let mut source_threads = Vec::new();
-    if settings.transcripts_enabled {
-        let config = TranscriptConfig::resolve(
-            settings.claude_config_dirs.as_deref(),
-            &settings.home,
-            settings.xdg_config_home.as_deref(),
-        );
-        let thread = transcripts::spawn(
-            config,
-            ledger.clone(),
-            stats.clone(),
-            startup.file_progress,
-            shutdown.clone(),
-        )
-        .context("cannot start the transcript reader")?;
-        source_threads.push(thread);
-    }
-    if settings.oauth.enabled {
-        start_oauth(&settings, &ledger, &tracker, &shutdown).await?;
-    }
+    let source_threads =
+        start_sources(&settings, &ledger, &stats, startup, &tracker, &shutdown).await?;
     let state = AppState {
         frames: parts.frames,
         health: parts.health,
@@ -104,11 +82,49 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Waits, bounded, for the tasks, then the source threads and the ledger writer, to stop.
+/// Starts every configured source: async ones on `tracker`, the transcript reader on its own
+/// thread (returned, to be joined at shutdown).
+async fn start_sources(
+    settings: &Settings,
+    ledger: &LedgerHandle,
+    stats: &Arc<IngestStats>,
+    startup: LedgerStartup,
+    tracker: &TaskTracker,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Vec<std::thread::JoinHandle<()>>> {
+    if let Some(prometheus) = settings.prometheus.clone() {
+        let source = PrometheusSource::new(prometheus, stats.clone())?;
+        tracker.spawn(source.run(ledger.clone(), shutdown.clone()));
+    }
+    let mut source_threads = Vec::new();
+    if settings.transcripts_enabled {
+        let config = TranscriptConfig::resolve(
+            settings.claude_config_dirs.as_deref(),
+            &settings.home,
+            settings.xdg_config_home.as_deref(),
+        );
+        let thread = transcripts::spawn(
+            config,
+            ledger.clone(),
+            stats.clone(),
+            startup.file_progress,
+            shutdown.clone(),
+        )
+        .context("cannot start the transcript reader")?;
+        source_threads.push(thread);
+    }
+    if settings.oauth.enabled {
+        start_oauth(settings, ledger, tracker, shutdown).await?;
+    }
+    Ok(source_threads)
+}
+
+/// Waits, bounded, for the tasks, then the source threads, then the ledger writer: every ledger
+/// handle lived in a task or source thread, so once they stop the writer commits and exits.
 async fn drain(
     tracker: TaskTracker,
     source_threads: Vec<std::thread::JoinHandle<()>>,
-    ledger_thread: ledger::LedgerThread,
+    ledger_thread: LedgerThread,
 ) {
     if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
         .await
@@ -116,8 +132,6 @@ async fn drain(
     {
         tracing::warn!("some tasks did not stop within {DRAIN_TIMEOUT:?}");
     }
-    // Every ledger handle lived in a task or source thread that has now stopped; the writer
-    // commits what it has and exits.
     let joined = tokio::task::spawn_blocking(move || {
         for thread in source_threads {
             let _ = thread.join();

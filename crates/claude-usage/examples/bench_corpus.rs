@@ -88,21 +88,22 @@ fn iso(ms: i64) -> String {
     claude_usage::format_timestamp_ms(ms)
 }
 
-/// File sizes: log-normal around 105 KB (sigma from p90 = 654 KB), one 87 MB file, scaled so
-/// the total is `total_bytes`.
+/// File sizes: log-normal around 105 KB (sigma from p90 = 654 KB), one 87 MB file (less for
+/// small corpora), scaled so the total is `total_bytes`.
 fn file_sizes(rng: &mut Rng, total_bytes: u64) -> Vec<u64> {
     let (median, sigma) = (105_000.0_f64, (654.0_f64 / 105.0).ln() / 1.2816);
     let mut sizes: Vec<f64> = (0..FILES - 1)
         .map(|_| (median.ln() + sigma * rng.normal()).exp().min(40e6))
         .collect();
-    let rest = total_bytes.saturating_sub(BIGGEST_FILE_BYTES) as f64;
+    let biggest = BIGGEST_FILE_BYTES.min(total_bytes / 12);
+    let rest = total_bytes.saturating_sub(biggest) as f64;
     let scale = rest / sizes.iter().sum::<f64>();
     sizes.iter_mut().for_each(|size| *size *= scale);
     let mut sizes: Vec<u64> = sizes
         .into_iter()
         .map(|size| size.max(2_000.0) as u64)
         .collect();
-    sizes.push(BIGGEST_FILE_BYTES);
+    sizes.push(biggest);
     sizes
 }
 

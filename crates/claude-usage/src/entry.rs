@@ -112,3 +112,14 @@ impl UsageEntry {
         self.usage.total_tokens()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn entry_size() {
+        println!(
+            "UsageEntry: {} bytes",
+            std::mem::size_of::<super::UsageEntry>()
+        );
+    }
+}

@@ -17,6 +17,9 @@ use crate::entry::{Speed, TokenUsage};
 /// frames are not (it overflowed at 40), hence the two bounds.
 const MAX_BRACKETS_FOR_SONIC: usize = if cfg!(debug_assertions) { 16 } else { 2_048 };
 
+/// serde_json's nesting limit when it buffers a value (ccusage's daily loader does).
+const DAILY_DEPTH_LIMIT: usize = 126;
+
 /// A decoded line, the same whichever decoder produced it.
 pub(super) struct WireLine<'a> {
     pub(super) session_id: Option<Cow<'a, str>>,
@@ -49,11 +52,12 @@ pub(super) enum DecodeError {
 
 /// Decodes a line that passed the prefilter.
 pub(super) fn decode(line: &[u8]) -> Result<WireLine<'_>, DecodeError> {
-    let use_sonic = !has_more_brackets_than(line, MAX_BRACKETS_FOR_SONIC);
+    let brackets = count_brackets(line, MAX_BRACKETS_FOR_SONIC.max(DAILY_DEPTH_LIMIT));
+    let use_sonic = brackets <= MAX_BRACKETS_FOR_SONIC;
     // sonic-rs validates UTF-8 over the whole line; serde_json only in the strings it reads.
     let mut is_utf8_valid = use_sonic;
     let mut wire = decode_fields(line, use_sonic, &mut is_utf8_valid)?;
-    wire.is_daily_readable = is_daily_readable(line, is_utf8_valid);
+    wire.is_daily_readable = is_daily_readable(line, is_utf8_valid, brackets);
     Ok(wire)
 }
 
@@ -89,11 +93,10 @@ fn decode_fields<'a>(
 /// nesting deeper than serde_json's limit (127). (It also refuses numbers beyond f64 range,
 /// which JSON.stringify cannot write; that case is not reproduced.) The exact check runs only
 /// when a cheap test finds a candidate.
-fn is_daily_readable(line: &[u8], is_utf8_valid: bool) -> bool {
-    const DEPTH_LIMIT: usize = 126;
-    let is_candidate = !(is_utf8_valid || std::str::from_utf8(line).is_ok())
-        || has_surrogate_escape(line)
-        || has_more_brackets_than(line, DEPTH_LIMIT);
+fn is_daily_readable(line: &[u8], is_utf8_valid: bool, brackets: usize) -> bool {
+    let is_candidate = brackets > DAILY_DEPTH_LIMIT
+        || !(is_utf8_valid || std::str::from_utf8(line).is_ok())
+        || has_surrogate_escape(line);
     !is_candidate || serde_json::from_slice::<Buffered>(line).is_ok()
 }
 
@@ -164,18 +167,12 @@ impl<'de> serde::de::Visitor<'de> for BufferedVisitor {
     }
 }
 
-fn has_more_brackets_than(line: &[u8], limit: usize) -> bool {
-    let mut count = 0;
-    for chunk in line.chunks(4_096) {
-        count += chunk
-            .iter()
-            .filter(|&&byte| byte == b'{' || byte == b'[')
-            .count();
-        if count > limit {
-            return true;
-        }
-    }
-    false
+/// The number of `{` and `[` bytes, counted up to `limit + 1`. memchr finds them with SIMD;
+/// a byte-by-byte count cost a quarter of the whole scan.
+fn count_brackets(line: &[u8], limit: usize) -> usize {
+    memchr::memchr2_iter(b'{', b'[', line)
+        .take(limit + 1)
+        .count()
 }
 
 /// Raw JSON text of a value, from either decoder.
