@@ -16,6 +16,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::Settings;
 use crate::engine::{Engine, EngineInput, FrameSettings, SourceKind};
 use crate::ledger::{self, LedgerHandle, LedgerStartup, LedgerThread};
+use crate::mdns::Advertiser;
 use crate::serve::{self, AppState};
 use crate::sources::oauth::OauthPoller;
 use crate::sources::otlp::{OtlpReceiver, OtlpSettings};
@@ -37,6 +38,8 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     let otlp = bind_otlp(settings.otlp.clone()).await?;
     let listener = bind(&settings).await?;
     init_logging();
+    // Lives until `run` returns: dropping it withdraws the mDNS service.
+    let _advertiser = advertise(&listener);
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
@@ -207,6 +210,19 @@ async fn bind_otlp(settings: Option<OtlpSettings>) -> anyhow::Result<Option<Otlp
         eprintln!("claude-gauge: otlp {kind} on {addr}");
     }
     Ok(Some(receiver))
+}
+
+/// Advertises `_claude-gauge._tcp` when listening beyond loopback (issue 8); a failure only
+/// costs discovery, so it is logged and the daemon runs on.
+fn advertise(listener: &TcpListener) -> Option<Advertiser> {
+    let bound = listener.local_addr().ok()?;
+    match Advertiser::start(bound) {
+        Ok(advertiser) => advertiser,
+        Err(err) => {
+            tracing::warn!("{err}; clusters must be given this host's address");
+            None
+        }
+    }
 }
 
 fn init_logging() {

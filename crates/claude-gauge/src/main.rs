@@ -22,6 +22,7 @@ mod daemon;
 mod engine;
 mod ledger;
 mod limits;
+mod mdns;
 mod serve;
 mod sources;
 mod stats;
