@@ -30,11 +30,14 @@
 
 use std::{
     collections::HashMap,
-    hash::{BuildHasherDefault, Hash, Hasher},
+    hash::{Hash, Hasher},
     sync::Arc,
 };
 
-use crate::entry::UsageEntry;
+use crate::{
+    entry::UsageEntry,
+    hash::{fast_hash, BuildFastHasher, FastHasher},
+};
 
 /// Which ccusage loader to reproduce. Their rules differ (spec 3.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -288,34 +291,6 @@ fn add_slot(map: &mut HashMap<u64, Slots, BuildFastHasher>, hash: u64, slot: usi
         Slots::Many(list) if !list.contains(&slot) => list.push(slot),
         _ => {}
     }
-}
-
-type BuildFastHasher = BuildHasherDefault<FastHasher>;
-
-/// A multiply-rotate hasher (the FxHash scheme): keys here are short ids, and the map only
-/// narrows candidates, which are then compared in full.
-#[derive(Default)]
-struct FastHasher(u64);
-
-impl Hasher for FastHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        for chunk in bytes.chunks(8) {
-            let mut word = [0_u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(SEED);
-        }
-    }
-}
-
-fn fast_hash<T: Hash + ?Sized>(value: &T) -> u64 {
-    let mut hasher = FastHasher::default();
-    value.hash(&mut hasher);
-    hasher.finish()
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@
 mod dedup;
 mod discover;
 mod entry;
+mod hash;
 mod parse;
 mod pricing;
 mod report;

@@ -11,6 +11,7 @@ use memchr::memmem;
 use crate::{
     discover::FileOrigin,
     entry::{Speed, TokenUsage, UsageEntry},
+    hash::BuildFastHasher,
     pricing::{PriceCache, PriceTable},
 };
 
@@ -85,7 +86,7 @@ pub enum SkipReason {
 pub struct LineParser {
     origin: FileOrigin,
     prices: PriceCache,
-    names: HashMap<Box<str>, Arc<str>>,
+    names: HashMap<Box<str>, Arc<str>, BuildFastHasher>,
     usage_marker: memmem::Finder<'static>,
     null_marker: memmem::Finder<'static>,
 }
@@ -96,7 +97,7 @@ impl LineParser {
         Self {
             origin,
             prices: PriceCache::new(table),
-            names: HashMap::new(),
+            names: HashMap::default(),
             usage_marker: memmem::Finder::new(USAGE_MARKER),
             null_marker: memmem::Finder::new(b"\":null"),
         }

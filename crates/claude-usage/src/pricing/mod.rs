@@ -7,7 +7,10 @@ mod table;
 
 use std::collections::HashMap;
 
-use crate::entry::{Speed, TokenUsage};
+use crate::{
+    entry::{Speed, TokenUsage},
+    hash::BuildFastHasher,
+};
 
 /// Tokens above which the `above_200k` rates apply, per line and per token kind.
 const TIER_THRESHOLD_TOKENS: u64 = 200_000;
@@ -130,7 +133,7 @@ impl PriceTable {
 #[derive(Debug)]
 pub struct PriceCache {
     table: PriceTable,
-    memo: HashMap<Box<str>, Option<ModelPrice>>,
+    memo: HashMap<Box<str>, Option<ModelPrice>, BuildFastHasher>,
 }
 
 impl PriceCache {
@@ -138,7 +141,7 @@ impl PriceCache {
     pub fn new(table: PriceTable) -> Self {
         Self {
             table,
-            memo: HashMap::new(),
+            memo: HashMap::default(),
         }
     }
 

@@ -4,7 +4,10 @@
 //! A pure function of entries deduped under [`crate::DedupRules::Daily`], in canonical order
 //! (which fixes the float summation order and the `modelsUsed` order).
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 
 use jiff::tz::TimeZone;
 
@@ -58,14 +61,19 @@ pub fn daily_report(entries: &[UsageEntry], time_zone: &TimeZone) -> DailyReport
     let mut date_memo = DateMemo::default();
     for entry in entries {
         let date = date_memo.date(entry.timestamp_ms, time_zone);
-        let row = days.entry(date).or_insert_with_key(|date| DailyRow {
-            date: date.clone(),
-            usage: TokenUsage::default(),
-            total_cost_usd: 0.0,
-            models_used: Vec::new(),
-            breakdowns: Vec::new(),
-        });
-        add_entry(row, entry);
+        if !days.contains_key(&*date) {
+            let row = DailyRow {
+                date: date.to_string(),
+                usage: TokenUsage::default(),
+                total_cost_usd: 0.0,
+                models_used: Vec::new(),
+                breakdowns: Vec::new(),
+            };
+            days.insert(date.to_string(), row);
+        }
+        if let Some(row) = days.get_mut(&*date) {
+            add_entry(row, entry);
+        }
         if entry.is_unpriced {
             if let Some(model) = &entry.model {
                 if !unpriced.contains(model) {
@@ -123,30 +131,28 @@ fn add_entry(row: &mut DailyRow, entry: &UsageEntry) {
     breakdown.is_unpriced |= entry.is_unpriced;
 }
 
-/// Remembers the UTC offset of the last hour looked up: entries come in runs of the same hour,
-/// and a zone's offset is constant within an hour for every transition at a whole hour.
+/// Remembers the date of each UTC hour that falls on one local date (all of them, except the
+/// hours with a zone transition or a half-hour offset's midnight inside): entries cluster in
+/// hours, and a zone lookup plus formatting per entry cost more than the rest of the report.
 #[derive(Default)]
 struct DateMemo {
-    hour_start_ms: Option<i64>,
-    date: String,
+    by_hour: HashMap<i64, Arc<str>>,
 }
 
 impl DateMemo {
-    fn date(&mut self, timestamp_ms: i64, time_zone: &TimeZone) -> String {
+    fn date(&mut self, timestamp_ms: i64, time_zone: &TimeZone) -> Arc<str> {
         let hour_start = crate::timestamp::floor_to_hour(timestamp_ms);
-        let hour_end = hour_start + crate::timestamp::MS_PER_HOUR - 1;
-        if self.hour_start_ms != Some(hour_start) {
-            let start = local_date(hour_start, time_zone);
-            // Cache only if the whole hour maps to one date (no midnight or odd offset inside).
-            if start == local_date(hour_end, time_zone) {
-                self.hour_start_ms = Some(hour_start);
-                self.date.clone_from(&start);
-                return start;
-            }
-            self.hour_start_ms = None;
-            return local_date(timestamp_ms, time_zone);
+        if let Some(date) = self.by_hour.get(&hour_start) {
+            return Arc::clone(date);
         }
-        self.date.clone()
+        let hour_end = hour_start + crate::timestamp::MS_PER_HOUR - 1;
+        let start = local_date(hour_start, time_zone);
+        if start != local_date(hour_end, time_zone) {
+            return local_date(timestamp_ms, time_zone).into();
+        }
+        let date: Arc<str> = start.into();
+        self.by_hour.insert(hour_start, Arc::clone(&date));
+        date
     }
 }
 
@@ -230,7 +236,11 @@ mod tests {
         let start = parse_timestamp_ms("2026-01-05T17:00:00Z").unwrap();
         for step in 0..240 {
             let ms = start + step * 60_000;
-            assert_eq!(memo.date(ms, &kolkata), local_date(ms, &kolkata), "{step}");
+            assert_eq!(
+                &*memo.date(ms, &kolkata),
+                local_date(ms, &kolkata),
+                "{step}"
+            );
         }
     }
 }
