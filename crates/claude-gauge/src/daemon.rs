@@ -19,6 +19,7 @@ use crate::ledger::{self, LedgerHandle, LedgerStartup, LedgerThread};
 use crate::mdns::Advertiser;
 use crate::serve::{self, AppState};
 use crate::sources::oauth::OauthPoller;
+use crate::sources::otlp::{OtlpReceiver, OtlpSettings};
 use crate::sources::prometheus::PrometheusSource;
 use crate::sources::transcripts::{self, TranscriptConfig};
 use crate::stats::IngestStats;
@@ -34,6 +35,7 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
             settings.data_dir.display()
         )
     })?;
+    let otlp = bind_otlp(settings.otlp.clone()).await?;
     let listener = bind(&settings).await?;
     init_logging();
     // Lives until `run` returns: dropping it withdraws the mDNS service.
@@ -50,6 +52,9 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
 
     let (ledger, startup, ledger_thread) = ledger::open(&settings.data_dir, parts.sender)?;
     let stats = Arc::new(IngestStats::default());
+    if let Some(otlp) = otlp {
+        tracker.spawn(otlp.run(ledger.clone(), stats.clone(), shutdown.clone()));
+    }
     let source_threads =
         start_sources(&settings, &ledger, &stats, startup, &tracker, &shutdown).await?;
     let state = AppState {
@@ -184,6 +189,27 @@ async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
         settings.data_dir.display()
     );
     Ok(listener)
+}
+
+/// Binds the OTLP receivers, when configured. Called before the main listener is bound, so the
+/// "serving" line comes last and a busy OTLP port fails the start.
+async fn bind_otlp(settings: Option<OtlpSettings>) -> anyhow::Result<Option<OtlpReceiver>> {
+    let Some(settings) = settings else {
+        return Ok(None);
+    };
+    let receiver = OtlpReceiver::bind(settings).await?;
+    for (kind, addr) in [
+        ("http", receiver.http_addr()),
+        ("grpc", receiver.grpc_addr()),
+    ] {
+        let Some(addr) = addr else { continue };
+        if !addr.ip().is_loopback() {
+            eprintln!("claude-gauge: warning: OTLP {kind} receiver on {addr}, beyond loopback: anyone who can reach it can feed usage in");
+        }
+        // Tests and scripts read these lines to find ports chosen with :0.
+        eprintln!("claude-gauge: otlp {kind} on {addr}");
+    }
+    Ok(Some(receiver))
 }
 
 /// Advertises `_claude-gauge._tcp` when listening beyond loopback (issue 8); a failure only

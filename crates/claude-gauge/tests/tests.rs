@@ -11,6 +11,7 @@ mod util;
 mod claude_code;
 mod config;
 mod official;
+mod otlp;
 mod prometheus;
 mod serve;
 mod transcripts;

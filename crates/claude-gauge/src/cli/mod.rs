@@ -5,6 +5,7 @@ mod config_cmd;
 mod install_statusline;
 mod limits_cmd;
 mod local_http;
+mod otel_env;
 mod reports;
 mod statusline;
 
@@ -42,6 +43,9 @@ enum Command {
         #[command(subcommand)]
         action: config_cmd::ConfigAction,
     },
+    /// Print the environment variables that point Claude Code's telemetry at this daemon
+    /// (use with `eval "$(claude-gauge otel-env)"`; needs `serve --otlp`).
+    OtelEnv(otel_env::OtelEnvArgs),
     /// Claude Code's statusLine command: forward the statusLine JSON to the daemon, print one
     /// line (install it with install-statusline).
     Statusline(statusline::StatuslineArgs),
@@ -64,6 +68,16 @@ pub(crate) struct ServeArgs {
     /// Directory of the durable store (default: the platform data dir).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Receive Claude Code's OpenTelemetry export (OTLP/HTTP on 127.0.0.1:4318, OTLP/gRPC on
+    /// 127.0.0.1:4317).
+    #[arg(long)]
+    otlp: bool,
+    /// OTLP/HTTP address (implies --otlp).
+    #[arg(long, value_name = "ADDR")]
+    otlp_http: Option<SocketAddr>,
+    /// OTLP/gRPC address (implies --otlp).
+    #[arg(long, value_name = "ADDR")]
+    otlp_grpc: Option<SocketAddr>,
     /// Read usage from this Prometheus HTTP API (e.g. http://127.0.0.1:9090) instead of local
     /// data; the `[prometheus]` config section sets the selector and auth.
     #[arg(long, value_name = "URL")]
@@ -104,6 +118,14 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
             };
             config_cmd::run(action, &dirs, &env, &flags)
         }
+        Some(Command::OtelEnv(args)) => {
+            let flags = FlagOverrides {
+                config_file: cli.config,
+                ..FlagOverrides::default()
+            };
+            let settings = Settings::load(&dirs, &env, &flags)?;
+            otel_env::run(&args, &settings, &mut std::io::stdout().lock())
+        }
         Some(Command::InstallStatusline(args)) => {
             install_statusline::run(args, claude_dir(&env, &dirs.home), true)
         }
@@ -141,6 +163,9 @@ fn serve(
         config_file: config,
         listen: args.listen,
         data_dir: args.data_dir,
+        otlp: args.otlp,
+        otlp_http: args.otlp_http,
+        otlp_grpc: args.otlp_grpc,
         prometheus_url: args.prometheus,
         oauth_usage: args.oauth_usage,
     };

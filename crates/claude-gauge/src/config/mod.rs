@@ -14,6 +14,9 @@ pub(crate) use prometheus::{PrometheusAuth, PrometheusSettings};
 use raw::MIN_OAUTH_INTERVAL_SECS;
 pub(crate) use raw::{default_file_text, RawConfig};
 
+use crate::sources::otlp::OtlpSettings;
+use raw::RawOtlp;
+
 /// Environment variable naming the config file.
 pub(crate) const ENV_CONFIG: &str = "CLAUDE_GAUGE_CONFIG";
 /// Environment variable overriding `server.listen`.
@@ -97,6 +100,12 @@ pub(crate) struct FlagOverrides {
     pub(crate) listen: Option<SocketAddr>,
     /// `--data-dir`.
     pub(crate) data_dir: Option<PathBuf>,
+    /// `--otlp`.
+    pub(crate) otlp: bool,
+    /// `--otlp-http`.
+    pub(crate) otlp_http: Option<SocketAddr>,
+    /// `--otlp-grpc`.
+    pub(crate) otlp_grpc: Option<SocketAddr>,
     /// `--prometheus URL`: read usage from this Prometheus (overrides `prometheus.url`).
     pub(crate) prometheus_url: Option<String>,
     /// `--oauth-usage`: turn the OAuth poller on.
@@ -233,6 +242,8 @@ pub(crate) struct Settings {
     pub(crate) xdg_config_home: Option<PathBuf>,
     /// How long an official sample stays fresh.
     pub(crate) official_stale_after: Duration,
+    /// The OTLP receivers, when turned on.
+    pub(crate) otlp: Option<OtlpSettings>,
     /// The Prometheus usage source, when configured.
     pub(crate) prometheus: Option<PrometheusSettings>,
     /// The OAuth usage poller.
@@ -340,9 +351,41 @@ fn resolve(
         home: dirs.home.clone(),
         xdg_config_home: env.xdg_config_home.clone(),
         official_stale_after: Duration::from_secs(raw.official.stale_after_secs),
+        otlp: resolve_otlp(&raw.otlp, flags)?,
         prometheus,
         raw,
     })
+}
+
+fn resolve_otlp(raw: &RawOtlp, flags: &FlagOverrides) -> Result<Option<OtlpSettings>, ConfigError> {
+    let enabled =
+        raw.enabled || flags.otlp || flags.otlp_http.is_some() || flags.otlp_grpc.is_some();
+    if !enabled {
+        return Ok(None);
+    }
+    let listen = |key, flag: Option<SocketAddr>, text: &str| match flag {
+        Some(addr) => Ok(Some(addr)),
+        None if text.trim().is_empty() => Ok(None),
+        None => parse_addr(key, text).map(Some),
+    };
+    for (key, value) in [
+        ("otlp.max_body_bytes", raw.max_body_bytes),
+        ("otlp.max_decompressed_bytes", raw.max_decompressed_bytes),
+    ] {
+        if value == 0 {
+            return Err(ConfigError::Invalid {
+                key,
+                value: "0".into(),
+                fix: "use a positive number of bytes",
+            });
+        }
+    }
+    Ok(Some(OtlpSettings {
+        http_listen: listen("otlp.http_listen", flags.otlp_http, &raw.http_listen)?,
+        grpc_listen: listen("otlp.grpc_listen", flags.otlp_grpc, &raw.grpc_listen)?,
+        max_body_bytes: raw.max_body_bytes,
+        max_decompressed_bytes: raw.max_decompressed_bytes,
+    }))
 }
 
 fn resolve_oauth(
@@ -498,6 +541,39 @@ mod tests {
             (s.limits.tokens_5h, s.limits.tokens_7d),
             (Some(1000), Some(9000))
         );
+    }
+
+    #[test]
+    fn otlp_is_off_by_default_and_flags_turn_it_on() {
+        assert_eq!(load_text("").unwrap().otlp, None);
+        let s = load_text("[otlp]\nenabled = true\ngrpc_listen = \"\"\n").unwrap();
+        let otlp = s.otlp.unwrap();
+        assert_eq!(otlp.http_listen, Some("127.0.0.1:4318".parse().unwrap()));
+        assert_eq!(otlp.grpc_listen, None);
+        let flags = FlagOverrides {
+            otlp_grpc: Some("127.0.0.1:9".parse().unwrap()),
+            ..FlagOverrides::default()
+        };
+        let s = resolve(
+            RawConfig::default(),
+            false,
+            "c".into(),
+            &dirs(),
+            &EnvOverrides::default(),
+            &flags,
+        )
+        .unwrap();
+        let otlp = s.otlp.unwrap();
+        assert_eq!(otlp.grpc_listen.unwrap().port(), 9);
+        assert_eq!(otlp.http_listen.unwrap().port(), 4318);
+        let err = load_text("[otlp]\nenabled = true\nhttp_listen = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("otlp.http_listen"), "{err}");
+        let err = load_text("[otlp]\nenabled = true\nmax_body_bytes = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("otlp.max_body_bytes"), "{err}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::prometheus::RawPrometheus;
 use super::{ConfigError, LampThresholds, TokenLimits};
+use crate::sources::otlp;
 
 /// The whole file.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -21,6 +22,8 @@ pub(crate) struct RawConfig {
     pub(crate) transcripts: RawTranscripts,
     /// `[official]`.
     pub(crate) official: RawOfficial,
+    /// `[otlp]`.
+    pub(crate) otlp: RawOtlp,
     /// `[prometheus]`: present only when that source is wanted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) prometheus: Option<RawPrometheus>,
@@ -209,6 +212,34 @@ impl Default for RawOfficial {
     }
 }
 
+/// `[otlp]`: the OpenTelemetry receivers for Claude Code's own export (docs/otlp.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawOtlp {
+    /// Run the receivers (also turned on by `serve --otlp`).
+    pub(crate) enabled: bool,
+    /// OTLP/HTTP address; `""` for no HTTP receiver.
+    pub(crate) http_listen: String,
+    /// OTLP/gRPC address; `""` for no gRPC receiver.
+    pub(crate) grpc_listen: String,
+    /// The largest export accepted as sent, bytes.
+    pub(crate) max_body_bytes: usize,
+    /// The largest export accepted after gzip decompression, bytes.
+    pub(crate) max_decompressed_bytes: usize,
+}
+
+impl Default for RawOtlp {
+    fn default() -> Self {
+        RawOtlp {
+            enabled: false,
+            http_listen: otlp::DEFAULT_HTTP_LISTEN.to_string(),
+            grpc_listen: otlp::DEFAULT_GRPC_LISTEN.to_string(),
+            max_body_bytes: otlp::DEFAULT_MAX_BODY_BYTES,
+            max_decompressed_bytes: otlp::DEFAULT_MAX_DECOMPRESSED_BYTES,
+        }
+    }
+}
+
 /// `[oauth]`: the opt-in poller of Claude's OAuth usage endpoint (issue 6).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -271,6 +302,14 @@ enabled = true
 
 [official]
 stale_after_secs = 600  # Claude's own percentages count as fresh this long
+
+[otlp]
+# Receive Claude Code's own OpenTelemetry export (docs/otlp.md); `serve --otlp` also turns it on.
+enabled = false
+http_listen = "127.0.0.1:4318"     # "" for no HTTP receiver
+grpc_listen = "127.0.0.1:4317"     # "" for no gRPC receiver
+max_body_bytes = 4194304           # the largest export as sent
+max_decompressed_bytes = 16777216  # the largest export after gzip
 
 # Read usage from a Prometheus instead (team mode; see docs/prometheus.md). Uncomment to enable.
 # [prometheus]

@@ -45,6 +45,14 @@ pub(crate) enum EngineInput {
         /// When the limit lifts, unix seconds.
         until_secs: i64,
     },
+    /// Tach tokens known only in aggregate (OTLP metrics of a session that sends no events):
+    /// they move the tach for a minute but are not requests, so they never reach the ledger.
+    Metered {
+        /// When they were used, unix ms.
+        at_ms: i64,
+        /// Input + output + cache creation tokens.
+        tach_tokens: u64,
+    },
 }
 
 /// How sources reach the engine.

@@ -5,7 +5,7 @@
 //! source is configured, its aggregate readings ([`UsageBasis`]). Official samples win over
 //! either for fuel while they are fresh.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use gauge_core::{Frame, FuelSource, Lamp, Lamps, ModelFamily, FRAME_VERSION};
@@ -113,6 +113,8 @@ pub(crate) struct EngineState {
     health: HashMap<SourceKind, SourceHealth>,
     limit_until_secs: Option<i64>,
     reported_model: Option<(i64, ModelFamily)>,
+    /// Metered tach tokens (time unix ms, tokens) of the last minute, oldest first.
+    metered: VecDeque<(i64, u64)>,
     totals: UsageTotals,
     aggregate: Option<PrometheusReading>,
     /// The newest model a reading named, and when: kept when later readings name none.
@@ -134,6 +136,7 @@ impl EngineState {
             health: HashMap::new(),
             limit_until_secs: None,
             reported_model: None,
+            metered: VecDeque::new(),
             totals: UsageTotals::default(),
             aggregate: None,
             aggregate_model: None,
@@ -177,6 +180,17 @@ impl EngineState {
             }
             EngineInput::Configured(kind) => {
                 self.health.entry(kind).or_default();
+            }
+            EngineInput::Metered { at_ms, tach_tokens } => {
+                while self
+                    .metered
+                    .front()
+                    .is_some_and(|(at, _)| now_ms - at >= 60_000)
+                {
+                    self.metered.pop_front();
+                }
+                let slot = self.metered.partition_point(|(at, _)| *at <= at_ms);
+                self.metered.insert(slot, (at_ms, tach_tokens));
             }
             EngineInput::LimitReached { until_secs } => {
                 self.limit_until_secs = Some(
@@ -333,9 +347,21 @@ impl EngineState {
         }
     }
 
+    /// Metered tach tokens (usage known only in aggregate, e.g. OTLP metrics of a session that
+    /// sends no events) in `(now_ms - 60 s, now_ms]`.
+    fn metered_tach_tokens(&self, now_ms: i64) -> u64 {
+        self.metered
+            .iter()
+            .filter(|(at, _)| now_ms - 60_000 < *at && *at <= now_ms)
+            .map(|(_, tokens)| tokens)
+            .sum()
+    }
+
     fn tach_tokens(&self, now_ms: i64) -> u64 {
         match self.basis() {
-            UsageBasis::Local => self.recent.tach_tokens_last_minute(now_ms),
+            UsageBasis::Local => {
+                self.recent.tach_tokens_last_minute(now_ms) + self.metered_tach_tokens(now_ms)
+            }
             // A stale rate is no rate: the tach falls back to zero and STALL says why; fuel,
             // a window sum that moves slowly, holds its last reading.
             UsageBasis::Aggregate(Some(reading))

@@ -2,6 +2,7 @@
 //! them on, through the ledger, to the engine. Nothing flows back.
 
 pub(crate) mod oauth;
+pub(crate) mod otlp;
 pub(crate) mod prometheus;
 pub(crate) mod statusline;
 pub(crate) mod transcripts;
