@@ -62,6 +62,9 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         .context("cannot start the transcript reader")?;
         source_threads.push(thread);
     }
+    if let Some(serial) = settings.serial.clone() {
+        tracker.spawn(crate::serial::run(serial, parts.frames.clone(), shutdown.clone()));
+    }
     let state = AppState {
         frames: parts.frames,
         health: parts.health,

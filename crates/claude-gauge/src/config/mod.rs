@@ -11,6 +11,8 @@ use std::time::Duration;
 
 pub(crate) use raw::{default_file_text, RawConfig};
 
+use crate::serial::{baud_rate, SerialSettings, DEFAULT_BAUD};
+
 /// Environment variable naming the config file.
 pub(crate) const ENV_CONFIG: &str = "CLAUDE_GAUGE_CONFIG";
 /// Environment variable overriding `server.listen`.
@@ -88,6 +90,10 @@ pub(crate) struct FlagOverrides {
     pub(crate) listen: Option<SocketAddr>,
     /// `--data-dir`.
     pub(crate) data_dir: Option<PathBuf>,
+    /// `serve --serial`.
+    pub(crate) serial_port: Option<PathBuf>,
+    /// `serve --baud`.
+    pub(crate) serial_baud: Option<u32>,
 }
 
 /// The environment variables we read, captured once.
@@ -166,6 +172,8 @@ pub(crate) struct Settings {
     pub(crate) xdg_config_home: Option<PathBuf>,
     /// How long an official sample stays fresh.
     pub(crate) official_stale_after: Duration,
+    /// The serial port to push frames to, if any.
+    pub(crate) serial: Option<SerialSettings>,
     /// The raw configuration, for `config show`.
     pub(crate) raw: RawConfig,
 }
@@ -231,6 +239,7 @@ fn resolve(
             fix: "use a number of seconds above 0 (default 600)",
         });
     }
+    let serial = serial_settings(flags)?;
     Ok(Settings {
         config_file,
         config_file_exists: exists,
@@ -247,8 +256,22 @@ fn resolve(
         home: dirs.home.clone(),
         xdg_config_home: env.xdg_config_home.clone(),
         official_stale_after: Duration::from_secs(raw.official.stale_after_secs),
+        serial,
         raw,
     })
+}
+
+fn serial_settings(flags: &FlagOverrides) -> Result<Option<SerialSettings>, ConfigError> {
+    let Some(port) = flags.serial_port.clone() else { return Ok(None) };
+    let baud = flags.serial_baud.unwrap_or(DEFAULT_BAUD);
+    if baud_rate(baud).is_none() {
+        return Err(ConfigError::Invalid {
+            key: "--baud",
+            value: baud.to_string(),
+            fix: "use a serial line speed such as 9600, 115200 or 921600",
+        });
+    }
+    Ok(Some(SerialSettings { port, baud }))
 }
 
 fn parse_addr(key: &'static str, text: &str) -> Result<SocketAddr, ConfigError> {
