@@ -63,7 +63,11 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         source_threads.push(thread);
     }
     if let Some(serial) = settings.serial.clone() {
-        tracker.spawn(crate::serial::run(serial, parts.frames.clone(), shutdown.clone()));
+        tracker.spawn(crate::serial::run(
+            serial,
+            parts.frames.clone(),
+            shutdown.clone(),
+        ));
     }
     let state = AppState {
         frames: parts.frames,

@@ -75,7 +75,14 @@ impl Browser {
         let browser_ws = rx
             .recv_timeout(Duration::from_secs(20))
             .expect("chromium did not print its DevTools address");
-        let port = browser_ws.split(':').nth(2).unwrap().split('/').next().unwrap().to_string();
+        let port = browser_ws
+            .split(':')
+            .nth(2)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
         // The first page target (about:blank) gets its own websocket.
         let deadline = Instant::now() + Duration::from_secs(10);
         let page_ws = loop {
@@ -85,15 +92,26 @@ impl Browser {
                 .json()
                 .await
                 .unwrap();
-            let page = list.as_array().unwrap().iter().find(|t| t["type"] == "page");
+            let page = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["type"] == "page");
             if let Some(page) = page {
                 break page["webSocketDebuggerUrl"].as_str().unwrap().to_string();
             }
             assert!(Instant::now() < deadline, "no page target: {list}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
-        let (socket, _) = tokio_tungstenite::connect_async(page_ws).await.expect("CDP websocket");
-        Browser { child, _profile: profile, socket, next_id: 1 }
+        let (socket, _) = tokio_tungstenite::connect_async(page_ws)
+            .await
+            .expect("CDP websocket");
+        Browser {
+            child,
+            _profile: profile,
+            socket,
+            next_id: 1,
+        }
     }
 
     /// One CDP command; its result.
@@ -108,7 +126,9 @@ impl Browser {
                 .unwrap_or_else(|_| panic!("no answer to {method}"))
                 .unwrap()
                 .unwrap();
-            let Message::Text(text) = message else { continue };
+            let Message::Text(text) = message else {
+                continue;
+            };
             let value: Value = serde_json::from_str(&text).unwrap();
             if value["id"] == id {
                 assert!(value.get("error").is_none(), "{method}: {value}");
@@ -129,7 +149,10 @@ impl Browser {
                 json!({"expression": expression, "awaitPromise": true, "returnByValue": true}),
             )
             .await;
-        assert!(result.get("exceptionDetails").is_none(), "{expression}: {result}");
+        assert!(
+            result.get("exceptionDetails").is_none(),
+            "{expression}: {result}"
+        );
         result["result"]["value"].clone()
     }
 
@@ -148,7 +171,9 @@ impl Browser {
 
     /// A PNG of the page, written to `path`.
     pub async fn screenshot(&mut self, path: &std::path::Path) {
-        let result = self.call("Page.captureScreenshot", json!({"format": "png"})).await;
+        let result = self
+            .call("Page.captureScreenshot", json!({"format": "png"}))
+            .await;
         let png = base64::engine::general_purpose::STANDARD
             .decode(result["data"].as_str().unwrap())
             .unwrap();

@@ -39,7 +39,9 @@ async fn feed_known_frame(daemon: &Daemon) -> Value {
         .unwrap();
     assert_eq!(resp.status(), 202);
     let frame = daemon
-        .wait_for(Duration::from_secs(5), |f| f["source"] == "official" && f["model"] == "opus")
+        .wait_for(Duration::from_secs(5), |f| {
+            f["source"] == "official" && f["model"] == "opus"
+        })
         .await;
     assert_eq!(frame["fuel_5h"], 0.58, "{frame}");
     assert!(lamps(&frame).contains(&"WARN_7D".to_string()), "{frame}");
@@ -91,14 +93,19 @@ async fn page_state(browser: &mut Browser) -> Value {
 
 #[tokio::test]
 async fn web_page_shows_the_frame_with_gauge_core_motion_and_stalls_and_reconnects() {
-    let Some(chromium) = chromium_or_skip("web page e2e") else { return };
+    let Some(chromium) = chromium_or_skip("web page e2e") else {
+        return;
+    };
     let dirs = TestDirs::new();
     let daemon = Daemon::start_with(dirs, &[]);
     let frame = feed_known_frame(&daemon).await;
     let mut browser = Browser::launch(&chromium, 1200, 720).await;
     browser.navigate(&daemon.url("/?boot_sweep=0")).await;
     let ready = browser
-        .wait_for("!!(document.body && document.body.dataset.ready === '1')", Duration::from_secs(10))
+        .wait_for(
+            "!!(document.body && document.body.dataset.ready === '1')",
+            Duration::from_secs(10),
+        )
         .await;
     assert_eq!(ready, true, "the page did not start");
 
@@ -115,22 +122,39 @@ async fn web_page_shows_the_frame_with_gauge_core_motion_and_stalls_and_reconnec
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let frame = daemon.usage().await;
-    assert_eq!(state["seq"], frame["seq"], "the page shows the latest frame: {state}");
+    assert_eq!(
+        state["seq"], frame["seq"],
+        "the page shows the latest frame: {state}"
+    );
     let expected = dial_positions(&frame);
     for gauge in Gauge::ALL {
         let needle = &state["needles"][gauge.index()];
-        assert_eq!(needle["steps"], expected[gauge.index()], "{gauge:?}: {state}");
+        assert_eq!(
+            needle["steps"],
+            expected[gauge.index()],
+            "{gauge:?}: {state}"
+        );
         let angle = angle_deg(gauge, expected[gauge.index()]);
         let shown = needle["angle"].as_f64().unwrap();
-        assert!((shown - angle).abs() < 0.001, "{gauge:?}: {shown} != {angle}");
+        assert!(
+            (shown - angle).abs() < 0.001,
+            "{gauge:?}: {shown} != {angle}"
+        );
         assert_eq!(needle["transform"], format!("rotate({angle:.3} 100 100)"));
     }
     let lit = lamps(&frame);
     for lamp in Lamp::ALL {
         let pattern = state["lamps"][lamp.as_str()].as_str().unwrap();
-        assert_eq!(pattern != "off", lit.contains(&lamp.as_str().to_string()), "{lamp:?}: {state}");
+        assert_eq!(
+            pattern != "off",
+            lit.contains(&lamp.as_str().to_string()),
+            "{lamp:?}: {state}"
+        );
     }
-    assert_eq!(state["models"], json!({"opus": "steady", "sonnet": "off", "haiku": "off"}));
+    assert_eq!(
+        state["models"],
+        json!({"opus": "steady", "sonnet": "off", "haiku": "off"})
+    );
     assert_eq!(state["source"], "OFFICIAL");
     browser.screenshot(&build_dir().join("web-e2e.png")).await;
 
@@ -152,7 +176,9 @@ async fn web_page_shows_the_frame_with_gauge_core_motion_and_stalls_and_reconnec
         .await;
     assert_eq!(stalled, true, "{}", page_state(&mut browser).await);
     assert_eq!(page_state(&mut browser).await["link"], "down");
-    browser.screenshot(&build_dir().join("web-e2e-stall.png")).await;
+    browser
+        .screenshot(&build_dir().join("web-e2e-stall.png"))
+        .await;
 
     // It comes back on the same address: the page reconnects by itself.
     let daemon = Daemon::start_with(dirs, &["--listen", &addr]);
@@ -201,13 +227,17 @@ async fn replay_matches_gauge_core(browser: &mut Browser) {
     }
     assert!(cluster.needle_positions() != [0, 0, 0]);
 
-    let events_js: Vec<Value> = events.iter().map(|(t, f)| json!({"t_us": t, "frame": f})).collect();
+    let events_js: Vec<Value> = events
+        .iter()
+        .map(|(t, f)| json!({"t_us": t, "frame": f}))
+        .collect();
     let script = format!(
         "window.gauge.replay({}, {}, {{linkTimeoutMs: 5000, bootSweep: true}}).then(JSON.stringify)",
         Value::from(events_js),
         json!(samples)
     );
-    let replayed: Vec<Vec<u16>> = serde_json::from_str(browser.eval(&script).await.as_str().unwrap()).unwrap();
+    let replayed: Vec<Vec<u16>> =
+        serde_json::from_str(browser.eval(&script).await.as_str().unwrap()).unwrap();
     assert_eq!(replayed.len(), expected.len());
     for (i, (page, core)) in replayed.iter().zip(&expected).enumerate() {
         assert_eq!(page, core, "sample {i} at {} µs", samples[i]);
@@ -223,7 +253,14 @@ struct Sim {
 impl Sim {
     fn start(link: &Path) -> Sim {
         let mut child = crate::util::bin()
-            .args(["sim", "--jsonl", "--no-boot-sweep", "--interval-ms", "20", "--pty"])
+            .args([
+                "sim",
+                "--jsonl",
+                "--no-boot-sweep",
+                "--interval-ms",
+                "20",
+                "--pty",
+            ])
             .arg(link)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -243,7 +280,10 @@ impl Sim {
     fn wait_for_positions(&self, positions: [u16; 3], timeout: Duration) -> Value {
         let deadline = Instant::now() + timeout;
         let mut last = Value::Null;
-        while let Ok(sample) = self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        while let Ok(sample) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
             if sample["positions"] == json!(positions) && sample["is_stalled"] == false {
                 return sample;
             }
@@ -274,7 +314,12 @@ async fn serve_serial_drives_the_simulator_over_a_pty_and_resumes_after_unplug()
     let sample = sim.wait_for_positions(expected, Duration::from_secs(10));
     assert_eq!(sample["seq"], frame["seq"]);
     assert_eq!(sample["model"], "opus");
-    let warn = sample["lamps"].as_array().unwrap().iter().find(|l| l["lamp"] == "WARN_7D").unwrap();
+    let warn = sample["lamps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lamp"] == "WARN_7D")
+        .unwrap();
     assert_ne!(warn["pattern"], "off", "{sample}");
 
     // Unplug: the cluster goes away, and the link with it.
@@ -296,18 +341,37 @@ async fn watch_once_prints_the_gauges_and_lamps() {
         let url = daemon.base_url.clone();
         move || {
             crate::util::bin()
-                .args(["watch", "--once", "--width", "100", "--height", "24", "--url", &url])
+                .args([
+                    "watch", "--once", "--width", "100", "--height", "24", "--url", &url,
+                ])
                 .output()
                 .unwrap()
         }
     })
     .await
     .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let text = String::from_utf8(output.stdout).unwrap();
     assert_eq!(text.lines().count(), 24);
-    assert!(text.contains("reset 2h 59m") || text.contains("reset 3h 00m"), "{text}");
-    for expected in ["OFFICIAL", "58%", "17%", "0 tok/min", "reset 1d ", "[OPUS]", "[WARN_7D]", " HOT ", " LIMIT "] {
+    assert!(
+        text.contains("reset 2h 59m") || text.contains("reset 3h 00m"),
+        "{text}"
+    );
+    for expected in [
+        "OFFICIAL",
+        "58%",
+        "17%",
+        "0 tok/min",
+        "reset 1d ",
+        "[OPUS]",
+        "[WARN_7D]",
+        " HOT ",
+        " LIMIT ",
+    ] {
         assert!(text.contains(expected), "{expected:?} missing from\n{text}");
     }
     std::fs::create_dir_all(build_dir()).unwrap();
@@ -316,7 +380,10 @@ async fn watch_once_prints_the_gauges_and_lamps() {
     // With no daemon, --once fails with a hint.
     let stopped = daemon.base_url.clone();
     drop(daemon);
-    let output = crate::util::bin().args(["watch", "--once", "--url", &stopped]).output().unwrap();
+    let output = crate::util::bin()
+        .args(["watch", "--once", "--url", &stopped])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("is the daemon running"));
 }

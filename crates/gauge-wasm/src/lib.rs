@@ -17,7 +17,7 @@
 
 use std::sync::Mutex;
 
-use gauge_core::{Cluster, ClusterConfig, Gauge, LampPattern, Lamp, FRAME_MAX_LEN};
+use gauge_core::{Cluster, ClusterConfig, Gauge, Lamp, LampPattern, FRAME_MAX_LEN};
 
 /// Everything the page drives: the cluster and the buffer frames arrive in.
 struct Module {
@@ -33,7 +33,9 @@ static MODULE: Mutex<Module> = Mutex::new(Module {
 
 fn with_module<T>(f: impl FnOnce(&mut Module) -> T) -> T {
     // A poisoned lock needs a panic, and a panic aborts the module: recover the data anyway.
-    let mut guard = MODULE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut guard = MODULE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     f(&mut guard)
 }
 
@@ -89,7 +91,9 @@ pub extern "C" fn input_capacity() -> u32 {
 pub extern "C" fn cluster_feed(len: u32, now_us: f64) -> u32 {
     let now_us = micros(now_us);
     with_module(|module| {
-        let Some(cluster) = module.cluster.as_mut() else { return 2 };
+        let Some(cluster) = module.cluster.as_mut() else {
+            return 2;
+        };
         let len = (len as usize).min(FRAME_MAX_LEN);
         cluster.advance_to(now_us, |_, _, _| {});
         match cluster.feed_bytes(&module.input[..len], now_us) {
@@ -128,7 +132,9 @@ pub extern "C" fn needle_goal_steps(gauge_index: u32) -> u32 {
 pub extern "C" fn lamp_pattern(lamp_index: u32, now_us: f64) -> u32 {
     with_cluster(|cluster| {
         let outputs = cluster.lamp_outputs(micros(now_us));
-        let Some(output) = outputs.get(lamp_index as usize) else { return 0 };
+        let Some(output) = outputs.get(lamp_index as usize) else {
+            return 0;
+        };
         match output.pattern {
             LampPattern::Off => 0,
             LampPattern::Steady => 1,
@@ -172,7 +178,14 @@ pub extern "C" fn cluster_is_homed() -> u32 {
 /// One dial's zero, steps above the stop.
 #[no_mangle]
 pub extern "C" fn dial_zero_steps(gauge_index: u32) -> u32 {
-    with_cluster(|cluster| u32::from(cluster.config().dial(gauge(gauge_index)).zero_offset_steps()))
+    with_cluster(|cluster| {
+        u32::from(
+            cluster
+                .config()
+                .dial(gauge(gauge_index))
+                .zero_offset_steps(),
+        )
+    })
 }
 
 /// One dial's full scale, steps above its zero.

@@ -76,7 +76,12 @@ pub(crate) fn watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
     let runtime = runtime()?;
     if args.once {
         let mut stdout = std::io::stdout().lock();
-        runtime.block_on(crate::tui::once(&args.url, args.width, args.height, &mut stdout))?;
+        runtime.block_on(crate::tui::once(
+            &args.url,
+            args.width,
+            args.height,
+            &mut stdout,
+        ))?;
     } else {
         runtime.block_on(crate::tui::run(&args.url))?;
     }
@@ -86,10 +91,16 @@ pub(crate) fn watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
 /// `claude-gauge sim`.
 pub(crate) fn sim(args: SimArgs) -> anyhow::Result<ExitCode> {
     if args.serial.is_some() && baud_rate(args.baud).is_none() {
-        anyhow::bail!("--baud {}: not a serial line speed; use e.g. 115200", args.baud);
+        anyhow::bail!(
+            "--baud {}: not a serial line speed; use e.g. 115200",
+            args.baud
+        );
     }
     let source = match (args.serial, args.pty, args.url) {
-        (Some(port), _, _) => LinkSource::Serial { port, baud: args.baud },
+        (Some(port), _, _) => LinkSource::Serial {
+            port,
+            baud: args.baud,
+        },
         (None, Some(link), _) => LinkSource::Pty(link),
         (None, None, url) => LinkSource::Http(url.unwrap_or_else(|| DEFAULT_URL.into())),
     };
@@ -102,7 +113,11 @@ pub(crate) fn sim(args: SimArgs) -> anyhow::Result<ExitCode> {
     };
     let options = SimOptions {
         source,
-        format: if args.jsonl { SimFormat::JsonLines } else { SimFormat::Text },
+        format: if args.jsonl {
+            SimFormat::JsonLines
+        } else {
+            SimFormat::Text
+        },
         interval: Duration::from_millis(args.interval_ms),
         duration,
         config: ClusterConfig::default().with_boot_sweep(!args.no_boot_sweep),

@@ -262,7 +262,9 @@ fn resolve(
 }
 
 fn serial_settings(flags: &FlagOverrides) -> Result<Option<SerialSettings>, ConfigError> {
-    let Some(port) = flags.serial_port.clone() else { return Ok(None) };
+    let Some(port) = flags.serial_port.clone() else {
+        return Ok(None);
+    };
     let baud = flags.serial_baud.unwrap_or(DEFAULT_BAUD);
     if baud_rate(baud).is_none() {
         return Err(ConfigError::Invalid {

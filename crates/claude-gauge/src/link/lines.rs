@@ -53,7 +53,10 @@ mod tests {
     fn lines_split_across_reads_come_out_whole() {
         let mut buffer = LineBuffer::default();
         assert!(lines(&mut buffer, b"\n{\"a\"").is_empty());
-        assert_eq!(lines(&mut buffer, b":1}\r\n{\"b\":2}\n\n"), vec![b"{\"a\":1}".to_vec(), b"{\"b\":2}".to_vec()]);
+        assert_eq!(
+            lines(&mut buffer, b":1}\r\n{\"b\":2}\n\n"),
+            vec![b"{\"a\":1}".to_vec(), b"{\"b\":2}".to_vec()]
+        );
     }
 
     #[test]

@@ -41,7 +41,11 @@ pub(crate) struct SerialSettings {
 }
 
 /// Pushes frames to the port until `shutdown`, reopening it whenever it fails.
-pub(crate) async fn run(settings: SerialSettings, mut frames: FrameFeed, shutdown: CancellationToken) {
+pub(crate) async fn run(
+    settings: SerialSettings,
+    mut frames: FrameFeed,
+    shutdown: CancellationToken,
+) {
     let mut last_error: Option<String> = None;
     loop {
         let port = match Port::open(&settings.port, settings.baud) {
@@ -59,7 +63,11 @@ pub(crate) async fn run(settings: SerialSettings, mut frames: FrameFeed, shutdow
                 }
             }
         };
-        tracing::info!("serial port {} open at {} baud", settings.port.display(), settings.baud);
+        tracing::info!(
+            "serial port {} open at {} baud",
+            settings.port.display(),
+            settings.baud
+        );
         last_error = None;
         match push(&port, &mut frames, &shutdown).await {
             Ok(()) => return,
@@ -114,7 +122,12 @@ mod tests {
 
     #[test]
     fn a_frame_line_is_one_decodable_line() {
-        let frame = Frame { seq: 7, tach: 1200, fuel_5h: Some(0.5), ..Frame::default() };
+        let frame = Frame {
+            seq: 7,
+            tach: 1200,
+            fuel_5h: Some(0.5),
+            ..Frame::default()
+        };
         let line = frame_line(&frame);
         assert_eq!(line.iter().filter(|b| **b == b'\n').count(), 1);
         assert!(line.ends_with(b"\n"));

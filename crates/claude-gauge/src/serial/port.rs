@@ -45,7 +45,10 @@ pub(crate) enum PortError {
 
 /// The termios speed for `baud` bits per second, if a tty supports it.
 pub(crate) fn baud_rate(baud: u32) -> Option<BaudRate> {
-    BAUD_RATES.iter().find(|(bps, _)| *bps == baud).map(|(_, rate)| *rate)
+    BAUD_RATES
+        .iter()
+        .find(|(bps, _)| *bps == baud)
+        .map(|(_, rate)| *rate)
 }
 
 /// An open serial port (or either end of a pty).
@@ -57,7 +60,10 @@ impl Port {
     /// Opens `path` raw (no echo, no line editing, 8N1) at `baud`, non-blocking.
     pub(crate) fn open(path: &Path, baud: u32) -> Result<Port, PortError> {
         let rate = baud_rate(baud).ok_or(PortError::Baud(baud))?;
-        let os = |errno| PortError::Os { path: path.to_path_buf(), errno };
+        let os = |errno| PortError::Os {
+            path: path.to_path_buf(),
+            errno,
+        };
         let flags = OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
         let fd = nix::fcntl::open(path, flags, Mode::empty()).map_err(os)?;
         make_raw(&fd, Some(rate)).map_err(os)?;
@@ -127,7 +133,10 @@ impl VirtualPort {
     /// Makes a pty pair, puts its device end in raw mode and links it at `link` (replacing an
     /// old link there: a re-plugged cable).
     pub(crate) fn create(link: &Path) -> Result<VirtualPort, PortError> {
-        let os = |errno| PortError::Os { path: link.to_path_buf(), errno };
+        let os = |errno| PortError::Os {
+            path: link.to_path_buf(),
+            errno,
+        };
         let pair = nix::pty::openpty(None, None).map_err(os)?;
         make_raw(&pair.slave, None).map_err(os)?;
         let device = nix::unistd::ttyname(&pair.slave).map_err(os)?;
@@ -138,7 +147,11 @@ impl VirtualPort {
         }
         std::os::unix::fs::symlink(&device, link).map_err(|err| os(io_errno(&err)))?;
         let port = Port::from_fd(pair.master).map_err(|err| os(io_errno(&err)))?;
-        Ok(VirtualPort { port, _device: pair.slave, link: link.to_path_buf() })
+        Ok(VirtualPort {
+            port,
+            _device: pair.slave,
+            link: link.to_path_buf(),
+        })
     }
 }
 

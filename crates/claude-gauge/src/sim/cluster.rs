@@ -50,7 +50,10 @@ pub(crate) struct LampSample {
 impl Sample {
     /// Whether the two show the same thing (time aside).
     pub(crate) fn shows_same_as(&self, other: &Sample) -> bool {
-        Sample { t_ms: other.t_ms, ..self.clone() } == *other
+        Sample {
+            t_ms: other.t_ms,
+            ..self.clone()
+        } == *other
     }
 }
 
@@ -67,19 +70,25 @@ pub(crate) const fn pattern_name(pattern: LampPattern) -> &'static str {
 impl Simulator {
     /// Boots a cluster at 0 µs.
     pub(crate) fn new(config: ClusterConfig) -> Simulator {
-        Simulator { cluster: Cluster::new(config, 0), steps: [0; 3], rejected: 0 }
+        Simulator {
+            cluster: Cluster::new(config, 0),
+            steps: [0; 3],
+            rejected: 0,
+        }
     }
 
     /// Runs everything due up to `now_us`.
     pub(crate) fn advance(&mut self, now_us: u64) {
         let steps = &mut self.steps;
-        self.cluster.advance_to(now_us, |gauge, _, _| steps[gauge.index()] += 1);
+        self.cluster
+            .advance_to(now_us, |gauge, _, _| steps[gauge.index()] += 1);
     }
 
     /// Runs up to `now_us`, then feeds one frame's bytes; false if the cluster rejected them.
     pub(crate) fn feed(&mut self, bytes: &[u8], now_us: u64) -> bool {
         self.advance(now_us);
-        let is_taken = bytes.len() <= FRAME_MAX_LEN && self.cluster.feed_bytes(bytes, now_us).is_ok();
+        let is_taken =
+            bytes.len() <= FRAME_MAX_LEN && self.cluster.feed_bytes(bytes, now_us).is_ok();
         if !is_taken {
             self.rejected += 1;
         }
@@ -109,7 +118,9 @@ impl Simulator {
             })
             .collect();
         let model = match cluster.frame().and_then(|frame| frame.model) {
-            Some(model) if !cluster.is_stalled() && model != gauge_core::ModelFamily::Other => Some(model.as_str()),
+            Some(model) if !cluster.is_stalled() && model != gauge_core::ModelFamily::Other => {
+                Some(model.as_str())
+            }
             _ => None,
         };
         Sample {
@@ -134,8 +145,9 @@ pub(crate) fn needle_angle_deg(config: &ClusterConfig, gauge: Gauge, position_st
     // An X27.168 turns 315° over its range.
     let deg_per_step = 315.0 / range;
     let dial = config.dial(gauge);
-    let stop_deg =
-        -(f64::from(dial.zero_offset_steps()) + f64::from(dial.full_scale_steps()) / 2.0) * deg_per_step;
+    let stop_deg = -(f64::from(dial.zero_offset_steps())
+        + f64::from(dial.full_scale_steps()) / 2.0)
+        * deg_per_step;
     stop_deg + f64::from(position_steps) * deg_per_step
 }
 
@@ -168,7 +180,14 @@ mod tests {
         let config = ClusterConfig::default();
         let dial = config.dial(Gauge::Tach);
         let zero = needle_angle_deg(&config, Gauge::Tach, dial.zero_offset_steps());
-        let full = needle_angle_deg(&config, Gauge::Tach, dial.zero_offset_steps() + dial.full_scale_steps());
-        assert!((zero + 135.0).abs() < 1e-9 && (full - 135.0).abs() < 1e-9, "{zero} {full}");
+        let full = needle_angle_deg(
+            &config,
+            Gauge::Tach,
+            dial.zero_offset_steps() + dial.full_scale_steps(),
+        );
+        assert!(
+            (zero + 135.0).abs() < 1e-9 && (full - 135.0).abs() < 1e-9,
+            "{zero} {full}"
+        );
     }
 }

@@ -81,7 +81,9 @@ pub(crate) async fn run(
         let elapsed = started.elapsed();
         let sample = sim.sample(now);
         let is_due = elapsed.saturating_sub(last_print_at) >= options.interval;
-        let is_new = last_printed.as_ref().is_none_or(|last| !last.shows_same_as(&sample));
+        let is_new = last_printed
+            .as_ref()
+            .is_none_or(|last| !last.shows_same_as(&sample));
         if is_due && is_new {
             if let Err(err) = render(&sample, options.format, out) {
                 break Err(err);
@@ -99,7 +101,11 @@ pub(crate) async fn run(
 }
 
 /// Writes one sample in `format`.
-pub(crate) fn render(sample: &Sample, format: SimFormat, out: &mut impl Write) -> std::io::Result<()> {
+pub(crate) fn render(
+    sample: &Sample,
+    format: SimFormat,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     match format {
         SimFormat::JsonLines => {
             serde_json::to_writer(&mut *out, sample)?;
@@ -142,7 +148,10 @@ mod tests {
         let text = String::from_utf8(text).unwrap();
         assert!(text.starts_with("t=    0.100s  5h "), "{text}");
         // The lamp test lights every lamp at boot.
-        assert!(text.contains("HOT= WARN_5H= WARN_7D= LIMIT= STALL= IDLE="), "{text}");
+        assert!(
+            text.contains("HOT= WARN_5H= WARN_7D= LIMIT= STALL= IDLE="),
+            "{text}"
+        );
 
         let mut json = Vec::new();
         render(&sample, SimFormat::JsonLines, &mut json).unwrap();

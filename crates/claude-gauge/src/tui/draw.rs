@@ -83,11 +83,20 @@ fn title(gauge: Gauge) -> &'static str {
 }
 
 fn draw_dial(frame: &mut ratatui::Frame, area: Rect, view: &View, gauge: Gauge) {
-    let block = Block::bordered().title(title(gauge)).border_style(Style::new().fg(DIM));
+    let block = Block::bordered()
+        .title(title(gauge))
+        .border_style(Style::new().fg(DIM));
     let inner = block.inner(area);
     // Terminal cells are about twice as tall as wide: scale the bounds so the dial is round.
-    let (cols, rows) = (f64::from(inner.width.max(1)), f64::from(inner.height.max(1)) * 2.0);
-    let (x_span, y_span) = if cols >= rows { (1.15 * cols / rows, 1.15) } else { (1.15, 1.15 * rows / cols) };
+    let (cols, rows) = (
+        f64::from(inner.width.max(1)),
+        f64::from(inner.height.max(1)) * 2.0,
+    );
+    let (x_span, y_span) = if cols >= rows {
+        (1.15 * cols / rows, 1.15)
+    } else {
+        (1.15, 1.15 * rows / cols)
+    };
     let config = *view.config;
     let position = view.sample.positions[gauge.index()];
     let canvas = Canvas::default()
@@ -130,7 +139,13 @@ fn paint_dial(ctx: &mut Context, config: &ClusterConfig, gauge: Gauge, position_
             (true, _) => AMBER,
             _ => Color::Gray,
         };
-        ctx.draw(&CanvasLine { x1, y1, x2, y2, color });
+        ctx.draw(&CanvasLine {
+            x1,
+            y1,
+            x2,
+            y2,
+            color,
+        });
     }
     let labels: &[(f64, &str)] = if gauge == Gauge::Tach {
         &[(0.0, "0"), (0.5, "5"), (1.0, "10")]
@@ -139,16 +154,28 @@ fn paint_dial(ctx: &mut Context, config: &ClusterConfig, gauge: Gauge, position_
     };
     for (fraction, text) in labels {
         let (x, y) = point(at(*fraction), 0.6);
-        ctx.print(x, y, Span::styled(*text, Style::new().add_modifier(Modifier::BOLD)));
+        ctx.print(
+            x,
+            y,
+            Span::styled(*text, Style::new().add_modifier(Modifier::BOLD)),
+        );
     }
     ctx.layer();
     let angle = needle_angle_deg(config, gauge, position_steps);
     let (x2, y2) = point(angle, 0.85);
-    ctx.draw(&CanvasLine { x1: 0.0, y1: 0.0, x2, y2, color: NEEDLE });
+    ctx.draw(&CanvasLine {
+        x1: 0.0,
+        y1: 0.0,
+        x2,
+        y2,
+        color: NEEDLE,
+    });
 }
 
 fn countdown(reset_secs: Option<u64>, now_secs: u64) -> String {
-    let Some(reset) = reset_secs else { return "reset --".into() };
+    let Some(reset) = reset_secs else {
+        return "reset --".into();
+    };
     let left = reset.saturating_sub(now_secs);
     let (days, hours, mins) = (left / 86_400, left % 86_400 / 3600, left % 3600 / 60);
     if days > 0 {
@@ -162,8 +189,14 @@ fn figure(view: &View, gauge: Gauge) -> Paragraph<'static> {
     let percent = |fuel: Option<f32>| fuel.map_or("--".into(), |f| format!("{:.0}%", f * 100.0));
     let (value, detail) = match (view.frame, gauge) {
         (None, _) => ("--".to_string(), String::new()),
-        (Some(frame), Gauge::Fuel5h) => (percent(frame.fuel_5h), countdown(frame.reset_5h, view.now_secs)),
-        (Some(frame), Gauge::Fuel7d) => (percent(frame.fuel_7d), countdown(frame.reset_7d, view.now_secs)),
+        (Some(frame), Gauge::Fuel5h) => (
+            percent(frame.fuel_5h),
+            countdown(frame.reset_5h, view.now_secs),
+        ),
+        (Some(frame), Gauge::Fuel7d) => (
+            percent(frame.fuel_7d),
+            countdown(frame.reset_7d, view.now_secs),
+        ),
         (Some(frame), Gauge::Tach) => (format!("{} tok/min", frame.tach), String::new()),
     };
     Paragraph::new(vec![
@@ -179,7 +212,10 @@ fn lamp_span(label: &str, pattern: &str, is_on: bool, color: Color) -> Span<'sta
         return Span::styled(format!(" {label} "), Style::new().fg(DIM));
     }
     let style = if is_on {
-        Style::new().fg(Color::Black).bg(color).add_modifier(Modifier::BOLD)
+        Style::new()
+            .fg(Color::Black)
+            .bg(color)
+            .add_modifier(Modifier::BOLD)
     } else {
         Style::new().fg(color)
     };
@@ -210,14 +246,18 @@ fn lamp_row(sample: &Sample) -> Paragraph<'static> {
 /// Renders the view into a `width` x `height` text grid (no colours): `watch --once` and tests.
 pub(crate) fn render_text(view: &View, width: u16, height: u16) -> String {
     let backend = ratatui::backend::TestBackend::new(width, height);
-    let Ok(mut terminal) = ratatui::Terminal::new(backend) else { return String::new() };
+    let Ok(mut terminal) = ratatui::Terminal::new(backend) else {
+        return String::new();
+    };
     if terminal.draw(|frame| draw(frame, view)).is_err() {
         return String::new();
     }
     let buffer = terminal.backend().buffer();
     let mut text = String::new();
     for y in 0..height {
-        let row: String = (0..width).map(|x| buffer[(x, y)].symbol().to_string()).collect();
+        let row: String = (0..width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
         text.push_str(row.trim_end());
         text.push('\n');
     }
@@ -246,13 +286,35 @@ mod tests {
         let sample = sim.sample(now_us);
         let frame = *sim.cluster().frame().unwrap();
         let config = *sim.cluster().config();
-        let view = View { sample: &sample, config: &config, frame: Some(&frame), is_link_up: true, now_secs: 0 };
+        let view = View {
+            sample: &sample,
+            config: &config,
+            frame: Some(&frame),
+            is_link_up: true,
+            now_secs: 0,
+        };
         let text = render_text(&view, 100, 24);
-        for expected in ["OFFICIAL", "58%", "17%", "3120 tok/min", "reset 2h 00m", "reset 3d 11h", "[OPUS]", " SONNET ", "[WARN_7D]", "[IDLE]", " HOT ", " STALL "] {
+        for expected in [
+            "OFFICIAL",
+            "58%",
+            "17%",
+            "3120 tok/min",
+            "reset 2h 00m",
+            "reset 3d 11h",
+            "[OPUS]",
+            " SONNET ",
+            "[WARN_7D]",
+            "[IDLE]",
+            " HOT ",
+            " STALL ",
+        ] {
             assert!(text.contains(expected), "{expected:?} missing from\n{text}");
         }
         // Braille dots: the dials and needles were drawn.
-        assert!(text.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)), "{text}");
+        assert!(
+            text.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)),
+            "{text}"
+        );
     }
 
     #[test]
@@ -260,7 +322,13 @@ mod tests {
         let (sim, now_us) = settled();
         let sample = sim.sample(now_us);
         let config = *sim.cluster().config();
-        let view = View { sample: &sample, config: &config, frame: None, is_link_up: false, now_secs: 0 };
+        let view = View {
+            sample: &sample,
+            config: &config,
+            frame: None,
+            is_link_up: false,
+            now_secs: 0,
+        };
         for (width, height) in [(1, 1), (20, 5), (40, 12), (200, 60)] {
             let text = render_text(&view, width, height);
             assert_eq!(text.lines().count(), usize::from(height));

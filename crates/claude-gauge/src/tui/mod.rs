@@ -45,15 +45,29 @@ pub(crate) enum WatchError {
 }
 
 fn unix_now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Prints one snapshot of the cluster for the daemon at `url`, `width` x `height` characters.
-pub(crate) async fn once(url: &str, width: u16, height: u16, out: &mut impl Write) -> Result<(), WatchError> {
-    let no_frame = |reason: String| WatchError::NoFrame { url: url.to_string(), reason };
+pub(crate) async fn once(
+    url: &str,
+    width: u16,
+    height: u16,
+    out: &mut impl Write,
+) -> Result<(), WatchError> {
+    let no_frame = |reason: String| WatchError::NoFrame {
+        url: url.to_string(),
+        reason,
+    };
     let (tx, mut rx) = mpsc::channel(4);
     let shutdown = CancellationToken::new();
-    let link_task = tokio::spawn(link::run(LinkSource::Http(url.to_string()), tx, shutdown.clone()));
+    let link_task = tokio::spawn(link::run(
+        LinkSource::Http(url.to_string()),
+        tx,
+        shutdown.clone(),
+    ));
     let bytes = loop {
         match rx.recv().await {
             Some(LinkEvent::Frame(bytes)) => break bytes,
@@ -70,7 +84,9 @@ pub(crate) async fn once(url: &str, width: u16, height: u16, out: &mut impl Writ
     let settle_us = u64::try_from(SNAPSHOT_SETTLE.as_micros()).unwrap_or(u64::MAX);
     for at_us in (0..settle_us).step_by(1_000_000) {
         if !sim.feed(&bytes, at_us) {
-            return Err(no_frame("the daemon sent a frame this cluster rejects".into()));
+            return Err(no_frame(
+                "the daemon sent a frame this cluster rejects".into(),
+            ));
         }
     }
     sim.advance(settle_us);
@@ -91,7 +107,11 @@ pub(crate) async fn once(url: &str, width: u16, height: u16, out: &mut impl Writ
 pub(crate) async fn run(url: &str) -> Result<(), WatchError> {
     let (tx, mut rx) = mpsc::channel(64);
     let shutdown = CancellationToken::new();
-    let link_task = tokio::spawn(link::run(LinkSource::Http(url.to_string()), tx, shutdown.clone()));
+    let link_task = tokio::spawn(link::run(
+        LinkSource::Http(url.to_string()),
+        tx,
+        shutdown.clone(),
+    ));
     // ratatui::init enters raw mode and the alternate screen and restores them on panic.
     let mut terminal = ratatui::init();
     let config = ClusterConfig::default();
@@ -114,7 +134,13 @@ pub(crate) async fn run(url: &str) -> Result<(), WatchError> {
         sim.advance(now);
         let sample = sim.sample(now);
         let frame = sim.cluster().frame().copied();
-        let view = View { sample: &sample, config: &config, frame: frame.as_ref(), is_link_up, now_secs: unix_now_secs() };
+        let view = View {
+            sample: &sample,
+            config: &config,
+            frame: frame.as_ref(),
+            is_link_up,
+            now_secs: unix_now_secs(),
+        };
         if let Err(err) = terminal.draw(|f| draw::draw(f, &view)) {
             break Err(err.into());
         }
@@ -141,7 +167,9 @@ fn next_key(timeout: Duration) -> std::io::Result<Option<Key>> {
     if !event::poll(timeout)? {
         return Ok(None);
     }
-    let Event::Key(key) = event::read()? else { return Ok(None) };
+    let Event::Key(key) = event::read()? else {
+        return Ok(None);
+    };
     if key.kind != KeyEventKind::Press {
         return Ok(None);
     }
