@@ -14,9 +14,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
-use crate::engine::{Engine, FrameSettings};
-use crate::ledger;
+use crate::engine::{Engine, EngineInput, FrameSettings, SourceKind};
+use crate::ledger::{self, LedgerHandle, LedgerStartup, LedgerThread};
 use crate::serve::{self, AppState};
+use crate::sources::oauth::OauthPoller;
+use crate::sources::prometheus::PrometheusSource;
 use crate::sources::transcripts::{self, TranscriptConfig};
 use crate::stats::IngestStats;
 
@@ -45,23 +47,8 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
 
     let (ledger, startup, ledger_thread) = ledger::open(&settings.data_dir, parts.sender)?;
     let stats = Arc::new(IngestStats::default());
-    let mut source_threads = Vec::new();
-    if settings.transcripts_enabled {
-        let config = TranscriptConfig::resolve(
-            settings.claude_config_dirs.as_deref(),
-            &settings.home,
-            settings.xdg_config_home.as_deref(),
-        );
-        let thread = transcripts::spawn(
-            config,
-            ledger.clone(),
-            stats.clone(),
-            startup.file_progress,
-            shutdown.clone(),
-        )
-        .context("cannot start the transcript reader")?;
-        source_threads.push(thread);
-    }
+    let source_threads =
+        start_sources(&settings, &ledger, &stats, startup, &tracker, &shutdown).await?;
     if let Some(serial) = settings.serial.clone() {
         tracker.spawn(crate::serial::run(
             serial,
@@ -72,6 +59,8 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     let state = AppState {
         frames: parts.frames,
         health: parts.health,
+        usage: parts.usage,
+        limits: parts.limits,
         ledger,
         stats,
         shutdown: shutdown.clone(),
@@ -91,14 +80,60 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         () = shutdown.cancelled() => {}
     }
     shutdown.cancel();
+    drain(tracker, source_threads, ledger_thread).await;
+    Ok(())
+}
+
+/// Starts every configured source: async ones on `tracker`, the transcript reader on its own
+/// thread (returned, to be joined at shutdown).
+async fn start_sources(
+    settings: &Settings,
+    ledger: &LedgerHandle,
+    stats: &Arc<IngestStats>,
+    startup: LedgerStartup,
+    tracker: &TaskTracker,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Vec<std::thread::JoinHandle<()>>> {
+    if let Some(prometheus) = settings.prometheus.clone() {
+        let source = PrometheusSource::new(prometheus, stats.clone())?;
+        tracker.spawn(source.run(ledger.clone(), shutdown.clone()));
+    }
+    let mut source_threads = Vec::new();
+    if settings.transcripts_enabled {
+        let config = TranscriptConfig::resolve(
+            settings.claude_config_dirs.as_deref(),
+            &settings.home,
+            settings.xdg_config_home.as_deref(),
+        );
+        let thread = transcripts::spawn(
+            config,
+            ledger.clone(),
+            stats.clone(),
+            startup.file_progress,
+            shutdown.clone(),
+        )
+        .context("cannot start the transcript reader")?;
+        source_threads.push(thread);
+    }
+    if settings.oauth.enabled {
+        start_oauth(settings, ledger, tracker, shutdown).await?;
+    }
+    Ok(source_threads)
+}
+
+/// Waits, bounded, for the tasks, then the source threads, then the ledger writer: every ledger
+/// handle lived in a task or source thread, so once they stop the writer commits and exits.
+async fn drain(
+    tracker: TaskTracker,
+    source_threads: Vec<std::thread::JoinHandle<()>>,
+    ledger_thread: LedgerThread,
+) {
     if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
         .await
         .is_err()
     {
         tracing::warn!("some tasks did not stop within {DRAIN_TIMEOUT:?}");
     }
-    // Every ledger handle lived in a task or source thread that has now stopped; the writer
-    // commits what it has and exits.
     let joined = tokio::task::spawn_blocking(move || {
         for thread in source_threads {
             let _ = thread.join();
@@ -108,6 +143,27 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     if tokio::time::timeout(DRAIN_TIMEOUT, joined).await.is_err() {
         tracing::warn!("the ledger did not finish within {DRAIN_TIMEOUT:?}");
     }
+}
+
+/// Starts the opt-in OAuth usage poller (issue 6). It reads Claude Code's login but never
+/// refreshes or writes it; it stops with `shutdown`.
+async fn start_oauth(
+    settings: &Settings,
+    ledger: &LedgerHandle,
+    tracker: &TaskTracker,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let poller = OauthPoller::new(settings.oauth.clone())?;
+    ledger
+        .notify(EngineInput::Configured(SourceKind::Oauth))
+        .await
+        .context("the engine stopped during start-up")?;
+    tracing::info!(
+        "oauth usage poller on: {} every {}s",
+        settings.oauth.base_url,
+        settings.oauth.interval.as_secs()
+    );
+    tracker.spawn(poller.run(ledger.clone(), shutdown.clone()));
     Ok(())
 }
 

@@ -22,6 +22,10 @@ pub(crate) struct IngestStats {
     pub(crate) otlp_requests: AtomicU64,
     /// OTLP requests rejected (undecodable, too large).
     pub(crate) otlp_rejected: AtomicU64,
+    /// Prometheus polls made (each is four instant queries).
+    pub(crate) prometheus_polls: AtomicU64,
+    /// Prometheus polls that failed (unreachable, timed out, rejected).
+    pub(crate) prometheus_poll_errors: AtomicU64,
 }
 
 /// A plain copy of the counters, for JSON.
@@ -34,6 +38,8 @@ pub(crate) struct IngestCounts {
     statusline_rejected: u64,
     otlp_requests: u64,
     otlp_rejected: u64,
+    prometheus_polls: u64,
+    prometheus_poll_errors: u64,
 }
 
 impl IngestStats {
@@ -53,6 +59,8 @@ impl IngestStats {
             statusline_rejected: get(&self.statusline_rejected),
             otlp_requests: get(&self.otlp_requests),
             otlp_rejected: get(&self.otlp_rejected),
+            prometheus_polls: get(&self.prometheus_polls),
+            prometheus_poll_errors: get(&self.prometheus_poll_errors),
         }
     }
 }

@@ -151,3 +151,20 @@ pub(crate) struct OfficialSample {
     /// Where it came from.
     pub(crate) origin: OfficialOrigin,
 }
+
+/// One reading of a Prometheus usage source: aggregates over a label selector, not requests.
+/// Token figures count the same kinds as local data (tach: input + output + cache creation;
+/// fuel: input + output), so the needles mean the same whichever source drives them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PrometheusReading {
+    /// The evaluation time of the queries, unix milliseconds.
+    pub(crate) at_ms: i64,
+    /// Tach tokens in the 60 s before `at_ms`, i.e. tokens per minute.
+    pub(crate) tach_tokens_per_min: u64,
+    /// Fuel tokens in the 5 hours before `at_ms`.
+    pub(crate) fuel_tokens_5h: u64,
+    /// Fuel tokens in the 7 days before `at_ms`.
+    pub(crate) fuel_tokens_7d: u64,
+    /// The model that used the most tokens lately, if any did.
+    pub(crate) model: Option<String>,
+}

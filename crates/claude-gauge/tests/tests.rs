@@ -12,5 +12,7 @@ mod util;
 mod claude_code;
 mod cluster;
 mod config;
+mod prometheus;
+mod official;
 mod serve;
 mod transcripts;

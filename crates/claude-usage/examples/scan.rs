@@ -70,9 +70,11 @@ fn run() -> Result<(), String> {
         ..ScanOptions::default()
     };
     let scan = scan_files(&files, &options);
+    let scan_ms = started.elapsed().as_millis();
     let bytes: u64 = scan.files.iter().map(|file| file.end_offset).sum();
     let line_count = scan.counts.usage_lines + scan.counts.skipped_lines;
-    let entry_count = scan.entries.len();
+    let entry_count = scan.entry_count();
+    let malformed_lines = scan.counts.malformed_lines;
     let time_zone = parse_time_zone(&args.timezone).map_err(|e| e.to_string())?;
     let mut out = io::stdout().lock();
     match args.report.as_deref() {
@@ -83,24 +85,26 @@ fn run() -> Result<(), String> {
                     .map_or(0, |d| d.as_millis()),
             )
             .unwrap_or(i64::MAX);
-            let entries = dedup(scan.entries, DedupRules::Regular);
+            let entries = dedup(scan.into_entries(), DedupRules::Regular);
             let blocks = session_blocks(&entries, now_ms, DEFAULT_SESSION_LENGTH_MS);
             write_blocks_json(&mut out, &blocks, now_ms, BlocksJsonOptions::default())
         }
         Some("daily") => {
-            let report = daily_report(&dedup(scan.entries, DedupRules::Daily), &time_zone);
+            let report = daily_report(&dedup(scan.into_entries(), DedupRules::Daily), &time_zone);
             write_daily_json(&mut out, &report)
         }
         Some(other) => return Err(format!("unknown report {other:?}: use daily or blocks")),
         None => {
-            let entries = dedup(scan.entries, DedupRules::Daily);
+            let entries = dedup(scan.into_entries(), DedupRules::Daily);
+            let dedup_ms = started.elapsed().as_millis();
             let report = daily_report(&entries, &time_zone);
             writeln!(
                 out,
                 "files={} bytes={bytes} lines={line_count} malformed={} entries={entry_count} \
-                 deduped={} total_tokens={} cost_usd={:.2} elapsed_ms={}",
+                 deduped={} total_tokens={} cost_usd={:.2} scan_ms={scan_ms} \
+                 dedup_ms={dedup_ms} elapsed_ms={}",
                 files.len(),
-                scan.counts.malformed_lines,
+                malformed_lines,
                 entries.len(),
                 report.usage.total_tokens(),
                 report.total_cost_usd,

@@ -85,28 +85,6 @@ impl DedupKey {
             },
         })
     }
-
-    fn matches(&self, entry: &UsageEntry, rules: DedupRules) -> bool {
-        match self {
-            DedupKey::Request {
-                message_id,
-                request_id,
-            } => {
-                entry.message_id.as_deref() == Some(&**message_id)
-                    && entry.request_id.as_deref() == Some(&**request_id)
-            }
-            DedupKey::Session {
-                message_id,
-                session_id,
-                timestamp_ms,
-            } => {
-                entry.message_id.as_deref() == Some(&**message_id)
-                    && entry.request_id.is_none()
-                    && entry.session_id == *session_id
-                    && (rules == DedupRules::Regular || *timestamp_ms == Some(entry.timestamp_ms))
-            }
-        }
-    }
 }
 
 /// Whether `candidate` replaces `existing`, two copies of the same response: a non-sidechain
@@ -167,9 +145,9 @@ pub struct Deduper {
     rules: DedupRules,
     kept: Vec<UsageEntry>,
     /// Hash of a [`DedupKey`] → slots that held an entry with that key.
-    by_key: HashMap<u64, Vec<usize>, BuildFastHasher>,
+    by_key: HashMap<u64, Slots, BuildFastHasher>,
     /// Hash of a `message.id` → slots that held an entry with that id.
-    by_message: HashMap<u64, Vec<usize>, BuildFastHasher>,
+    by_message: HashMap<u64, Slots, BuildFastHasher>,
 }
 
 impl Deduper {
@@ -183,18 +161,25 @@ impl Deduper {
         }
     }
 
-    /// Adds one entry. Under [`DedupRules::Regular`], agent-progress entries are ignored.
+    /// Adds one entry. Entries the chosen ccusage loader never reads are ignored:
+    /// agent-progress entries under [`DedupRules::Regular`], entries that are not
+    /// [`UsageEntry::is_daily_readable`] under [`DedupRules::Daily`].
     pub fn push(&mut self, entry: UsageEntry) {
-        if entry.is_progress && self.rules == DedupRules::Regular {
+        let is_read = match self.rules {
+            DedupRules::Regular => !entry.is_progress,
+            DedupRules::Daily => entry.is_daily_readable,
+        };
+        if !is_read {
             return;
         }
-        let Some(key) = DedupKey::of(&entry, self.rules) else {
+        let Some(message_id) = entry.message_id.as_deref() else {
             self.kept.push(entry);
             return;
         };
-        let key_hash = fast_hash(&key);
-        let message_hash = fast_hash(&entry.message_id);
-        match self.find_match(&key, key_hash, message_hash, &entry) {
+        // Hash the borrowed parts of the key: building a `DedupKey` would allocate twice.
+        let key_hash = key_hash(&entry, self.rules);
+        let message_hash = fast_hash(message_id);
+        match self.find_match(key_hash, message_hash, &entry) {
             Some(slot) => {
                 if prefer(&self.kept[slot], &entry) {
                     self.kept[slot] = entry;
@@ -210,24 +195,16 @@ impl Deduper {
         }
     }
 
-    fn find_match(
-        &self,
-        key: &DedupKey,
-        key_hash: u64,
-        message_hash: u64,
-        entry: &UsageEntry,
-    ) -> Option<usize> {
-        let exact = self.by_key.get(&key_hash).and_then(|candidates| {
-            candidates
+    fn find_match(&self, key_hash: u64, message_hash: u64, entry: &UsageEntry) -> Option<usize> {
+        let exact = self.by_key.get(&key_hash).and_then(|slots| {
+            slots
                 .iter()
-                .copied()
-                .find(|&slot| key.matches(&self.kept[slot], self.rules))
+                .find(|&slot| same_key(&self.kept[slot], entry, self.rules))
         });
         exact.or_else(|| {
             self.by_message
                 .get(&message_hash)?
                 .iter()
-                .copied()
                 .find(|&slot| is_sidechain_replay(&self.kept[slot], entry, self.rules))
         })
     }
@@ -240,6 +217,49 @@ impl Deduper {
     /// Consumes the deduper, returning the surviving entries in canonical order.
     pub fn into_entries(self) -> Vec<UsageEntry> {
         self.kept
+    }
+}
+
+/// Whether two entries with a `message.id` have the same [`DedupKey`] under `rules`.
+fn same_key(a: &UsageEntry, b: &UsageEntry, rules: DedupRules) -> bool {
+    a.message_id == b.message_id
+        && match (&a.request_id, &b.request_id) {
+            (Some(x), Some(y)) => x == y,
+            (None, None) => {
+                a.session_id == b.session_id
+                    && (rules == DedupRules::Regular || a.timestamp_ms == b.timestamp_ms)
+            }
+            _ => false,
+        }
+}
+
+fn key_hash(entry: &UsageEntry, rules: DedupRules) -> u64 {
+    let mut hasher = FastHasher::default();
+    entry.message_id.hash(&mut hasher);
+    entry.request_id.hash(&mut hasher);
+    if entry.request_id.is_none() {
+        entry.session_id.hash(&mut hasher);
+        if rules == DedupRules::Daily {
+            entry.timestamp_ms.hash(&mut hasher);
+        }
+    }
+    hasher.finish()
+}
+
+/// The slots under one hash: almost always one, so no allocation for it.
+#[derive(Debug)]
+enum Slots {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl Slots {
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        let (one, many) = match self {
+            Slots::One(slot) => (Some(*slot), &[][..]),
+            Slots::Many(slots) => (None, slots.as_slice()),
+        };
+        one.into_iter().chain(many.iter().copied())
     }
 }
 
@@ -258,10 +278,15 @@ pub fn dedup(entries: impl IntoIterator<Item = UsageEntry>, rules: DedupRules) -
     deduper.into_entries()
 }
 
-fn add_slot(map: &mut HashMap<u64, Vec<usize>, BuildFastHasher>, hash: u64, slot: usize) {
-    let slots = map.entry(hash).or_default();
-    if !slots.contains(&slot) {
-        slots.push(slot);
+fn add_slot(map: &mut HashMap<u64, Slots, BuildFastHasher>, hash: u64, slot: usize) {
+    let slots = map.entry(hash).or_insert(Slots::One(slot));
+    match slots {
+        Slots::One(first) if *first != slot => {
+            let first = *first;
+            *slots = Slots::Many(vec![first, slot]);
+        }
+        Slots::Many(list) if !list.contains(&slot) => list.push(slot),
+        _ => {}
     }
 }
 

@@ -96,6 +96,9 @@ pub struct UsageEntry {
     /// The entry came from an agent-progress line (`data.message.message`); ccusage 20.0.24
     /// counts those in `claude daily` only.
     pub is_progress: bool,
+    /// ccusage's `claude daily` loader reads this line too: false for the rare lines it cannot
+    /// buffer whole (a lone surrogate escape, invalid UTF-8, nesting deeper than 126).
+    pub is_daily_readable: bool,
     /// When an API error line says the usage limit resets (UTC milliseconds).
     pub usage_limit_reset_ms: Option<i64>,
     /// Byte offset of the line in its file (0 when parsed outside a file), for
@@ -107,5 +110,16 @@ impl UsageEntry {
     /// Total tokens of this entry.
     pub fn total_tokens(&self) -> u64 {
         self.usage.total_tokens()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn entry_size() {
+        println!(
+            "UsageEntry: {} bytes",
+            std::mem::size_of::<super::UsageEntry>()
+        );
     }
 }

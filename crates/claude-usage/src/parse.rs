@@ -7,8 +7,6 @@
 use std::{borrow::Cow, collections::HashMap, sync::Arc};
 
 use memchr::memmem;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use crate::{
     discover::FileOrigin,
@@ -81,141 +79,6 @@ pub enum SkipReason {
     Invalid,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawLine<'a> {
-    #[serde(borrow)]
-    session_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    timestamp: Cow<'a, str>,
-    #[serde(borrow)]
-    version: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    message: RawMessage<'a>,
-    #[serde(rename = "costUSD")]
-    cost_usd: Option<f64>,
-    #[serde(borrow)]
-    request_id: Option<Cow<'a, str>>,
-    is_api_error_message: Option<bool>,
-    is_sidechain: Option<bool>,
-}
-
-#[derive(Deserialize)]
-struct RawMessage<'a> {
-    #[serde(borrow)]
-    usage: RawUsage<'a>,
-    #[serde(borrow)]
-    model: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct RawUsage<'a> {
-    input_tokens: u64,
-    output_tokens: u64,
-    #[serde(default)]
-    cache_creation_input_tokens: u64,
-    #[serde(default)]
-    cache_read_input_tokens: u64,
-    speed: Option<Speed>,
-    #[serde(default)]
-    cache_creation: Option<RawCacheCreation>,
-    /// Kept raw: ccusage 20.0.24 reads advisor iterations leniently, a bad shape is ignored.
-    #[serde(borrow, default)]
-    iterations: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Clone, Copy)]
-struct RawCacheCreation {
-    #[serde(default)]
-    ephemeral_5m_input_tokens: u64,
-    #[serde(default)]
-    ephemeral_1h_input_tokens: u64,
-}
-
-impl RawUsage<'_> {
-    fn tokens(&self) -> TokenUsage {
-        let (write_5m, write_1h) = match self.cache_creation {
-            Some(split) => (
-                split.ephemeral_5m_input_tokens,
-                split.ephemeral_1h_input_tokens,
-            ),
-            None => (self.cache_creation_input_tokens, 0),
-        };
-        TokenUsage {
-            input_tokens: self.input_tokens,
-            output_tokens: self.output_tokens,
-            cache_write_5m_tokens: write_5m,
-            cache_write_1h_tokens: write_1h,
-            cache_read_tokens: self.cache_read_input_tokens,
-        }
-    }
-}
-
-/// `{"data":{"message":{timestamp, message, costUSD?, requestId?, isSidechain?}}}`.
-#[derive(Deserialize)]
-struct RawProgress<'a> {
-    #[serde(borrow)]
-    data: RawProgressData<'a>,
-}
-
-#[derive(Deserialize)]
-struct RawProgressData<'a> {
-    #[serde(borrow)]
-    message: RawProgressMessage<'a>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawProgressMessage<'a> {
-    #[serde(borrow)]
-    timestamp: Cow<'a, str>,
-    #[serde(borrow)]
-    message: RawMessage<'a>,
-    #[serde(rename = "costUSD")]
-    cost_usd: Option<f64>,
-    #[serde(borrow)]
-    request_id: Option<Cow<'a, str>>,
-    is_sidechain: Option<bool>,
-}
-
-impl<'a> RawProgress<'a> {
-    fn into_line(self) -> RawLine<'a> {
-        let inner = self.data.message;
-        RawLine {
-            session_id: None,
-            timestamp: inner.timestamp,
-            version: None,
-            message: inner.message,
-            cost_usd: inner.cost_usd,
-            request_id: inner.request_id,
-            is_api_error_message: None,
-            is_sidechain: inner.is_sidechain,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct RawAdvisorIteration<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow)]
-    model: Cow<'a, str>,
-    #[serde(default)]
-    input_tokens: u64,
-    #[serde(default)]
-    output_tokens: u64,
-    #[serde(default)]
-    cache_creation_input_tokens: u64,
-    #[serde(default)]
-    cache_read_input_tokens: u64,
-    #[serde(default)]
-    speed: Option<Speed>,
-    #[serde(default)]
-    cache_creation: Option<RawCacheCreation>,
-}
-
 /// Parses lines of one transcript file. Holds the file's origin, a price memo and interned
 /// model names, so reuse one parser per file (or per worker, with [`LineParser::set_origin`]).
 #[derive(Debug)]
@@ -252,13 +115,10 @@ impl LineParser {
         if self.has_null_guarded_key(line) {
             return ParsedLine::Skipped(SkipReason::NullField);
         }
-        let (raw, is_progress) = match serde_json::from_slice::<RawLine>(line) {
-            Ok(raw) => (raw, false),
-            Err(error) if error.is_syntax() || error.is_eof() => return ParsedLine::Malformed,
-            Err(_) => match serde_json::from_slice::<RawProgress>(line) {
-                Ok(progress) => (progress.into_line(), true),
-                Err(_) => return ParsedLine::Skipped(SkipReason::Schema),
-            },
+        let raw = match wire::decode(line) {
+            Ok(raw) => raw,
+            Err(wire::DecodeError::Malformed) => return ParsedLine::Malformed,
+            Err(wire::DecodeError::Schema) => return ParsedLine::Skipped(SkipReason::Schema),
         };
         let Some(timestamp_ms) = crate::timestamp::parse_timestamp_ms(&raw.timestamp) else {
             return ParsedLine::Skipped(SkipReason::Timestamp);
@@ -271,12 +131,10 @@ impl LineParser {
         } else {
             None
         };
-        let entry = self.build_entry(&raw, timestamp_ms, is_progress, usage_limit_reset_ms);
-        let advisors = match raw.message.usage.iterations {
-            Some(iterations) if iterations.get().contains("advisor_message") => {
-                self.advisor_entries(&entry, iterations)
-            }
-            _ => Vec::new(),
+        let entry = self.build_entry(&raw, timestamp_ms, usage_limit_reset_ms);
+        let advisors = match &raw.advisor_iterations {
+            Some(iterations) => self.advisor_entries(&entry, iterations),
+            None => Vec::new(),
         };
         ParsedLine::Usage { entry, advisors }
     }
@@ -294,14 +152,13 @@ impl LineParser {
 
     fn build_entry(
         &mut self,
-        raw: &RawLine<'_>,
+        raw: &wire::WireLine<'_>,
         timestamp_ms: i64,
-        is_progress: bool,
         usage_limit_reset_ms: Option<i64>,
     ) -> UsageEntry {
-        let usage = raw.message.usage.tokens();
-        let speed = raw.message.usage.speed;
-        let model = raw.message.model.as_deref();
+        let usage = raw.usage;
+        let speed = raw.speed;
+        let model = raw.model.as_deref();
         let (cost_usd, is_unpriced) = match raw.cost_usd {
             Some(cost) => (cost, false),
             None => self.computed_cost(model, &usage, speed),
@@ -313,7 +170,7 @@ impl LineParser {
         };
         UsageEntry {
             timestamp_ms,
-            message_id: raw.message.id.as_deref().map(Box::from),
+            message_id: raw.message_id.as_deref().map(Box::from),
             request_id: raw.request_id.as_deref().map(Box::from),
             model: model.map(|model| self.intern(model)),
             display_model: display.map(|display| self.intern(&display)),
@@ -324,7 +181,8 @@ impl LineParser {
             project: Arc::clone(&self.origin.project),
             is_sidechain: raw.is_sidechain == Some(true),
             speed,
-            is_progress,
+            is_progress: raw.is_progress,
+            is_daily_readable: raw.is_daily_readable,
             usage_limit_reset_ms,
             line_offset: 0,
         }
@@ -348,28 +206,10 @@ impl LineParser {
 
     /// Extra entries for `advisor_message` iterations: their own model and tokens, priced
     /// from tokens, shown without the `-fast` suffix (observed on 20.0.24).
-    fn advisor_entries(&mut self, parent: &UsageEntry, iterations: &RawValue) -> Vec<UsageEntry> {
-        let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(iterations.get()) else {
-            return Vec::new();
-        };
+    fn advisor_entries(&mut self, parent: &UsageEntry, iterations: &str) -> Vec<UsageEntry> {
         let mut entries = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let Ok(iteration) = serde_json::from_str::<RawAdvisorIteration>(item.get()) else {
-                continue;
-            };
-            if iteration.kind != "advisor_message" {
-                continue;
-            }
-            let usage = RawUsage {
-                input_tokens: iteration.input_tokens,
-                output_tokens: iteration.output_tokens,
-                cache_creation_input_tokens: iteration.cache_creation_input_tokens,
-                cache_read_input_tokens: iteration.cache_read_input_tokens,
-                speed: iteration.speed,
-                cache_creation: iteration.cache_creation,
-                iterations: None,
-            }
-            .tokens();
+        for (index, iteration) in wire::advisor_iterations(iterations) {
+            let usage = iteration.usage();
             let model = iteration.model.as_ref();
             let (cost_usd, is_unpriced) = self.computed_cost(Some(model), &usage, iteration.speed);
             let model = self.intern(model);
@@ -418,7 +258,7 @@ fn display_model<'a>(model: Option<&'a str>, speed: Option<Speed>) -> Option<Cow
     }
 }
 
-fn is_valid(raw: &RawLine<'_>) -> bool {
+fn is_valid(raw: &wire::WireLine<'_>) -> bool {
     let is_empty = |value: &Option<Cow<'_, str>>| value.as_deref().is_some_and(str::is_empty);
     if raw
         .version
@@ -429,8 +269,8 @@ fn is_valid(raw: &RawLine<'_>) -> bool {
     }
     !(is_empty(&raw.session_id)
         || is_empty(&raw.request_id)
-        || is_empty(&raw.message.id)
-        || is_empty(&raw.message.model))
+        || is_empty(&raw.message_id)
+        || is_empty(&raw.model))
 }
 
 /// `\d+\.\d+\.\d` at the start.
@@ -469,6 +309,8 @@ fn usage_limit_reset_ms(line: &[u8]) -> Option<i64> {
     let seconds: i64 = std::str::from_utf8(&digits[..count]).ok()?.parse().ok()?;
     (seconds > 0).then(|| seconds.checked_mul(1_000)).flatten()
 }
+
+mod wire;
 
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,9 @@
 //! The cold scan: every transcript file read in parallel into entries in canonical order.
 //!
-//! Sits between discovery and dedup. Files are mapped (large ones) or read into a buffer
-//! reused across files (small ones), split on `\n` with memchr, prefiltered with memmem inside
-//! the parser, and parsed on a shared pool of scoped threads that take the largest files first.
+//! Sits between discovery and dedup. Files are mapped a window at a time (large ones) or read
+//! into a buffer reused across files (small ones), split on `\n` with memchr, prefiltered with
+//! memmem inside the parser, and parsed on a shared pool of scoped threads that take the
+//! largest files first.
 
 use std::{
     fs::File,
@@ -22,6 +23,11 @@ use crate::{
 /// Files at least this large are memory-mapped; smaller ones are read into a reused buffer,
 /// which is cheaper than a map, a fault and an unmap.
 const MMAP_MIN_BYTES: u64 = 256 * 1024;
+/// Large files are mapped a window at a time, so a 500 MB transcript costs 4 MiB of resident
+/// memory, not 500 MB. A line longer than the window doubles it for that line.
+const MMAP_WINDOW_BYTES: u64 = 4 * 1024 * 1024;
+/// Window offsets are multiples of this, a multiple of every page size Linux uses (4-64 KiB).
+const MMAP_ALIGN_BYTES: u64 = 64 * 1024;
 
 /// Counts of lines by outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -95,18 +101,37 @@ pub struct FileScan {
     pub counts: LineCounts,
     /// Why the file could not be read, if it could not (the scan goes on without it).
     pub error: Option<io::ErrorKind>,
+    /// The file's entries in line order, not yet deduped.
+    pub entries: Vec<UsageEntry>,
 }
 
-/// The result of a cold scan: entries in canonical order (files in the given order, lines in
-/// file order), not yet deduped.
+/// The result of a cold scan: one record per file, in the order given (canonical order when
+/// the files come from [`crate::usage_files`]).
 #[derive(Debug, Default)]
 pub struct Scan {
-    /// Every entry of every file.
-    pub entries: Vec<UsageEntry>,
     /// One record per input file, in input order.
     pub files: Vec<FileScan>,
     /// Line counts over all files.
     pub counts: LineCounts,
+}
+
+impl Scan {
+    /// Number of entries over all files.
+    pub fn entry_count(&self) -> usize {
+        self.files.iter().map(|file| file.entries.len()).sum()
+    }
+
+    /// All entries in canonical order (files in order, lines in file order). Consuming: each
+    /// file's entries are freed as the iterator passes them, so feeding this straight into
+    /// [`crate::dedup`] never holds two copies of the corpus.
+    pub fn into_entries(self) -> impl Iterator<Item = UsageEntry> {
+        self.files.into_iter().flat_map(|file| file.entries)
+    }
+
+    /// All entries in canonical order, borrowed.
+    pub fn entries(&self) -> impl Iterator<Item = &UsageEntry> {
+        self.files.iter().flat_map(|file| &file.entries)
+    }
 }
 
 /// Parses the lines of `bytes`, the content of one file from `base_offset` on, appending
@@ -155,7 +180,7 @@ pub fn scan_files(files: &[PathBuf], options: &ScanOptions) -> Scan {
         .collect();
     by_size.sort_unstable_by(|a, b| b.cmp(a));
     let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<(FileScan, Vec<UsageEntry>)>> = Vec::new();
+    let mut results: Vec<Option<FileScan>> = Vec::new();
     results.resize_with(files.len(), || None);
     thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
@@ -171,13 +196,12 @@ pub fn scan_files(files: &[PathBuf], options: &ScanOptions) -> Scan {
             }
         }
     });
-    let mut scan = Scan::default();
-    for (file, entries) in results.into_iter().flatten() {
-        scan.counts.add(&file.counts);
-        scan.entries.extend(entries);
-        scan.files.push(file);
+    let files: Vec<FileScan> = results.into_iter().flatten().collect();
+    let mut counts = LineCounts::default();
+    for file in &files {
+        counts.add(&file.counts);
     }
-    scan
+    Scan { files, counts }
 }
 
 fn scan_worker(
@@ -185,12 +209,12 @@ fn scan_worker(
     by_size: &[(u64, usize)],
     next: &AtomicUsize,
     options: &ScanOptions,
-) -> Vec<(usize, (FileScan, Vec<UsageEntry>))> {
+) -> Vec<(usize, FileScan)> {
     let mut done = Vec::new();
     let mut buffer = Vec::new();
     let mut parser: Option<LineParser> = None;
     loop {
-        let Some(&(size, index)) = by_size.get(next.fetch_add(1, Ordering::Relaxed)) else {
+        let Some(&(_, index)) = by_size.get(next.fetch_add(1, Ordering::Relaxed)) else {
             return done;
         };
         let path = &files[index];
@@ -202,47 +226,89 @@ fn scan_worker(
             }
             None => parser.insert(LineParser::new(origin, options.prices.clone())),
         };
-        let mut entries = Vec::new();
         let mut file = FileScan {
             path: path.clone(),
             end_offset: 0,
             counts: LineCounts::default(),
             error: None,
+            entries: Vec::new(),
         };
-        let outcome = with_file_bytes(path, size, &mut buffer, |bytes| {
-            parse_lines(parser, bytes, 0, options.trailing_line, &mut entries)
-        });
-        match outcome {
+        match scan_file(
+            path,
+            &mut buffer,
+            parser,
+            options.trailing_line,
+            &mut file.entries,
+        ) {
             Ok((counts, consumed)) => {
                 file.counts = counts;
-                file.end_offset = consumed as u64;
+                file.end_offset = consumed;
             }
             Err(error) => file.error = Some(error.kind()),
         }
-        done.push((index, (file, entries)));
+        // Growth slack over thousands of files adds up; the corpus is held until dedup.
+        file.entries.shrink_to_fit();
+        done.push((index, file));
     }
 }
 
-/// Runs `f` over the whole content of `path`: mapped if large, else read into `buffer`.
-fn with_file_bytes<T>(
+/// Parses the lines of one file: mapped window by window if large, else read into `buffer`.
+/// Returns the counts and the offset after the last line parsed.
+fn scan_file(
     path: &Path,
-    size_hint: u64,
     buffer: &mut Vec<u8>,
-    f: impl FnOnce(&[u8]) -> T,
-) -> io::Result<T> {
-    let mut file = File::open(path)?;
-    if size_hint >= MMAP_MIN_BYTES {
-        // SAFETY: the map is read-only and dropped before this function returns. Claude Code
+    parser: &mut LineParser,
+    trailing_line: TrailingLine,
+    out: &mut Vec<UsageEntry>,
+) -> io::Result<(LineCounts, u64)> {
+    let file = File::open(path)?;
+    // Bytes appended after this are left for the live tail.
+    let len = file.metadata()?.len();
+    if len < MMAP_MIN_BYTES {
+        buffer.clear();
+        (&file).take(len).read_to_end(buffer)?;
+        let (counts, consumed) = parse_lines(parser, buffer, 0, trailing_line, out);
+        return Ok((counts, consumed as u64));
+    }
+    let mut counts = LineCounts::default();
+    let mut consumed = 0_u64;
+    let mut window = MMAP_WINDOW_BYTES;
+    while consumed < len {
+        let map_start = consumed / MMAP_ALIGN_BYTES * MMAP_ALIGN_BYTES;
+        let map_len = (len - map_start).min(window);
+        let is_last = map_start + map_len == len;
+        // SAFETY: the map is read-only and dropped at the end of this iteration. Claude Code
         // only appends to transcripts, and bytes appended after mapping are outside the map.
         // Truncating a file while it is mapped would fault (SIGBUS); nothing in Claude Code
         // does that, and cleanup deletes files, which keeps the mapped inode alive.
         #[allow(unsafe_code)]
-        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file)? };
-        return Ok(f(&map));
+        let map = unsafe {
+            memmap2::MmapOptions::new()
+                .offset(map_start)
+                .len(usize::try_from(map_len).unwrap_or(usize::MAX))
+                .populate()
+                .map(&file)?
+        };
+        let skip = usize::try_from(consumed - map_start).unwrap_or(0);
+        let mode = if is_last {
+            trailing_line
+        } else {
+            TrailingLine::Wait
+        };
+        let (window_counts, used) = parse_lines(parser, &map[skip..], consumed, mode, out);
+        counts.add(&window_counts);
+        consumed += used as u64;
+        if is_last {
+            break;
+        }
+        // No newline in the whole window: one very long line; map more of it.
+        window = if used == 0 {
+            window * 2
+        } else {
+            MMAP_WINDOW_BYTES
+        };
     }
-    buffer.clear();
-    file.read_to_end(buffer)?;
-    Ok(f(buffer))
+    Ok((counts, consumed))
 }
 
 #[cfg(test)]
@@ -286,6 +352,36 @@ mod tests {
     }
 
     #[test]
+    fn mapped_windows_agree_with_one_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("projects/p/big.jsonl");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        // Larger than one window, with a line longer than a window in the middle.
+        let long = format!(
+            "{{\"pad\":\"{}\"}}",
+            "x".repeat(MMAP_WINDOW_BYTES as usize + 10)
+        );
+        let chunk = format!("{LINE}\n").repeat(10_000);
+        std::fs::write(&path, format!("{chunk}{long}\n{chunk}{LINE}")).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let mut expected = Vec::new();
+        let direct = parse_lines(&mut parser(), &bytes, 0, TrailingLine::Wait, &mut expected);
+        let mut entries = Vec::new();
+        let mut buffer = Vec::new();
+        let mapped = scan_file(
+            &path,
+            &mut buffer,
+            &mut parser(),
+            TrailingLine::Wait,
+            &mut entries,
+        );
+        let (counts, consumed) = mapped.unwrap();
+        assert_eq!((counts, consumed as usize), direct);
+        assert_eq!(entries, expected);
+        assert_eq!(entries.len(), 20_000);
+    }
+
+    #[test]
     fn scans_files_in_canonical_order_and_reports_unreadable_ones() {
         let dir = tempfile::tempdir().unwrap();
         let mut files = Vec::new();
@@ -302,9 +398,9 @@ mod tests {
                 ..ScanOptions::default()
             },
         );
-        assert_eq!(scan.entries.len(), 6);
+        assert_eq!(scan.entry_count(), 6);
         assert_eq!(scan.files.len(), 4);
-        let offsets: Vec<u64> = scan.entries.iter().map(|e| e.line_offset).collect();
+        let offsets: Vec<u64> = scan.entries().map(|e| e.line_offset).collect();
         let step = LINE.len() as u64 + 1;
         assert_eq!(offsets, [0, 0, step, 2 * step, 0, step]);
         assert_eq!(scan.files[3].error, Some(io::ErrorKind::NotFound));

@@ -387,8 +387,32 @@ fn edge_cases(projects: &Path) {
         "{\"type\":\"summary\",\"summary\":\"x\"}".to_string(),
         String::new(),
     ];
+    lines.push(good(
+        "surrogate",
+        r#""note":"lone \ud800 half","#,
+        u,
+        sonnet,
+    ));
+    lines.push(good("control", "\"note\":\"tab\tinside\",", u, sonnet));
+    let deep = format!("\"deep\":{}{},", "[".repeat(60), "]".repeat(60));
+    lines.push(good("deep", &deep, u, sonnet));
+    let deeper = format!("\"deep\":{}{},", "[".repeat(130), "]".repeat(130));
+    lines.push(good("deeper", &deeper, u, sonnet));
     lines.push(good("last", "", u, sonnet));
-    write_lines(&projects.join("-edge/edge.jsonl"), &lines, "\n");
+    let path = projects.join("-edge/edge.jsonl");
+    write_lines(&path, &lines, "\n");
+    // Invalid UTF-8 inside a string that nobody reads: serde_json (ccusage) still accepts it.
+    let mut bytes = fs::read(&path).expect("read edge file");
+    let invalid = good("latin1", r#""note":"caf__","#, u, sonnet).replace("__", "\u{1}\u{1}");
+    let mut invalid = invalid.into_bytes();
+    for byte in &mut invalid {
+        if *byte == 1 {
+            *byte = 0xe9;
+        }
+    }
+    bytes.extend_from_slice(&invalid);
+    bytes.push(b'\n');
+    fs::write(&path, bytes).expect("write edge file");
 }
 
 /// Layouts and line ends: nested session dirs, a file directly in `projects/`, CRLF, a file

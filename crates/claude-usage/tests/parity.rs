@@ -81,8 +81,8 @@ struct Ours {
 fn run_ours(root: &Path, now_ms: i64) -> Ours {
     let roots = resolve_roots(Some(&root.to_string_lossy()), None, None).expect("roots");
     let scan = scan_files(&usage_files(&roots), &ScanOptions::default());
-    let regular = dedup(scan.entries.clone(), DedupRules::Regular);
-    let daily = dedup(scan.entries, DedupRules::Daily);
+    let regular = dedup(scan.entries().cloned(), DedupRules::Regular);
+    let daily = dedup(scan.into_entries(), DedupRules::Daily);
     let mut blocks = Vec::new();
     let grouped = session_blocks(&regular, now_ms, DEFAULT_SESSION_LENGTH_MS);
     write_blocks_json(&mut blocks, &grouped, now_ms, BlocksJsonOptions::default())

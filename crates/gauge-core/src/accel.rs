@@ -73,9 +73,15 @@ impl AccelTable {
             return Err(ConfigError::TooFewRows { len: 0 });
         }
         if rows.len() > ACCEL_TABLE_MAX_ROWS {
-            return Err(ConfigError::TooManyRows { len: rows.len(), max: ACCEL_TABLE_MAX_ROWS });
+            return Err(ConfigError::TooManyRows {
+                len: rows.len(),
+                max: ACCEL_TABLE_MAX_ROWS,
+            });
         }
-        let mut table = AccelTable { rows: [EMPTY_ROW; ACCEL_TABLE_MAX_ROWS], len: 0 };
+        let mut table = AccelTable {
+            rows: [EMPTY_ROW; ACCEL_TABLE_MAX_ROWS],
+            len: 0,
+        };
         let mut previous = AccelRow::new(0, u32::MAX);
         for (row, &entry) in rows.iter().enumerate() {
             if entry.vel_max <= previous.vel_max {
@@ -163,19 +169,34 @@ mod tests {
 
     #[test]
     fn bad_tables_are_refused() {
-        assert_eq!(AccelTable::new(&[]), Err(ConfigError::TooFewRows { len: 0 }));
+        assert_eq!(
+            AccelTable::new(&[]),
+            Err(ConfigError::TooFewRows { len: 0 })
+        );
         let rows = [AccelRow::new(10, 100), AccelRow::new(10, 90)];
-        assert_eq!(AccelTable::new(&rows), Err(ConfigError::NotIncreasing { row: 1 }));
+        assert_eq!(
+            AccelTable::new(&rows),
+            Err(ConfigError::NotIncreasing { row: 1 })
+        );
         let rows = [AccelRow::new(10, 100), AccelRow::new(20, 200)];
-        assert_eq!(AccelTable::new(&rows), Err(ConfigError::BadDelay { row: 1 }));
+        assert_eq!(
+            AccelTable::new(&rows),
+            Err(ConfigError::BadDelay { row: 1 })
+        );
         assert_eq!(
             AccelTable::new(&[AccelRow::new(0, 100)]),
             Err(ConfigError::NotIncreasing { row: 0 })
         );
         let nine = [AccelRow::new(1, 1); 9];
-        assert!(matches!(AccelTable::new(&nine), Err(ConfigError::TooManyRows { .. })));
+        assert!(matches!(
+            AccelTable::new(&nine),
+            Err(ConfigError::TooManyRows { .. })
+        ));
         let t = AccelTable::new(&[AccelRow::new(5, 700)]).unwrap();
         assert_eq!(t.saturation_vel(), 1);
-        assert_eq!(AccelTable::new(AccelTable::SWITEC_X25.rows()), Ok(AccelTable::SWITEC_X25));
+        assert_eq!(
+            AccelTable::new(AccelTable::SWITEC_X25.rows()),
+            Ok(AccelTable::SWITEC_X25)
+        );
     }
 }

@@ -178,7 +178,11 @@ impl Cluster {
         let (goals, lamps) = match self.frame {
             Some(frame) if !self.is_stalled => {
                 let tach_bp = self.config.tach.scale_bp(frame.tach);
-                let bp = [fuel_scale_bp(frame.fuel_5h), tach_bp, fuel_scale_bp(frame.fuel_7d)];
+                let bp = [
+                    fuel_scale_bp(frame.fuel_5h),
+                    tach_bp,
+                    fuel_scale_bp(frame.fuel_7d),
+                ];
                 (bp, frame.lamps)
             }
             _ => ([0; 3], Lamps::NONE.with(Lamp::Stall)),
@@ -213,8 +217,7 @@ impl Cluster {
     /// `on_step(gauge, step, at_us)`: the result does not depend on how often this is called
     /// (simulator and web page style). Call it before feeding a frame that arrived at `now_us`.
     pub fn advance_to(&mut self, now_us: u64, mut on_step: impl FnMut(Gauge, Step, u64)) {
-        loop {
-            let Some((at, gauge)) = self.next_event() else { break };
+        while let Some((at, gauge)) = self.next_event() {
             let at = later(at, self.last_us);
             if later(at, now_us) != now_us {
                 break;
@@ -240,9 +243,11 @@ impl Cluster {
     fn next_event(&self) -> Option<(u64, Option<Gauge>)> {
         let mut best: Option<(u64, Option<Gauge>)> = None;
         let watchdog = (!self.is_stalled).then(|| (self.watchdog.stalls_at(), None));
-        let needles = Gauge::ALL
-            .into_iter()
-            .filter_map(|g| self.needles[g.index()].next_deadline().map(|at| (at, Some(g))));
+        let needles = Gauge::ALL.into_iter().filter_map(|g| {
+            self.needles[g.index()]
+                .next_deadline()
+                .map(|at| (at, Some(g)))
+        });
         for (at, event) in watchdog.into_iter().chain(needles) {
             // Strictly earlier wins, so ties go to the watchdog, then gauge order.
             if best.is_none_or(|(best_at, _)| later(at, best_at) != at) {

@@ -25,7 +25,10 @@ pub struct CalibrationPoint {
 impl CalibrationPoint {
     /// A point: `scale_bp` of the scale sits `offset_steps` above the dial zero.
     pub const fn new(scale_bp: u16, offset_steps: u16) -> CalibrationPoint {
-        CalibrationPoint { scale_bp, offset_steps }
+        CalibrationPoint {
+            scale_bp,
+            offset_steps,
+        }
     }
 }
 
@@ -127,8 +130,17 @@ impl DialCalibration {
         let start = CalibrationPoint::new(0, 0);
         let end = CalibrationPoint::new(FULL_SCALE_BP, self.full_scale_steps);
         let points = self.points();
-        let below = points.iter().rev().find(|p| p.scale_bp <= scale).copied().unwrap_or(start);
-        let above = points.iter().find(|p| p.scale_bp > scale).copied().unwrap_or(end);
+        let below = points
+            .iter()
+            .rev()
+            .find(|p| p.scale_bp <= scale)
+            .copied()
+            .unwrap_or(start);
+        let above = points
+            .iter()
+            .find(|p| p.scale_bp > scale)
+            .copied()
+            .unwrap_or(end);
         i32::from(self.zero_offset_steps) + interpolate(below, above, scale)
     }
 }
@@ -165,7 +177,10 @@ pub struct TachScale {
 
 impl Default for TachScale {
     fn default() -> Self {
-        TachScale { full_scale_per_min: 10_000, redline_per_min: 8_000 }
+        TachScale {
+            full_scale_per_min: 10_000,
+            redline_per_min: 8_000,
+        }
     }
 }
 
@@ -173,7 +188,11 @@ impl TachScale {
     /// Sets tokens per minute at full scale (at least 1).
     #[must_use]
     pub const fn with_full_scale_per_min(mut self, full_scale_per_min: u32) -> Self {
-        self.full_scale_per_min = if full_scale_per_min == 0 { 1 } else { full_scale_per_min };
+        self.full_scale_per_min = if full_scale_per_min == 0 {
+            1
+        } else {
+            full_scale_per_min
+        };
         self
     }
 
@@ -229,8 +248,13 @@ mod tests {
 
     #[test]
     fn table_dial_interpolates_between_points() {
-        let points = [CalibrationPoint::new(2_500, 100), CalibrationPoint::new(7_500, 700)];
-        let dial = DialCalibration::linear(10, 800).with_points(&points).unwrap();
+        let points = [
+            CalibrationPoint::new(2_500, 100),
+            CalibrationPoint::new(7_500, 700),
+        ];
+        let dial = DialCalibration::linear(10, 800)
+            .with_points(&points)
+            .unwrap();
         assert_eq!(dial.position_steps(0), 10);
         assert_eq!(dial.position_steps(1_250), 10 + 50);
         assert_eq!(dial.position_steps(2_500), 110);
@@ -242,7 +266,9 @@ mod tests {
             DialCalibration::default().with_points(&unsorted),
             Err(ConfigError::NotIncreasing { row: 1 })
         );
-        assert!(DialCalibration::default().with_points(&points[..1]).is_err());
+        assert!(DialCalibration::default()
+            .with_points(&points[..1])
+            .is_err());
     }
 
     #[test]
@@ -256,6 +282,9 @@ mod tests {
         assert_eq!(tach.scale_bp(u32::MAX), 10_000);
         assert_eq!(tach.redline_scale_bp(), 8_000);
         assert!(tach.is_redline(8_000) && !tach.is_redline(7_999));
-        assert_eq!(TachScale::default().with_full_scale_per_min(0).scale_bp(5), 10_000);
+        assert_eq!(
+            TachScale::default().with_full_scale_per_min(0).scale_bp(5),
+            10_000
+        );
     }
 }

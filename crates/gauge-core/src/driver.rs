@@ -135,7 +135,13 @@ pub struct StepDir<P, D> {
 impl<P: OutputPin, D: DelayNs> StepDir<P, D> {
     /// A channel on `step_pin` and `dir_pin`; `delay` times the pulse (≈1 µs per step).
     pub const fn new(step_pin: P, dir_pin: P, delay: D) -> StepDir<P, D> {
-        StepDir { step_pin, dir_pin, delay, heading: None, is_dir_inverted: false }
+        StepDir {
+            step_pin,
+            dir_pin,
+            delay,
+            heading: None,
+            is_dir_inverted: false,
+        }
     }
 
     /// DIR high is up instead (for a motor wired the other way round).

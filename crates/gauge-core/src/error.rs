@@ -37,7 +37,10 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::TooFewRows { len } => {
-                write!(f, "table has {len} rows; give at least the minimum it needs")
+                write!(
+                    f,
+                    "table has {len} rows; give at least the minimum it needs"
+                )
             }
             ConfigError::TooManyRows { len, max } => {
                 write!(f, "table has {len} rows; merge rows to fit at most {max}")

@@ -46,7 +46,11 @@ impl ModelFamily {
     /// The family of a model id such as `claude-opus-4-5-20251101`, by substring.
     pub fn from_model_id(model_id: &str) -> ModelFamily {
         let bytes = model_id.as_bytes();
-        let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle));
+        let has = |needle: &[u8]| {
+            bytes
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle))
+        };
         if has(b"opus") {
             ModelFamily::Opus
         } else if has(b"sonnet") {
@@ -325,7 +329,15 @@ impl Frame {
 
     /// Whether everything but `seq` and `ts` is equal: whether a cluster would show the same.
     pub fn shows_same_as(&self, other: &Frame) -> bool {
-        Frame { seq: 0, ts: 0, ..*self } == Frame { seq: 0, ts: 0, ..*other }
+        Frame {
+            seq: 0,
+            ts: 0,
+            ..*self
+        } == Frame {
+            seq: 0,
+            ts: 0,
+            ..*other
+        }
     }
 }
 
@@ -376,8 +388,14 @@ pub fn encode_frame(frame: &Frame, buf: &mut [u8]) -> Option<usize> {
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
     &bytes[start..end]
 }
 
@@ -463,9 +481,21 @@ mod tests {
 
     #[test]
     fn model_family_from_id() {
-        assert_eq!(ModelFamily::from_model_id("claude-opus-4-5-20251101"), ModelFamily::Opus);
-        assert_eq!(ModelFamily::from_model_id("claude-3-5-sonnet-latest"), ModelFamily::Sonnet);
-        assert_eq!(ModelFamily::from_model_id("claude-haiku-4-5"), ModelFamily::Haiku);
-        assert_eq!(ModelFamily::from_model_id("<synthetic>"), ModelFamily::Other);
+        assert_eq!(
+            ModelFamily::from_model_id("claude-opus-4-5-20251101"),
+            ModelFamily::Opus
+        );
+        assert_eq!(
+            ModelFamily::from_model_id("claude-3-5-sonnet-latest"),
+            ModelFamily::Sonnet
+        );
+        assert_eq!(
+            ModelFamily::from_model_id("claude-haiku-4-5"),
+            ModelFamily::Haiku
+        );
+        assert_eq!(
+            ModelFamily::from_model_id("<synthetic>"),
+            ModelFamily::Other
+        );
     }
 }

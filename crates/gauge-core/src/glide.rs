@@ -14,11 +14,21 @@ pub(crate) struct Glide {
 impl Glide {
     /// A glide that is already over: the target stays at `at`.
     pub(crate) const fn hold(at: i32) -> Glide {
-        Glide { from: at, to: at, start_us: 0, duration_us: 0 }
+        Glide {
+            from: at,
+            to: at,
+            start_us: 0,
+            duration_us: 0,
+        }
     }
 
     pub(crate) const fn new(from: i32, to: i32, start_us: u64, duration_us: u32) -> Glide {
-        Glide { from, to, start_us, duration_us }
+        Glide {
+            from,
+            to,
+            start_us,
+            duration_us,
+        }
     }
 
     /// Where the glide ends.

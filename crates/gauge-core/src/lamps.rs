@@ -81,7 +81,11 @@ impl LampConfig {
     /// Sets the starting brightness, percent (clamped to 100).
     #[must_use]
     pub const fn with_brightness_pct(mut self, brightness_pct: u8) -> Self {
-        self.brightness_pct = if brightness_pct > 100 { 100 } else { brightness_pct };
+        self.brightness_pct = if brightness_pct > 100 {
+            100
+        } else {
+            brightness_pct
+        };
         self
     }
 
@@ -195,7 +199,9 @@ impl LampPanel {
 
     /// Whether any lit caution is still unacknowledged (drive a master-caution light or buzzer).
     pub fn is_master_caution(&self, now_us: u64) -> bool {
-        Lamp::ALL.into_iter().any(|lamp| self.is_flashing(lamp, now_us))
+        Lamp::ALL
+            .into_iter()
+            .any(|lamp| self.is_flashing(lamp, now_us))
     }
 
     /// The pattern `lamp` shows at `now_us`.
@@ -216,7 +222,12 @@ impl LampPanel {
         let pattern = self.pattern(lamp, now_us);
         let is_on = pattern.is_on_at(now_us.wrapping_sub(self.epoch_us));
         let level_pct = if is_on { self.brightness_pct } else { 0 };
-        LampOutput { lamp, pattern, is_on, level_pct }
+        LampOutput {
+            lamp,
+            pattern,
+            is_on,
+            level_pct,
+        }
     }
 
     /// Every lamp at `now_us`, in [`Lamp::ALL`] order.
@@ -239,7 +250,10 @@ mod tests {
     fn lamp_test_lights_everything_at_boot() {
         let p = panel();
         assert!(p.outputs(0).iter().all(|o| o.is_on && o.level_pct == 100));
-        assert!(p.outputs(2 * S).iter().all(|o| !o.is_on && o.pattern == LampPattern::Off));
+        assert!(p
+            .outputs(2 * S)
+            .iter()
+            .all(|o| !o.is_on && o.pattern == LampPattern::Off));
     }
 
     #[test]
@@ -272,7 +286,9 @@ mod tests {
 
     #[test]
     fn dimming_and_auto_acknowledge() {
-        let config = LampConfig::default().with_lamp_test_us(0).with_auto_acknowledge_us(10_000_000);
+        let config = LampConfig::default()
+            .with_lamp_test_us(0)
+            .with_auto_acknowledge_us(10_000_000);
         let mut p = LampPanel::new(config, 0);
         p.set_brightness_pct(250);
         assert_eq!(p.brightness_pct(), 100);

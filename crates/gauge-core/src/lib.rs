@@ -7,8 +7,18 @@
 //! - [`Frame`]: the wire contract between the daemon and every cluster (`docs/protocol.md`).
 //!   Encoded by the daemon with serde_json, decoded on the device with serde-json-core by
 //!   [`decode_frame`], which rejects or clamps bad input and never panics.
+//! - [`Cluster`]: the whole instrument. Feed it frames ([`Cluster::feed_frame`],
+//!   [`Cluster::feed_bytes`]) and time ([`Cluster::poll`] for a firmware timer,
+//!   [`Cluster::advance_to`] for the simulator and the web page); read back steps,
+//!   [`Cluster::needle_positions`] and [`Cluster::lamp_outputs`].
 //! - [`NeedleMotion`]: one motor's step generator (SwitecX25's model, without its overshoot),
 //!   configured by [`MotionConfig`] and an [`AccelTable`].
+//! - [`DirectDrive`], [`StepDir`], [`Vid6606Reset`]: steps to pins over `embedded-hal` 1.0.
+//! - [`DialCalibration`], [`TachScale`]: values to needle positions.
+//! - [`LampPanel`]: lamp patterns, the master-caution rule, lamp test, brightness.
+//! - [`LinkWatchdog`]: STALL when frames stop.
+//!
+//! Design notes, the master-caution rule and the measured footprint: `docs/gauge-core.md`.
 //!
 //! Must never: allocate, read a clock, do I/O, depend on std, panic on any input bytes.
 #![cfg_attr(not(test), no_std)]
@@ -30,12 +40,13 @@ mod watchdog;
 pub use accel::{AccelRow, AccelTable, ACCEL_TABLE_MAX_ROWS};
 pub use cluster::{Cluster, ClusterConfig, Gauge};
 pub use dial::{
-    fuel_scale_bp, CalibrationPoint, DialCalibration, TachScale, CALIBRATION_MAX_POINTS, FULL_SCALE_BP,
+    fuel_scale_bp, CalibrationPoint, DialCalibration, TachScale, CALIBRATION_MAX_POINTS,
+    FULL_SCALE_BP,
 };
 pub use driver::{DirectDrive, StepDir, Vid6606Reset, PARTIAL_STEP_STATES, STEP_PULSE_NS};
 pub use error::ConfigError;
 pub use frame::{
-    decode_frame, encode_frame, DecodeError, FuelSource, Frame, Lamp, Lamps, ModelFamily,
+    decode_frame, encode_frame, DecodeError, Frame, FuelSource, Lamp, Lamps, ModelFamily,
     FRAME_MAX_LEN, FRAME_VERSION,
 };
 pub use lamps::{

@@ -278,7 +278,8 @@ impl NeedleMotion {
     }
 
     fn is_step_due(&self, now_us: u64) -> bool {
-        self.last_step_us.is_none_or(|last| has_elapsed(now_us, last, u64::from(self.delay_us)))
+        self.last_step_us
+            .is_none_or(|last| has_elapsed(now_us, last, u64::from(self.delay_us)))
     }
 
     /// SwitecX25's `advance()` with the no-overshoot brake, the velocity cap and the range wall.
@@ -292,7 +293,11 @@ impl NeedleMotion {
         self.position = self.clamp(self.position + step.delta());
         let max = i32::from(self.config.max_position_steps());
         let remaining = (self.target - self.position) * step.delta();
-        let room = if step == Step::Up { max - self.position } else { self.position };
+        let room = if step == Step::Up {
+            max - self.position
+        } else {
+            self.position
+        };
         self.vel = if remaining > 0 {
             if remaining < i32::from(vel) {
                 // Brake to the remaining distance: SwitecX25 would `vel -= 1` and overshoot
@@ -322,7 +327,10 @@ impl NeedleMotion {
         self.seek_steps_left -= 1;
         self.position = (self.position - 1).max(0);
         self.vel = (self.vel + 1).min(self.config.accel_table.saturation_vel());
-        self.delay_us = self.config.delay_us(self.vel).max(self.config.homing_step_interval_us);
+        self.delay_us = self
+            .config
+            .delay_us(self.vel)
+            .max(self.config.homing_step_interval_us);
         self.last_step_us = Some(now_us);
         if self.seek_steps_left == 0 {
             // Against the stop: this is zero. The first step out starts from rest.
@@ -337,7 +345,9 @@ impl NeedleMotion {
     /// When [`NeedleMotion::poll`] next has something to do; `None` while at rest with nothing
     /// pending. A deadline in the past means "now".
     pub fn next_deadline(&self) -> Option<u64> {
-        let step_due = self.last_step_us.map(|last| last.wrapping_add(u64::from(self.delay_us)));
+        let step_due = self
+            .last_step_us
+            .map(|last| last.wrapping_add(u64::from(self.delay_us)));
         if self.seek_steps_left > 0 || self.vel > 0 {
             return Some(step_due.unwrap_or(self.last_seen_us));
         }
@@ -418,7 +428,9 @@ mod tests {
     }
 
     fn plain() -> MotionConfig {
-        MotionConfig::default().with_glide_us(0).with_deadband_steps(0)
+        MotionConfig::default()
+            .with_glide_us(0)
+            .with_deadband_steps(0)
     }
 
     #[test]
@@ -427,7 +439,10 @@ mod tests {
         m.move_to(3, 0);
         let (steps, n) = run(&mut m, 0, 100);
         assert_eq!(n, 3);
-        assert_eq!(steps[..3], [(0, Step::Up), (3000, Step::Up), (6000, Step::Up)]);
+        assert_eq!(
+            steps[..3],
+            [(0, Step::Up), (3000, Step::Up), (6000, Step::Up)]
+        );
         assert_eq!(m.position_steps(), 3);
         assert!(m.is_at_rest());
         assert_eq!(m.next_deadline(), None);

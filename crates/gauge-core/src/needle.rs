@@ -36,7 +36,13 @@ impl Needle {
     ) -> Needle {
         let mut motion = NeedleMotion::new(config);
         motion.start_homing(now_us);
-        Needle { motion, phase: BootPhase::Homing, goal_steps: rest_steps, rest_steps, sweep_top_steps }
+        Needle {
+            motion,
+            phase: BootPhase::Homing,
+            goal_steps: rest_steps,
+            rest_steps,
+            sweep_top_steps,
+        }
     }
 
     pub(crate) fn set_goal(&mut self, goal_steps: i32, now_us: u64) {

@@ -34,7 +34,10 @@ pub struct MicrosExtender {
 impl MicrosExtender {
     /// An extender whose first reading is taken as lying in the first wrap period.
     pub const fn new() -> MicrosExtender {
-        MicrosExtender { wraps: 0, last_low_us: 0 }
+        MicrosExtender {
+            wraps: 0,
+            last_low_us: 0,
+        }
     }
 
     /// The 64-bit time for a 32-bit reading taken no earlier than the previous one.

@@ -14,7 +14,11 @@ pub struct LinkWatchdog {
 impl LinkWatchdog {
     /// A watchdog whose clock starts at `now_us`.
     pub const fn new(timeout_us: u32, now_us: u64) -> LinkWatchdog {
-        LinkWatchdog { timeout_us, last_frame_us: now_us, has_frame: false }
+        LinkWatchdog {
+            timeout_us,
+            last_frame_us: now_us,
+            has_frame: false,
+        }
     }
 
     /// A good frame arrived at `now_us`.

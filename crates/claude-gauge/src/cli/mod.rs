@@ -3,7 +3,11 @@
 
 mod cluster_cmd;
 mod config_cmd;
+mod install_statusline;
+mod limits_cmd;
+mod local_http;
 mod reports;
+mod statusline;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,7 +16,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{EnvOverrides, FlagOverrides, PlatformDirs, Settings};
+use crate::config::{claude_dir, EnvOverrides, FlagOverrides, PlatformDirs, Settings};
 
 /// Claude Code usage on analog needles: the daemon and its tools.
 #[derive(Debug, Parser)]
@@ -43,6 +47,16 @@ enum Command {
         #[command(subcommand)]
         action: config_cmd::ConfigAction,
     },
+    /// Claude Code's statusLine command: forward the statusLine JSON to the daemon, print one
+    /// line (install it with install-statusline).
+    Statusline(statusline::StatuslineArgs),
+    /// Make `claude-gauge statusline` Claude Code's statusLine command (keeps and chains an
+    /// existing one; backs settings.json up).
+    InstallStatusline(install_statusline::InstallArgs),
+    /// Undo install-statusline, restoring the chained command.
+    UninstallStatusline(install_statusline::InstallArgs),
+    /// Show Claude's official readings and the learned limits, from the running daemon.
+    Limits(limits_cmd::LimitsArgs),
 }
 
 /// Flags of `serve`.
@@ -55,6 +69,14 @@ pub(crate) struct ServeArgs {
     /// Directory of the durable store (default: the platform data dir).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Read usage from this Prometheus HTTP API (e.g. http://127.0.0.1:9090) instead of local
+    /// data; the `[prometheus]` config section sets the selector and auth.
+    #[arg(long, value_name = "URL")]
+    prometheus: Option<String>,
+    /// Poll Claude's OAuth usage endpoint with your Claude Code login (read-only; off by
+    /// default; also `[oauth] enabled = true`).
+    #[arg(long)]
+    oauth_usage: bool,
     /// Also push frames to a cluster on this serial port, one per line (reconnects by itself).
     #[arg(long, value_name = "PORT")]
     serial: Option<PathBuf>,
@@ -66,9 +88,22 @@ pub(crate) struct ServeArgs {
 /// Parses the command line and runs the command.
 pub(crate) fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    let dirs = PlatformDirs::detect()?;
     let env = EnvOverrides::from_process();
+    if let Some(Command::Statusline(args)) = cli.command {
+        // Never fails: a missing home or a broken config only means the default URL.
+        let url = client_settings(cli.config, &env).map_or_else(
+            || {
+                env.gauge_url
+                    .clone()
+                    .unwrap_or_else(|| "http://127.0.0.1:8765".into())
+            },
+            |s| s.daemon_url,
+        );
+        return Ok(statusline::run(args, &url));
+    }
+    let dirs = PlatformDirs::detect()?;
     match cli.command {
+        Some(Command::Statusline(_)) => unreachable!("handled above"),
         None => serve(cli.config, &dirs, &env, ServeArgs::default()),
         Some(Command::Serve(args)) => serve(cli.config, &dirs, &env, args),
         Some(Command::Blocks(args)) => reports::blocks(&args, &dirs, &env),
@@ -82,7 +117,31 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
             };
             config_cmd::run(action, &dirs, &env, &flags)
         }
+        Some(Command::InstallStatusline(args)) => {
+            install_statusline::run(args, claude_dir(&env, &dirs.home), true)
+        }
+        Some(Command::UninstallStatusline(args)) => {
+            install_statusline::run(args, claude_dir(&env, &dirs.home), false)
+        }
+        Some(Command::Limits(args)) => {
+            let flags = FlagOverrides {
+                config_file: cli.config,
+                ..FlagOverrides::default()
+            };
+            let settings = Settings::load(&dirs, &env, &flags)?;
+            limits_cmd::run(args, &settings.daemon_url)
+        }
     }
+}
+
+/// The settings a client command needs (the daemon's URL), or `None` when they cannot be loaded.
+fn client_settings(config: Option<PathBuf>, env: &EnvOverrides) -> Option<Settings> {
+    let dirs = PlatformDirs::detect().ok()?;
+    let flags = FlagOverrides {
+        config_file: config,
+        ..FlagOverrides::default()
+    };
+    Settings::load(&dirs, env, &flags).ok()
 }
 
 fn serve(
@@ -95,6 +154,8 @@ fn serve(
         config_file: config,
         listen: args.listen,
         data_dir: args.data_dir,
+        prometheus_url: args.prometheus,
+        oauth_usage: args.oauth_usage,
         serial_port: args.serial,
         serial_baud: args.baud,
     };

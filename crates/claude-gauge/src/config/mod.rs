@@ -3,12 +3,15 @@
 //! This is the only module that reads environment variables or knows the file format. Everything
 //! downstream receives ready values. Precedence: flag > environment > file > default.
 
+mod prometheus;
 mod raw;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub(crate) use prometheus::{PrometheusAuth, PrometheusSettings};
+use raw::MIN_OAUTH_INTERVAL_SECS;
 pub(crate) use raw::{default_file_text, RawConfig};
 
 use crate::serial::{baud_rate, SerialSettings, DEFAULT_BAUD};
@@ -21,6 +24,12 @@ pub(crate) const ENV_LISTEN: &str = "CLAUDE_GAUGE_LISTEN";
 pub(crate) const ENV_DATA_DIR: &str = "CLAUDE_GAUGE_DATA_DIR";
 /// Claude Code's own variable for its config directories (a comma list).
 pub(crate) const ENV_CLAUDE_CONFIG_DIR: &str = "CLAUDE_CONFIG_DIR";
+/// Claude Code's OAuth token override, read by the OAuth poller before the credentials file.
+pub(crate) const ENV_CLAUDE_CODE_OAUTH_TOKEN: &str = "CLAUDE_CODE_OAUTH_TOKEN";
+/// The daemon's URL for `claude-gauge statusline` and `limits`.
+pub(crate) const ENV_GAUGE_URL: &str = "CLAUDE_GAUGE_URL";
+/// The `User-Agent` version when none is configured: the Claude Code release this was tested with.
+const DEFAULT_CLAUDE_CODE_VERSION: &str = "2.1.330";
 
 /// A configuration problem, naming the key and the fix.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +103,32 @@ pub(crate) struct FlagOverrides {
     pub(crate) serial_port: Option<PathBuf>,
     /// `serve --baud`.
     pub(crate) serial_baud: Option<u32>,
+    /// `--prometheus URL`: read usage from this Prometheus (overrides `prometheus.url`).
+    pub(crate) prometheus_url: Option<String>,
+    /// `--oauth-usage`: turn the OAuth poller on.
+    pub(crate) oauth_usage: bool,
+}
+
+/// A secret (an OAuth token) whose `Debug` never shows it: settings are logged and printed.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub(crate) fn new(secret: String) -> Secret {
+        Secret(secret)
+    }
+
+    /// The secret itself, for the one place that sends it.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(redacted)")
+    }
 }
 
 /// The environment variables we read, captured once.
@@ -107,6 +142,10 @@ pub(crate) struct EnvOverrides {
     pub(crate) data_dir: Option<PathBuf>,
     /// `CLAUDE_CONFIG_DIR`.
     pub(crate) claude_config_dir: Option<String>,
+    /// `CLAUDE_CODE_OAUTH_TOKEN`.
+    pub(crate) oauth_token: Option<Secret>,
+    /// `CLAUDE_GAUGE_URL`.
+    pub(crate) gauge_url: Option<String>,
     /// `XDG_CONFIG_HOME`, where ccusage also looks for `claude/`.
     pub(crate) xdg_config_home: Option<PathBuf>,
 }
@@ -120,6 +159,8 @@ impl EnvOverrides {
             listen: var(ENV_LISTEN),
             data_dir: var(ENV_DATA_DIR).map(PathBuf::from),
             claude_config_dir: var(ENV_CLAUDE_CONFIG_DIR),
+            oauth_token: var(ENV_CLAUDE_CODE_OAUTH_TOKEN).map(Secret::new),
+            gauge_url: var(ENV_GAUGE_URL),
             xdg_config_home: var("XDG_CONFIG_HOME").map(PathBuf::from),
         }
     }
@@ -145,6 +186,32 @@ pub(crate) struct TokenLimits {
     pub(crate) tokens_5h: Option<u64>,
     /// The 7-day limit in fuel tokens, or `None` to learn it.
     pub(crate) tokens_7d: Option<u64>,
+}
+
+/// The OAuth usage poller's settings.
+#[derive(Clone, Debug)]
+pub(crate) struct OauthSettings {
+    /// Whether to poll at all.
+    pub(crate) enabled: bool,
+    /// The API's base URL, without a trailing slash.
+    pub(crate) base_url: String,
+    /// Time between polls (at least 180 s).
+    pub(crate) interval: Duration,
+    /// Where Claude Code keeps its login.
+    pub(crate) credentials_file: PathBuf,
+    /// `CLAUDE_CODE_OAUTH_TOKEN`, which wins over the file.
+    pub(crate) env_token: Option<Secret>,
+    /// The `User-Agent` header.
+    pub(crate) user_agent: String,
+}
+
+/// The Claude config dir Claude Code itself uses: the first `CLAUDE_CONFIG_DIR` entry, else
+/// `~/.claude`.
+pub(crate) fn claude_dir(env: &EnvOverrides, home: &Path) -> PathBuf {
+    env.claude_config_dir
+        .as_deref()
+        .and_then(|list| list.split(',').map(str::trim).find(|d| !d.is_empty()))
+        .map_or_else(|| home.join(".claude"), PathBuf::from)
 }
 
 /// Everything the daemon needs, resolved and validated.
@@ -174,6 +241,13 @@ pub(crate) struct Settings {
     pub(crate) official_stale_after: Duration,
     /// The serial port to push frames to, if any.
     pub(crate) serial: Option<SerialSettings>,
+    /// The Prometheus usage source, when configured.
+    pub(crate) prometheus: Option<PrometheusSettings>,
+    /// The OAuth usage poller.
+    pub(crate) oauth: OauthSettings,
+    /// The daemon's URL as clients (`statusline`, `limits`) reach it: `CLAUDE_GAUGE_URL`, else
+    /// the listen address (loopback when it listens on every interface).
+    pub(crate) daemon_url: String,
     /// The raw configuration, for `config show`.
     pub(crate) raw: RawConfig,
 }
@@ -239,8 +313,27 @@ fn resolve(
             fix: "use a number of seconds above 0 (default 600)",
         });
     }
+    let prometheus = match (&flags.prometheus_url, &raw.prometheus) {
+        (Some(url), Some(section)) => Some(
+            prometheus::RawPrometheus {
+                url: url.clone(),
+                ..section.clone()
+            }
+            .resolve()?,
+        ),
+        (Some(url), None) => Some(prometheus::RawPrometheus::with_url(url.clone()).resolve()?),
+        (None, Some(section)) => Some(section.resolve()?),
+        (None, None) => None,
+    };
+    let oauth = resolve_oauth(&raw, env, flags, &dirs.home)?;
+    let daemon_url = env
+        .gauge_url
+        .clone()
+        .unwrap_or_else(|| daemon_url_for(listen));
     let serial = serial_settings(flags)?;
     Ok(Settings {
+        oauth,
+        daemon_url,
         config_file,
         config_file_exists: exists,
         listen,
@@ -257,6 +350,7 @@ fn resolve(
         xdg_config_home: env.xdg_config_home.clone(),
         official_stale_after: Duration::from_secs(raw.official.stale_after_secs),
         serial,
+        prometheus,
         raw,
     })
 }
@@ -274,6 +368,55 @@ fn serial_settings(flags: &FlagOverrides) -> Result<Option<SerialSettings>, Conf
         });
     }
     Ok(Some(SerialSettings { port, baud }))
+}
+
+fn resolve_oauth(
+    raw: &RawConfig,
+    env: &EnvOverrides,
+    flags: &FlagOverrides,
+    home: &Path,
+) -> Result<OauthSettings, ConfigError> {
+    let oauth = &raw.oauth;
+    if oauth.interval_secs < MIN_OAUTH_INTERVAL_SECS {
+        return Err(ConfigError::Invalid {
+            key: "oauth.interval_secs",
+            value: oauth.interval_secs.to_string(),
+            fix: "use 180 or more: the endpoint's budget is shared with Claude Code",
+        });
+    }
+    let base_url = oauth.base_url.trim().trim_end_matches('/').to_string();
+    if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        return Err(ConfigError::Invalid {
+            key: "oauth.base_url",
+            value: format!("{:?}", oauth.base_url),
+            fix: "use an http(s) URL, e.g. \"https://api.anthropic.com\"",
+        });
+    }
+    let version = oauth
+        .claude_code_version
+        .as_deref()
+        .unwrap_or(DEFAULT_CLAUDE_CODE_VERSION);
+    Ok(OauthSettings {
+        enabled: oauth.enabled || flags.oauth_usage,
+        base_url,
+        interval: Duration::from_secs(oauth.interval_secs),
+        credentials_file: oauth
+            .credentials_file
+            .clone()
+            .unwrap_or_else(|| claude_dir(env, home).join(".credentials.json")),
+        env_token: env.oauth_token.clone(),
+        user_agent: format!("claude-code/{version}"),
+    })
+}
+
+/// `http://<listen>`, with an unspecified address (`0.0.0.0`, `::`) replaced by loopback.
+fn daemon_url_for(listen: SocketAddr) -> String {
+    let ip = match listen.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, listen.port()))
 }
 
 fn parse_addr(key: &'static str, text: &str) -> Result<SocketAddr, ConfigError> {
@@ -379,6 +522,63 @@ mod tests {
         assert_eq!(
             (s.limits.tokens_5h, s.limits.tokens_7d),
             (Some(1000), Some(9000))
+        );
+    }
+
+    #[test]
+    fn prometheus_from_file_or_flag() {
+        assert!(load_text("").unwrap().prometheus.is_none());
+        let s = load_text(
+            "[prometheus]\nurl = \"http://127.0.0.1:9090\"\nselector = 'user_email=\"a@b\"'\n",
+        )
+        .unwrap();
+        let p = s.prometheus.unwrap();
+        assert_eq!(p.url.as_str(), "http://127.0.0.1:9090/");
+        assert_eq!(p.interval, Duration::from_secs(5));
+        let err = load_text("[prometheus]\nurl = \"http://h:1\"\ntoken = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("token"), "{err}");
+        let raw = RawConfig::parse("[prometheus]\nurl = \"http://a:1\"\nselector = 'team=\"x\"'\n")
+            .unwrap();
+        let flags = FlagOverrides {
+            prometheus_url: Some("http://b:2".into()),
+            ..FlagOverrides::default()
+        };
+        let env = EnvOverrides::default();
+        let p = resolve(raw, true, "c".into(), &dirs(), &env, &flags)
+            .unwrap()
+            .prometheus
+            .unwrap();
+        assert_eq!(
+            (p.url.as_str(), p.selector.as_str()),
+            ("http://b:2/", "team=\"x\"")
+        );
+    }
+
+    #[test]
+    fn oauth_is_off_by_default_and_checked() {
+        let s = load_text("").unwrap();
+        assert!(!s.oauth.enabled);
+        assert_eq!(s.oauth.interval, Duration::from_secs(180));
+        assert_eq!(
+            s.oauth.credentials_file,
+            PathBuf::from("/home/u/.claude/.credentials.json")
+        );
+        assert!(s.oauth.user_agent.starts_with("claude-code/"));
+        assert_eq!(s.daemon_url, "http://127.0.0.1:8765");
+        let err = load_text("[oauth]\ninterval_secs = 60\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("oauth.interval_secs"), "{err}");
+        let s = load_text("[oauth]\nenabled = true\nbase_url = \"http://127.0.0.1:9/\"\n").unwrap();
+        assert!(s.oauth.enabled);
+        assert_eq!(s.oauth.base_url, "http://127.0.0.1:9");
+        let secret = Secret::new("sk-ant-oat01-fake".into());
+        assert!(!format!("{secret:?}").contains("sk-ant"));
+        assert_eq!(
+            daemon_url_for("0.0.0.0:99".parse().unwrap()),
+            "http://127.0.0.1:99"
         );
     }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::prometheus::RawPrometheus;
 use super::{ConfigError, LampThresholds, TokenLimits};
 
 /// The whole file.
@@ -20,6 +21,11 @@ pub(crate) struct RawConfig {
     pub(crate) transcripts: RawTranscripts,
     /// `[official]`.
     pub(crate) official: RawOfficial,
+    /// `[prometheus]`: present only when that source is wanted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) prometheus: Option<RawPrometheus>,
+    /// `[oauth]`.
+    pub(crate) oauth: RawOauth,
 }
 
 impl RawConfig {
@@ -203,6 +209,40 @@ impl Default for RawOfficial {
     }
 }
 
+/// `[oauth]`: the opt-in poller of Claude's OAuth usage endpoint (issue 6).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawOauth {
+    /// Poll `GET /api/oauth/usage` with the Claude Code login's token. Off by default: the
+    /// endpoint is undocumented and its tokens are meant for Claude Code itself.
+    pub(crate) enabled: bool,
+    /// The API's base URL (tests point it at a local mock).
+    pub(crate) base_url: String,
+    /// Seconds between polls; at least 180 (the budget is shared with Claude Code).
+    pub(crate) interval_secs: u64,
+    /// The Claude Code version sent as `User-Agent: claude-code/<version>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) claude_code_version: Option<String>,
+    /// The credentials file (default: `.credentials.json` in the Claude config dir).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) credentials_file: Option<PathBuf>,
+}
+
+/// The shortest poll interval the endpoint tolerates (`limits-and-peers.md` section 2.2).
+pub(crate) const MIN_OAUTH_INTERVAL_SECS: u64 = 180;
+
+impl Default for RawOauth {
+    fn default() -> Self {
+        RawOauth {
+            enabled: false,
+            base_url: "https://api.anthropic.com".to_string(),
+            interval_secs: MIN_OAUTH_INTERVAL_SECS,
+            claude_code_version: None,
+            credentials_file: None,
+        }
+    }
+}
+
 /// The commented file `config init` writes; it parses to the defaults.
 pub(crate) fn default_file_text() -> String {
     r#"# claude-gauge configuration. Every key is optional; the values shown are the defaults.
@@ -231,6 +271,22 @@ enabled = true
 
 [official]
 stale_after_secs = 600  # Claude's own percentages count as fresh this long
+
+# Read usage from a Prometheus instead (team mode; see docs/prometheus.md). Uncomment to enable.
+# [prometheus]
+# url = "http://127.0.0.1:9090"
+# selector = 'user_email="me@example.com"'  # empty: everyone (a team gauge)
+# interval_secs = 5
+# timeout_secs = 4
+# bearer_token_file = "/path/to/token"       # or username + password_file
+[oauth]
+# Poll Claude's OAuth usage endpoint with your Claude Code login (read-only; the token is never
+# refreshed or written). Off by default; also `serve --oauth-usage`.
+enabled = false
+base_url = "https://api.anthropic.com"
+interval_secs = 180               # at least 180
+# claude_code_version = "2.1.330" # sent as User-Agent: claude-code/<version>
+# credentials_file = "~/.claude/.credentials.json"
 "#
     .to_string()
 }

@@ -2,9 +2,14 @@
 //! frames and publishes each changed frame on a watch channel.
 //!
 //! Flow: sources (through the ledger) send [`EngineInput`]s in; transports read frames out of the
-//! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::frame`].
+//! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::next_frame`]. Usage
+//! totals go out on a second feed, [`UsageFeed`], for `/metrics`; source statuses on the
+//! [`HealthBoard`].
+//! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::next_frame`].
 
+mod report;
 mod state;
+mod totals;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -13,9 +18,11 @@ use gauge_core::Frame;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+pub(crate) use report::LimitsReport;
 pub(crate) use state::{EngineState, FrameSettings, SourceKind, SourceStatus};
+pub(crate) use totals::UsageTotals;
 
-use crate::usage::{OfficialSample, UsageEvent};
+use crate::usage::{OfficialSample, PrometheusReading, UsageEvent};
 
 /// Something a source tells the engine.
 #[derive(Debug)]
@@ -24,6 +31,9 @@ pub(crate) enum EngineInput {
     Usage(Vec<UsageEvent>),
     /// Claude's own reading of a window.
     Official(OfficialSample),
+    /// A Prometheus source's aggregates; they drive tach, fuel and model while that source is
+    /// configured.
+    Aggregate(PrometheusReading),
     /// The model of the session Claude Code reports right now.
     Model(String),
     /// A source is alive (`Ok`) or failing (`Err` with a short reason, never user data).
@@ -45,6 +55,11 @@ pub(crate) type FrameFeed = watch::Receiver<Frame>;
 
 /// The sources' statuses, refreshed with every evaluation, for `/stats`.
 pub(crate) type HealthBoard = Arc<Mutex<Vec<SourceStatus>>>;
+
+/// The published usage totals by model, for `/metrics`.
+pub(crate) type UsageFeed = watch::Receiver<UsageTotals>;
+/// The published limits report (official readings, calibration, OAuth state), for `/limits`.
+pub(crate) type LimitsFeed = watch::Receiver<LimitsReport>;
 
 /// How often the engine re-evaluates time-dependent readings (tach decay, STALL, IDLE).
 const TICK: Duration = Duration::from_millis(500);
@@ -68,6 +83,10 @@ pub(crate) struct EngineParts {
     pub(crate) frames: FrameFeed,
     /// The sources' statuses.
     pub(crate) health: HealthBoard,
+    /// The usage totals.
+    pub(crate) usage: UsageFeed,
+    /// The limits report; it changes whenever an input arrives.
+    pub(crate) limits: LimitsFeed,
 }
 
 /// The running engine's ends.
@@ -76,6 +95,8 @@ pub(crate) struct Engine {
     inputs: mpsc::Receiver<EngineInput>,
     frames: watch::Sender<Frame>,
     health: HealthBoard,
+    usage: watch::Sender<UsageTotals>,
+    limits: watch::Sender<LimitsReport>,
 }
 
 impl Engine {
@@ -87,16 +108,22 @@ impl Engine {
         let first = state.next_frame(now_ms, None);
         let (frame_tx, frame_rx) = watch::channel(first);
         let health = Arc::new(Mutex::new(state.source_statuses(now_ms)));
+        let (usage_tx, usage_rx) = watch::channel(UsageTotals::default());
+        let (limits_tx, limits_rx) = watch::channel(LimitsReport::of(&state));
         EngineParts {
             engine: Engine {
                 state,
                 inputs: input_rx,
                 frames: frame_tx,
                 health: health.clone(),
+                usage: usage_tx,
+                limits: limits_tx,
             },
             sender: input_tx,
             frames: frame_rx,
             health,
+            usage: usage_rx,
+            limits: limits_rx,
         }
     }
 
@@ -114,6 +141,7 @@ impl Engine {
                         while let Ok(more) = self.inputs.try_recv() {
                             self.state.apply(more, unix_now_ms());
                         }
+                        self.limits.send_replace(LimitsReport::of(&self.state));
                     }
                     None => break,
                 },
@@ -137,5 +165,13 @@ impl Engine {
             // send_replace never fails, even with no receiver.
             self.frames.send_replace(next);
         }
+        let totals = self.state.totals();
+        self.usage.send_if_modified(|old| {
+            let is_changed = old != totals;
+            if is_changed {
+                old.clone_from(totals);
+            }
+            is_changed
+        });
     }
 }

@@ -1,15 +1,23 @@
 //! The engine's state and the frame builder: every frame is a pure function of this state, the
 //! settings and `now`.
+//!
+//! The needles have one usage basis: local requests (transcripts, OTLP), or, when a Prometheus
+//! source is configured, its aggregate readings ([`UsageBasis`]). Official samples win over
+//! either for fuel while they are fresh.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use gauge_core::{Frame, FuelSource, Lamp, Lamps, ModelFamily, FRAME_VERSION};
 
+use super::totals::UsageTotals;
 use super::EngineInput;
 use crate::config::{LampThresholds, TokenLimits};
-use crate::limits::{choose_fuel, history_limit_5h, Fuel, FuelInputs, RecentUsage};
-use crate::usage::{OfficialSample, Window};
+use crate::limits::{
+    calibrated_estimate, choose_fuel, history_limit_5h, CalibratedInputs, CalibratedUse,
+    Calibration, Fuel, FuelInputs, RecentUsage,
+};
+use crate::usage::{OfficialSample, PrometheusReading, Window};
 
 /// A kind of source, for health and STALL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -73,6 +81,15 @@ pub(crate) struct SourceStatus {
     pub(crate) last_error: Option<String>,
 }
 
+/// Where the tach and fuel-token figures come from.
+#[derive(Clone, Copy, Debug)]
+enum UsageBasis<'a> {
+    /// Requests in the recent index.
+    Local,
+    /// A configured Prometheus source's newest reading (`None` before the first one).
+    Aggregate(Option<&'a PrometheusReading>),
+}
+
 /// The settings the frame builder needs.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct FrameSettings {
@@ -91,9 +108,17 @@ pub(crate) struct EngineState {
     recent: RecentUsage,
     official_5h: Option<OfficialSample>,
     official_7d: Option<OfficialSample>,
+    calibration_5h: Option<Calibration>,
+    calibration_7d: Option<Calibration>,
     health: HashMap<SourceKind, SourceHealth>,
     limit_until_secs: Option<i64>,
     reported_model: Option<(i64, ModelFamily)>,
+    totals: UsageTotals,
+    aggregate: Option<PrometheusReading>,
+    /// The newest model a reading named, and when: kept when later readings name none.
+    aggregate_model: Option<(i64, ModelFamily)>,
+    /// The newest reading that showed tokens flowing, unix ms (for IDLE).
+    aggregate_active_ms: Option<i64>,
 }
 
 impl EngineState {
@@ -104,9 +129,15 @@ impl EngineState {
             recent: RecentUsage::default(),
             official_5h: None,
             official_7d: None,
+            calibration_5h: None,
+            calibration_7d: None,
             health: HashMap::new(),
             limit_until_secs: None,
             reported_model: None,
+            totals: UsageTotals::default(),
+            aggregate: None,
+            aggregate_model: None,
+            aggregate_active_ms: None,
         }
     }
 
@@ -115,7 +146,8 @@ impl EngineState {
         match input {
             EngineInput::Usage(events) => {
                 for event in &events {
-                    self.recent.upsert(event);
+                    let replaced = self.recent.upsert(event);
+                    self.totals.add(event, replaced);
                 }
                 self.recent.prune(now_ms);
             }
@@ -126,8 +158,10 @@ impl EngineState {
                 };
                 if slot.is_none_or(|old| old.at_ms <= sample.at_ms) {
                     *slot = Some(sample);
+                    self.learn(&sample);
                 }
             }
+            EngineInput::Aggregate(reading) => self.apply_aggregate(reading),
             EngineInput::Model(model_id) => {
                 self.reported_model = Some((now_ms, ModelFamily::from_model_id(&model_id)));
             }
@@ -153,6 +187,70 @@ impl EngineState {
         }
     }
 
+    fn apply_aggregate(&mut self, reading: PrometheusReading) {
+        if self
+            .aggregate
+            .as_ref()
+            .is_some_and(|old| old.at_ms > reading.at_ms)
+        {
+            return;
+        }
+        if let Some(model_id) = &reading.model {
+            self.aggregate_model = Some((reading.at_ms, ModelFamily::from_model_id(model_id)));
+        }
+        if reading.tach_tokens_per_min > 0 {
+            self.aggregate_active_ms = Some(reading.at_ms);
+        }
+        self.aggregate = Some(reading);
+    }
+
+    /// Usage seen since the engine started, by model, for `/metrics`.
+    pub(crate) fn totals(&self) -> &UsageTotals {
+        &self.totals
+    }
+
+    /// Learns the window's tokens per percent from an official sample and the local tokens of the
+    /// window it speaks of, `[resets_at - length, at]`.
+    fn learn(&mut self, sample: &OfficialSample) {
+        let Some(reset_secs) = sample.resets_at_secs else {
+            return;
+        };
+        let span_ms = sample.at_ms - (reset_secs - sample.window.length_secs()) * 1000;
+        if span_ms <= 0 {
+            return;
+        }
+        let tokens = self.recent.fuel_tokens_since(sample.at_ms, span_ms);
+        let Some(reading) = Calibration::learn(sample, tokens) else {
+            return;
+        };
+        let slot = match sample.window {
+            Window::FiveHour => &mut self.calibration_5h,
+            Window::SevenDay => &mut self.calibration_7d,
+        };
+        *slot = Some(Calibration::update(*slot, reading));
+    }
+
+    /// The newest official sample and what was learned, per window.
+    pub(crate) fn official_and_calibration(
+        &self,
+        window: Window,
+    ) -> (Option<&OfficialSample>, Option<&Calibration>) {
+        match window {
+            Window::FiveHour => (self.official_5h.as_ref(), self.calibration_5h.as_ref()),
+            Window::SevenDay => (self.official_7d.as_ref(), self.calibration_7d.as_ref()),
+        }
+    }
+
+    /// Until when Claude reported the limit reached, unix seconds.
+    pub(crate) fn limit_until_secs(&self) -> Option<i64> {
+        self.limit_until_secs
+    }
+
+    /// What a source last said of itself, if it is configured.
+    pub(crate) fn source_health(&self, kind: SourceKind) -> Option<&SourceHealth> {
+        self.health.get(&kind)
+    }
+
     /// Every configured source's status at `now_ms`, for `/stats`, in a stable order.
     pub(crate) fn source_statuses(&self, now_ms: i64) -> Vec<SourceStatus> {
         let mut statuses: Vec<SourceStatus> = self
@@ -167,13 +265,6 @@ impl EngineState {
             .collect();
         statuses.sort_by_key(|s| s.source);
         statuses
-    }
-
-    fn is_fresh(&self, kind: SourceKind, health: &SourceHealth, now_ms: i64) -> bool {
-        let fresh_ms = kind
-            .fresh_for(self.settings.official_stale_after)
-            .as_millis() as i64;
-        health.last_ok_ms.is_some_and(|ok| now_ms - ok <= fresh_ms)
     }
 
     /// The frame for `now_ms`; `seq` and `ts` advance only when the content differs from
@@ -198,7 +289,7 @@ impl EngineState {
     fn frame_content(&self, now_ms: i64) -> Frame {
         let fuel_5h = self.fuel_5h(now_ms);
         let fuel_7d = self.fuel_7d(now_ms);
-        let tach = u32::try_from(self.recent.tach_tokens_last_minute(now_ms)).unwrap_or(u32::MAX);
+        let tach = u32::try_from(self.tach_tokens(now_ms)).unwrap_or(u32::MAX);
         let source = [fuel_5h, fuel_7d]
             .iter()
             .flatten()
@@ -232,54 +323,149 @@ impl EngineState {
         }
     }
 
-    fn model(&self) -> Option<ModelFamily> {
-        let from_usage = self.recent.newest();
-        match (from_usage, self.reported_model) {
-            (Some((usage_ms, usage)), Some((reported_ms, reported))) => {
-                Some(if reported_ms > usage_ms {
-                    reported
-                } else {
-                    usage
-                })
-            }
-            (Some((_, family)), None) | (None, Some((_, family))) => Some(family),
-            (None, None) => None,
+    /// A configured Prometheus source is the usage basis: its aggregates already cover every
+    /// machine it sees, so local requests on top would count twice.
+    fn basis(&self) -> UsageBasis<'_> {
+        if self.health.contains_key(&SourceKind::Prometheus) {
+            UsageBasis::Aggregate(self.aggregate.as_ref())
+        } else {
+            UsageBasis::Local
         }
     }
 
+    fn tach_tokens(&self, now_ms: i64) -> u64 {
+        match self.basis() {
+            UsageBasis::Local => self.recent.tach_tokens_last_minute(now_ms),
+            // A stale rate is no rate: the tach falls back to zero and STALL says why; fuel,
+            // a window sum that moves slowly, holds its last reading.
+            UsageBasis::Aggregate(Some(reading))
+                if now_ms - reading.at_ms <= self.fresh_ms(SourceKind::Prometheus)
+                    && self
+                        .health
+                        .get(&SourceKind::Prometheus)
+                        .is_some_and(|h| self.is_fresh(SourceKind::Prometheus, h, now_ms)) =>
+            {
+                reading.tach_tokens_per_min
+            }
+            UsageBasis::Aggregate(_) => 0,
+        }
+    }
+
+    fn model(&self) -> Option<ModelFamily> {
+        [
+            self.recent.newest(),
+            self.reported_model,
+            self.aggregate_model,
+        ]
+        .into_iter()
+        .flatten()
+        // The newest wins; on a tie the earlier candidate (local usage) does.
+        .rev()
+        .max_by_key(|(at_ms, _)| *at_ms)
+        .map(|(_, family)| family)
+    }
+
     fn fuel_5h(&self, now_ms: i64) -> Option<Fuel> {
-        let block = self.recent.active_block(now_ms);
-        // An estimate needs local usage data: a configured usage source or requests on record.
-        let limit = self.has_local_usage().then(|| {
-            self.settings
-                .limits
-                .tokens_5h
-                .unwrap_or_else(|| history_limit_5h(&self.recent.blocks(now_ms), now_ms))
-        });
+        let (used_tokens, limit, resets_at_secs) = match self.basis() {
+            UsageBasis::Local => {
+                let block = self.recent.active_block(now_ms);
+                // An estimate needs local usage data: a configured usage source or requests on
+                // record.
+                let limit = self.has_local_usage().then(|| {
+                    self.settings
+                        .limits
+                        .tokens_5h
+                        .unwrap_or_else(|| history_limit_5h(&self.recent.blocks(now_ms), now_ms))
+                });
+                let resets_at_secs = block.map(|b| b.end_ms() / 1000);
+                (block.map_or(0, |b| b.fuel_tokens), limit, resets_at_secs)
+            }
+            // A rolling 5-hour sum has no block, so no reset time; no history either, so the
+            // limit is the configured one or the no-history default.
+            UsageBasis::Aggregate(reading) => (
+                reading.map_or(0, |r| r.fuel_tokens_5h),
+                reading.map(|_| {
+                    self.settings
+                        .limits
+                        .tokens_5h
+                        .unwrap_or_else(|| history_limit_5h(&[], now_ms))
+                }),
+                None,
+            ),
+        };
         choose_fuel(FuelInputs {
             now_ms,
             official: self.official_5h.as_ref(),
             official_stale_after_ms: self.settings.official_stale_after.as_millis() as i64,
-            used_tokens: block.map_or(0, |b| b.fuel_tokens),
+            used_tokens,
             limit_tokens: limit,
-            estimate_resets_at_secs: block.map(|b| b.end_ms() / 1000),
+            estimate_resets_at_secs: resets_at_secs,
+            calibrated: self.calibrated(Window::FiveHour, now_ms),
         })
     }
 
     fn fuel_7d(&self, now_ms: i64) -> Option<Fuel> {
+        let (used_tokens, has_data) = match self.basis() {
+            UsageBasis::Local => (
+                self.recent
+                    .fuel_tokens_since(now_ms, Window::SevenDay.length_secs() * 1000),
+                self.has_local_usage(),
+            ),
+            UsageBasis::Aggregate(reading) => {
+                (reading.map_or(0, |r| r.fuel_tokens_7d), reading.is_some())
+            }
+        };
         choose_fuel(FuelInputs {
             now_ms,
             official: self.official_7d.as_ref(),
             official_stale_after_ms: self.settings.official_stale_after.as_millis() as i64,
-            used_tokens: self
-                .recent
-                .fuel_tokens_since(now_ms, Window::SevenDay.length_secs() * 1000),
-            limit_tokens: self
-                .settings
-                .limits
-                .tokens_7d
-                .filter(|_| self.has_local_usage()),
+            used_tokens,
+            limit_tokens: self.settings.limits.tokens_7d.filter(|_| has_data),
             estimate_resets_at_secs: None,
+            calibrated: self.calibrated(Window::SevenDay, now_ms),
+        })
+    }
+
+    /// The calibrated estimate of a window (see `limits::calibrated_estimate`): the tokens since
+    /// the last official sample, and, once its window is over, the tokens of the new one.
+    fn calibrated(&self, window: Window, now_ms: i64) -> Option<CalibratedUse> {
+        let (official, calibration) = self.official_and_calibration(window);
+        calibration?;
+        let tokens_since = |from_ms: i64| {
+            let span_ms = now_ms - from_ms;
+            if span_ms > 0 {
+                self.recent.fuel_tokens_since(now_ms, span_ms)
+            } else {
+                0
+            }
+        };
+        let old_reset_secs = official.and_then(|s| s.resets_at_secs);
+        let (tokens_in_new_window, new_window_resets_at_secs) = match (window, old_reset_secs) {
+            (Window::FiveHour, reset) => {
+                let block = self.recent.active_block(now_ms);
+                let block_tokens = block.map_or(0, |b| b.fuel_tokens);
+                let since_reset = reset.map_or(block_tokens, |r| tokens_since(r * 1000));
+                let block_end = block
+                    .map(|b| b.end_ms() / 1000)
+                    .filter(|end| reset.is_none_or(|r| *end > r));
+                (block_tokens.min(since_reset), block_end)
+            }
+            (Window::SevenDay, Some(reset)) => {
+                // The weekly window is a fixed cycle: the next one ends a week after the last.
+                let length = window.length_secs();
+                let cycles = ((now_ms / 1000 - reset).max(0) / length) + 1;
+                let new_reset = reset + cycles * length;
+                (tokens_since((new_reset - length) * 1000), Some(new_reset))
+            }
+            (Window::SevenDay, None) => (0, None),
+        };
+        calibrated_estimate(CalibratedInputs {
+            now_ms,
+            calibration,
+            last_official: official,
+            tokens_since_official: official.map_or(0, |s| tokens_since(s.at_ms)),
+            tokens_in_new_window,
+            new_window_resets_at_secs,
         })
     }
 
@@ -323,7 +509,11 @@ impl EngineState {
             });
         lamps.set(Lamp::Limit, limit_lamp);
         lamps.set(Lamp::Stall, !self.any_source_fresh(now_ms));
-        let last_request_ms = self.recent.newest().map(|(at, _)| at);
+        let last_request_ms = self
+            .recent
+            .newest()
+            .map(|(at, _)| at)
+            .max(self.aggregate_active_ms);
         let idle_ms = t.idle_after.as_millis() as i64;
         lamps.set(
             Lamp::Idle,
@@ -332,10 +522,30 @@ impl EngineState {
         lamps
     }
 
+    /// Whether any source the needles draw on is fresh. With a Prometheus basis, local usage
+    /// sources do not drive the needles, so their freshness cannot keep STALL out.
     fn any_source_fresh(&self, now_ms: i64) -> bool {
+        let is_aggregate = matches!(self.basis(), UsageBasis::Aggregate(_));
         self.health
             .iter()
+            .filter(|(kind, _)| {
+                !(is_aggregate && matches!(kind, SourceKind::Transcripts | SourceKind::Otlp))
+            })
             .any(|(kind, health)| self.is_fresh(*kind, health, now_ms))
+    }
+
+    fn fresh_ms(&self, kind: SourceKind) -> i64 {
+        kind.fresh_for(self.settings.official_stale_after)
+            .as_millis() as i64
+    }
+
+    /// Fresh: it worked within its freshness span, and its newest report is not an error (a
+    /// source that says it is failing is not waited out).
+    fn is_fresh(&self, kind: SourceKind, health: &SourceHealth, now_ms: i64) -> bool {
+        health.last_error.is_none()
+            && health
+                .last_ok_ms
+                .is_some_and(|ok| now_ms - ok <= self.fresh_ms(kind))
     }
 }
 

@@ -1,8 +1,10 @@
-//! Fuel: what is left of a window, from Claude's own percentage while it is fresh, else from local
-//! tokens against a limit. The chosen origin becomes the frame's `source`.
+//! Fuel: what is left of a window, from Claude's own percentage while it is fresh, else from the
+//! calibrated estimate (see `calibration`), else from local tokens against a limit. The chosen
+//! origin becomes the frame's `source`.
 
 use gauge_core::FuelSource;
 
+use super::calibration::CalibratedUse;
 use super::recent::Block;
 use crate::usage::OfficialSample;
 
@@ -32,23 +34,31 @@ pub(crate) struct FuelInputs<'a> {
     pub(crate) limit_tokens: Option<u64>,
     /// When the local estimate thinks the window resets, unix seconds.
     pub(crate) estimate_resets_at_secs: Option<i64>,
+    /// The calibrated estimate, when a limit was learned from official data.
+    pub(crate) calibrated: Option<CalibratedUse>,
 }
 
-/// Official while fresh, then the estimate, then nothing.
+/// Official while fresh, then the calibrated estimate, then the plain estimate, then nothing.
 pub(crate) fn choose_fuel(inputs: FuelInputs<'_>) -> Option<Fuel> {
+    let calibrated = inputs.calibrated.map(|estimate| Fuel {
+        fraction: (1.0 - estimate.used_pct / 100.0).clamp(0.0, 1.0),
+        resets_at_secs: estimate.resets_at_secs,
+        source: FuelSource::Estimate,
+    });
     if let Some(sample) = inputs.official {
         let age_ms = inputs.now_ms - sample.at_ms;
         if age_ms <= inputs.official_stale_after_ms {
             let is_over = sample
                 .resets_at_secs
                 .is_some_and(|reset| inputs.now_ms >= reset * 1000);
-            // At resets_at the window is over: full again until newer data says otherwise.
+            // At resets_at the window is over: full again until newer data says otherwise (the
+            // calibrated estimate of the new window, when something was learned).
             return Some(if is_over {
-                Fuel {
+                calibrated.unwrap_or(Fuel {
                     fraction: 1.0,
                     resets_at_secs: None,
                     source: FuelSource::Official,
-                }
+                })
             } else {
                 Fuel {
                     fraction: (1.0 - sample.used_pct / 100.0).clamp(0.0, 1.0),
@@ -57,6 +67,9 @@ pub(crate) fn choose_fuel(inputs: FuelInputs<'_>) -> Option<Fuel> {
                 }
             });
         }
+    }
+    if calibrated.is_some() {
+        return calibrated;
     }
     let limit = inputs.limit_tokens.filter(|limit| *limit > 0)?;
     Some(Fuel {
@@ -128,6 +141,7 @@ mod tests {
             used_tokens: 250,
             limit_tokens: Some(1_000),
             estimate_resets_at_secs: Some(5_000),
+            calibrated: None,
         }
     }
 
@@ -174,6 +188,58 @@ mod tests {
         let mut i = inputs(None);
         i.used_tokens = 5_000;
         assert_eq!(choose_fuel(i).unwrap().fraction, 0.0);
+    }
+
+    #[test]
+    fn stale_official_prefers_the_calibrated_estimate() {
+        let s = sample(300_000, 42.0, Some(2_000));
+        let mut i = inputs(Some(&s));
+        i.calibrated = Some(CalibratedUse {
+            used_pct: 45.0,
+            resets_at_secs: Some(2_000),
+        });
+        let fuel = choose_fuel(i).unwrap();
+        assert_eq!(fuel.source, FuelSource::Estimate);
+        assert!((fuel.fraction - 0.55).abs() < 1e-9);
+        // While the official sample is fresh it still wins.
+        let s = sample(900_000, 42.0, Some(2_000));
+        i.official = Some(&s);
+        assert_eq!(choose_fuel(i).unwrap().source, FuelSource::Official);
+    }
+
+    proptest::proptest! {
+        /// Precedence and staleness: a fresh official sample before its reset always wins, a stale
+        /// one never shows as official, and the fraction always stays within 0..=1.
+        #[test]
+        fn precedence_staleness_and_range(
+            age_ms in 0i64..2_000_000,
+            used_pct in 0.0f64..=100.0,
+            reset_in_secs in -5_000i64..5_000,
+            used_tokens in 0u64..10_000,
+            calibrated_pct in proptest::option::of(0.0f64..=100.0),
+        ) {
+            let now_ms = 10_000_000;
+            let s = sample(now_ms - age_ms, used_pct, Some(now_ms / 1000 + reset_in_secs));
+            let mut i = inputs(Some(&s));
+            i.now_ms = now_ms;
+            i.used_tokens = used_tokens;
+            i.calibrated = calibrated_pct.map(|used_pct| CalibratedUse { used_pct, resets_at_secs: None });
+            let fuel = choose_fuel(i).unwrap();
+            proptest::prop_assert!((0.0..=1.0).contains(&fuel.fraction));
+            let is_fresh = age_ms <= i.official_stale_after_ms;
+            let is_over = reset_in_secs <= 0;
+            if is_fresh && !is_over {
+                proptest::prop_assert_eq!(fuel.source, FuelSource::Official);
+                proptest::prop_assert!((fuel.fraction - (1.0 - used_pct / 100.0)).abs() < 1e-9);
+            }
+            if !is_fresh {
+                proptest::prop_assert_eq!(fuel.source, FuelSource::Estimate);
+            }
+            // Reset roll-over: past resets_at a fresh sample's percentage no longer counts.
+            if is_fresh && is_over && calibrated_pct.is_none() {
+                proptest::prop_assert_eq!(fuel.fraction, 1.0);
+            }
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ const HOUR_MS: i64 = 3600 * 1000;
 #[derive(Clone, Copy, Debug)]
 struct Recent {
     tokens: TokenCounts,
+    cost_usd: f64,
 }
 
 /// A 5-hour block as ccusage and claude-monitor draw it.
@@ -51,17 +52,21 @@ pub(crate) struct RecentUsage {
 }
 
 impl RecentUsage {
-    /// Adds a request, or replaces the one with the same dedup key.
-    pub(crate) fn upsert(&mut self, event: &UsageEvent) {
-        if let Some(old) = self.by_key.remove(&event.dedup_key) {
-            self.by_time.remove(&old);
-        }
+    /// Adds a request, or replaces the one with the same dedup key; returns the replaced
+    /// request's tokens and cost, so running totals can add only the difference.
+    pub(crate) fn upsert(&mut self, event: &UsageEvent) -> Option<(TokenCounts, f64)> {
+        let replaced = self
+            .by_key
+            .remove(&event.dedup_key)
+            .and_then(|old| self.by_time.remove(&old))
+            .map(|old| (old.tokens, old.cost_usd));
         let slot = (event.at_ms, self.next_id);
         self.next_id += 1;
         self.by_time.insert(
             slot,
             Recent {
                 tokens: event.tokens,
+                cost_usd: event.cost_usd,
             },
         );
         self.by_key.insert(event.dedup_key.clone(), slot);
@@ -69,6 +74,7 @@ impl RecentUsage {
             self.newest_ms = Some(event.at_ms);
             self.newest_family = Some(event.family());
         }
+        replaced
     }
 
     /// Drops requests older than [`RECENT_SPAN_MS`] before `now_ms`.
@@ -165,8 +171,9 @@ mod tests {
     #[test]
     fn upsert_replaces_by_key() {
         let mut recent = RecentUsage::default();
-        recent.upsert(&event("a", 1_000, 10, 1));
-        recent.upsert(&event("a", 1_000, 20, 2));
+        assert_eq!(recent.upsert(&event("a", 1_000, 10, 1)), None);
+        let replaced = recent.upsert(&event("a", 1_000, 20, 2));
+        assert_eq!(replaced.map(|(tokens, _)| tokens.input), Some(10));
         assert_eq!(recent.len(), 1);
         assert_eq!(recent.fuel_tokens_since(1_000, 60_000), 22);
     }

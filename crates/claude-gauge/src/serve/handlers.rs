@@ -73,6 +73,13 @@ impl IntoResponse for AppError {
     }
 }
 
+/// `GET /limits`: the newest official reading and the learned calibration per window, and the
+/// OAuth poller's state.
+pub(crate) async fn limits_get(State(state): State<AppState>) -> Response {
+    let report = state.limits.borrow().clone();
+    Json(report).into_response()
+}
+
 /// `POST /ingest/statusline`: a Claude Code statusLine payload, as `claude-gauge statusline`
 /// forwards it.
 pub(crate) async fn statusline_post(

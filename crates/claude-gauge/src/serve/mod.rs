@@ -1,10 +1,11 @@
-//! The HTTP transport: `/usage`, `/events`, `/healthz`, `/stats`, the ingest endpoints and the
-//! web page at `/`.
+//! The HTTP transport: `/usage`, `/events`, `/healthz`, `/stats`, `/metrics`, `/limits`, the
+//! ingest endpoints and the web page at `/`.
 //!
 //! One shape, as in axum's examples: [`app`] builds the router from an [`AppState`], [`serve`]
 //! runs it on a bound listener until shutdown. Handlers are named `<resource>_<verb>`.
 
 mod handlers;
+mod metrics;
 mod web;
 
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::engine::{FrameFeed, HealthBoard};
+use crate::engine::{FrameFeed, HealthBoard, LimitsFeed, UsageFeed};
 use crate::ledger::LedgerHandle;
 use crate::stats::IngestStats;
 
@@ -28,6 +29,10 @@ pub(crate) struct AppState {
     pub(crate) frames: FrameFeed,
     /// The sources' statuses.
     pub(crate) health: HealthBoard,
+    /// Usage totals by model, for `/metrics`.
+    pub(crate) usage: UsageFeed,
+    /// The limits report (official readings, calibration, OAuth state), for `/limits`.
+    pub(crate) limits: LimitsFeed,
     /// Where ingest endpoints send what they receive.
     pub(crate) ledger: LedgerHandle,
     /// Ingest counters.
@@ -49,6 +54,8 @@ pub(crate) fn app(state: AppState) -> Router {
         .route("/usage", get(handlers::usage_get))
         .route("/healthz", get(handlers::healthz_get))
         .route("/stats", get(handlers::stats_get))
+        .route("/metrics", get(metrics::metrics_get))
+        .route("/limits", get(handlers::limits_get))
         .route("/ingest/statusline", post(handlers::statusline_post))
         .layer(DefaultBodyLimit::max(INGEST_BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(

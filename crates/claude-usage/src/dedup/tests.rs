@@ -19,6 +19,7 @@ fn entry(message_id: &str, request_id: Option<&str>, output: u64) -> UsageEntry 
         is_sidechain: false,
         speed: None,
         is_progress: false,
+        is_daily_readable: true,
         usage_limit_reset_ms: None,
         line_offset: 0,
     }

@@ -216,6 +216,7 @@ mod tests {
             is_sidechain: false,
             speed: None,
             is_progress: false,
+            is_daily_readable: true,
             usage_limit_reset_ms: None,
             line_offset: 0,
         }

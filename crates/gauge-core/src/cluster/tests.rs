@@ -58,7 +58,11 @@ fn stall_rests_the_needles_and_recovers_on_the_next_frame() {
 
 #[test]
 fn advance_to_does_not_depend_on_the_call_rate() {
-    let events = [(S, 0.9, 8_000), (2 * S, 0.1, 100), (2 * S + S / 3, 0.6, 10_000)];
+    let events = [
+        (S, 0.9, 8_000),
+        (2 * S, 0.1, 100),
+        (2 * S + S / 3, 0.6, 10_000),
+    ];
     let run_at = |tick_us: u64| {
         let mut cluster = Cluster::new(ClusterConfig::default(), 0);
         let mut log = Vec::new();

@@ -4,7 +4,11 @@ use embedded_hal_mock::eh1::digital::{Mock, State, Transaction};
 use super::*;
 
 fn level(pattern: u8, bit: u8) -> Transaction {
-    Transaction::set(if pattern & (1 << bit) != 0 { State::High } else { State::Low })
+    Transaction::set(if pattern & (1 << bit) != 0 {
+        State::High
+    } else {
+        State::Low
+    })
 }
 
 /// Four mocks expecting `patterns` written in order (every pattern writes all four pins).

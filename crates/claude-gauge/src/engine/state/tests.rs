@@ -1,5 +1,5 @@
 use super::*;
-use crate::usage::{OfficialOrigin, Origin, TokenCounts, UsageEvent};
+use crate::usage::{OfficialOrigin, Origin, PrometheusReading, TokenCounts, UsageEvent};
 
 fn settings() -> FrameSettings {
     FrameSettings {
@@ -118,4 +118,133 @@ fn stall_follows_source_freshness() {
         .next_frame(NOW + 31_000, None)
         .lamps
         .is_lit(Lamp::Stall));
+}
+
+fn reading(at_ms: i64, tach: u64, fuel_5h: u64, fuel_7d: u64, model: Option<&str>) -> EngineInput {
+    EngineInput::Aggregate(PrometheusReading {
+        at_ms,
+        tach_tokens_per_min: tach,
+        fuel_tokens_5h: fuel_5h,
+        fuel_tokens_7d: fuel_7d,
+        model: model.map(str::to_string),
+    })
+}
+
+#[test]
+fn prometheus_readings_drive_tach_fuel_and_model() {
+    let mut state = EngineState::new(settings());
+    state.apply(EngineInput::Configured(SourceKind::Prometheus), NOW);
+    // Configured but not read yet: nothing known, and STALL.
+    let first = state.next_frame(NOW, None);
+    assert_eq!((first.fuel_5h, first.tach), (None, 0));
+    assert!(first.lamps.is_lit(Lamp::Stall));
+    state.apply(
+        reading(NOW, 1_500, 2_500, 50_000, Some("claude-sonnet-4-5")),
+        NOW,
+    );
+    state.apply(EngineInput::Health(SourceKind::Prometheus, Ok(())), NOW);
+    // Local requests do not add to the aggregates (they would count twice).
+    state.apply(
+        EngineInput::Usage(vec![event("a", NOW - 1_000, 600, 600)]),
+        NOW,
+    );
+    let frame = state.next_frame(NOW + 1_000, Some(&first));
+    assert_eq!(frame.tach, 1_500);
+    assert_eq!(frame.fuel_5h, Some(0.75));
+    assert_eq!(frame.fuel_7d, Some(0.5));
+    assert_eq!(frame.reset_5h, None);
+    assert_eq!(frame.model, Some(ModelFamily::Sonnet));
+    assert_eq!(frame.source, FuelSource::Estimate);
+    assert!(frame.lamps.is_lit(Lamp::Hot));
+    assert!(!frame.lamps.is_lit(Lamp::Stall));
+    assert!(!frame.lamps.is_lit(Lamp::Idle));
+    // A later reading without a model keeps the last one.
+    state.apply(reading(NOW + 5_000, 0, 2_500, 50_000, None), NOW + 5_000);
+    let quiet = state.next_frame(NOW + 5_000, Some(&frame));
+    assert_eq!((quiet.tach, quiet.model), (0, Some(ModelFamily::Sonnet)));
+}
+
+#[test]
+fn failing_prometheus_stalls_at_once_holds_fuel_and_drops_tach() {
+    let mut state = EngineState::new(settings());
+    state.apply(EngineInput::Configured(SourceKind::Prometheus), NOW);
+    // A fresh transcript source does not hide a failing Prometheus: it drives no needle.
+    state.apply(EngineInput::Health(SourceKind::Transcripts, Ok(())), NOW);
+    state.apply(reading(NOW, 1_500, 2_500, 50_000, Some("opus")), NOW);
+    state.apply(EngineInput::Health(SourceKind::Prometheus, Ok(())), NOW);
+    let up = state.next_frame(NOW, None);
+    assert!(!up.lamps.is_lit(Lamp::Stall));
+    state.apply(
+        EngineInput::Health(SourceKind::Prometheus, Err("refused".into())),
+        NOW + 1_000,
+    );
+    let down = state.next_frame(NOW + 1_000, Some(&up));
+    assert!(down.lamps.is_lit(Lamp::Stall));
+    assert_eq!(down.tach, 0);
+    assert_eq!(down.fuel_5h, Some(0.75));
+    let statuses = state.source_statuses(NOW + 1_000);
+    let prometheus = statuses.iter().find(|s| s.source == "prometheus").unwrap();
+    assert!(!prometheus.is_fresh);
+    // Recovery clears it.
+    state.apply(reading(NOW + 2_000, 10, 2_600, 50_100, None), NOW + 2_000);
+    state.apply(
+        EngineInput::Health(SourceKind::Prometheus, Ok(())),
+        NOW + 2_000,
+    );
+    let again = state.next_frame(NOW + 2_000, Some(&down));
+    assert!(!again.lamps.is_lit(Lamp::Stall));
+    assert_eq!(again.tach, 10);
+}
+
+#[test]
+fn usage_totals_count_replacements_once() {
+    let mut state = EngineState::new(settings());
+    state.apply(EngineInput::Usage(vec![event("a", NOW, 10, 5)]), NOW);
+    state.apply(EngineInput::Usage(vec![event("a", NOW, 10, 9)]), NOW);
+    let (model, totals) = state.totals().by_model().next().unwrap();
+    assert_eq!(model, "claude-opus-4-5");
+    assert_eq!((totals.tokens.input, totals.tokens.output), (10, 9));
+}
+
+#[test]
+fn calibration_keeps_the_needle_still_when_official_goes_stale() {
+    let mut state = EngineState::new(settings());
+    state.apply(EngineInput::Health(SourceKind::Transcripts, Ok(())), NOW);
+    // 2,000 fuel tokens in the window, and Claude says 40% used: 50 tokens per percent.
+    state.apply(
+        EngineInput::Usage(vec![event("a", NOW - 60_000, 1_500, 500)]),
+        NOW,
+    );
+    let sample = OfficialSample {
+        at_ms: NOW,
+        window: Window::FiveHour,
+        used_pct: 40.0,
+        resets_at_secs: Some(NOW / 1000 + 3 * 3600),
+        origin: OfficialOrigin::Statusline,
+    };
+    state.apply(EngineInput::Official(sample), NOW);
+    let (_, learned) = state.official_and_calibration(Window::FiveHour);
+    assert_eq!(learned.unwrap().tokens_per_pct, 50.0);
+    let fresh = state.next_frame(NOW + 1_000, None);
+    assert_eq!(fresh.source, FuelSource::Official);
+    assert_eq!(fresh.fuel_5h, Some(0.6));
+    // Stale: the calibrated estimate continues from 40%, where the plain estimate (2,000 of the
+    // configured 10,000) would have jumped to 80% fuel.
+    let stale_ms = NOW + 601_000;
+    let stale = state.next_frame(stale_ms, Some(&fresh));
+    assert_eq!(stale.source, FuelSource::Estimate);
+    assert_eq!(stale.fuel_5h, Some(0.6));
+    // 500 more tokens = 10 more percent.
+    state.apply(
+        EngineInput::Usage(vec![event("b", stale_ms, 250, 250)]),
+        stale_ms,
+    );
+    assert_eq!(state.next_frame(stale_ms, Some(&stale)).fuel_5h, Some(0.5));
+    // Past the reset, the new window counts only its own tokens.
+    let after_reset_ms = NOW + 3 * 3600 * 1000 + 60_000;
+    state.apply(
+        EngineInput::Usage(vec![event("c", after_reset_ms, 100, 150)]),
+        after_reset_ms,
+    );
+    assert_eq!(state.next_frame(after_reset_ms, None).fuel_5h, Some(0.95));
 }

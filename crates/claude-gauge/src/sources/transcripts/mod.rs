@@ -105,6 +105,14 @@ pub(crate) fn spawn(
         })
 }
 
+/// What a catch-up pass did.
+#[derive(Debug, Clone, Copy)]
+struct CatchUp {
+    files_seen: usize,
+    files_read: usize,
+    bytes_read: u64,
+}
+
 struct TranscriptSource {
     config: TranscriptConfig,
     ledger: LedgerHandle,
@@ -139,7 +147,16 @@ impl TranscriptSource {
             }
         };
         self.watch_new_roots(watcher.as_mut());
-        self.catch_up_all(shutdown)?;
+        let started = Instant::now();
+        let caught_up = self.catch_up_all(shutdown)?;
+        // Counts only; the benchmark reads this line.
+        tracing::info!(
+            "transcripts: caught up {} of {} files, {} bytes read, in {} ms",
+            caught_up.files_read,
+            caught_up.files_seen,
+            caught_up.bytes_read,
+            started.elapsed().as_millis()
+        );
         self.heartbeat()?;
         let mut last_heartbeat = Instant::now();
         let mut last_rescan = Instant::now();
@@ -198,12 +215,13 @@ impl TranscriptSource {
     }
 
     /// Reads whatever changed in every file under every root, in parallel chunks.
-    fn catch_up_all(&mut self, shutdown: &CancellationToken) -> Result<(), LedgerClosed> {
+    fn catch_up_all(&mut self, shutdown: &CancellationToken) -> Result<CatchUp, LedgerClosed> {
         let files: Vec<PathBuf> = self
             .config
             .projects_dirs()
             .flat_map(|dir| jsonl_files_under(&dir))
             .collect();
+        let files_seen = files.len();
         let work: Vec<(PathBuf, FileStat, u64)> = files
             .into_iter()
             .filter_map(|path| {
@@ -212,13 +230,18 @@ impl TranscriptSource {
                 Some((path, stat, offset))
             })
             .collect();
-        if work.is_empty() {
-            return Ok(());
-        }
         let total_bytes: u64 = work
             .iter()
             .map(|(_, stat, offset)| stat.size().saturating_sub(*offset))
             .sum();
+        let caught_up = CatchUp {
+            files_seen,
+            files_read: work.len(),
+            bytes_read: total_bytes,
+        };
+        if work.is_empty() {
+            return Ok(caught_up);
+        }
         let bar = progress_bar(total_bytes);
         for chunk in work.chunks(CHUNK_FILES) {
             if shutdown.is_cancelled() {
@@ -245,7 +268,7 @@ impl TranscriptSource {
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
-        Ok(())
+        Ok(caught_up)
     }
 
     /// Reads the files an event batch named; a new directory is walked whole.

@@ -1,0 +1,117 @@
+//! The limits report: what the daemon knows about Claude's limits beyond the frame (the newest
+//! official reading per window, the learned calibration, the OAuth poller's state), served at
+//! `GET /limits` and shown by `claude-gauge limits`.
+
+use serde::Serialize;
+
+use super::state::{EngineState, SourceKind};
+use crate::limits::Calibration;
+use crate::usage::{OfficialOrigin, OfficialSample, Window};
+
+/// Everything `GET /limits` shows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub(crate) struct LimitsReport {
+    /// One entry per window, 5h first.
+    pub(crate) windows: Vec<WindowReport>,
+    /// Until when Claude reported the limit reached, unix seconds.
+    pub(crate) limit_until_secs: Option<i64>,
+    /// The OAuth poller's state; `None` when it is off.
+    pub(crate) oauth: Option<SourceReport>,
+}
+
+/// One window's official reading and calibration.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct WindowReport {
+    /// `5h` or `7d`.
+    pub(crate) window: &'static str,
+    /// The newest official reading, fresh or not.
+    pub(crate) official: Option<OfficialReport>,
+    /// What was learned from official readings and local tokens.
+    pub(crate) calibration: Option<CalibrationReport>,
+}
+
+/// An official reading.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct OfficialReport {
+    /// Percent used.
+    pub(crate) used_pct: f64,
+    /// Reset time, unix seconds.
+    pub(crate) resets_at_secs: Option<i64>,
+    /// `statusline` or `oauth`.
+    pub(crate) origin: &'static str,
+    /// When it was read, unix ms.
+    pub(crate) at_ms: i64,
+}
+
+/// A learned calibration.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct CalibrationReport {
+    /// Fuel tokens (input + output) per percent.
+    pub(crate) tokens_per_pct: f64,
+    /// The whole window in fuel tokens: 100 x `tokens_per_pct`.
+    pub(crate) effective_limit_tokens: u64,
+    /// When it was learned, unix ms.
+    pub(crate) learned_at_ms: i64,
+    /// The official percentage it was learned from.
+    pub(crate) from_used_pct: f64,
+    /// The local fuel tokens it was learned from.
+    pub(crate) from_tokens: u64,
+}
+
+/// A source's last success and error.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct SourceReport {
+    /// Last success, unix ms.
+    pub(crate) last_ok_ms: Option<i64>,
+    /// The newest error, if the newest report was one (never user data or tokens).
+    pub(crate) last_error: Option<String>,
+}
+
+impl LimitsReport {
+    /// The report for `state`.
+    pub(crate) fn of(state: &EngineState) -> LimitsReport {
+        let windows = [Window::FiveHour, Window::SevenDay]
+            .into_iter()
+            .map(|window| {
+                let (official, calibration) = state.official_and_calibration(window);
+                WindowReport {
+                    window: window.as_str(),
+                    official: official.map(official_report),
+                    calibration: calibration.map(calibration_report),
+                }
+            })
+            .collect();
+        LimitsReport {
+            windows,
+            limit_until_secs: state.limit_until_secs(),
+            oauth: state
+                .source_health(SourceKind::Oauth)
+                .map(|h| SourceReport {
+                    last_ok_ms: h.last_ok_ms,
+                    last_error: h.last_error.as_ref().map(|(_, reason)| reason.clone()),
+                }),
+        }
+    }
+}
+
+fn official_report(sample: &OfficialSample) -> OfficialReport {
+    OfficialReport {
+        used_pct: sample.used_pct,
+        resets_at_secs: sample.resets_at_secs,
+        origin: match sample.origin {
+            OfficialOrigin::Statusline => "statusline",
+            OfficialOrigin::Oauth => "oauth",
+        },
+        at_ms: sample.at_ms,
+    }
+}
+
+fn calibration_report(calibration: &Calibration) -> CalibrationReport {
+    CalibrationReport {
+        tokens_per_pct: calibration.tokens_per_pct,
+        effective_limit_tokens: calibration.effective_limit_tokens(),
+        learned_at_ms: calibration.learned_at_ms,
+        from_used_pct: calibration.from_used_pct,
+        from_tokens: calibration.from_tokens,
+    }
+}

@@ -1,0 +1,496 @@
+//! The OAuth usage poller (opt-in): Claude's own 5-hour and 7-day percentages from
+//! `GET /api/oauth/usage`, the endpoint behind Claude Code's `/usage` screen, turned into official
+//! samples.
+//!
+//! Contract (`limits-and-peers.md` sections 2.1 to 2.3): the headers Claude Code sends, including
+//! `User-Agent: claude-code/<version>` (without it the endpoint answers 429 forever); at most one
+//! poll per 180 s; on 429 it waits `Retry-After` or an exponential backoff, whichever is longer;
+//! 401/403 mean disconnected. The token is read fresh from `CLAUDE_CODE_OAUTH_TOKEN` or the
+//! credentials file before each poll, and is **never refreshed, written or logged**: a second
+//! refresher would log Claude Code out.
+//!
+//! Ownership and shutdown: [`OauthPoller::run`] is one task; it owns its HTTP client and selects on
+//! the shutdown token at every await, so a stop never waits for a poll or a backoff.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::statusline::clamp_percentage;
+use crate::config::{OauthSettings, Secret};
+use crate::engine::{unix_now_ms, EngineInput, SourceKind};
+use crate::ledger::LedgerHandle;
+use crate::usage::{OfficialOrigin, OfficialSample, Window};
+
+/// The beta header the endpoint requires.
+const ANTHROPIC_BETA: &str = "oauth-2025-04-20";
+/// How long one request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest wait between polls after failures.
+const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
+/// The longest `Retry-After` honoured; longer ones are capped so the gauge comes back eventually.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(6 * 3600);
+/// Just after a reset the endpoint may still report the old window's near-full value with the new
+/// `resets_at` (AIBattery #174): such readings in a window this young are dropped.
+const ROLLOVER_ARTEFACT_AGE_MS: i64 = 5 * 60 * 1000;
+const ROLLOVER_ARTEFACT_PCT: f64 = 95.0;
+
+/// The poller failed to start.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OauthError {
+    /// The HTTP client could not be built (TLS setup).
+    #[error("cannot set up the HTTP client for the OAuth usage poller: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// One window reading and any lock the endpoint reports.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct UsageReading {
+    /// The official samples, 5h and/or 7d.
+    pub(crate) samples: Vec<OfficialSample>,
+    /// Until when a window is locked (`locked_reason`), unix seconds.
+    pub(crate) locked_until_secs: Option<i64>,
+}
+
+/// The body was not a usage response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the usage endpoint's answer is not a usage object (no five_hour, seven_day or limits[])")]
+pub(crate) struct UnreadableUsage;
+
+/// What one poll came to.
+#[derive(Clone, Debug, PartialEq)]
+enum PollOutcome {
+    /// 200 with a readable body.
+    Usage(UsageReading),
+    /// No usable login: no token, an expired one, 401 or 403. The message says what to do.
+    Disconnected(String),
+    /// 429, with the `Retry-After` it gave.
+    RateLimited(Option<Duration>),
+    /// Anything else: network, 5xx, an unreadable body.
+    Failed(String),
+}
+
+/// The running poller.
+pub(crate) struct OauthPoller {
+    settings: OauthSettings,
+    client: reqwest::Client,
+}
+
+impl OauthPoller {
+    /// A poller for `settings`.
+    pub(crate) fn new(settings: OauthSettings) -> Result<OauthPoller, OauthError> {
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()?;
+        Ok(OauthPoller { settings, client })
+    }
+
+    /// Polls until `shutdown`: at once, then every interval or backoff.
+    pub(crate) async fn run(self, out: LedgerHandle, shutdown: CancellationToken) {
+        let mut failures = 0u32;
+        let mut last_problem: Option<String> = None;
+        loop {
+            let outcome = tokio::select! {
+                () = shutdown.cancelled() => break,
+                outcome = self.poll_once() => outcome,
+            };
+            failures = match outcome {
+                PollOutcome::RateLimited(_) | PollOutcome::Failed(_) => failures.saturating_add(1),
+                _ => 0,
+            };
+            let delay = next_delay(&outcome, self.settings.interval, failures);
+            let delivered = report(&out, outcome, &mut last_problem).await;
+            if delivered.is_err() {
+                break;
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(delay) => {}
+            }
+        }
+    }
+
+    async fn poll_once(&self) -> PollOutcome {
+        let token = match read_token(&self.settings, unix_now_ms()) {
+            Ok(token) => token,
+            Err(problem) => return PollOutcome::Disconnected(problem),
+        };
+        let url = format!("{}/api/oauth/usage", self.settings.base_url);
+        let sent = self
+            .client
+            .get(&url)
+            .bearer_auth(token.expose())
+            .header("anthropic-beta", ANTHROPIC_BETA)
+            .header(reqwest::header::USER_AGENT, &self.settings.user_agent)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            // reqwest's message names the URL, never the headers.
+            Err(err) => return PollOutcome::Failed(format!("cannot reach {url}: {err}")),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, unix_now_ms()));
+        match status {
+            200 => match response.bytes().await {
+                Ok(body) => match parse_usage(&body, unix_now_ms()) {
+                    Ok(reading) => PollOutcome::Usage(reading),
+                    Err(err) => PollOutcome::Failed(err.to_string()),
+                },
+                Err(err) => PollOutcome::Failed(format!("cannot read the usage answer: {err}")),
+            },
+            401 => PollOutcome::Disconnected(
+                "disconnected: Claude rejected the login token (HTTP 401); open Claude Code so it \
+                 can refresh its login"
+                    .into(),
+            ),
+            403 => PollOutcome::Disconnected(
+                "disconnected: the login token may not read usage (HTTP 403; it needs the \
+                 user:profile scope, which `claude setup-token` tokens lack); sign in with `claude`"
+                    .into(),
+            ),
+            429 => PollOutcome::RateLimited(retry_after),
+            other => PollOutcome::Failed(format!("the usage endpoint answered HTTP {other}")),
+        }
+    }
+}
+
+/// Sends what a poll found on, and logs a problem once when it first appears.
+async fn report(
+    out: &LedgerHandle,
+    outcome: PollOutcome,
+    last_problem: &mut Option<String>,
+) -> Result<(), crate::ledger::LedgerClosed> {
+    let problem = match outcome {
+        PollOutcome::Usage(reading) => {
+            for sample in reading.samples {
+                out.record_official(sample).await?;
+            }
+            if let Some(until_secs) = reading.locked_until_secs {
+                out.notify(EngineInput::LimitReached { until_secs }).await?;
+            }
+            if last_problem.take().is_some() {
+                tracing::info!("oauth usage: connected again");
+            }
+            return out
+                .notify(EngineInput::Health(SourceKind::Oauth, Ok(())))
+                .await;
+        }
+        PollOutcome::Disconnected(message) | PollOutcome::Failed(message) => message,
+        PollOutcome::RateLimited(retry_after) => format!(
+            "rate limited (HTTP 429{}); backing off",
+            retry_after.map_or(String::new(), |d| format!(", Retry-After {}s", d.as_secs()))
+        ),
+    };
+    if last_problem.as_deref() != Some(problem.as_str()) {
+        tracing::warn!("oauth usage: {problem}");
+        *last_problem = Some(problem.clone());
+    }
+    out.notify(EngineInput::Health(SourceKind::Oauth, Err(problem)))
+        .await
+}
+
+/// The wait before the next poll: the interval after an answer; after `failures` failures in a
+/// row, the interval doubled per failure up to 30 min, or the server's `Retry-After` if longer.
+fn next_delay(outcome: &PollOutcome, interval: Duration, failures: u32) -> Duration {
+    match outcome {
+        PollOutcome::Usage(_) | PollOutcome::Disconnected(_) => interval,
+        PollOutcome::RateLimited(_) | PollOutcome::Failed(_) => {
+            let doubled = interval.saturating_mul(1u32 << failures.min(16));
+            let backoff = doubled.min(MAX_BACKOFF).max(interval);
+            match outcome {
+                PollOutcome::RateLimited(Some(retry_after)) => {
+                    backoff.max((*retry_after).min(MAX_RETRY_AFTER))
+                }
+                _ => backoff,
+            }
+        }
+    }
+}
+
+/// `Retry-After`: seconds, or an HTTP date.
+fn parse_retry_after(value: &str, now_ms: i64) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let wait_ms = at.as_millisecond() - now_ms;
+    Some(Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0)))
+}
+
+/// The access token: `CLAUDE_CODE_OAUTH_TOKEN`, else `claudeAiOauth.accessToken` from the
+/// credentials file, read now. The error says what to do, and never contains the token.
+fn read_token(settings: &OauthSettings, now_ms: i64) -> Result<Secret, String> {
+    if let Some(token) = &settings.env_token {
+        return Ok(token.clone());
+    }
+    token_from_file(&settings.credentials_file, now_ms)
+}
+
+fn token_from_file(path: &Path, now_ms: i64) -> Result<Secret, String> {
+    let sign_in = "sign in with `claude`, or set CLAUDE_CODE_OAUTH_TOKEN";
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        format!(
+            "disconnected: no Claude Code login at {} ({err}); {sign_in}",
+            path.display()
+        )
+    })?;
+    let value: Value = serde_json::from_str(&text).map_err(|_| {
+        format!(
+            "disconnected: {} is not valid JSON; {sign_in}",
+            path.display()
+        )
+    })?;
+    let oauth = value.get("claudeAiOauth");
+    let token = oauth
+        .and_then(|o| o.get("accessToken"))
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            format!(
+                "disconnected: {} has no claudeAiOauth.accessToken; {sign_in}",
+                path.display()
+            )
+        })?;
+    let expires_at_ms = oauth
+        .and_then(|o| o.get("expiresAt"))
+        .and_then(Value::as_i64);
+    if expires_at_ms.is_some_and(|expires| expires <= now_ms) {
+        return Err(
+            "disconnected: the Claude Code login has expired; open Claude Code so it can \
+             refresh it (claude-gauge never refreshes tokens)"
+                .into(),
+        );
+    }
+    Ok(Secret::new(token.to_string()))
+}
+
+/// Reads a usage answer, either shape: the flat `five_hour` / `seven_day` buckets and the newer
+/// `limits[]` array, which wins where present, field by field. Unknown keys are ignored.
+pub(crate) fn parse_usage(body: &[u8], now_ms: i64) -> Result<UsageReading, UnreadableUsage> {
+    let value: Value = serde_json::from_slice(body).map_err(|_| UnreadableUsage)?;
+    let root = value.as_object().ok_or(UnreadableUsage)?;
+    let from_limits = |kind: &str| {
+        root.get("limits")?
+            .as_array()?
+            .iter()
+            .find(|entry| entry.get("kind").and_then(Value::as_str) == Some(kind))
+            .and_then(|entry| read_window(entry, "percent"))
+            // A 0% entry without a reset is a placeholder, not a reading.
+            .filter(|w| w.used_pct > 0.0 || w.resets_at_secs.is_some())
+    };
+    let mut reading = UsageReading::default();
+    let mut saw_window = false;
+    for (window, flat_key, limits_kind) in [
+        (Window::FiveHour, "five_hour", "session"),
+        (Window::SevenDay, "seven_day", "weekly_all"),
+    ] {
+        let flat = root
+            .get(flat_key)
+            .and_then(|bucket| read_window(bucket, "utilization"));
+        let Some(found) = from_limits(limits_kind).or(flat) else {
+            continue;
+        };
+        saw_window = true;
+        if found.is_locked {
+            let until = found.resets_at_secs.unwrap_or(now_ms / 1000 + 3600);
+            reading.locked_until_secs =
+                Some(reading.locked_until_secs.map_or(until, |u| u.max(until)));
+        }
+        let window_start_ms = found
+            .resets_at_secs
+            .map(|reset| (reset - window.length_secs()) * 1000);
+        let is_artefact = found.used_pct >= ROLLOVER_ARTEFACT_PCT
+            && window_start_ms.is_some_and(|start| now_ms - start < ROLLOVER_ARTEFACT_AGE_MS);
+        if is_artefact {
+            continue;
+        }
+        reading.samples.push(OfficialSample {
+            at_ms: now_ms,
+            window,
+            used_pct: found.used_pct,
+            resets_at_secs: found.resets_at_secs,
+            origin: OfficialOrigin::Oauth,
+        });
+    }
+    let has_buckets = ["five_hour", "seven_day", "limits"]
+        .iter()
+        .any(|key| root.contains_key(*key));
+    if saw_window || has_buckets {
+        Ok(reading)
+    } else {
+        Err(UnreadableUsage)
+    }
+}
+
+struct WindowRead {
+    used_pct: f64,
+    resets_at_secs: Option<i64>,
+    is_locked: bool,
+}
+
+/// One bucket: a numeric percentage under `pct_key` (0..100, clamped), `resets_at` as RFC 3339 or
+/// null, and `locked_reason`.
+fn read_window(bucket: &Value, pct_key: &str) -> Option<WindowRead> {
+    let used_pct = clamp_percentage(bucket.get(pct_key)?.as_f64()?)?;
+    let resets_at_secs = bucket
+        .get("resets_at")
+        .and_then(Value::as_str)
+        .and_then(|text| text.parse::<jiff::Timestamp>().ok())
+        .map(|at| at.as_second());
+    let is_locked = bucket
+        .get("locked_reason")
+        .and_then(Value::as_str)
+        .is_some_and(|reason| !reason.is_empty());
+    Some(WindowRead {
+        used_pct,
+        resets_at_secs,
+        is_locked,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const NOW_MS: i64 = 1_767_370_000_000; // 2026-01-02T16:06:40Z
+
+    #[test]
+    fn classic_shape() {
+        let body = br#"{
+          "five_hour": {"utilization": 24.0, "resets_at": "2026-01-02T19:59:59.600956+00:00"},
+          "seven_day": {"utilization": 2.0, "resets_at": "2026-01-08T06:59:59.600974+00:00"},
+          "seven_day_sonnet": {"utilization": 1.0, "resets_at": null},
+          "seven_day_opus": null, "iguana_necktie": null,
+          "extra_usage": {"is_enabled": false, "utilization": null}}"#;
+        let reading = parse_usage(body, NOW_MS).unwrap();
+        assert_eq!(reading.samples.len(), 2);
+        let five = &reading.samples[0];
+        assert_eq!((five.window, five.used_pct), (Window::FiveHour, 24.0));
+        assert_eq!(five.resets_at_secs, Some(1_767_383_999));
+        assert_eq!(five.origin, OfficialOrigin::Oauth);
+        // 2.0 means 2%, not 200% or a fraction.
+        assert_eq!(reading.samples[1].used_pct, 2.0);
+        assert_eq!(reading.locked_until_secs, None);
+    }
+
+    #[test]
+    fn limits_array_wins_field_by_field_and_locks() {
+        let body = br#"{
+          "five_hour": null,
+          "seven_day": {"utilization": 30.0, "resets_at": "2026-01-08T06:59:59+00:00"},
+          "limits": [
+            {"kind": "session", "group": "session", "percent": 100, "severity": "critical",
+             "resets_at": "2026-01-02T18:00:00+00:00", "scope": null, "locked_reason": "limit"},
+            {"kind": "weekly_all", "group": "weekly", "percent": 0, "resets_at": null},
+            {"kind": "weekly_scoped", "percent": 81, "resets_at": "2026-01-08T06:59:59+00:00"}
+          ]}"#;
+        let reading = parse_usage(body, NOW_MS).unwrap();
+        assert_eq!(reading.samples.len(), 2);
+        assert_eq!(reading.samples[0].used_pct, 100.0);
+        assert_eq!(reading.locked_until_secs, Some(1_767_376_800));
+        // The weekly_all placeholder falls back to the flat bucket.
+        assert_eq!(reading.samples[1].used_pct, 30.0);
+    }
+
+    #[test]
+    fn garbage_and_bad_values() {
+        assert_eq!(parse_usage(b"<html>", NOW_MS), Err(UnreadableUsage));
+        assert_eq!(parse_usage(b"[1,2]", NOW_MS), Err(UnreadableUsage));
+        assert_eq!(
+            parse_usage(br#"{"error":"x"}"#, NOW_MS),
+            Err(UnreadableUsage)
+        );
+        // A percentage equal to an epoch is dropped; unused windows (null) are no reading.
+        let body = br#"{"five_hour": {"utilization": 1767383999, "resets_at": null},
+                        "seven_day": null}"#;
+        assert_eq!(parse_usage(body, NOW_MS).unwrap().samples, vec![]);
+    }
+
+    #[test]
+    fn rollover_artefact_is_dropped() {
+        // The window started two minutes ago yet reads 99%: the old window's value.
+        let reset = NOW_MS / 1000 - 120 + 5 * 3600;
+        let body = format!(
+            r#"{{"five_hour": {{"utilization": 99.0, "resets_at": "{}"}}}}"#,
+            jiff::Timestamp::from_second(reset).unwrap()
+        );
+        assert!(parse_usage(body.as_bytes(), NOW_MS)
+            .unwrap()
+            .samples
+            .is_empty());
+    }
+
+    #[test]
+    fn backoff_and_retry_after() {
+        let interval = Duration::from_secs(180);
+        let usage = PollOutcome::Usage(UsageReading::default());
+        assert_eq!(next_delay(&usage, interval, 0), interval);
+        let limited = PollOutcome::RateLimited(Some(Duration::ZERO));
+        assert_eq!(next_delay(&limited, interval, 1), Duration::from_secs(360));
+        assert_eq!(next_delay(&limited, interval, 2), Duration::from_secs(720));
+        assert_eq!(next_delay(&limited, interval, 30), MAX_BACKOFF);
+        let long = PollOutcome::RateLimited(Some(Duration::from_secs(1600)));
+        assert_eq!(next_delay(&long, interval, 1), Duration::from_secs(1600));
+        assert_eq!(parse_retry_after("120", 0), Some(Duration::from_secs(120)));
+        let date = parse_retry_after("Fri, 02 Jan 2026 16:08:40 GMT", NOW_MS);
+        assert_eq!(date, Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after("soon", 0), None);
+    }
+
+    #[test]
+    fn token_from_env_or_file_and_expiry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".credentials.json");
+        let err = token_from_file(&path, NOW_MS).unwrap_err();
+        assert!(err.contains("no Claude Code login"), "{err}");
+        std::fs::write(
+            &path,
+            r#"{"claudeAiOauth":{"accessToken":"sk-ant-oat01-fake","expiresAt":1}}"#,
+        )
+        .unwrap();
+        let err = token_from_file(&path, NOW_MS).unwrap_err();
+        assert!(err.contains("expired") && !err.contains("sk-ant"), "{err}");
+        std::fs::write(
+            &path,
+            r#"{"claudeAiOauth":{"accessToken":"sk-ant-oat01-fake","expiresAt":99999999999999}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            token_from_file(&path, NOW_MS).unwrap().expose(),
+            "sk-ant-oat01-fake"
+        );
+    }
+
+    proptest! {
+        /// Every percentage that survives parsing lies within 0..=100.
+        #[test]
+        fn clamped(pct in proptest::num::f64::ANY) {
+            let body = serde_json::json!({"five_hour": {"utilization": pct, "resets_at": null}});
+            if let Ok(reading) = parse_usage(body.to_string().as_bytes(), NOW_MS) {
+                for s in reading.samples {
+                    prop_assert!((0.0..=100.0).contains(&s.used_pct));
+                }
+            }
+        }
+
+        /// The delay never undercuts the interval, nor exceeds the caps.
+        #[test]
+        fn delays_bounded(failures in 0u32..100, retry_secs in proptest::option::of(0u64..100_000)) {
+            let interval = Duration::from_secs(180);
+            let d = next_delay(&PollOutcome::RateLimited(retry_secs.map(Duration::from_secs)), interval, failures);
+            prop_assert!(d >= interval && d <= MAX_RETRY_AFTER);
+        }
+    }
+}

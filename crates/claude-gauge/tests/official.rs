@@ -1,0 +1,617 @@
+//! Official limits (issue 6): the `statusline` command, `install-statusline`, the OAuth poller
+//! against a local mock, and the real Claude Code CLI feeding our statusline under tmux.
+//!
+//! Only fake tokens and loopback addresses appear here.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use serde_json::{json, Value};
+
+use crate::util::{write, Daemon, TestDirs};
+
+const FAKE_ACCESS_TOKEN: &str = "sk-ant-oat01-fake-test-token";
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Runs `claude-gauge statusline ARGS` with `stdin`; returns (stdout, exit ok, wall time).
+fn statusline(dirs: &TestDirs, args: &[&str], stdin: &str) -> (String, bool, Duration) {
+    let started = Instant::now();
+    let mut child = dirs
+        .command()
+        .arg("statusline")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        out.status.success(),
+        started.elapsed(),
+    )
+}
+
+fn payload(used_5h: f64, used_7d: f64) -> String {
+    json!({
+        "session_id": "s-1", "transcript_path": "/nowhere.jsonl", "cwd": "/tmp",
+        "model": {"id": "claude-sonnet-4-5", "display_name": "Sonnet 4.5"},
+        "rate_limits": {
+            "five_hour": {"used_percentage": used_5h, "resets_at": now_secs() + 3600},
+            "seven_day": {"used_percentage": used_7d, "resets_at": now_secs() + 86_400}
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn statusline_forwards_and_prints_one_line() {
+    let daemon = Daemon::start();
+    let (out, ok, _) = statusline(
+        &daemon.dirs,
+        &["--daemon", &daemon.base_url],
+        &payload(42.0, 17.0),
+    );
+    assert!(ok);
+    assert_eq!(out.lines().count(), 1, "{out:?}");
+    assert!(out.starts_with("5h 58% left · 7d 83% left · "), "{out:?}");
+    assert!(!out.contains('\x1b'), "no colour on a pipe: {out:?}");
+    let frame = daemon
+        .wait_for(Duration::from_secs(2), |f| f["source"] == "official")
+        .await;
+    assert!(
+        (frame["fuel_5h"].as_f64().unwrap() - 0.58).abs() < 1e-6,
+        "{frame}"
+    );
+    assert_eq!(frame["model"], "sonnet");
+}
+
+#[test]
+fn statusline_with_daemon_down_is_prompt_and_exits_0() {
+    let dirs = TestDirs::new();
+    // A port nobody listens on, and a blackhole address that never answers.
+    for url in ["http://127.0.0.1:9", "http://10.255.255.1:8765"] {
+        let (out, ok, took) = statusline(&dirs, &["--daemon", url], &payload(10.0, 5.0));
+        assert!(ok);
+        assert_eq!(out, "5h 90% left · 7d 95% left · tach --\n");
+        // 50 ms budget plus process start.
+        assert!(took < Duration::from_millis(1_000), "took {took:?}");
+    }
+    let (out, ok, _) = statusline(&dirs, &["--daemon", "http://127.0.0.1:9"], "{not json");
+    assert!(ok);
+    assert_eq!(out, "claude-gauge: no status\n");
+}
+
+#[test]
+fn statusline_chains_the_previous_command_with_the_same_stdin() {
+    let dirs = TestDirs::new();
+    let chain = "sh -c 'printf \"prev:\"; wc -c'";
+    let input = payload(1.0, 2.0);
+    let (out, ok, _) = statusline(
+        &dirs,
+        &["--daemon", "http://127.0.0.1:9", "--chain", chain],
+        &input,
+    );
+    assert!(ok);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out:?}");
+    assert!(lines[0].starts_with("5h 99% left"), "{out:?}");
+    assert_eq!(
+        lines[1].trim(),
+        format!("prev:{}", input.len()).as_str(),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn install_statusline_round_trips_settings() {
+    let dirs = TestDirs::new();
+    let settings = dirs.claude().join("settings.json");
+    let original = r#"{
+  "model": "opus",
+  "permissions": {"allow": ["Bash(ls:*)"]},
+  "statusLine": {"type": "command", "command": "bash -c 'echo \"my line\"'", "padding": 0},
+  "env": {"FOO": "1"}
+}"#;
+    write(&settings, original);
+    let run = |cmd: &str| {
+        let out = dirs.command().arg(cmd).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let said = run("install-statusline");
+    assert!(said.contains("backup"), "{said}");
+    let installed: Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    let keys: Vec<&String> = installed.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["model", "permissions", "statusLine", "env"],
+        "key order kept"
+    );
+    assert_eq!(installed["permissions"]["allow"][0], "Bash(ls:*)");
+    let command = installed["statusLine"]["command"].as_str().unwrap();
+    assert!(command.contains(" statusline --chain "), "{command}");
+    assert_eq!(installed["statusLine"]["padding"], 0);
+    // The installed command really runs and chains the old one.
+    let out = Command::new("sh")
+        .args(["-c", command])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.ends_with("my line\n"), "{text:?}");
+    // Idempotent: a second install changes nothing.
+    let before = std::fs::read_to_string(&settings).unwrap();
+    assert!(run("install-statusline").contains("unchanged"));
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), before);
+    // Uninstall restores the chained command.
+    run("uninstall-statusline");
+    let restored: Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(restored, serde_json::from_str::<Value>(original).unwrap());
+    let backups = std::fs::read_dir(dirs.claude())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".claude-gauge.bak")
+        })
+        .count();
+    assert_eq!(backups, 2, "one backup per change");
+}
+
+/// A local stand-in for `GET /api/oauth/usage`: answers each request with the next canned reply
+/// and records the headers it saw.
+struct UsageMock {
+    base_url: String,
+    seen: Arc<Mutex<Vec<HeaderMap>>>,
+}
+
+async fn start_usage_mock(
+    status: u16,
+    body: String,
+    extra: Option<(&'static str, &'static str)>,
+) -> UsageMock {
+    let seen: Arc<Mutex<Vec<HeaderMap>>> = Arc::default();
+    let log = seen.clone();
+    let app = axum::Router::new().route(
+        "/api/oauth/usage",
+        axum::routing::get(move |headers: HeaderMap| {
+            let log = log.clone();
+            let body = body.clone();
+            async move {
+                log.lock().unwrap().push(headers);
+                let mut reply = (StatusCode::from_u16(status).unwrap(), body).into_response();
+                if let Some((name, value)) = extra {
+                    reply.headers_mut().insert(name, value.parse().unwrap());
+                }
+                reply
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    UsageMock { base_url, seen }
+}
+
+fn oauth_daemon(mock: &UsageMock) -> Daemon {
+    let dirs = TestDirs::new();
+    write(
+        &dirs.config_file(),
+        &format!(
+            "[oauth]\nenabled = true\nbase_url = \"{}\"\n",
+            mock.base_url
+        ),
+    );
+    write(
+        &dirs.claude().join(".credentials.json"),
+        &json!({"claudeAiOauth": {
+            "accessToken": FAKE_ACCESS_TOKEN, "refreshToken": "sk-ant-ort01-fake",
+            "expiresAt": (now_secs() + 3600) * 1000,
+            "scopes": ["user:inference", "user:profile"], "subscriptionType": "max"}})
+        .to_string(),
+    );
+    Daemon::start_with(dirs, &[])
+}
+
+async fn wait_for_limits(daemon: &Daemon, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let report = daemon.get_json("/limits").await;
+        if pred(&report) || Instant::now() > deadline {
+            return report;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn iso(secs: u64) -> String {
+    jiff::Timestamp::from_second(secs as i64)
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn oauth_poller_reads_both_shapes_with_the_right_headers() {
+    let reset_5h = now_secs() + 3 * 3600;
+    let reset_7d = now_secs() + 3 * 86_400;
+    let classic = json!({
+        "five_hour": {"utilization": 24.0, "resets_at": iso(reset_5h)},
+        "seven_day": {"utilization": 2.0, "resets_at": iso(reset_7d)},
+        "seven_day_opus": null, "extra_usage": {"is_enabled": false}});
+    let newer = json!({
+        "five_hour": null, "seven_day": null,
+        "limits": [
+            {"kind": "session", "group": "session", "percent": 15, "severity": "normal",
+             "resets_at": iso(reset_5h), "scope": null, "is_active": false},
+            {"kind": "weekly_all", "group": "weekly", "percent": 48, "severity": "normal",
+             "resets_at": iso(reset_7d), "scope": null}]});
+    for (body, fuel_5h, fuel_7d) in [(classic, 0.76, 0.98), (newer, 0.85, 0.52)] {
+        let mock = start_usage_mock(200, body.to_string(), None).await;
+        let daemon = oauth_daemon(&mock);
+        let frame = daemon
+            .wait_for(Duration::from_secs(5), |f| f["source"] == "official")
+            .await;
+        assert!(
+            (frame["fuel_5h"].as_f64().unwrap() - fuel_5h).abs() < 1e-6,
+            "{frame}"
+        );
+        assert!(
+            (frame["fuel_7d"].as_f64().unwrap() - fuel_7d).abs() < 1e-6,
+            "{frame}"
+        );
+        assert_eq!(frame["reset_5h"], reset_5h);
+        let report = wait_for_limits(&daemon, |r| r["oauth"]["last_ok_ms"].is_number()).await;
+        assert_eq!(
+            report["windows"][0]["official"]["origin"], "oauth",
+            "{report}"
+        );
+        let seen = mock.seen.lock().unwrap();
+        assert_eq!(seen.len(), 1, "one poll, then 180 s of quiet");
+        let h = &seen[0];
+        assert_eq!(
+            h["authorization"],
+            format!("Bearer {FAKE_ACCESS_TOKEN}").as_str()
+        );
+        assert_eq!(h["anthropic-beta"], "oauth-2025-04-20");
+        assert!(h["user-agent"]
+            .to_str()
+            .unwrap()
+            .starts_with("claude-code/"));
+    }
+}
+
+#[tokio::test]
+async fn oauth_poller_failures_are_clear_and_keep_the_token_secret() {
+    type Case = (
+        u16,
+        &'static str,
+        Option<(&'static str, &'static str)>,
+        &'static str,
+    );
+    let cases: [Case; 4] = [
+        (
+            401,
+            r#"{"error":{"type":"authentication_error"}}"#,
+            None,
+            "disconnected",
+        ),
+        (
+            403,
+            r#"{"error":{"type":"permission_error"}}"#,
+            None,
+            "user:profile",
+        ),
+        (
+            429,
+            r#"{"error":{"type":"rate_limit_error","message":"Rate limited."}}"#,
+            Some(("retry-after", "0")),
+            "429",
+        ),
+        (200, "<html>garbage</html>", None, "not a usage object"),
+    ];
+    for (status, body, extra, expect) in cases {
+        let mock = start_usage_mock(status, body.to_string(), extra).await;
+        let daemon = oauth_daemon(&mock);
+        let report = wait_for_limits(&daemon, |r| r["oauth"]["last_error"].is_string()).await;
+        let error = report["oauth"]["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(error.contains(expect), "HTTP {status}: {report}");
+        assert!(!error.contains("sk-ant"), "{error}");
+        let frame = daemon.usage().await;
+        assert_eq!(frame["source"], "none", "{frame}");
+        // Backoff: no second request right after a failure.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(mock.seen.lock().unwrap().len(), 1, "HTTP {status}");
+        // The CLI shows the same message.
+        let out = daemon
+            .dirs
+            .command()
+            .args(["limits", "--daemon", &daemon.base_url])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(expect), "{text}");
+        let mut daemon = daemon;
+        daemon.stop();
+        let logs: Vec<String> = daemon.stderr.try_iter().collect();
+        assert!(logs.iter().all(|l| !l.contains("sk-ant")), "token in logs");
+    }
+}
+
+mod real_claude {
+    //! The real Claude Code CLI, interactive under tmux, against a fake Messages API that sends
+    //! the unified rate-limit headers; our statusline (installed by install-statusline) forwards
+    //! `rate_limits` to the daemon.
+
+    use super::*;
+
+    /// The CLI, or `None` (with a skip line) outside CI; in CI a missing CLI fails loudly.
+    fn claude_bin() -> Option<String> {
+        match std::env::var("CLAUDE_CODE_BIN") {
+            Ok(bin) if !bin.is_empty() => Some(bin),
+            _ if std::env::var_os("CI").is_some() => {
+                panic!("CLAUDE_CODE_BIN is not set in CI: run scripts/install-test-deps and scripts/test")
+            }
+            _ => {
+                eprintln!("skip: CLAUDE_CODE_BIN not set (scripts/test sets it)");
+                None
+            }
+        }
+    }
+
+    /// One Messages API answer with the unified rate-limit headers: SSE when asked to stream.
+    fn fake_messages_reply(
+        body: &[u8],
+        util_5h: f64,
+        util_7d: f64,
+        reset_5h: u64,
+        reset_7d: u64,
+    ) -> axum::response::Response {
+        let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let model = request["model"]
+            .as_str()
+            .unwrap_or("claude-sonnet-4-5")
+            .to_string();
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("anthropic-ratelimit-unified-status", "allowed".to_string()),
+            (
+                "anthropic-ratelimit-unified-5h-utilization",
+                util_5h.to_string(),
+            ),
+            ("anthropic-ratelimit-unified-5h-reset", reset_5h.to_string()),
+            (
+                "anthropic-ratelimit-unified-7d-utilization",
+                util_7d.to_string(),
+            ),
+            ("anthropic-ratelimit-unified-7d-reset", reset_7d.to_string()),
+            (
+                "anthropic-ratelimit-unified-representative-claim",
+                "five_hour".to_string(),
+            ),
+            ("request-id", "req_fake_official_1".to_string()),
+        ] {
+            headers.insert(name, value.parse().unwrap());
+        }
+        let message = json!({"id": "msg_fake_1", "type": "message", "role": "assistant",
+            "model": model, "content": [], "stop_reason": null,
+            "usage": {"input_tokens": 12, "cache_creation_input_tokens": 0,
+                      "cache_read_input_tokens": 0, "output_tokens": 1}});
+        if request["stream"] != true {
+            let mut full = message.clone();
+            full["content"] = json!([{"type": "text", "text": "ok"}]);
+            full["stop_reason"] = json!("end_turn");
+            return (headers, axum::Json(full)).into_response();
+        }
+        headers.insert("content-type", "text/event-stream".parse().unwrap());
+        let events = [
+            (
+                "message_start",
+                json!({"type": "message_start", "message": message}),
+            ),
+            (
+                "content_block_start",
+                json!({"type": "content_block_start", "index": 0,
+                "content_block": {"type": "text", "text": ""}}),
+            ),
+            (
+                "content_block_delta",
+                json!({"type": "content_block_delta", "index": 0,
+                "delta": {"type": "text_delta", "text": "Hello from the fake API."}}),
+            ),
+            (
+                "content_block_stop",
+                json!({"type": "content_block_stop", "index": 0}),
+            ),
+            (
+                "message_delta",
+                json!({"type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": null},
+                "usage": {"output_tokens": 7}}),
+            ),
+            ("message_stop", json!({"type": "message_stop"})),
+        ];
+        let sse: String = events
+            .iter()
+            .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
+            .collect();
+        (headers, sse).into_response()
+    }
+
+    async fn start_fake_messages_api(util_5h: f64, util_7d: f64) -> String {
+        let reset_5h = now_secs() + 2 * 3600;
+        let reset_7d = now_secs() + 4 * 86_400;
+        let handler = move |body: axum::body::Bytes| async move {
+            fake_messages_reply(&body, util_5h, util_7d, reset_5h, reset_7d)
+        };
+        let app = axum::Router::new()
+            .route("/v1/messages", axum::routing::post(handler))
+            .fallback(|| async { axum::Json(json!({})) });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+
+    /// A private tmux server (its own socket), killed on drop.
+    struct Tmux {
+        socket: String,
+    }
+
+    impl Tmux {
+        fn run(&self, args: &[&str]) -> std::process::Output {
+            Command::new("tmux")
+                .arg("-L")
+                .arg(&self.socket)
+                .args(args)
+                .output()
+                .expect("tmux runs (scripts/install-test-deps installs it)")
+        }
+        fn screen(&self) -> String {
+            String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "cg"]).stdout)
+                .into_owned()
+        }
+    }
+
+    impl Drop for Tmux {
+        fn drop(&mut self) {
+            let _ = self.run(&["kill-server"]);
+        }
+    }
+
+    /// A fake subscriber login (Claude Code then passes rate_limits to the statusline) and the
+    /// first-run answers, in this test's own Claude config dir.
+    fn write_subscriber_login(config_dir: &std::path::Path, work: &std::path::Path) {
+        write(
+            &config_dir.join(".credentials.json"),
+            &json!({"claudeAiOauth": {
+                "accessToken": FAKE_ACCESS_TOKEN, "refreshToken": "sk-ant-ort01-fake",
+                "expiresAt": (now_secs() + 3600) * 1000,
+                "scopes": ["user:inference", "user:profile"], "subscriptionType": "max"}})
+            .to_string(),
+        );
+        write(
+            &config_dir.join(".claude.json"),
+            &json!({"hasCompletedOnboarding": true, "theme": "dark",
+                    "projects": {work.to_string_lossy(): {"hasTrustDialogAccepted": true}}})
+            .to_string(),
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn subscriber_rate_limits_reach_the_frame() {
+        let Some(claude) = claude_bin() else { return };
+        let api = start_fake_messages_api(0.42, 0.17).await;
+        let daemon = Daemon::start();
+        let dirs = &daemon.dirs;
+        let config_dir = dirs.claude();
+        let home = dirs.root.path().join("home");
+        let work = dirs.root.path().join("work");
+        std::fs::create_dir_all(&work).unwrap();
+        let work = work.canonicalize().unwrap();
+
+        // Our statusline, installed by our installer into this test's own Claude config dir.
+        let out = dirs
+            .command()
+            .args(["install-statusline", "--daemon", &daemon.base_url])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        write_subscriber_login(&config_dir, &work);
+
+        let tmux = Tmux {
+            socket: format!("cg-official-{}", std::process::id()),
+        };
+        let env_cmd = format!(
+            "env -i PATH=/usr/local/bin:/usr/bin:/bin TERM=xterm-256color HOME={home} \
+             CLAUDE_CONFIG_DIR={config} ANTHROPIC_BASE_URL={api} DISABLE_AUTOUPDATER=1 \
+             CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 CLAUDE_CODE_MAX_RETRIES=1 \
+             {claude} --model claude-sonnet-4-5",
+            home = home.display(),
+            config = config_dir.display(),
+        );
+        let started = tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "cg",
+            "-x",
+            "160",
+            "-y",
+            "45",
+            "-c",
+            &work.to_string_lossy(),
+            &env_cmd,
+        ]);
+        assert!(
+            started.status.success(),
+            "{}",
+            String::from_utf8_lossy(&started.stderr)
+        );
+
+        // Wait for the prompt, then send one message.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline && !tmux.screen().contains('>') {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        tmux.run(&["send-keys", "-t", "cg", "hello", "Enter"]);
+
+        let frame = daemon
+            .wait_for(Duration::from_secs(60), |f| f["source"] == "official")
+            .await;
+        let screen = tmux.screen();
+        assert_eq!(
+            frame["source"], "official",
+            "frame {frame}\nscreen:\n{screen}"
+        );
+        assert!(
+            (frame["fuel_5h"].as_f64().unwrap() - 0.58).abs() < 1e-6,
+            "{frame}"
+        );
+        assert!(
+            (frame["fuel_7d"].as_f64().unwrap() - 0.83).abs() < 1e-6,
+            "{frame}"
+        );
+        // Our line is on Claude Code's screen.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut screen = tmux.screen();
+        while Instant::now() < deadline && !screen.contains("5h 58% left") {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            screen = tmux.screen();
+        }
+        assert!(screen.contains("5h 58% left"), "screen:\n{screen}");
+    }
+}

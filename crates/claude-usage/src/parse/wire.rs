@@ -1,0 +1,438 @@
+//! The wire schema: the fields ccusage 20.0.24 reads from a transcript line, and the decoder.
+//!
+//! Decoding tries sonic-rs first (SIMD skipping of the large `content` arrays) and falls back
+//! to serde_json, which is what ccusage itself uses and so is the authority on which lines are
+//! accepted: any line sonic-rs refuses (invalid UTF-8 inside a string, say) gets a second,
+//! exact opinion. Lines with many brackets skip sonic-rs entirely: its recursive skipping could
+//! exhaust a thread's stack on deeply nested input, while serde_json skips iteratively.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use crate::entry::{Speed, TokenUsage};
+
+/// Lines with more `{`/`[` bytes than this (an upper bound on nesting depth) go straight to
+/// serde_json. Release frames are small (sonic-rs handles depth 8,000 on a 2 MiB stack); debug
+/// frames are not (it overflowed at 40), hence the two bounds.
+const MAX_BRACKETS_FOR_SONIC: usize = if cfg!(debug_assertions) { 16 } else { 2_048 };
+
+/// serde_json's nesting limit when it buffers a value (ccusage's daily loader does).
+const DAILY_DEPTH_LIMIT: usize = 126;
+
+/// A decoded line, the same whichever decoder produced it.
+pub(super) struct WireLine<'a> {
+    pub(super) session_id: Option<Cow<'a, str>>,
+    pub(super) timestamp: Cow<'a, str>,
+    pub(super) version: Option<Cow<'a, str>>,
+    pub(super) cost_usd: Option<f64>,
+    pub(super) request_id: Option<Cow<'a, str>>,
+    pub(super) is_api_error_message: Option<bool>,
+    pub(super) is_sidechain: Option<bool>,
+    pub(super) message_id: Option<Cow<'a, str>>,
+    pub(super) model: Option<Cow<'a, str>>,
+    pub(super) usage: TokenUsage,
+    pub(super) speed: Option<Speed>,
+    /// The raw `usage.iterations` JSON, kept only when it mentions `advisor_message`.
+    pub(super) advisor_iterations: Option<String>,
+    /// The line was an agent-progress wrapper (`data.message.message`).
+    pub(super) is_progress: bool,
+    /// ccusage's `claude daily` loader can read the line too (see [`is_daily_readable`]).
+    pub(super) is_daily_readable: bool,
+}
+
+/// Why a line with usage did not decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DecodeError {
+    /// Not JSON, or cut short.
+    Malformed,
+    /// JSON, but not the schema.
+    Schema,
+}
+
+/// Decodes a line that passed the prefilter.
+pub(super) fn decode(line: &[u8]) -> Result<WireLine<'_>, DecodeError> {
+    let brackets = count_brackets(line, MAX_BRACKETS_FOR_SONIC.max(DAILY_DEPTH_LIMIT));
+    let use_sonic = brackets <= MAX_BRACKETS_FOR_SONIC;
+    // sonic-rs validates UTF-8 over the whole line; serde_json only in the strings it reads.
+    let mut is_utf8_valid = use_sonic;
+    let mut wire = decode_fields(line, use_sonic, &mut is_utf8_valid)?;
+    wire.is_daily_readable = is_daily_readable(line, is_utf8_valid, brackets);
+    Ok(wire)
+}
+
+fn decode_fields<'a>(
+    line: &'a [u8],
+    use_sonic: bool,
+    is_utf8_valid: &mut bool,
+) -> Result<WireLine<'a>, DecodeError> {
+    if use_sonic {
+        if let Ok(raw) = sonic_rs::from_slice::<RawLine<'_, sonic_rs::LazyValue<'_>>>(line) {
+            return Ok(raw.into_wire(false));
+        }
+        *is_utf8_valid = false;
+    }
+    match serde_json::from_slice::<RawLine<'_, &serde_json::value::RawValue>>(line) {
+        Ok(raw) => return Ok(raw.into_wire(false)),
+        Err(error) if error.is_syntax() || error.is_eof() => return Err(DecodeError::Malformed),
+        Err(_) => {}
+    }
+    if use_sonic {
+        if let Ok(raw) = sonic_rs::from_slice::<RawProgress<'_, sonic_rs::LazyValue<'_>>>(line) {
+            return Ok(raw.into_wire());
+        }
+    }
+    serde_json::from_slice::<RawProgress<'_, &serde_json::value::RawValue>>(line)
+        .map(RawProgress::into_wire)
+        .map_err(|_| DecodeError::Schema)
+}
+
+/// Whether ccusage 20.0.24's `claude daily` loader reads this line. It deserializes through
+/// an untagged enum, which buffers the whole line first, so unlike the other commands it
+/// refuses lines with invalid UTF-8 in any string, a lone surrogate escape (`\ud800`), or
+/// nesting deeper than serde_json's limit (127). (It also refuses numbers beyond f64 range,
+/// which JSON.stringify cannot write; that case is not reproduced.) The exact check runs only
+/// when a cheap test finds a candidate.
+fn is_daily_readable(line: &[u8], is_utf8_valid: bool, brackets: usize) -> bool {
+    let is_candidate = brackets > DAILY_DEPTH_LIMIT
+        || !(is_utf8_valid || std::str::from_utf8(line).is_ok())
+        || has_surrogate_escape(line);
+    !is_candidate || serde_json::from_slice::<Buffered>(line).is_ok()
+}
+
+/// A `\uD800`-`\uDFFF` escape (a real escape: preceded by an even run of backslashes).
+fn has_surrogate_escape(line: &[u8]) -> bool {
+    memchr::memmem::find_iter(line, b"\\u").any(|at| {
+        let backslashes = line[..at].iter().rev().take_while(|&&b| b == b'\\').count();
+        let hex = line.get(at + 2..at + 4);
+        backslashes % 2 == 0
+            && matches!(
+                hex,
+                Some([b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'])
+            )
+    })
+}
+
+/// Accepts any JSON value the way serde's buffered `Content` does: strings decoded, numbers
+/// converted, depth limited — without keeping anything.
+struct Buffered;
+
+impl<'de> Deserialize<'de> for Buffered {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(BufferedVisitor)
+    }
+}
+
+struct BufferedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for BufferedVisitor {
+    type Value = Buffered;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Buffered, E> {
+        Ok(Buffered)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Buffered, E> {
+        Ok(Buffered)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Buffered, E> {
+        Ok(Buffered)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Buffered, E> {
+        Ok(Buffered)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Buffered, E> {
+        Ok(Buffered)
+    }
+
+    fn visit_unit<E>(self) -> Result<Buffered, E> {
+        Ok(Buffered)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Buffered, A::Error> {
+        while seq.next_element::<Buffered>()?.is_some() {}
+        Ok(Buffered)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Buffered, A::Error> {
+        while map.next_entry::<Buffered, Buffered>()?.is_some() {}
+        Ok(Buffered)
+    }
+}
+
+/// The number of `{` and `[` bytes, counted up to `limit + 1`. memchr finds them with SIMD;
+/// a byte-by-byte count cost a quarter of the whole scan.
+fn count_brackets(line: &[u8], limit: usize) -> usize {
+    memchr::memchr2_iter(b'{', b'[', line)
+        .take(limit + 1)
+        .count()
+}
+
+/// Raw JSON text of a value, from either decoder.
+trait RawText {
+    fn raw_text(&self) -> &str;
+}
+
+impl RawText for sonic_rs::LazyValue<'_> {
+    fn raw_text(&self) -> &str {
+        self.as_raw_str()
+    }
+}
+
+impl RawText for &serde_json::value::RawValue {
+    fn raw_text(&self) -> &str {
+        self.get()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", bound(deserialize = "I: Deserialize<'de>"))]
+struct RawLine<'a, I> {
+    #[serde(borrow)]
+    session_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    timestamp: Cow<'a, str>,
+    #[serde(borrow)]
+    version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    message: RawMessage<'a, I>,
+    #[serde(rename = "costUSD")]
+    cost_usd: Option<f64>,
+    #[serde(borrow)]
+    request_id: Option<Cow<'a, str>>,
+    is_api_error_message: Option<bool>,
+    is_sidechain: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "I: Deserialize<'de>"))]
+struct RawMessage<'a, I> {
+    usage: RawUsage<I>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "I: Deserialize<'de>"))]
+struct RawUsage<I> {
+    input_tokens: u64,
+    output_tokens: u64,
+    #[serde(default)]
+    cache_creation_input_tokens: u64,
+    #[serde(default)]
+    cache_read_input_tokens: u64,
+    speed: Option<Speed>,
+    #[serde(default)]
+    cache_creation: Option<RawCacheCreation>,
+    /// Kept raw: ccusage 20.0.24 reads advisor iterations leniently; a bad shape is ignored.
+    #[serde(default)]
+    iterations: Option<I>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+struct RawCacheCreation {
+    #[serde(default)]
+    ephemeral_5m_input_tokens: u64,
+    #[serde(default)]
+    ephemeral_1h_input_tokens: u64,
+}
+
+/// `{"data":{"message":{timestamp, message, costUSD?, requestId?, isSidechain?}}}`.
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "I: Deserialize<'de>"))]
+struct RawProgress<'a, I> {
+    #[serde(borrow)]
+    data: RawProgressData<'a, I>,
+}
+
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "I: Deserialize<'de>"))]
+struct RawProgressData<'a, I> {
+    #[serde(borrow)]
+    message: RawProgressMessage<'a, I>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", bound(deserialize = "I: Deserialize<'de>"))]
+struct RawProgressMessage<'a, I> {
+    #[serde(borrow)]
+    timestamp: Cow<'a, str>,
+    #[serde(borrow)]
+    message: RawMessage<'a, I>,
+    #[serde(rename = "costUSD")]
+    cost_usd: Option<f64>,
+    #[serde(borrow)]
+    request_id: Option<Cow<'a, str>>,
+    is_sidechain: Option<bool>,
+}
+
+impl<I: RawText> RawUsage<I> {
+    fn split(self) -> (TokenUsage, Option<Speed>, Option<String>) {
+        let (write_5m, write_1h) = match self.cache_creation {
+            Some(split) => (
+                split.ephemeral_5m_input_tokens,
+                split.ephemeral_1h_input_tokens,
+            ),
+            None => (self.cache_creation_input_tokens, 0),
+        };
+        let usage = TokenUsage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            cache_write_5m_tokens: write_5m,
+            cache_write_1h_tokens: write_1h,
+            cache_read_tokens: self.cache_read_input_tokens,
+        };
+        let advisors = self
+            .iterations
+            .map(|raw| raw.raw_text().to_owned())
+            .filter(|text| text.contains("advisor_message"));
+        (usage, self.speed, advisors)
+    }
+}
+
+impl<'a, I: RawText> RawLine<'a, I> {
+    fn into_wire(self, is_progress: bool) -> WireLine<'a> {
+        let (usage, speed, advisor_iterations) = self.message.usage.split();
+        WireLine {
+            session_id: self.session_id,
+            timestamp: self.timestamp,
+            version: self.version,
+            cost_usd: self.cost_usd,
+            request_id: self.request_id,
+            is_api_error_message: self.is_api_error_message,
+            is_sidechain: self.is_sidechain,
+            message_id: self.message.id,
+            model: self.message.model,
+            usage,
+            speed,
+            advisor_iterations,
+            is_progress,
+            is_daily_readable: true,
+        }
+    }
+}
+
+impl<'a, I: RawText> RawProgress<'a, I> {
+    fn into_wire(self) -> WireLine<'a> {
+        let inner = self.data.message;
+        RawLine {
+            session_id: None,
+            timestamp: inner.timestamp,
+            version: None,
+            message: inner.message,
+            cost_usd: inner.cost_usd,
+            request_id: inner.request_id,
+            is_api_error_message: None,
+            is_sidechain: inner.is_sidechain,
+        }
+        .into_wire(true)
+    }
+}
+
+/// One `usage.iterations[]` item of type `advisor_message`.
+#[derive(Deserialize)]
+pub(super) struct AdvisorIteration<'a> {
+    #[serde(rename = "type", borrow)]
+    pub(super) kind: Cow<'a, str>,
+    #[serde(borrow)]
+    pub(super) model: Cow<'a, str>,
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
+    #[serde(default)]
+    cache_creation_input_tokens: u64,
+    #[serde(default)]
+    cache_read_input_tokens: u64,
+    #[serde(default)]
+    pub(super) speed: Option<Speed>,
+    #[serde(default)]
+    cache_creation: Option<RawCacheCreation>,
+}
+
+impl AdvisorIteration<'_> {
+    pub(super) fn usage(&self) -> TokenUsage {
+        let (write_5m, write_1h) = match self.cache_creation {
+            Some(split) => (
+                split.ephemeral_5m_input_tokens,
+                split.ephemeral_1h_input_tokens,
+            ),
+            None => (self.cache_creation_input_tokens, 0),
+        };
+        TokenUsage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            cache_write_5m_tokens: write_5m,
+            cache_write_1h_tokens: write_1h,
+            cache_read_tokens: self.cache_read_input_tokens,
+        }
+    }
+}
+
+/// The `advisor_message` iterations of a raw `iterations` array, with their indexes. Decoded
+/// with serde_json (rare, and never recursive enough to matter).
+pub(super) fn advisor_iterations(raw: &str) -> Vec<(usize, AdvisorIteration<'_>)> {
+    let Ok(items) = serde_json::from_str::<Vec<&serde_json::value::RawValue>>(raw) else {
+        return Vec::new();
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, item)| {
+            let iteration = serde_json::from_str::<AdvisorIteration<'_>>(item.get()).ok()?;
+            (iteration.kind == "advisor_message").then_some((index, iteration))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINE: &str =
+        r#"{"timestamp":"t","x":XX,"message":{"usage":{"input_tokens":1,"output_tokens":2}}}"#;
+
+    #[test]
+    fn deep_nesting_neither_crashes_nor_diverges() {
+        for depth in [1, 10, 100, 100_000] {
+            let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            let line = LINE.replace("XX", &nested);
+            assert!(decode(line.as_bytes()).is_ok(), "{depth}");
+        }
+    }
+
+    #[test]
+    fn serde_json_decides_what_sonic_refuses() {
+        // Invalid UTF-8 inside an ignored string: serde_json (and so ccusage) accepts it.
+        let mut line = LINE.replace("XX", "\"a__b\"").into_bytes();
+        let at = line.iter().position(|&b| b == b'_').unwrap();
+        line[at] = 0xff;
+        line[at + 1] = 0xfe;
+        assert!(decode(&line).is_ok());
+        assert!(!decode(&line).unwrap().is_daily_readable);
+        let surrogate = LINE.replace("XX", r#""a\ud800b""#);
+        assert!(!decode(surrogate.as_bytes()).unwrap().is_daily_readable);
+        let pair = LINE.replace("XX", r#""\ud83d\ude00 \\ud800""#);
+        assert!(decode(pair.as_bytes()).unwrap().is_daily_readable);
+        let deep = LINE.replace("XX", &format!("{}{}", "[".repeat(127), "]".repeat(127)));
+        assert!(!decode(deep.as_bytes()).unwrap().is_daily_readable);
+        let control = LINE.replace("XX", "\"a\u{1}b\"");
+        assert_eq!(
+            decode(control.as_bytes()).err(),
+            Some(DecodeError::Malformed)
+        );
+        let schema = LINE
+            .replace("XX", "1")
+            .replace("\"input_tokens\":1", "\"input_tokens\":1.5");
+        assert_eq!(decode(schema.as_bytes()).err(), Some(DecodeError::Schema));
+    }
+}
