@@ -103,5 +103,5 @@ fn read_entries(dirs: &PlatformDirs, env: &EnvOverrides) -> anyhow::Result<Vec<U
     if unreadable > 0 {
         eprintln!("claude-gauge: warning: {unreadable} transcript file(s) could not be read and were skipped");
     }
-    Ok(scan.entries)
+    Ok(scan.into_entries().collect())
 }
