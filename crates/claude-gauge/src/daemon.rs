@@ -16,6 +16,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::Settings;
 use crate::engine::{Engine, EngineInput, FrameSettings, SourceKind};
 use crate::ledger::{self, LedgerHandle, LedgerStartup, LedgerThread};
+use crate::mdns::Advertiser;
 use crate::serve::{self, AppState};
 use crate::sources::oauth::OauthPoller;
 use crate::sources::prometheus::PrometheusSource;
@@ -35,6 +36,8 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     })?;
     let listener = bind(&settings).await?;
     init_logging();
+    // Lives until `run` returns: dropping it withdraws the mDNS service.
+    let _advertiser = advertise(&listener);
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
@@ -188,6 +191,19 @@ async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
         settings.data_dir.display()
     );
     Ok(listener)
+}
+
+/// Advertises `_claude-gauge._tcp` when listening beyond loopback (issue 8); a failure only
+/// costs discovery, so it is logged and the daemon runs on.
+fn advertise(listener: &TcpListener) -> Option<Advertiser> {
+    let bound = listener.local_addr().ok()?;
+    match Advertiser::start(bound) {
+        Ok(advertiser) => advertiser,
+        Err(err) => {
+            tracing::warn!("{err}; clusters must be given this host's address");
+            None
+        }
+    }
 }
 
 fn init_logging() {

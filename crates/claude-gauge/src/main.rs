@@ -25,6 +25,7 @@ mod engine;
 mod ledger;
 mod limits;
 mod link;
+mod mdns;
 mod serial;
 mod serve;
 mod sim;

@@ -12,7 +12,7 @@ mod util;
 mod claude_code;
 mod cluster;
 mod config;
-mod prometheus;
 mod official;
+mod prometheus;
 mod serve;
 mod transcripts;

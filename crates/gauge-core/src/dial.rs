@@ -168,7 +168,8 @@ pub fn fuel_scale_bp(fuel: Option<f32>) -> u16 {
 }
 
 /// The tachometer's scale: tokens per minute at full scale, and where the redline starts.
-/// `Copy + Default` (10 000 tok/min full scale, redline from 8 000).
+/// `Copy + Default` (50 000 tok/min full scale, redline from 40 000: the daemon's default `HOT`
+/// threshold, `lamps.redline_tokens_per_min`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TachScale {
     full_scale_per_min: u32,
@@ -178,8 +179,8 @@ pub struct TachScale {
 impl Default for TachScale {
     fn default() -> Self {
         TachScale {
-            full_scale_per_min: 10_000,
-            redline_per_min: 8_000,
+            full_scale_per_min: 50_000,
+            redline_per_min: 40_000,
         }
     }
 }
@@ -278,10 +279,10 @@ mod tests {
         assert_eq!(fuel_scale_bp(Some(f32::NAN)), 0);
         assert_eq!(fuel_scale_bp(Some(7.0)), 10_000);
         let tach = TachScale::default();
-        assert_eq!(tach.scale_bp(3_120), 3_120);
+        assert_eq!(tach.scale_bp(3_120), 624);
         assert_eq!(tach.scale_bp(u32::MAX), 10_000);
         assert_eq!(tach.redline_scale_bp(), 8_000);
-        assert!(tach.is_redline(8_000) && !tach.is_redline(7_999));
+        assert!(tach.is_redline(40_000) && !tach.is_redline(39_999));
         assert_eq!(
             TachScale::default().with_full_scale_per_min(0).scale_bp(5),
             10_000

@@ -27,11 +27,13 @@
 mod accel;
 mod cluster;
 mod dial;
+mod dimmer;
 mod driver;
 mod error;
 mod frame;
 mod glide;
 mod lamps;
+mod line;
 mod motion;
 mod needle;
 mod time;
@@ -43,6 +45,7 @@ pub use dial::{
     fuel_scale_bp, CalibrationPoint, DialCalibration, TachScale, CALIBRATION_MAX_POINTS,
     FULL_SCALE_BP,
 };
+pub use dimmer::{DimmerConfig, NightDimmer};
 pub use driver::{DirectDrive, StepDir, Vid6606Reset, PARTIAL_STEP_STATES, STEP_PULSE_NS};
 pub use error::ConfigError;
 pub use frame::{
@@ -52,6 +55,7 @@ pub use frame::{
 pub use lamps::{
     LampConfig, LampOutput, LampPanel, LampPattern, FAST_FLASH_PERIOD_US, SLOW_FLASH_PERIOD_US,
 };
+pub use line::{LineBuffer, LinePush};
 pub use motion::{MotionConfig, NeedleMotion, Step};
 pub use needle::BootPhase;
 pub use time::MicrosExtender;

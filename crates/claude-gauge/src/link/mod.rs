@@ -7,15 +7,12 @@
 //! Ownership and shutdown: [`run`] owns its connection and returns when the token fires or the
 //! receiver is dropped.
 
-mod lines;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
+use gauge_core::{LineBuffer, LinePush, FRAME_MAX_LEN};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-
-pub(crate) use lines::LineBuffer;
 
 use crate::serial::{Port, VirtualPort, REOPEN_INTERVAL};
 
@@ -101,9 +98,10 @@ async fn run_source(source: LinkSource, events: &mpsc::Sender<LinkEvent>) {
     }
 }
 
-/// Reads frame lines until the port fails; returns why.
+/// Reads frame lines until the port fails; returns why. Framing is gauge-core's `LineBuffer`,
+/// the firmware's own, so an over-long or half line is dropped here exactly as on the device.
 async fn read_lines(port: &Port, events: &mpsc::Sender<LinkEvent>) -> String {
-    let mut lines = LineBuffer::default();
+    let mut lines = LineBuffer::<FRAME_MAX_LEN>::new();
     let mut buf = [0u8; 1024];
     loop {
         let n = match port.read(&mut buf).await {
@@ -111,15 +109,18 @@ async fn read_lines(port: &Port, events: &mpsc::Sender<LinkEvent>) -> String {
             Ok(n) => n,
             Err(err) => return err.to_string(),
         };
-        let mut frames = Vec::new();
-        let dropped_before = lines.dropped();
-        lines.push(&buf[..n], |line| frames.push(line.to_vec()));
-        if lines.dropped() > dropped_before {
-            tracing::warn!("dropped an over-long line ({} so far)", lines.dropped());
-        }
-        for frame in frames {
-            if events.send(LinkEvent::Frame(frame)).await.is_err() {
-                return "receiver gone".into();
+        for &byte in &buf[..n] {
+            match lines.push(byte) {
+                LinePush::Line => {
+                    let frame = LinkEvent::Frame(lines.line().to_vec());
+                    if events.send(frame).await.is_err() {
+                        return "receiver gone".into();
+                    }
+                }
+                LinePush::Overflowed => {
+                    tracing::warn!("dropped an over-long line ({} so far)", lines.dropped_lines());
+                }
+                LinePush::Incomplete => {}
             }
         }
     }

@@ -25,7 +25,7 @@ fn run(cluster: &mut Cluster, until_us: u64) -> [u32; 3] {
 fn boots_homes_sweeps_and_follows_frames() {
     let mut cluster = Cluster::new(ClusterConfig::default(), 0);
     assert_eq!(cluster.boot_phases(), [BootPhase::Homing; 3]);
-    cluster.feed_frame(&frame(0.5, 5_000, 1.0, Lamps::NONE), S / 2);
+    cluster.feed_frame(&frame(0.5, 25_000, 1.0, Lamps::NONE), S / 2);
     let counts = run(&mut cluster, 4 * S);
     assert!(cluster.is_homed());
     assert_eq!(cluster.boot_phases(), [BootPhase::Ready; 3]);
@@ -40,7 +40,7 @@ fn stall_rests_the_needles_and_recovers_on_the_next_frame() {
     let config = ClusterConfig::default().with_boot_sweep(false);
     let mut cluster = Cluster::new(config, 0);
     let lamps = Lamps::NONE.with(Lamp::Hot);
-    cluster.feed_frame(&frame(0.2, 9_000, 0.3, lamps), 0);
+    cluster.feed_frame(&frame(0.2, 45_000, 0.3, lamps), 0);
     run(&mut cluster, 4 * S);
     assert_eq!(cluster.needle_positions(), [15 + 162, 15 + 729, 15 + 243]);
     assert!(cluster.lamps().lit().is_lit(Lamp::Hot));
@@ -49,7 +49,7 @@ fn stall_rests_the_needles_and_recovers_on_the_next_frame() {
     assert_eq!(cluster.lamps().lit(), Lamps::NONE.with(Lamp::Stall));
     run(&mut cluster, 7 * S);
     assert_eq!(cluster.needle_positions(), [15; 3]);
-    cluster.feed_frame(&frame(0.2, 9_000, 0.3, lamps), 7 * S);
+    cluster.feed_frame(&frame(0.2, 45_000, 0.3, lamps), 7 * S);
     assert!(!cluster.is_stalled());
     run(&mut cluster, 9 * S);
     assert_eq!(cluster.needle_positions(), [15 + 162, 15 + 729, 15 + 243]);
