@@ -118,7 +118,10 @@ async fn read_lines(port: &Port, events: &mpsc::Sender<LinkEvent>) -> String {
                     }
                 }
                 LinePush::Overflowed => {
-                    tracing::warn!("dropped an over-long line ({} so far)", lines.dropped_lines());
+                    tracing::warn!(
+                        "dropped an over-long line ({} so far)",
+                        lines.dropped_lines()
+                    );
                 }
                 LinePush::Incomplete => {}
             }

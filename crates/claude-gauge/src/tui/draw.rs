@@ -149,13 +149,21 @@ fn paint_dial(ctx: &mut Context, config: &ClusterConfig, gauge: Gauge, position_
     }
     let full_k = config.tach_scale().full_scale_per_min() / 1000;
     let labels: [(f64, String); 3] = if gauge == Gauge::Tach {
-        [(0.0, "0".into()), (0.5, format!("{}k", full_k / 2)), (1.0, format!("{full_k}k"))]
+        [
+            (0.0, "0".into()),
+            (0.5, format!("{}k", full_k / 2)),
+            (1.0, format!("{full_k}k")),
+        ]
     } else {
         [(0.0, "E".into()), (0.5, "½".into()), (1.0, "F".into())]
     };
     for (fraction, text) in labels {
         let (x, y) = point(at(fraction), 0.6);
-        ctx.print(x, y, Span::styled(text, Style::new().add_modifier(Modifier::BOLD)));
+        ctx.print(
+            x,
+            y,
+            Span::styled(text, Style::new().add_modifier(Modifier::BOLD)),
+        );
     }
     ctx.layer();
     let angle = needle_angle_deg(config, gauge, position_steps);
