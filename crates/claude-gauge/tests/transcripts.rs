@@ -277,3 +277,47 @@ async fn kill_9_during_the_first_scan_then_restart_equals_a_clean_run() {
     assert_eq!(again["usage_totals"], stats["usage_totals"]);
     assert_eq!(again["ingest"]["transcript_usage_lines"], 0, "{again}");
 }
+
+#[tokio::test]
+async fn a_usage_limit_message_lights_limit_until_the_reset() {
+    let dirs = TestDirs::new();
+    std::fs::create_dir_all(dirs.claude().join("projects")).unwrap();
+    let daemon = Daemon::start_with(dirs, &[]);
+    daemon
+        .wait_for(Duration::from_secs(5), |f| {
+            !lamps(f).contains(&"STALL".into())
+        })
+        .await;
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    let line = serde_json::json!({
+        "type": "assistant",
+        "timestamp": timestamp_now(0),
+        "sessionId": "s",
+        "isApiErrorMessage": true,
+        "message": {"role": "assistant", "model": "<synthetic>",
+                    "content": [{"type": "text", "text": format!("Claude AI usage limit reached|{reset}")}]}
+    });
+    append(&transcript(&daemon.dirs, "-p", "s"), &format!("{line}\n"));
+    let frame = daemon
+        .wait_for(Duration::from_secs(5), |f| {
+            lamps(f).contains(&"LIMIT".into())
+        })
+        .await;
+    assert!(lamps(&frame).contains(&"LIMIT".to_string()), "{frame}");
+    // A user who merely types the words does not light it.
+    let dirs = TestDirs::new();
+    let user_line = serde_json::json!({"type": "user", "timestamp": timestamp_now(0),
+        "message": {"role": "user", "content": format!("why do I see usage limit reached|{reset}?")}});
+    append(&transcript(&dirs, "-p", "u"), &format!("{user_line}\n"));
+    let other = Daemon::start_with(dirs, &[]);
+    let frame = other
+        .wait_for(Duration::from_secs(3), |f| {
+            !lamps(f).contains(&"STALL".into())
+        })
+        .await;
+    assert!(!lamps(&frame).contains(&"LIMIT".to_string()), "{frame}");
+}

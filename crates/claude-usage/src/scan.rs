@@ -123,7 +123,7 @@ impl Scan {
 
     /// All entries in canonical order (files in order, lines in file order). Consuming: each
     /// file's entries are freed as the iterator passes them, so feeding this straight into
-    /// [`crate::dedup`] never holds two copies of the corpus.
+    /// [`crate::dedup()`] never holds two copies of the corpus.
     pub fn into_entries(self) -> impl Iterator<Item = UsageEntry> {
         self.files.into_iter().flat_map(|file| file.entries)
     }

@@ -5,14 +5,10 @@
 
 mod calibration;
 mod fuel;
-// The transcript source (owned elsewhere) calls `usage_limit_reset` for each line; until it is
-// wired in, only the tests do.
-#[allow(dead_code)]
 mod limit_message;
 mod recent;
 
 pub(crate) use calibration::{calibrated_estimate, CalibratedInputs, CalibratedUse, Calibration};
 pub(crate) use fuel::{choose_fuel, history_limit_5h, Fuel, FuelInputs};
-#[allow(unused_imports)]
 pub(crate) use limit_message::usage_limit_reset;
 pub(crate) use recent::{RecentUsage, RECENT_SPAN_MS};

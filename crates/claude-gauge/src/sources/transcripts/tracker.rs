@@ -14,6 +14,7 @@ use claude_usage::{read_appended, FileOrigin, LineCounts, LineParser, PriceTable
 use super::convert::to_event;
 use crate::engine::EngineInput;
 use crate::ledger::FileProgress;
+use crate::limits::usage_limit_reset;
 use crate::stats::IngestStats;
 use crate::usage::UsageEvent;
 
@@ -183,15 +184,20 @@ pub(crate) fn read_from(
 ) -> Option<RawRead> {
     let mut parser = LineParser::new(FileOrigin::from_path(path), prices.clone());
     let read = read_appended(path, offset, &mut parser, buffer).ok()?;
+    let start = if read.restarted { 0 } else { offset };
+    let consumed = usize::try_from(read.new_offset - start)
+        .unwrap_or(buffer.len())
+        .min(buffer.len());
+    let mut out = RawRead {
+        new_offset: read.new_offset,
+        counts: read.counts,
+        limit_resets_secs: limit_notices(&buffer[..consumed]),
+        ..RawRead::default()
+    };
     // Do not keep a large file's bytes around between reads.
     if buffer.capacity() > 4 << 20 {
         *buffer = Vec::new();
     }
-    let mut out = RawRead {
-        new_offset: read.new_offset,
-        counts: read.counts,
-        ..RawRead::default()
-    };
     for entry in &read.entries {
         if let Some(reset_ms) = entry.usage_limit_reset_ms {
             out.limit_resets_secs.push(reset_ms / 1000);
@@ -199,6 +205,30 @@ pub(crate) fn read_from(
         out.events.extend(to_event(entry, path));
     }
     Some(out)
+}
+
+/// Reset times of the usage-limit messages among `bytes` (whole lines). Only lines that mention a
+/// limit and are an API error or a system line are parsed, so a scan of code that says "limit"
+/// stays cheap.
+fn limit_notices(bytes: &[u8]) -> Vec<i64> {
+    let mentions = memchr::memmem::Finder::new(b"limit");
+    let api_error = memchr::memmem::Finder::new(b"\"isApiErrorMessage\":true");
+    let system = memchr::memmem::Finder::new(b"\"type\":\"system\"");
+    let mut resets = Vec::new();
+    let mut from = 0;
+    while let Some(hit) = mentions.find(&bytes[from..]) {
+        let at = from + hit;
+        let line_start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+        let line_end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+        let line = &bytes[line_start..line_end];
+        if api_error.find(line).is_some() || system.find(line).is_some() {
+            if let Some(reset) = std::str::from_utf8(line).ok().and_then(usage_limit_reset) {
+                resets.push(reset);
+            }
+        }
+        from = line_end;
+    }
+    resets
 }
 
 /// The key a path is stored under.
