@@ -57,6 +57,13 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     let source_threads =
         start_sources(&settings, &ledger, &stats, startup, &tracker, &shutdown).await?;
+    if let Some(serial) = settings.serial.clone() {
+        tracker.spawn(crate::serial::run(
+            serial,
+            parts.frames.clone(),
+            shutdown.clone(),
+        ));
+    }
     let state = AppState {
         frames: parts.frames,
         health: parts.health,

@@ -10,7 +10,9 @@
 //! - `engine/`: the live state and the frame builder, publishing frames on a watch channel;
 //! - `ledger/`: dedup across sources, the durable store, and the way into the engine;
 //! - `limits/`: pure fuel, rate and history computations the engine calls;
-//! - `serve/`: the HTTP transport;
+//! - `serve/`: the HTTP transport (and the web page); `serial/`: the USB-serial transport;
+//! - `link/`, `sim/`, `tui/`: the cluster's side, on this machine: frames from a daemon into
+//!   gauge-core's `Cluster`, printed by the simulator or drawn by the terminal view;
 //! - `config/` and `cli/`: the only places that know about files, env vars and flags.
 //!
 //! Must never: listen beyond loopback without the explicit flag; log tokens, prompts or file
@@ -22,10 +24,14 @@ mod daemon;
 mod engine;
 mod ledger;
 mod limits;
+mod link;
 mod mdns;
+mod serial;
 mod serve;
+mod sim;
 mod sources;
 mod stats;
+mod tui;
 mod usage;
 
 fn main() -> std::process::ExitCode {

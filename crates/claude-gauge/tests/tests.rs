@@ -5,10 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 #![allow(unreachable_pub, missing_docs)]
 
+mod cdp;
 mod fake_api;
 mod util;
 
 mod claude_code;
+mod cluster;
 mod config;
 mod official;
 mod otlp;

@@ -1,6 +1,7 @@
 //! The command line: flags and subcommands, parsed with clap and dispatched. Only this module and
 //! `config/` know about flags; each command hands ready values to the code that does the work.
 
+mod cluster_cmd;
 mod config_cmd;
 mod install_statusline;
 mod limits_cmd;
@@ -38,6 +39,10 @@ enum Command {
     Blocks(reports::BlocksArgs),
     /// Usage per day, as `ccusage daily` (same JSON with --json).
     Daily(reports::DailyArgs),
+    /// The cluster in this terminal, live from the daemon (`q` quits).
+    Watch(cluster_cmd::WatchArgs),
+    /// Run the cluster's firmware logic here against a daemon, printing what motors and lamps do.
+    Sim(cluster_cmd::SimArgs),
     /// Show or create the configuration.
     Config {
         #[command(subcommand)]
@@ -86,6 +91,12 @@ pub(crate) struct ServeArgs {
     /// default; also `[oauth] enabled = true`).
     #[arg(long)]
     oauth_usage: bool,
+    /// Also push frames to a cluster on this serial port, one per line (reconnects by itself).
+    #[arg(long, value_name = "PORT")]
+    serial: Option<PathBuf>,
+    /// Line speed for --serial, bits per second (default 115200).
+    #[arg(long, value_name = "N", requires = "serial")]
+    baud: Option<u32>,
 }
 
 /// Parses the command line and runs the command.
@@ -111,6 +122,8 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
         Some(Command::Serve(args)) => serve(cli.config, &dirs, &env, args),
         Some(Command::Blocks(args)) => reports::blocks(&args, &dirs, &env),
         Some(Command::Daily(args)) => reports::daily(&args, &dirs, &env),
+        Some(Command::Watch(args)) => cluster_cmd::watch(&args),
+        Some(Command::Sim(args)) => cluster_cmd::sim(args),
         Some(Command::Config { action }) => {
             let flags = FlagOverrides {
                 config_file: cli.config,
@@ -168,6 +181,8 @@ fn serve(
         otlp_grpc: args.otlp_grpc,
         prometheus_url: args.prometheus,
         oauth_usage: args.oauth_usage,
+        serial_port: args.serial,
+        serial_baud: args.baud,
     };
     let settings = Settings::load(dirs, env, &flags)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

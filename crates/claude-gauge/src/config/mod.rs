@@ -14,6 +14,7 @@ pub(crate) use prometheus::{PrometheusAuth, PrometheusSettings};
 use raw::MIN_OAUTH_INTERVAL_SECS;
 pub(crate) use raw::{default_file_text, RawConfig};
 
+use crate::serial::{baud_rate, SerialSettings, DEFAULT_BAUD};
 use crate::sources::otlp::OtlpSettings;
 use raw::RawOtlp;
 
@@ -106,6 +107,10 @@ pub(crate) struct FlagOverrides {
     pub(crate) otlp_http: Option<SocketAddr>,
     /// `--otlp-grpc`.
     pub(crate) otlp_grpc: Option<SocketAddr>,
+    /// `serve --serial`.
+    pub(crate) serial_port: Option<PathBuf>,
+    /// `serve --baud`.
+    pub(crate) serial_baud: Option<u32>,
     /// `--prometheus URL`: read usage from this Prometheus (overrides `prometheus.url`).
     pub(crate) prometheus_url: Option<String>,
     /// `--oauth-usage`: turn the OAuth poller on.
@@ -244,6 +249,8 @@ pub(crate) struct Settings {
     pub(crate) official_stale_after: Duration,
     /// The OTLP receivers, when turned on.
     pub(crate) otlp: Option<OtlpSettings>,
+    /// The serial port to push frames to, if any.
+    pub(crate) serial: Option<SerialSettings>,
     /// The Prometheus usage source, when configured.
     pub(crate) prometheus: Option<PrometheusSettings>,
     /// The OAuth usage poller.
@@ -333,6 +340,7 @@ fn resolve(
         .gauge_url
         .clone()
         .unwrap_or_else(|| daemon_url_for(listen));
+    let serial = serial_settings(flags)?;
     Ok(Settings {
         oauth,
         daemon_url,
@@ -352,6 +360,7 @@ fn resolve(
         xdg_config_home: env.xdg_config_home.clone(),
         official_stale_after: Duration::from_secs(raw.official.stale_after_secs),
         otlp: resolve_otlp(&raw.otlp, flags)?,
+        serial,
         prometheus,
         raw,
     })
@@ -386,6 +395,21 @@ fn resolve_otlp(raw: &RawOtlp, flags: &FlagOverrides) -> Result<Option<OtlpSetti
         max_body_bytes: raw.max_body_bytes,
         max_decompressed_bytes: raw.max_decompressed_bytes,
     }))
+}
+
+fn serial_settings(flags: &FlagOverrides) -> Result<Option<SerialSettings>, ConfigError> {
+    let Some(port) = flags.serial_port.clone() else {
+        return Ok(None);
+    };
+    let baud = flags.serial_baud.unwrap_or(DEFAULT_BAUD);
+    if baud_rate(baud).is_none() {
+        return Err(ConfigError::Invalid {
+            key: "--baud",
+            value: baud.to_string(),
+            fix: "use a serial line speed such as 9600, 115200 or 921600",
+        });
+    }
+    Ok(Some(SerialSettings { port, baud }))
 }
 
 fn resolve_oauth(

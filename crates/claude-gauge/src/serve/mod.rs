@@ -1,12 +1,12 @@
-//! The HTTP transport: `/usage`, `/events`, `/healthz`, `/stats`, `/metrics` and the ingest
-//! The HTTP transport: `/usage`, `/events`, `/healthz`, `/stats`, `/limits` and the ingest
-//! endpoints.
+//! The HTTP transport: `/usage`, `/events`, `/healthz`, `/stats`, `/metrics`, `/limits`, the
+//! ingest endpoints and the web page at `/`.
 //!
 //! One shape, as in axum's examples: [`app`] builds the router from an [`AppState`], [`serve`]
 //! runs it on a bound listener until shutdown. Handlers are named `<resource>_<verb>`.
 
 mod handlers;
 mod metrics;
+mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,7 +64,12 @@ pub(crate) fn app(state: AppState) -> Router {
         ));
     // `/events` streams for as long as the client stays: no timeout layer.
     let streaming = Router::new().route("/events", get(handlers::events_get));
-    plain.merge(streaming).with_state(state)
+    let page = Router::new()
+        .route("/", get(web::index_get))
+        .route("/app.js", get(web::script_get))
+        .route("/style.css", get(web::style_get))
+        .route("/gauge.wasm", get(web::wasm_get));
+    plain.merge(streaming).merge(page).with_state(state)
 }
 
 /// Serves `app` on `listener` until `shutdown` fires.

@@ -182,3 +182,34 @@ fn never_panics_on_prefixes_of_a_line() {
     assert!(is_semver_prefix("1.0.0") && is_semver_prefix("10.2.3-beta"));
     assert!(!is_semver_prefix("1.0") && !is_semver_prefix("1.0.x") && !is_semver_prefix(""));
 }
+
+#[test]
+fn never_panics_on_mutated_lines() {
+    let base = line(
+        r#"{"input_tokens":1,"output_tokens":2,"cache_creation":{"ephemeral_1h_input_tokens":3},"iterations":[{"type":"advisor_message","model":"claude-opus-4-7","input_tokens":1}]}"#,
+        r#""isApiErrorMessage":true,"x":"Claude AI usage limit reached|17","#,
+    );
+    let alphabet = b"{}[]\":,\\u0123456789.-+eEnulltrufalse \r\t\xff\xc3";
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut parser = parser();
+    for _ in 0..60_000 {
+        let mut bytes = base.clone().into_bytes();
+        for _ in 0..(1 + next() % 4) {
+            let at = (next() % bytes.len() as u64) as usize;
+            match next() % 3 {
+                0 => bytes[at] = alphabet[(next() % alphabet.len() as u64) as usize],
+                1 => {
+                    bytes.remove(at);
+                }
+                _ => bytes.insert(at, alphabet[(next() % alphabet.len() as u64) as usize]),
+            }
+        }
+        let _ = parser.parse(&bytes);
+    }
+}

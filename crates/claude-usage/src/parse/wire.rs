@@ -53,32 +53,32 @@ pub(super) enum DecodeError {
 /// Decodes a line that passed the prefilter.
 pub(super) fn decode(line: &[u8]) -> Result<WireLine<'_>, DecodeError> {
     let brackets = count_brackets(line, MAX_BRACKETS_FOR_SONIC.max(DAILY_DEPTH_LIMIT));
-    let use_sonic = brackets <= MAX_BRACKETS_FOR_SONIC;
-    // sonic-rs validates UTF-8 over the whole line; serde_json only in the strings it reads.
-    let mut is_utf8_valid = use_sonic;
-    let mut wire = decode_fields(line, use_sonic, &mut is_utf8_valid)?;
-    wire.is_daily_readable = is_daily_readable(line, is_utf8_valid, brackets);
+    // sonic-rs only ever sees valid UTF-8: its `LazyValue` turns raw bytes into `&str` without
+    // checking (a debug assertion, found by `never_panics_on_mutated_lines`). Invalid UTF-8
+    // goes to serde_json, which, like ccusage, accepts it inside strings it does not read.
+    let text = std::str::from_utf8(line).ok();
+    let sonic_text = text.filter(|_| brackets <= MAX_BRACKETS_FOR_SONIC);
+    let mut wire = decode_fields(line, sonic_text)?;
+    wire.is_daily_readable = is_daily_readable(line, text.is_some(), brackets);
     Ok(wire)
 }
 
 fn decode_fields<'a>(
     line: &'a [u8],
-    use_sonic: bool,
-    is_utf8_valid: &mut bool,
+    sonic_text: Option<&'a str>,
 ) -> Result<WireLine<'a>, DecodeError> {
-    if use_sonic {
-        if let Ok(raw) = sonic_rs::from_slice::<RawLine<'_, sonic_rs::LazyValue<'_>>>(line) {
+    if let Some(text) = sonic_text {
+        if let Ok(raw) = sonic_rs::from_str::<RawLine<'_, sonic_rs::LazyValue<'_>>>(text) {
             return Ok(raw.into_wire(false));
         }
-        *is_utf8_valid = false;
     }
     match serde_json::from_slice::<RawLine<'_, &serde_json::value::RawValue>>(line) {
         Ok(raw) => return Ok(raw.into_wire(false)),
         Err(error) if error.is_syntax() || error.is_eof() => return Err(DecodeError::Malformed),
         Err(_) => {}
     }
-    if use_sonic {
-        if let Ok(raw) = sonic_rs::from_slice::<RawProgress<'_, sonic_rs::LazyValue<'_>>>(line) {
+    if let Some(text) = sonic_text {
+        if let Ok(raw) = sonic_rs::from_str::<RawProgress<'_, sonic_rs::LazyValue<'_>>>(text) {
             return Ok(raw.into_wire());
         }
     }
@@ -94,9 +94,7 @@ fn decode_fields<'a>(
 /// which JSON.stringify cannot write; that case is not reproduced.) The exact check runs only
 /// when a cheap test finds a candidate.
 fn is_daily_readable(line: &[u8], is_utf8_valid: bool, brackets: usize) -> bool {
-    let is_candidate = brackets > DAILY_DEPTH_LIMIT
-        || !(is_utf8_valid || std::str::from_utf8(line).is_ok())
-        || has_surrogate_escape(line);
+    let is_candidate = brackets > DAILY_DEPTH_LIMIT || !is_utf8_valid || has_surrogate_escape(line);
     !is_candidate || serde_json::from_slice::<Buffered>(line).is_ok()
 }
 

@@ -1,0 +1,158 @@
+//! The cluster's side of the link: frames from a daemon as a cluster receives them, over HTTP
+//! (polling `/usage`), a serial port, or a virtual serial port (a pty the simulator creates).
+//!
+//! Used by the simulator and the terminal view, which feed what arrives into gauge-core's
+//! `Cluster`. Frames are handed on as raw bytes: decoding is the cluster's job, as on the device.
+//!
+//! Ownership and shutdown: [`run`] owns its connection and returns when the token fires or the
+//! receiver is dropped.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use gauge_core::{LineBuffer, LinePush, FRAME_MAX_LEN};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::serial::{Port, VirtualPort, REOPEN_INTERVAL};
+
+/// How often the HTTP link polls `/usage` (each answer also feeds the cluster's watchdog).
+pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// How long one poll may take.
+const POLL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Where frames come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum LinkSource {
+    /// A daemon's base URL, e.g. `http://127.0.0.1:8765`.
+    Http(String),
+    /// A serial port the daemon pushes to (`serve --serial`).
+    Serial {
+        /// The device path.
+        port: PathBuf,
+        /// Line speed, bits per second.
+        baud: u32,
+    },
+    /// A virtual port: a pty whose device end is linked at this path for `serve --serial`.
+    Pty(PathBuf),
+}
+
+/// What the link reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum LinkEvent {
+    /// One frame's bytes.
+    Frame(Vec<u8>),
+    /// The link is up.
+    Up,
+    /// The link is down, and why.
+    Down(String),
+}
+
+/// Runs the link until `shutdown`, sending what happens to `events`.
+pub(crate) async fn run(
+    source: LinkSource,
+    events: mpsc::Sender<LinkEvent>,
+    shutdown: CancellationToken,
+) {
+    tokio::select! {
+        () = shutdown.cancelled() => {}
+        () = run_source(source, &events) => {}
+    }
+}
+
+async fn run_source(source: LinkSource, events: &mpsc::Sender<LinkEvent>) {
+    match source {
+        LinkSource::Http(url) => poll_http(&url, events).await,
+        LinkSource::Serial { port, baud } => loop {
+            match Port::open(&port, baud) {
+                Ok(opened) => {
+                    let _ = events.send(LinkEvent::Up).await;
+                    let why = read_lines(&opened, events).await;
+                    let _ = events.send(LinkEvent::Down(why)).await;
+                }
+                Err(err) => {
+                    let _ = events.send(LinkEvent::Down(err.to_string())).await;
+                }
+            }
+            if events.is_closed() {
+                return;
+            }
+            tokio::time::sleep(REOPEN_INTERVAL).await;
+        },
+        LinkSource::Pty(link) => loop {
+            match VirtualPort::create(&link) {
+                Ok(virtual_port) => {
+                    let _ = events.send(LinkEvent::Up).await;
+                    let why = read_lines(&virtual_port.port, events).await;
+                    let _ = events.send(LinkEvent::Down(why)).await;
+                }
+                Err(err) => {
+                    let _ = events.send(LinkEvent::Down(err.to_string())).await;
+                }
+            }
+            if events.is_closed() {
+                return;
+            }
+            tokio::time::sleep(REOPEN_INTERVAL).await;
+        },
+    }
+}
+
+/// Reads frame lines until the port fails; returns why. Framing is gauge-core's `LineBuffer`,
+/// the firmware's own, so an over-long or half line is dropped here exactly as on the device.
+async fn read_lines(port: &Port, events: &mpsc::Sender<LinkEvent>) -> String {
+    let mut lines = LineBuffer::<FRAME_MAX_LEN>::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        let n = match port.read(&mut buf).await {
+            Ok(0) => return "port closed".into(),
+            Ok(n) => n,
+            Err(err) => return err.to_string(),
+        };
+        for &byte in &buf[..n] {
+            match lines.push(byte) {
+                LinePush::Line => {
+                    let frame = LinkEvent::Frame(lines.line().to_vec());
+                    if events.send(frame).await.is_err() {
+                        return "receiver gone".into();
+                    }
+                }
+                LinePush::Overflowed => {
+                    tracing::warn!(
+                        "dropped an over-long line ({} so far)",
+                        lines.dropped_lines()
+                    );
+                }
+                LinePush::Incomplete => {}
+            }
+        }
+    }
+}
+
+async fn poll_http(base_url: &str, events: &mpsc::Sender<LinkEvent>) {
+    let url = format!("{}/usage", base_url.trim_end_matches('/'));
+    let client = match reqwest::Client::builder().timeout(POLL_TIMEOUT).build() {
+        Ok(client) => client,
+        Err(err) => {
+            let _ = events.send(LinkEvent::Down(err.to_string())).await;
+            return;
+        }
+    };
+    let mut interval = tokio::time::interval(POLL_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let event = match fetch(&client, &url).await {
+            Ok(bytes) => LinkEvent::Frame(bytes),
+            Err(err) => LinkEvent::Down(format!("{url}: {err}")),
+        };
+        if events.send(event).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn fetch(client: &reqwest::Client, url: &str) -> reqwest::Result<Vec<u8>> {
+    let response = client.get(url).send().await?.error_for_status()?;
+    Ok(response.bytes().await?.to_vec())
+}

@@ -1,0 +1,163 @@
+//! The simulator: gauge-core's `Cluster` on the host, fed from a daemon exactly as the firmware
+//! would be (HTTP, a serial port or a virtual one), printing what the motors and lamps do.
+//!
+//! It is the firmware's stand-in in tests: the frames arrive through [`crate::link`], the
+//! cluster runs on real time, and a [`Sample`] is printed whenever what it shows changes
+//! (at most once per interval), as text or as JSON lines.
+//!
+//! Ownership and shutdown: the link runs as its own task under the same token; the loop here
+//! ends on the token, after the duration, or when stdout goes away.
+
+mod cluster;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use gauge_core::ClusterConfig;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub(crate) use cluster::{needle_angle_deg, Sample, Simulator};
+
+use crate::link::{self, LinkEvent, LinkSource};
+
+/// How often the cluster is advanced (its own events still run at their exact deadlines).
+const TICK: Duration = Duration::from_millis(10);
+
+/// How the simulator prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SimFormat {
+    /// One human line per change.
+    Text,
+    /// One JSON object per change.
+    JsonLines,
+}
+
+/// What to simulate and how to print it.
+#[derive(Clone, Debug)]
+pub(crate) struct SimOptions {
+    /// Where frames come from.
+    pub(crate) source: LinkSource,
+    /// Output format.
+    pub(crate) format: SimFormat,
+    /// At most one line per this interval.
+    pub(crate) interval: Duration,
+    /// Stop after this long (`None`: until Ctrl-C).
+    pub(crate) duration: Option<Duration>,
+    /// The cluster's configuration.
+    pub(crate) config: ClusterConfig,
+}
+
+/// Runs the simulator until shutdown or the duration, writing samples to `out`.
+pub(crate) async fn run(
+    options: SimOptions,
+    out: &mut impl Write,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let (tx, mut rx) = mpsc::channel(64);
+    let link_task = tokio::spawn(link::run(options.source.clone(), tx, shutdown.clone()));
+    let started = Instant::now();
+    let now_us = || u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let mut sim = Simulator::new(options.config);
+    let mut last_printed: Option<Sample> = None;
+    let mut last_print_at = Duration::ZERO;
+    let mut ticker = tokio::time::interval(TICK);
+    let result = loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break Ok(()),
+            _ = ticker.tick() => {}
+        }
+        while let Ok(event) = rx.try_recv() {
+            match event {
+                LinkEvent::Frame(bytes) => {
+                    sim.feed(&bytes, now_us());
+                }
+                LinkEvent::Up => tracing::debug!("link up"),
+                LinkEvent::Down(why) => tracing::debug!("link down: {why}"),
+            }
+        }
+        let now = now_us();
+        sim.advance(now);
+        let elapsed = started.elapsed();
+        let sample = sim.sample(now);
+        let is_due = elapsed.saturating_sub(last_print_at) >= options.interval;
+        let is_new = last_printed
+            .as_ref()
+            .is_none_or(|last| !last.shows_same_as(&sample));
+        if is_due && is_new {
+            if let Err(err) = render(&sample, options.format, out) {
+                break Err(err);
+            }
+            last_print_at = elapsed;
+            last_printed = Some(sample);
+        }
+        if options.duration.is_some_and(|duration| elapsed >= duration) {
+            break Ok(());
+        }
+    };
+    shutdown.cancel();
+    let _ = link_task.await;
+    result
+}
+
+/// Writes one sample in `format`.
+pub(crate) fn render(
+    sample: &Sample,
+    format: SimFormat,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    match format {
+        SimFormat::JsonLines => {
+            serde_json::to_writer(&mut *out, sample)?;
+            writeln!(out)?;
+        }
+        SimFormat::Text => {
+            let [p5, pt, p7] = sample.positions;
+            let [g5, gt, g7] = sample.goals;
+            write!(
+                out,
+                "t={:>9.3}s  5h {p5:>4}/{g5:<4} tach {pt:>4}/{gt:<4} 7d {p7:>4}/{g7:<4} |",
+                sample.t_ms as f64 / 1000.0
+            )?;
+            for lamp in &sample.lamps {
+                let mark = match lamp.pattern {
+                    "steady" => '=',
+                    "slow" => '~',
+                    "fast" => '!',
+                    _ => '-',
+                };
+                write!(out, " {}{mark}", lamp.lamp)?;
+            }
+            writeln!(out, " | {}", sample.model.unwrap_or("-"))?;
+        }
+    }
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_and_json_lines_carry_the_positions_and_lamps() {
+        let mut sim = Simulator::new(ClusterConfig::default());
+        sim.advance(100_000);
+        let sample = sim.sample(100_000);
+        let mut text = Vec::new();
+        render(&sample, SimFormat::Text, &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.starts_with("t=    0.100s  5h "), "{text}");
+        // The lamp test lights every lamp at boot.
+        assert!(
+            text.contains("HOT= WARN_5H= WARN_7D= LIMIT= STALL= IDLE="),
+            "{text}"
+        );
+
+        let mut json = Vec::new();
+        render(&sample, SimFormat::JsonLines, &mut json).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(value["t_ms"], 100);
+        assert_eq!(value["lamps"][4]["lamp"], "STALL");
+        assert_eq!(value["positions"].as_array().unwrap().len(), 3);
+    }
+}

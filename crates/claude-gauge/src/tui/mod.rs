@@ -1,0 +1,182 @@
+//! The terminal view (`claude-gauge watch`): the cluster in a terminal, live from a daemon.
+//!
+//! It is one more cluster: frames come through [`crate::link`] (polling `/usage`) into the
+//! simulator's gauge-core `Cluster`, and [`draw`] paints what it shows, so the needles move as
+//! the physical ones would and STALL lights when the daemon goes away. `--once` prints one
+//! settled snapshot as plain text instead.
+//!
+//! Ownership and shutdown: the link task runs under a token that is cancelled when the loop ends
+//! (`q`, Esc, Ctrl-C); the terminal is restored on every exit path, panics included.
+
+mod draw;
+
+use std::io::Write;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use gauge_core::ClusterConfig;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub(crate) use draw::{render_text, View};
+
+use crate::link::{self, LinkEvent, LinkSource};
+use crate::sim::Simulator;
+
+/// How often the screen is redrawn.
+const FRAME_INTERVAL: Duration = Duration::from_millis(33);
+/// How long the snapshot's cluster runs before it is drawn (homing, lamp test, travel).
+const SNAPSHOT_SETTLE: Duration = Duration::from_secs(8);
+
+/// Why the terminal view stopped early.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum WatchError {
+    /// The terminal could not be driven.
+    #[error("terminal: {0}")]
+    Terminal(#[from] std::io::Error),
+    /// `--once` got no frame from the daemon.
+    #[error("no frame from {url}: {reason}; is the daemon running (claude-gauge serve)?")]
+    NoFrame {
+        /// The daemon's URL.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+}
+
+fn unix_now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Prints one snapshot of the cluster for the daemon at `url`, `width` x `height` characters.
+pub(crate) async fn once(
+    url: &str,
+    width: u16,
+    height: u16,
+    out: &mut impl Write,
+) -> Result<(), WatchError> {
+    let no_frame = |reason: String| WatchError::NoFrame {
+        url: url.to_string(),
+        reason,
+    };
+    let (tx, mut rx) = mpsc::channel(4);
+    let shutdown = CancellationToken::new();
+    let link_task = tokio::spawn(link::run(
+        LinkSource::Http(url.to_string()),
+        tx,
+        shutdown.clone(),
+    ));
+    let bytes = loop {
+        match rx.recv().await {
+            Some(LinkEvent::Frame(bytes)) => break bytes,
+            Some(LinkEvent::Down(reason)) => break Err(no_frame(reason))?,
+            Some(LinkEvent::Up) => {}
+            None => break Err(no_frame("link ended".into()))?,
+        }
+    };
+    shutdown.cancel();
+    let _ = link_task.await;
+    // The frame arrives again every second, as a live link would deliver it, until settled.
+    let config = ClusterConfig::default().with_boot_sweep(false);
+    let mut sim = Simulator::new(config);
+    let settle_us = u64::try_from(SNAPSHOT_SETTLE.as_micros()).unwrap_or(u64::MAX);
+    for at_us in (0..settle_us).step_by(1_000_000) {
+        if !sim.feed(&bytes, at_us) {
+            return Err(no_frame(
+                "the daemon sent a frame this cluster rejects".into(),
+            ));
+        }
+    }
+    sim.advance(settle_us);
+    let sample = sim.sample(settle_us);
+    let frame = sim.cluster().frame().copied();
+    let view = View {
+        sample: &sample,
+        config: &config,
+        frame: frame.as_ref(),
+        is_link_up: true,
+        now_secs: unix_now_secs(),
+    };
+    out.write_all(render_text(&view, width, height).as_bytes())?;
+    Ok(())
+}
+
+/// Runs the live view until `q`.
+pub(crate) async fn run(url: &str) -> Result<(), WatchError> {
+    let (tx, mut rx) = mpsc::channel(64);
+    let shutdown = CancellationToken::new();
+    let link_task = tokio::spawn(link::run(
+        LinkSource::Http(url.to_string()),
+        tx,
+        shutdown.clone(),
+    ));
+    // ratatui::init enters raw mode and the alternate screen and restores them on panic.
+    let mut terminal = ratatui::init();
+    let config = ClusterConfig::default();
+    let mut sim = Simulator::new(config);
+    let started = Instant::now();
+    let now_us = || u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let mut is_link_up = false;
+    let result = loop {
+        while let Ok(event) = rx.try_recv() {
+            match event {
+                LinkEvent::Frame(bytes) => {
+                    is_link_up = true;
+                    sim.feed(&bytes, now_us());
+                }
+                LinkEvent::Up => is_link_up = true,
+                LinkEvent::Down(_) => is_link_up = false,
+            }
+        }
+        let now = now_us();
+        sim.advance(now);
+        let sample = sim.sample(now);
+        let frame = sim.cluster().frame().copied();
+        let view = View {
+            sample: &sample,
+            config: &config,
+            frame: frame.as_ref(),
+            is_link_up,
+            now_secs: unix_now_secs(),
+        };
+        if let Err(err) = terminal.draw(|f| draw::draw(f, &view)) {
+            break Err(err.into());
+        }
+        match next_key(FRAME_INTERVAL) {
+            Ok(Some(Key::Quit)) => break Ok(()),
+            Ok(Some(Key::Acknowledge)) => sim.acknowledge(),
+            Ok(None) => {}
+            Err(err) => break Err(err.into()),
+        }
+    };
+    ratatui::restore();
+    shutdown.cancel();
+    let _ = link_task.await;
+    result
+}
+
+enum Key {
+    Quit,
+    Acknowledge,
+}
+
+/// Waits up to `timeout` for a key; resizes are handled by the next draw.
+fn next_key(timeout: Duration) -> std::io::Result<Option<Key>> {
+    if !event::poll(timeout)? {
+        return Ok(None);
+    }
+    let Event::Key(key) = event::read()? else {
+        return Ok(None);
+    };
+    if key.kind != KeyEventKind::Press {
+        return Ok(None);
+    }
+    Ok(match key.code {
+        KeyCode::Char('q') | KeyCode::Esc => Some(Key::Quit),
+        KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Some(Key::Quit),
+        KeyCode::Char('a') => Some(Key::Acknowledge),
+        _ => None,
+    })
+}

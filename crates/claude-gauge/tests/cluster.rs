@@ -1,0 +1,389 @@
+//! The virtual cluster: the web page in headless Chromium, the simulator on a serial pty, and
+//! `watch --once`, each checked against gauge-core's own numbers for the same frame.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use gauge_core::{decode_frame, fuel_scale_bp, Cluster, ClusterConfig, Gauge, Lamp};
+use serde_json::{json, Value};
+
+use crate::cdp::{chromium_or_skip, Browser};
+use crate::util::{lamps, Daemon, TestDirs};
+
+/// A statusLine payload: 5 h 42% used (fuel 0.58), 7 d 83% used (fuel 0.17, WARN_7D), Opus.
+fn statusline() -> Value {
+    let resets_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3 * 3600;
+    json!({
+        "model": {"id": "claude-opus-4-6"},
+        "rate_limits": {
+            "five_hour": {"used_percentage": 42.0, "resets_at": resets_at},
+            "seven_day": {"used_percentage": 83.0, "resets_at": resets_at + 86_400}
+        }
+    })
+}
+
+/// Feeds the known statusLine and waits for its frame.
+async fn feed_known_frame(daemon: &Daemon) -> Value {
+    let resp = reqwest::Client::new()
+        .post(daemon.url("/ingest/statusline"))
+        .json(&statusline())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    let frame = daemon
+        .wait_for(Duration::from_secs(5), |f| {
+            f["source"] == "official" && f["model"] == "opus"
+        })
+        .await;
+    assert_eq!(frame["fuel_5h"], 0.58, "{frame}");
+    assert!(lamps(&frame).contains(&"WARN_7D".to_string()), "{frame}");
+    frame
+}
+
+/// Where gauge-core's dials put each needle for `frame`, steps above the stop.
+fn dial_positions(frame: &Value) -> [u16; 3] {
+    let frame = decode_frame(frame.to_string().as_bytes()).unwrap();
+    let config = ClusterConfig::default();
+    let bp = [
+        fuel_scale_bp(frame.fuel_5h),
+        config.tach_scale().scale_bp(frame.tach),
+        fuel_scale_bp(frame.fuel_7d),
+    ];
+    Gauge::ALL.map(|g| u16::try_from(config.dial(g).position_steps(bp[g.index()])).unwrap())
+}
+
+/// The needle angle the page must draw: the X27's 315° over its range, scale centred on 12.
+fn angle_deg(gauge: Gauge, steps: u16) -> f64 {
+    let config = ClusterConfig::default();
+    let per_step = 315.0 / f64::from(config.motion(gauge).range_steps());
+    let dial = config.dial(gauge);
+    let stop = -(f64::from(dial.zero_offset_steps()) + f64::from(dial.full_scale_steps()) / 2.0);
+    (stop + f64::from(steps)) * per_step
+}
+
+fn build_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../build")
+}
+
+const PAGE_STATE: &str = r#"JSON.stringify({
+  ready: document.body.dataset.ready === '1',
+  error: document.body.dataset.error || null,
+  seq: Number(document.body.dataset.seq),
+  settled: document.body.dataset.settled === '1',
+  link: document.body.dataset.link,
+  needles: [...document.querySelectorAll('.needle')].map(n => ({
+    steps: Number(n.dataset.positionSteps), angle: Number(n.dataset.angleDeg),
+    transform: n.getAttribute('transform') })),
+  lamps: Object.fromEntries([...document.querySelectorAll('[data-lamp]')].map(l => [l.dataset.lamp, l.dataset.pattern])),
+  models: Object.fromEntries([...document.querySelectorAll('[data-model]')].map(l => [l.dataset.model, l.dataset.pattern])),
+  source: document.getElementById('source').textContent,
+})"#;
+
+async fn page_state(browser: &mut Browser) -> Value {
+    serde_json::from_str(browser.eval(PAGE_STATE).await.as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn web_page_shows_the_frame_with_gauge_core_motion_and_stalls_and_reconnects() {
+    let Some(chromium) = chromium_or_skip("web page e2e") else {
+        return;
+    };
+    let dirs = TestDirs::new();
+    let daemon = Daemon::start_with(dirs, &[]);
+    let frame = feed_known_frame(&daemon).await;
+    let mut browser = Browser::launch(&chromium, 1200, 720).await;
+    browser.navigate(&daemon.url("/?boot_sweep=0")).await;
+    let ready = browser
+        .wait_for(
+            "!!(document.body && document.body.dataset.ready === '1')",
+            Duration::from_secs(10),
+        )
+        .await;
+    assert_eq!(ready, true, "the page did not start");
+
+    // Settled on the frame, after the 2 s lamp test.
+    let started = Instant::now();
+    let mut state = page_state(&mut browser).await;
+    while started.elapsed() < Duration::from_secs(15) {
+        state = page_state(&mut browser).await;
+        assert!(state["error"].is_null(), "{state}");
+        let lamp_test_over = started.elapsed() > Duration::from_millis(2500);
+        if state["settled"] == true && lamp_test_over && state["seq"] == frame["seq"] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let frame = daemon.usage().await;
+    assert_eq!(
+        state["seq"], frame["seq"],
+        "the page shows the latest frame: {state}"
+    );
+    let expected = dial_positions(&frame);
+    for gauge in Gauge::ALL {
+        let needle = &state["needles"][gauge.index()];
+        assert_eq!(
+            needle["steps"],
+            expected[gauge.index()],
+            "{gauge:?}: {state}"
+        );
+        let angle = angle_deg(gauge, expected[gauge.index()]);
+        let shown = needle["angle"].as_f64().unwrap();
+        assert!(
+            (shown - angle).abs() < 0.001,
+            "{gauge:?}: {shown} != {angle}"
+        );
+        assert_eq!(needle["transform"], format!("rotate({angle:.3} 100 100)"));
+    }
+    let lit = lamps(&frame);
+    for lamp in Lamp::ALL {
+        let pattern = state["lamps"][lamp.as_str()].as_str().unwrap();
+        assert_eq!(
+            pattern != "off",
+            lit.contains(&lamp.as_str().to_string()),
+            "{lamp:?}: {state}"
+        );
+    }
+    assert_eq!(
+        state["models"],
+        json!({"opus": "steady", "sonnet": "off", "haiku": "off"})
+    );
+    assert_eq!(state["source"], "OFFICIAL");
+    browser.screenshot(&build_dir().join("web-e2e.png")).await;
+
+    // The same motion model: a recorded sequence replayed on the page equals gauge-core here.
+    replay_matches_gauge_core(&mut browser).await;
+
+    // The daemon goes away: the cluster's watchdog lights STALL and rests the needles.
+    let addr = daemon.base_url.trim_start_matches("http://").to_string();
+    let dirs = {
+        let mut daemon = daemon;
+        daemon.stop();
+        std::mem::replace(&mut daemon.dirs, TestDirs::new())
+    };
+    let stalled = browser
+        .wait_for(
+            "document.querySelector('[data-lamp=STALL]').dataset.pattern !== 'off' && document.body.dataset.stalled === '1'",
+            Duration::from_secs(10),
+        )
+        .await;
+    assert_eq!(stalled, true, "{}", page_state(&mut browser).await);
+    assert_eq!(page_state(&mut browser).await["link"], "down");
+    browser
+        .screenshot(&build_dir().join("web-e2e-stall.png"))
+        .await;
+
+    // It comes back on the same address: the page reconnects by itself.
+    let daemon = Daemon::start_with(dirs, &["--listen", &addr]);
+    feed_known_frame(&daemon).await;
+    let recovered = browser
+        .wait_for(
+            "document.body.dataset.link === 'up' && document.body.dataset.stalled === '0'",
+            Duration::from_secs(15),
+        )
+        .await;
+    assert_eq!(recovered, true, "{}", page_state(&mut browser).await);
+}
+
+/// Frames at chosen times (one garbled, one long gap that trips the watchdog), replayed in the
+/// page's own `Instrument` and in gauge-core's `Cluster`, sampled every 20 ms: same positions.
+async fn replay_matches_gauge_core(browser: &mut Browser) {
+    let frame = |seq: u32, fuel_5h: f64, fuel_7d: f64, tach: u32, lamps: &[&str]| {
+        json!({"v":1,"seq":seq,"ts":0,"fuel_5h":fuel_5h,"fuel_7d":fuel_7d,"tach":tach,
+               "reset_5h":null,"reset_7d":null,"model":"sonnet","source":"estimate","lamps":lamps})
+        .to_string()
+    };
+    let mut events: Vec<(u64, String)> = vec![
+        (300_000, frame(1, 0.9, 0.5, 1000, &[])),
+        (1_200_000, frame(2, 0.4, 0.45, 9000, &["HOT"])),
+        (1_250_000, "{\"v\":1,\"seq\":".to_string()),
+        (2_000_000, frame(3, 0.1, 0.4, 200, &["WARN_5H"])),
+        (2_600_000, frame(4, 1.0, 0.0, 0, &["IDLE"])),
+        // Silence for 6 s: the 5 s watchdog fires at 7.6 s, then a frame brings it back.
+        (8_600_000, frame(5, 0.33, 0.66, 4000, &[])),
+    ];
+    events.sort_by_key(|(t, _)| *t);
+    let samples: Vec<u64> = (0..=550).map(|i| i * 20_000).collect();
+
+    let mut cluster = Cluster::new(ClusterConfig::default(), 0);
+    let mut next = 0;
+    let mut expected = Vec::new();
+    for &t in &samples {
+        while next < events.len() && events[next].0 <= t {
+            let (at, ref bytes) = events[next];
+            cluster.advance_to(at, |_, _, _| {});
+            let _ = cluster.feed_bytes(bytes.as_bytes(), at);
+            next += 1;
+        }
+        cluster.advance_to(t, |_, _, _| {});
+        expected.push(cluster.needle_positions().to_vec());
+    }
+    assert!(cluster.needle_positions() != [0, 0, 0]);
+
+    let events_js: Vec<Value> = events
+        .iter()
+        .map(|(t, f)| json!({"t_us": t, "frame": f}))
+        .collect();
+    let script = format!(
+        "window.gauge.replay({}, {}, {{linkTimeoutMs: 5000, bootSweep: true}}).then(JSON.stringify)",
+        Value::from(events_js),
+        json!(samples)
+    );
+    let replayed: Vec<Vec<u16>> =
+        serde_json::from_str(browser.eval(&script).await.as_str().unwrap()).unwrap();
+    assert_eq!(replayed.len(), expected.len());
+    for (i, (page, core)) in replayed.iter().zip(&expected).enumerate() {
+        assert_eq!(page, core, "sample {i} at {} µs", samples[i]);
+    }
+}
+
+/// `claude-gauge sim --pty LINK --jsonl`, its stdout lines on a channel, killed on drop.
+struct Sim {
+    child: Child,
+    lines: mpsc::Receiver<Value>,
+}
+
+impl Sim {
+    fn start(link: &Path) -> Sim {
+        let mut child = crate::util::bin()
+            .args([
+                "sim",
+                "--jsonl",
+                "--no-boot-sweep",
+                "--interval-ms",
+                "20",
+                "--pty",
+            ])
+            .arg(link)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(serde_json::from_str(&line).expect("sim prints JSON lines"));
+            }
+        });
+        Sim { child, lines }
+    }
+
+    /// Waits until the simulated needles stand at `positions`; returns that sample.
+    fn wait_for_positions(&self, positions: [u16; 3], timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        let mut last = Value::Null;
+        while let Ok(sample) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            if sample["positions"] == json!(positions) && sample["is_stalled"] == false {
+                return sample;
+            }
+            last = sample;
+        }
+        panic!("the simulator never reached {positions:?}; last sample {last}");
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn serve_serial_drives_the_simulator_over_a_pty_and_resumes_after_unplug() {
+    let dirs = TestDirs::new();
+    let link = dirs.root.path().join("ttyCLUSTER");
+    let link_arg = link.to_str().unwrap().to_string();
+    // The daemon starts before the port exists: it keeps trying.
+    let daemon = Daemon::start_with(dirs, &["--serial", &link_arg, "--baud", "115200"]);
+    let frame = feed_known_frame(&daemon).await;
+    let expected = dial_positions(&frame);
+
+    let sim = Sim::start(&link);
+    let sample = sim.wait_for_positions(expected, Duration::from_secs(10));
+    assert_eq!(sample["seq"], frame["seq"]);
+    assert_eq!(sample["model"], "opus");
+    let warn = sample["lamps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lamp"] == "WARN_7D")
+        .unwrap();
+    assert_ne!(warn["pattern"], "off", "{sample}");
+
+    // Unplug: the cluster goes away, and the link with it.
+    drop(sim);
+    assert!(!link.exists(), "the link went with the cable");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    // Plug back in: a new pty at the same path; the daemon reopens it and frames flow again.
+    let sim = Sim::start(&link);
+    let sample = sim.wait_for_positions(expected, Duration::from_secs(10));
+    assert_eq!(sample["seq"], frame["seq"]);
+}
+
+#[tokio::test]
+async fn watch_once_prints_the_gauges_and_lamps() {
+    let daemon = Daemon::start();
+    feed_known_frame(&daemon).await;
+    let output = tokio::task::spawn_blocking({
+        let url = daemon.base_url.clone();
+        move || {
+            crate::util::bin()
+                .args([
+                    "watch", "--once", "--width", "100", "--height", "24", "--url", &url,
+                ])
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(text.lines().count(), 24);
+    assert!(
+        text.contains("reset 2h 59m") || text.contains("reset 3h 00m"),
+        "{text}"
+    );
+    for expected in [
+        "OFFICIAL",
+        "58%",
+        "17%",
+        "0 tok/min",
+        "reset 1d ",
+        "[OPUS]",
+        "[WARN_7D]",
+        " HOT ",
+        " LIMIT ",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from\n{text}");
+    }
+    std::fs::create_dir_all(build_dir()).unwrap();
+    std::fs::write(build_dir().join("watch-once.txt"), &text).unwrap();
+
+    // With no daemon, --once fails with a hint.
+    let stopped = daemon.base_url.clone();
+    drop(daemon);
+    let output = crate::util::bin()
+        .args(["watch", "--once", "--url", &stopped])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is the daemon running"));
+}

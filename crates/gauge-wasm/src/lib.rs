@@ -1,0 +1,240 @@
+//! gauge-wasm: gauge-core's [`Cluster`] for the web page, as a WebAssembly module.
+//!
+//! The page (`web/app.js`) never computes needle motion itself: it hands every frame's bytes and
+//! the time to this module and draws whatever positions and lamp states come back, so the screen
+//! shows what the physical cluster would. The exports are plain `extern "C"` functions on one
+//! module-wide cluster (no wasm-bindgen): numbers in, numbers out, frame bytes through a fixed
+//! input buffer ([`input_ptr`]). Times are microseconds as `f64` (exact below 2^53 µs, 285
+//! years), since JavaScript numbers are doubles.
+//!
+//! The built module is checked in as `web/gauge.wasm`; `scripts/build-wasm` rebuilds it and
+//! `scripts/build-wasm --check` (run by `scripts/test`) fails when it is stale.
+//!
+//! Must never: compute anything gauge-core does not; allocate per call.
+// `#[no_mangle]` is what makes an export; it is "unsafe" only in that two symbols of the same
+// name would clash, and this crate is the whole module.
+#![allow(unsafe_code)]
+
+use std::sync::Mutex;
+
+use gauge_core::{Cluster, ClusterConfig, Gauge, Lamp, LampPattern, FRAME_MAX_LEN};
+
+/// Everything the page drives: the cluster and the buffer frames arrive in.
+struct Module {
+    cluster: Option<Cluster>,
+    input: [u8; FRAME_MAX_LEN],
+}
+
+// WebAssembly here is single-threaded; the mutex only makes the global safe Rust.
+static MODULE: Mutex<Module> = Mutex::new(Module {
+    cluster: None,
+    input: [0; FRAME_MAX_LEN],
+});
+
+fn with_module<T>(f: impl FnOnce(&mut Module) -> T) -> T {
+    // A poisoned lock needs a panic, and a panic aborts the module: recover the data anyway.
+    let mut guard = MODULE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    f(&mut guard)
+}
+
+fn with_cluster<T: Default>(f: impl FnOnce(&mut Cluster) -> T) -> T {
+    with_module(|module| module.cluster.as_mut().map(f).unwrap_or_default())
+}
+
+/// Microseconds from a JavaScript number (negative and NaN read 0).
+fn micros(now_us: f64) -> u64 {
+    // Saturating float-to-int is the point: the page passes `performance.now() * 1000`.
+    now_us as u64
+}
+
+fn gauge(index: u32) -> Gauge {
+    match index {
+        0 => Gauge::Fuel5h,
+        1 => Gauge::Tach,
+        _ => Gauge::Fuel7d,
+    }
+}
+
+/// The cluster configuration the page runs: the default direct-drive X27s, with the link
+/// timeout in milliseconds and the boot sweep on (1) or off (0).
+pub fn page_config(link_timeout_ms: u32, is_boot_sweep: u32) -> ClusterConfig {
+    ClusterConfig::default()
+        .with_link_timeout_us(link_timeout_ms.saturating_mul(1000))
+        .with_boot_sweep(is_boot_sweep != 0)
+}
+
+/// Boots a new cluster at `now_us` (lamp test, homing, sweep), replacing any previous one.
+#[no_mangle]
+pub extern "C" fn cluster_new(now_us: f64, link_timeout_ms: u32, is_boot_sweep: u32) {
+    let cluster = Cluster::new(page_config(link_timeout_ms, is_boot_sweep), micros(now_us));
+    with_module(|module| module.cluster = Some(cluster));
+}
+
+/// Where the page writes a frame's bytes before [`cluster_feed`].
+#[no_mangle]
+pub extern "C" fn input_ptr() -> *mut u8 {
+    // The buffer lives in a static, so the address stays valid for the module's life.
+    with_module(|module| module.input.as_mut_ptr())
+}
+
+/// How many bytes the input buffer holds ([`FRAME_MAX_LEN`]).
+#[no_mangle]
+pub extern "C" fn input_capacity() -> u32 {
+    FRAME_MAX_LEN as u32
+}
+
+/// Runs the cluster up to `now_us`, then decodes and feeds the first `len` input bytes.
+/// Returns 0 when taken, 1 when the frame was rejected (it changes nothing), 2 with no cluster.
+#[no_mangle]
+pub extern "C" fn cluster_feed(len: u32, now_us: f64) -> u32 {
+    let now_us = micros(now_us);
+    with_module(|module| {
+        let Some(cluster) = module.cluster.as_mut() else {
+            return 2;
+        };
+        let len = (len as usize).min(FRAME_MAX_LEN);
+        cluster.advance_to(now_us, |_, _, _| {});
+        match cluster.feed_bytes(&module.input[..len], now_us) {
+            Ok(()) => 0,
+            Err(_) => 1,
+        }
+    })
+}
+
+/// Runs every step and watchdog event due up to `now_us`, each at its own deadline.
+#[no_mangle]
+pub extern "C" fn cluster_advance(now_us: f64) {
+    with_cluster(|cluster| cluster.advance_to(micros(now_us), |_, _, _| {}));
+}
+
+/// Acknowledges the master caution (flashing lamps burn steady).
+#[no_mangle]
+pub extern "C" fn cluster_acknowledge() {
+    with_cluster(Cluster::acknowledge);
+}
+
+/// One needle's position, steps above its stop (gauge 0 = 5 h, 1 = tach, 2 = 7 d).
+#[no_mangle]
+pub extern "C" fn needle_position_steps(gauge_index: u32) -> u32 {
+    with_cluster(|cluster| u32::from(cluster.needle_positions()[gauge(gauge_index).index()]))
+}
+
+/// One needle's goal, steps above its stop.
+#[no_mangle]
+pub extern "C" fn needle_goal_steps(gauge_index: u32) -> u32 {
+    with_cluster(|cluster| u32::from(cluster.needle_goals()[gauge(gauge_index).index()]))
+}
+
+/// One lamp's pattern at `now_us` ([`Lamp::ALL`] order): 0 off, 1 steady, 2 slow, 3 fast flash.
+#[no_mangle]
+pub extern "C" fn lamp_pattern(lamp_index: u32, now_us: f64) -> u32 {
+    with_cluster(|cluster| {
+        let outputs = cluster.lamp_outputs(micros(now_us));
+        let Some(output) = outputs.get(lamp_index as usize) else {
+            return 0;
+        };
+        match output.pattern {
+            LampPattern::Off => 0,
+            LampPattern::Steady => 1,
+            LampPattern::SlowFlash => 2,
+            LampPattern::FastFlash => 3,
+        }
+    })
+}
+
+/// Which lamps are on at this instant (flash phase applied): bit n is [`Lamp::ALL`]`[n]`.
+#[no_mangle]
+pub extern "C" fn lamps_on_bits(now_us: f64) -> u32 {
+    with_cluster(|cluster| {
+        let outputs = cluster.lamp_outputs(micros(now_us));
+        outputs
+            .iter()
+            .enumerate()
+            .filter(|(_, output)| output.is_on)
+            .fold(0, |bits, (i, _)| bits | (1 << i))
+    })
+}
+
+/// How many lamps the panel has ([`Lamp::ALL`]).
+#[no_mangle]
+pub extern "C" fn lamp_count() -> u32 {
+    Lamp::ALL.len() as u32
+}
+
+/// 1 while the link watchdog has fired (STALL lit, needles resting).
+#[no_mangle]
+pub extern "C" fn cluster_is_stalled() -> u32 {
+    with_cluster(|cluster| u32::from(cluster.is_stalled()))
+}
+
+/// 1 once every needle has found its stop.
+#[no_mangle]
+pub extern "C" fn cluster_is_homed() -> u32 {
+    with_cluster(|cluster| u32::from(cluster.is_homed()))
+}
+
+/// One dial's zero, steps above the stop.
+#[no_mangle]
+pub extern "C" fn dial_zero_steps(gauge_index: u32) -> u32 {
+    with_cluster(|cluster| {
+        u32::from(
+            cluster
+                .config()
+                .dial(gauge(gauge_index))
+                .zero_offset_steps(),
+        )
+    })
+}
+
+/// One dial's full scale, steps above its zero.
+#[no_mangle]
+pub extern "C" fn dial_full_scale_steps(gauge_index: u32) -> u32 {
+    with_cluster(|cluster| u32::from(cluster.config().dial(gauge(gauge_index)).full_scale_steps()))
+}
+
+/// One motor's whole travel, steps (945 on an X27: 315°).
+#[no_mangle]
+pub extern "C" fn motor_range_steps(gauge_index: u32) -> u32 {
+    with_cluster(|cluster| u32::from(cluster.config().motion(gauge(gauge_index)).range_steps()))
+}
+
+/// Where the tach's redline zone starts, steps above the stop.
+#[no_mangle]
+pub extern "C" fn tach_redline_steps() -> u32 {
+    with_cluster(|cluster| cluster.redline_position_steps().max(0).unsigned_abs())
+}
+
+/// The tach's full scale, tokens per minute.
+#[no_mangle]
+pub extern "C" fn tach_full_scale_per_min() -> u32 {
+    with_cluster(|cluster| cluster.config().tach_scale().full_scale_per_min())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FRAME: &[u8] = br#"{"v":1,"seq":1,"ts":0,"fuel_5h":0.5,"fuel_7d":1.0,"tach":2000,"reset_5h":null,"reset_7d":null,"model":"opus","source":"official","lamps":["IDLE"]}"#;
+
+    #[test]
+    fn exports_drive_the_same_cluster_as_gauge_core() {
+        cluster_new(0.0, 5000, 1);
+        with_module(|module| module.input[..FRAME.len()].copy_from_slice(FRAME));
+        assert_eq!(cluster_feed(FRAME.len() as u32, 100_000.0), 0);
+        cluster_advance(20_000_000.0);
+
+        let mut native = Cluster::new(page_config(5000, 1), 0);
+        native.advance_to(100_000, |_, _, _| {});
+        native.feed_bytes(FRAME, 100_000).unwrap();
+        native.advance_to(20_000_000, |_, _, _| {});
+        for gauge_index in 0..3 {
+            let expected = native.needle_positions()[gauge_index as usize];
+            assert_eq!(needle_position_steps(gauge_index), u32::from(expected));
+        }
+        // Twenty seconds without a frame: the 5 s watchdog has fired.
+        assert_eq!(cluster_is_stalled(), 1);
+        assert_eq!(lamp_pattern(4, 20_000_000.0), 3, "STALL flashes fast");
+    }
+}

@@ -1,0 +1,308 @@
+// claude-gauge's virtual cluster: draws what gauge-core (gauge.wasm) says the needles and lamps
+// do. This file never computes motion: it feeds frames and the time to the module and reads
+// positions and lamp patterns back (house rule: `web` runs gauge-core).
+//
+// Link: frames come from the daemon's /events (Server-Sent Events). While the stream is open the
+// last frame is fed again every second, as the serial transport's heartbeat does, so the
+// cluster's own link watchdog lights STALL only when the daemon is really gone. A closed stream
+// is reopened after a second, for ever.
+'use strict';
+
+const LAMPS = ['HOT', 'WARN_5H', 'WARN_7D', 'LIMIT', 'STALL', 'IDLE'];
+const PATTERNS = ['off', 'steady', 'slow', 'fast'];
+const GAUGE_IDS = ['5h', 'tach', '7d'];
+const HEARTBEAT_MS = 1000;
+const RECONNECT_MS = 1000;
+
+/** One cluster: its own instance of the gauge-core module. */
+class Instrument {
+  /** Boots a cluster at `nowUs` on a fresh instance of `module` (a WebAssembly.Module). */
+  static async create(module, nowUs, options = {}) {
+    const instance = await WebAssembly.instantiate(module, {});
+    return new Instrument(instance.exports, nowUs, options);
+  }
+
+  constructor(exports, nowUs, { linkTimeoutMs = 5000, bootSweep = true } = {}) {
+    this.x = exports;
+    this.x.cluster_new(nowUs, linkTimeoutMs, bootSweep ? 1 : 0);
+    this.encoder = new TextEncoder();
+  }
+
+  /** Runs the cluster to `nowUs` and feeds one frame (its JSON text). False if rejected. */
+  feed(text, nowUs) {
+    const bytes = this.encoder.encode(text);
+    if (bytes.length > this.x.input_capacity()) return false;
+    new Uint8Array(this.x.memory.buffer, this.x.input_ptr(), bytes.length).set(bytes);
+    return this.x.cluster_feed(bytes.length, nowUs) === 0;
+  }
+
+  /** Runs every step and watchdog event due up to `nowUs`. */
+  advance(nowUs) {
+    this.x.cluster_advance(nowUs);
+  }
+
+  /** The three needle positions, steps above their stops. */
+  positions() {
+    return [0, 1, 2].map((g) => this.x.needle_position_steps(g));
+  }
+
+  /** What the cluster shows at `nowUs` (call `advance(nowUs)` first). */
+  state(nowUs) {
+    const on = this.x.lamps_on_bits(nowUs);
+    return {
+      positions: this.positions(),
+      goals: [0, 1, 2].map((g) => this.x.needle_goal_steps(g)),
+      lamps: LAMPS.map((name, i) => ({
+        name,
+        pattern: PATTERNS[this.x.lamp_pattern(i, nowUs)] || 'off',
+        on: (on >> i) & 1,
+      })),
+      stalled: this.x.cluster_is_stalled() === 1,
+    };
+  }
+
+  acknowledge() {
+    this.x.cluster_acknowledge();
+  }
+
+  /** Needle angle in degrees, clockwise from 12 o'clock, for a position of gauge `g`. */
+  angleDeg(g, positionSteps) {
+    const range = this.x.motor_range_steps(g);
+    const degPerStep = 315 / range; // an X27.168 turns 315° over its range
+    const zero = this.x.dial_zero_steps(g);
+    const full = this.x.dial_full_scale_steps(g);
+    // The dial's scale is centred on 12 o'clock.
+    const stopDeg = -(zero + full / 2) * degPerStep;
+    return stopDeg + positionSteps * degPerStep;
+  }
+}
+
+/**
+ * Replays a recorded frame sequence on a fresh cluster booted at 0 µs, in virtual time, exactly
+ * as the live page does, and returns the needle positions at each sample time. `events` are
+ * `{t_us, frame}` (frame: JSON text), `samples` times in µs; both sorted.
+ */
+async function replay(module, events, samples, options) {
+  const instrument = await Instrument.create(module, 0, options);
+  const out = [];
+  let next = 0;
+  for (const t of samples) {
+    while (next < events.length && events[next].t_us <= t) {
+      instrument.feed(events[next].frame, events[next].t_us);
+      next += 1;
+    }
+    instrument.advance(t);
+    out.push(instrument.positions());
+  }
+  return out;
+}
+
+// ---- drawing ---------------------------------------------------------------------------------
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function el(name, attrs, parent) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function polar(angleDeg, radius) {
+  const a = (angleDeg - 90) * Math.PI / 180;
+  return [100 + radius * Math.cos(a), 100 + radius * Math.sin(a)];
+}
+
+function arc(from, to, radius) {
+  const [x1, y1] = polar(from, radius);
+  const [x2, y2] = polar(to, radius);
+  const large = to - from > 180 ? 1 : 0;
+  return `M ${x1.toFixed(2)} ${y1.toFixed(2)} A ${radius} ${radius} 0 ${large} 1 ${x2.toFixed(2)} ${y2.toFixed(2)}`;
+}
+
+/** Draws one dial face and its needle; returns the needle group. */
+function drawDial(svg, instrument, g, kind) {
+  const zero = instrument.x.dial_zero_steps(g);
+  const full = instrument.x.dial_full_scale_steps(g);
+  const at = (fraction) => instrument.angleDeg(g, zero + fraction * full);
+  el('circle', { cx: 100, cy: 100, r: 96, class: 'face' }, svg);
+  if (kind === 'tach') {
+    const red = instrument.x.tach_redline_steps();
+    el('path', { d: arc(instrument.angleDeg(g, red), at(1), 80), class: 'redline' }, svg);
+  } else {
+    el('path', { d: arc(at(0), at(0.2), 80), class: 'reserve' }, svg);
+  }
+  const majors = kind === 'tach' ? 10 : 4;
+  const minorsPer = kind === 'tach' ? 2 : 2;
+  for (let i = 0; i <= majors * minorsPer; i += 1) {
+    const f = i / (majors * minorsPer);
+    const isMajor = i % minorsPer === 0;
+    const [x1, y1] = polar(at(f), 88);
+    const [x2, y2] = polar(at(f), isMajor ? 74 : 80);
+    el('line', { x1, y1, x2, y2, class: isMajor ? 'tick major' : 'tick' }, svg);
+  }
+  const labels = kind === 'tach'
+    ? Array.from({ length: 6 }, (_, i) => [i / 5, String(i * 2)])
+    : [[0, 'E'], [0.5, '½'], [1, 'F']];
+  for (const [f, text] of labels) {
+    const [x, y] = polar(at(f), 60);
+    el('text', { x, y, class: 'label' }, svg).textContent = text;
+  }
+  const unit = kind === 'tach'
+    ? `×${Math.round(instrument.x.tach_full_scale_per_min() / 10000)}k`
+    : 'FUEL';
+  el('text', { x: 100, y: 140, class: 'unit' }, svg).textContent = unit;
+  const needle = el('g', { class: 'needle', 'data-position-steps': 0, 'data-angle-deg': 0 }, svg);
+  el('path', { d: 'M 97.6 112 L 99.2 22 L 100.8 22 L 102.4 112 Z', class: 'blade' }, needle);
+  el('circle', { cx: 100, cy: 100, r: 9, class: 'hub' }, svg);
+  el('circle', { cx: 100, cy: 100, r: 3, class: 'hub-cap' }, svg);
+  return needle;
+}
+
+// ---- text ------------------------------------------------------------------------------------
+
+function countdown(resetSecs) {
+  if (resetSecs == null) return 'reset --';
+  const left = Math.max(0, resetSecs - Date.now() / 1000);
+  const d = Math.floor(left / 86400);
+  const h = Math.floor((left % 86400) / 3600);
+  const m = Math.floor((left % 3600) / 60);
+  const s = Math.floor(left % 60);
+  if (d > 0) return `reset ${d}d ${h}h`;
+  if (h > 0) return `reset ${h}h ${String(m).padStart(2, '0')}m`;
+  return `reset ${m}m ${String(s).padStart(2, '0')}s`;
+}
+
+function percent(fuel) {
+  return fuel == null ? '--' : `${Math.round(fuel * 100)}%`;
+}
+
+function showText(frame) {
+  const set = (id, text) => { document.getElementById(id).textContent = text; };
+  if (!frame) return;
+  set('value-5h', percent(frame.fuel_5h));
+  set('value-7d', percent(frame.fuel_7d));
+  set('value-tach', frame.tach.toLocaleString('en-US'));
+  set('reset-5h', countdown(frame.reset_5h));
+  set('reset-7d', countdown(frame.reset_7d));
+  const source = document.getElementById('source');
+  source.dataset.source = frame.source;
+  source.textContent = { official: 'OFFICIAL', estimate: 'ESTIMATE' }[frame.source] || 'NO DATA';
+}
+
+// ---- the live page ---------------------------------------------------------------------------
+
+function nowUs() {
+  return performance.now() * 1000;
+}
+
+class Page {
+  constructor(instrument) {
+    this.instrument = instrument;
+    this.lastFrame = null;
+    this.fedSeq = null;
+    this.needles = GAUGE_IDS.map((id, g) => {
+      const figure = document.getElementById(`gauge-${id}`);
+      return drawDial(figure.querySelector('svg'), instrument, g, figure.dataset.kind);
+    });
+    this.lamps = LAMPS.map((name) => document.querySelector(`[data-lamp="${name}"]`));
+    this.models = [...document.querySelectorAll('[data-model]')];
+    for (const lamp of document.querySelectorAll('.lamp')) {
+      lamp.addEventListener('click', () => instrument.acknowledge());
+    }
+  }
+
+  feed(text, now = nowUs()) {
+    if (!this.instrument.feed(text, now)) return;
+    this.lastText = text;
+    this.lastFrame = JSON.parse(text);
+    this.lastFedUs = now;
+    document.body.dataset.seq = this.lastFrame.seq;
+    showText(this.lastFrame);
+  }
+
+  render() {
+    const now = nowUs();
+    // Heartbeats at their own times, also the ones a hidden (unrendered) tab missed: the link
+    // was up all along, so the watchdog must not have fired in between.
+    while (this.isLinkUp && this.lastText && now - this.lastFedUs >= HEARTBEAT_MS * 1000) {
+      this.feed(this.lastText, this.lastFedUs + HEARTBEAT_MS * 1000);
+    }
+    this.instrument.advance(now);
+    const state = this.instrument.state(now);
+    state.positions.forEach((steps, g) => {
+      const needle = this.needles[g];
+      if (needle.dataset.positionSteps === String(steps) && needle.dataset.ready) return;
+      const angle = this.instrument.angleDeg(g, steps);
+      needle.dataset.positionSteps = steps;
+      needle.dataset.angleDeg = angle.toFixed(3);
+      needle.dataset.ready = '1';
+      needle.setAttribute('transform', `rotate(${angle.toFixed(3)} 100 100)`);
+    });
+    state.lamps.forEach((lamp, i) => {
+      const node = this.lamps[i];
+      node.dataset.pattern = lamp.pattern;
+      node.dataset.on = lamp.on;
+    });
+    const model = !state.stalled && this.lastFrame ? this.lastFrame.model : null;
+    for (const node of this.models) {
+      const lit = node.dataset.model === model;
+      node.dataset.pattern = lit ? 'steady' : 'off';
+      node.dataset.on = lit ? 1 : 0;
+    }
+    document.body.dataset.stalled = state.stalled ? 1 : 0;
+    document.body.dataset.settled = state.positions.every((p, g) => p === state.goals[g]) ? 1 : 0;
+  }
+
+  setLink(status) {
+    this.isLinkUp = status === 'up';
+    document.body.dataset.link = status;
+    document.getElementById('link').textContent =
+      { up: 'LINK', connecting: 'CONNECTING', down: 'NO LINK' }[status];
+  }
+
+  connect() {
+    this.setLink('connecting');
+    const events = new EventSource('events');
+    events.addEventListener('open', () => this.setLink('up'));
+    events.addEventListener('frame', (e) => {
+      this.setLink('up');
+      this.feed(e.data);
+    });
+    events.addEventListener('error', () => {
+      // EventSource retries by itself while CONNECTING; a CLOSED one is reopened here.
+      this.setLink('down');
+      if (events.readyState === EventSource.CLOSED) {
+        setTimeout(() => this.connect(), RECONNECT_MS);
+      }
+    });
+  }
+}
+
+async function main() {
+  const response = await fetch('gauge.wasm');
+  const module = await WebAssembly.compile(await response.arrayBuffer());
+  const params = new URLSearchParams(location.search);
+  const options = {
+    linkTimeoutMs: Number(params.get('link_timeout_ms')) || 5000,
+    bootSweep: params.get('boot_sweep') !== '0',
+  };
+  const instrument = await Instrument.create(module, nowUs(), options);
+  const page = new Page(instrument);
+  // Hooks for the tests and for curious users: the live page and the replay of a recording.
+  window.gauge = { page, replay: (events, samples, opts) => replay(module, events, samples, opts) };
+  const loop = () => {
+    page.render();
+    requestAnimationFrame(loop);
+  };
+  loop();
+  // Countdowns tick even when no frame arrives.
+  setInterval(() => showText(page.lastFrame), 1000);
+  page.connect();
+  document.body.dataset.ready = 1;
+}
+
+main().catch((err) => {
+  document.body.dataset.error = String(err);
+  console.error(err);
+});
