@@ -110,7 +110,7 @@ async fn headless_claude_code_tokens_reach_the_frame_and_blocks() {
 }
 
 async fn wait_for_requests(daemon: &Daemon, requests: u64) -> serde_json::Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let stats = daemon.get_json("/stats").await;
         if stats["usage_totals"]["requests"] == requests || std::time::Instant::now() > deadline {

@@ -39,7 +39,7 @@ async fn feed_known_frame(daemon: &Daemon) -> Value {
         .unwrap();
     assert_eq!(resp.status(), 202);
     let frame = daemon
-        .wait_for(Duration::from_secs(5), |f| {
+        .wait_for(Duration::from_secs(20), |f| {
             f["source"] == "official" && f["model"] == "opus"
         })
         .await;

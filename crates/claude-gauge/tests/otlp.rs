@@ -185,7 +185,9 @@ async fn http_json_export_counts_once_and_moves_tach_and_model() {
     otlp.wait_for_totals(1, FIXTURE_USAGE).await;
     let frame = otlp
         .daemon
-        .wait_for(Duration::from_secs(5), |f| f["tach"] == tach(FIXTURE_USAGE))
+        .wait_for(Duration::from_secs(20), |f| {
+            f["tach"] == tach(FIXTURE_USAGE)
+        })
         .await;
     assert_eq!(frame["tach"], tach(FIXTURE_USAGE), "{frame}");
     assert_eq!(frame["model"], "opus", "{frame}");
@@ -429,7 +431,7 @@ async fn real_claude_code(export: Export) {
     otlp.wait_for_totals(requests, reported).await;
     let frame = otlp
         .daemon
-        .wait_for(Duration::from_secs(5), |f| f["tach"] == tach(reported))
+        .wait_for(Duration::from_secs(20), |f| f["tach"] == tach(reported))
         .await;
     assert_eq!(frame["tach"], tach(reported), "{frame}");
     assert_eq!(frame["model"], "sonnet", "{frame}");
