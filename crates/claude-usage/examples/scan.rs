@@ -13,9 +13,9 @@ use std::{
 };
 
 use claude_usage::{
-    daily_report, dedup, parse_time_zone, resolve_roots, scan_files, session_blocks, usage_files,
-    write_blocks_json, write_daily_json, BlocksJsonOptions, DedupRules, ScanOptions,
-    DEFAULT_SESSION_LENGTH_MS,
+    daily_report, parse_time_zone, resolve_roots, scan_files_each, session_blocks, usage_files,
+    write_blocks_json, write_daily_json, BlocksJsonOptions, DedupRules, Deduper, LineCounts,
+    ScanOptions, DEFAULT_SESSION_LENGTH_MS,
 };
 
 struct Args {
@@ -69,12 +69,21 @@ fn run() -> Result<(), String> {
         threads: args.threads,
         ..ScanOptions::default()
     };
-    let scan = scan_files(&files, &options);
+    let rules = match args.report.as_deref() {
+        Some("blocks") => DedupRules::Regular,
+        _ => DedupRules::Daily,
+    };
+    // Dedup on this thread while the workers scan: files arrive in canonical order.
+    let mut deduper = Deduper::new(rules);
+    let (mut counts, mut bytes, mut entry_count) = (LineCounts::default(), 0, 0);
+    scan_files_each(&files, &options, |file| {
+        counts.add(&file.counts);
+        bytes += file.end_offset;
+        entry_count += file.entries.len();
+        deduper.extend(file.entries);
+    });
+    let entries = deduper.into_entries();
     let scan_ms = started.elapsed().as_millis();
-    let bytes: u64 = scan.files.iter().map(|file| file.end_offset).sum();
-    let line_count = scan.counts.usage_lines + scan.counts.skipped_lines;
-    let entry_count = scan.entry_count();
-    let malformed_lines = scan.counts.malformed_lines;
     let time_zone = parse_time_zone(&args.timezone).map_err(|e| e.to_string())?;
     let mut out = io::stdout().lock();
     match args.report.as_deref() {
@@ -85,26 +94,21 @@ fn run() -> Result<(), String> {
                     .map_or(0, |d| d.as_millis()),
             )
             .unwrap_or(i64::MAX);
-            let entries = dedup(scan.into_entries(), DedupRules::Regular);
             let blocks = session_blocks(&entries, now_ms, DEFAULT_SESSION_LENGTH_MS);
             write_blocks_json(&mut out, &blocks, now_ms, BlocksJsonOptions::default())
         }
-        Some("daily") => {
-            let report = daily_report(&dedup(scan.into_entries(), DedupRules::Daily), &time_zone);
-            write_daily_json(&mut out, &report)
-        }
+        Some("daily") => write_daily_json(&mut out, &daily_report(&entries, &time_zone)),
         Some(other) => return Err(format!("unknown report {other:?}: use daily or blocks")),
         None => {
-            let entries = dedup(scan.into_entries(), DedupRules::Daily);
-            let dedup_ms = started.elapsed().as_millis();
             let report = daily_report(&entries, &time_zone);
             writeln!(
                 out,
-                "files={} bytes={bytes} lines={line_count} malformed={} entries={entry_count} \
-                 deduped={} total_tokens={} cost_usd={:.2} scan_ms={scan_ms} \
-                 dedup_ms={dedup_ms} elapsed_ms={}",
+                "files={} bytes={bytes} lines={} malformed={} entries={entry_count} \
+                 deduped={} total_tokens={} cost_usd={:.2} scan_and_dedup_ms={scan_ms} \
+                 elapsed_ms={}",
                 files.len(),
-                malformed_lines,
+                counts.usage_lines + counts.skipped_lines + counts.malformed_lines,
+                counts.malformed_lines,
                 entries.len(),
                 report.usage.total_tokens(),
                 report.total_cost_usd,

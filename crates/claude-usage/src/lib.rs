@@ -8,8 +8,8 @@
 //! The flow, one module per stage:
 //! * discovery — [`resolve_roots`], [`usage_files`], [`FileOrigin`];
 //! * lines — [`LineParser`] gives a [`ParsedLine`]: usage, skipped, or malformed;
-//! * files — [`scan_files`] (parallel cold scan) and [`read_appended`] (live tail from an
-//!   offset), both over [`parse_lines`];
+//! * files — [`scan_files`] / [`scan_files_each`] (parallel cold scan) and [`read_appended`]
+//!   (live tail from an offset), both over [`parse_lines`];
 //! * dedup — [`Deduper`] for a whole scan; [`DedupKey`], [`prefer`] and [`prefer_at`] for a
 //!   durable store that applies the rule one entry at a time;
 //! * prices — [`PriceTable`] (the embedded offline table) and [`ModelPrice`];
@@ -48,7 +48,9 @@ pub use report::daily::{daily_report, local_date, DailyReport, DailyRow, ModelBr
 pub use report::json::{write_blocks_json, write_daily_json, BlocksJsonOptions};
 pub use report::table::{write_blocks_table, write_daily_table};
 pub use report::{parse_time_zone, TimeZoneError};
-pub use scan::{parse_lines, scan_files, FileScan, LineCounts, Scan, ScanOptions, TrailingLine};
+pub use scan::{
+    parse_lines, scan_files, scan_files_each, FileScan, LineCounts, Scan, ScanOptions, TrailingLine,
+};
 pub use tail::{read_appended, TailRead};
 pub use timestamp::{format_timestamp_ms, parse_timestamp_ms};
 

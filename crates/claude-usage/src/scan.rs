@@ -9,7 +9,10 @@ use std::{
     fs::File,
     io::{self, Read},
     path::{Path, PathBuf},
-    sync::atomic::{AtomicUsize, Ordering},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        mpsc,
+    },
     thread,
 };
 
@@ -166,57 +169,82 @@ pub fn parse_lines(
     (counts, start)
 }
 
+/// Files at least this large are scanned first, largest first, so that no worker is left
+/// with a huge file at the end; the rest go in canonical order, so that
+/// [`scan_files_each`] can hand over a growing prefix while the scan goes on.
+const SCAN_FIRST_MIN_BYTES: u64 = 8 * 1024 * 1024;
+
 /// Scans `files` (in canonical order, as [`crate::usage_files`] returns them) in parallel.
 pub fn scan_files(files: &[PathBuf], options: &ScanOptions) -> Scan {
+    let mut scan = Scan {
+        files: Vec::with_capacity(files.len()),
+        counts: LineCounts::default(),
+    };
+    scan_files_each(files, options, |file| {
+        scan.counts.add(&file.counts);
+        scan.files.push(file);
+    });
+    scan
+}
+
+/// Scans `files` in parallel like [`scan_files`], calling `sink` on the calling thread with
+/// each file's result in canonical order as soon as every earlier file is done, while the
+/// workers go on. Feeding a [`crate::Deduper`] from `sink` overlaps dedup with the scan.
+pub fn scan_files_each(files: &[PathBuf], options: &ScanOptions, mut sink: impl FnMut(FileScan)) {
     let threads = match options.threads {
         0 => thread::available_parallelism().map_or(1, usize::from),
         n => n,
     }
     .clamp(1, files.len().max(1));
-    let mut by_size: Vec<(u64, usize)> = files
-        .iter()
-        .enumerate()
-        .map(|(index, path)| (path.metadata().map_or(0, |meta| meta.len()), index))
-        .collect();
-    by_size.sort_unstable_by(|a, b| b.cmp(a));
+    let order = scan_order(files);
     let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<FileScan>> = Vec::new();
-    results.resize_with(files.len(), || None);
+    let (sender, receiver) = mpsc::channel::<(usize, FileScan)>();
+    let mut pending: Vec<Option<FileScan>> = Vec::new();
+    pending.resize_with(files.len(), || None);
+    let mut emitted = 0;
     thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| scope.spawn(|| scan_worker(files, &by_size, &next, options)))
-            .collect();
-        for worker in workers {
-            // A worker only panics on a bug in this crate; re-raise it rather than lose files.
-            let done = worker
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            for (index, result) in done {
-                results[index] = Some(result);
+        for _ in 0..threads {
+            let sender = sender.clone();
+            let (order, next) = (&order, &next);
+            scope.spawn(move || scan_worker(files, order, next, options, &sender));
+        }
+        // The workers hold the only senders now: `recv` fails once all of them are done (or
+        // one panicked, which the scope then re-raises).
+        drop(sender);
+        while let Ok((index, file)) = receiver.recv() {
+            pending[index] = Some(file);
+            while let Some(file) = pending.get_mut(emitted).and_then(Option::take) {
+                sink(file);
+                emitted += 1;
             }
         }
     });
-    let files: Vec<FileScan> = results.into_iter().flatten().collect();
-    let mut counts = LineCounts::default();
-    for file in &files {
-        counts.add(&file.counts);
-    }
-    Scan { files, counts }
+}
+
+/// Indexes into `files`: the large ones by size descending, then the others in order.
+fn scan_order(files: &[PathBuf]) -> Vec<usize> {
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|path| path.metadata().map_or(0, |meta| meta.len()))
+        .collect();
+    let mut large: Vec<usize> = (0..files.len())
+        .filter(|&index| sizes[index] >= SCAN_FIRST_MIN_BYTES)
+        .collect();
+    large.sort_by_key(|&index| std::cmp::Reverse(sizes[index]));
+    let small = (0..files.len()).filter(|&index| sizes[index] < SCAN_FIRST_MIN_BYTES);
+    large.into_iter().chain(small).collect()
 }
 
 fn scan_worker(
     files: &[PathBuf],
-    by_size: &[(u64, usize)],
+    order: &[usize],
     next: &AtomicUsize,
     options: &ScanOptions,
-) -> Vec<(usize, FileScan)> {
-    let mut done = Vec::new();
+    results: &mpsc::Sender<(usize, FileScan)>,
+) {
     let mut buffer = Vec::new();
     let mut parser: Option<LineParser> = None;
-    loop {
-        let Some(&(_, index)) = by_size.get(next.fetch_add(1, Ordering::Relaxed)) else {
-            return done;
-        };
+    while let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
         let path = &files[index];
         let origin = FileOrigin::from_path(path);
         let parser = match parser.as_mut() {
@@ -248,7 +276,10 @@ fn scan_worker(
         }
         // Growth slack over thousands of files adds up; the corpus is held until dedup.
         file.entries.shrink_to_fit();
-        done.push((index, file));
+        if results.send((index, file)).is_err() {
+            // The receiving thread is gone (it panicked); stop early.
+            return;
+        }
     }
 }
 

@@ -56,7 +56,7 @@ pub(super) fn decode(line: &[u8]) -> Result<WireLine<'_>, DecodeError> {
     // sonic-rs only ever sees valid UTF-8: its `LazyValue` turns raw bytes into `&str` without
     // checking (a debug assertion, found by `never_panics_on_mutated_lines`). Invalid UTF-8
     // goes to serde_json, which, like ccusage, accepts it inside strings it does not read.
-    let text = std::str::from_utf8(line).ok();
+    let text = simdutf8::basic::from_utf8(line).ok();
     let sonic_text = text.filter(|_| brackets <= MAX_BRACKETS_FOR_SONIC);
     let mut wire = decode_fields(line, sonic_text)?;
     wire.is_daily_readable = is_daily_readable(line, text.is_some(), brackets);
