@@ -118,6 +118,37 @@ struct TranscriptSource {
     ledger: LedgerHandle,
     tracker: FileTracker,
     watched: HashSet<PathBuf>,
+    rewalks: Rewalks,
+}
+
+/// Directories to walk again soon after they appeared.
+#[derive(Debug, Default)]
+struct Rewalks {
+    due: Vec<(Instant, PathBuf)>,
+}
+
+impl Rewalks {
+    /// After this long, and again after [`REWALK_LATE`], a new directory is walked again.
+    const REWALK_SOON: Duration = Duration::from_millis(50);
+    const REWALK_LATE: Duration = Duration::from_millis(1000);
+
+    fn schedule(&mut self, dir: &Path, now: Instant) {
+        self.due.retain(|(_, d)| d != dir);
+        self.due.push((now + Self::REWALK_SOON, dir.to_path_buf()));
+        self.due.push((now + Self::REWALK_LATE, dir.to_path_buf()));
+    }
+
+    fn take_due(&mut self, now: Instant) -> HashSet<PathBuf> {
+        let mut due = HashSet::new();
+        self.due.retain(|(at, dir)| {
+            let is_due = *at <= now;
+            if is_due {
+                due.insert(dir.clone());
+            }
+            !is_due
+        });
+        due
+    }
 }
 
 impl TranscriptSource {
@@ -132,6 +163,7 @@ impl TranscriptSource {
             ledger,
             tracker: FileTracker::new(progress, stats),
             watched: HashSet::new(),
+            rewalks: Rewalks::default(),
         }
     }
 
@@ -168,10 +200,14 @@ impl TranscriptSource {
                     while let Ok(more) = event_rx.try_recv() {
                         collect_paths(more, &mut paths);
                     }
-                    self.read_paths(paths)?;
+                    self.read_paths(paths, true)?;
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => watcher = None,
+            }
+            let due: HashSet<PathBuf> = self.rewalks.take_due(Instant::now());
+            if !due.is_empty() {
+                self.read_paths(due, false)?;
             }
             if last_rescan.elapsed() >= RESCAN_EVERY {
                 last_rescan = Instant::now();
@@ -271,12 +307,17 @@ impl TranscriptSource {
         Ok(caught_up)
     }
 
-    /// Reads the files an event batch named; a new directory is walked whole.
-    fn read_paths(&mut self, paths: HashSet<PathBuf>) -> Result<(), LedgerClosed> {
+    /// Reads the files an event batch (or a due re-walk) named; a directory is walked whole.
+    fn read_paths(&mut self, paths: HashSet<PathBuf>, is_event: bool) -> Result<(), LedgerClosed> {
         let mut files = Vec::new();
         for path in paths {
             if path.is_dir() {
                 files.extend(jsonl_files_under(&path));
+                // The watch on a new directory is added after it appears, so a file written in
+                // between sends no event: walk it again shortly, twice.
+                if is_event {
+                    self.rewalks.schedule(&path, Instant::now());
+                }
             } else if path.extension().is_some_and(|e| e == "jsonl") {
                 files.push(path);
             }
