@@ -199,21 +199,22 @@ fn write_loop(mut store: Store, mut queue: mpsc::Receiver<LedgerInput>, engine: 
                 next = queue.try_recv().ok();
             }
         }
-        match store.write_batch(&events, &progress, &samples) {
-            Ok(changed) => {
-                let forward = (!changed.is_empty()).then_some(EngineInput::Usage(changed));
-                for input in forward
-                    .into_iter()
-                    .chain(samples.into_iter().map(EngineInput::Official))
-                {
-                    if engine.blocking_send(input).is_err() {
-                        return;
-                    }
-                }
+        // Forward before the commit: the gauge need not wait for the disk (see `write_batch`).
+        let mut is_engine_gone = false;
+        let forward = |changed: &[UsageEvent]| {
+            let usage = (!changed.is_empty()).then(|| EngineInput::Usage(changed.to_vec()));
+            let official = samples.iter().copied().map(EngineInput::Official);
+            for input in usage.into_iter().chain(official) {
+                is_engine_gone |= engine.blocking_send(input).is_err();
             }
-            // The batch is not stored, and neither are the file offsets that covered it, so the
-            // next start re-reads those lines. Say so, without contents.
-            Err(err) => tracing::error!("ledger write failed: {err}"),
+        };
+        if let Err(err) = store.write_batch(&events, &progress, &samples, forward) {
+            // Not stored, and neither are the file offsets that covered it, so the next start
+            // reads those lines again. Say so, without contents.
+            tracing::error!("ledger write failed: {err}");
+        }
+        if is_engine_gone {
+            return;
         }
         for reply in waiters {
             // A caller that gave up is no error.

@@ -191,11 +191,16 @@ impl Store {
     /// Writes one batch in one transaction: requests (a copy replaces the stored one only when its
     /// rank is higher), file progress and official samples. Returns the requests that were new or
     /// replaced an earlier copy.
+    ///
+    /// `before_commit` gets the changed requests once they are decided and before the commit, so
+    /// the gauge does not wait for the disk: should the commit then fail (or the process die),
+    /// the file offsets are not stored either and the next start reads those lines again.
     pub(crate) fn write_batch(
         &mut self,
         events: &[UsageEvent],
         progress: &[FileProgress],
         samples: &[OfficialSample],
+        before_commit: impl FnOnce(&[UsageEvent]),
     ) -> Result<Vec<UsageEvent>, StoreError> {
         let path = self.path.clone();
         let wrap = |source| StoreError::Sqlite {
@@ -206,6 +211,7 @@ impl Store {
         let changed = upsert_entries(&tx, events).map_err(wrap)?;
         upsert_progress(&tx, progress).map_err(wrap)?;
         insert_samples(&tx, samples).map_err(wrap)?;
+        before_commit(&changed);
         tx.commit().map_err(wrap)?;
         Ok(changed)
     }
@@ -444,11 +450,11 @@ mod tests {
         let mut store = Store::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), 1);
         let changed = store
-            .write_batch(&[event("a", 5, 1), event("b", 6, 1)], &[], &[])
+            .write_batch(&[event("a", 5, 1), event("b", 6, 1)], &[], &[], |_| {})
             .unwrap();
         assert_eq!(changed.len(), 2);
         let changed = store
-            .write_batch(&[event("a", 5, 9), event("b", 6, 0)], &[], &[])
+            .write_batch(&[event("a", 5, 9), event("b", 6, 0)], &[], &[], |_| {})
             .unwrap();
         assert_eq!(changed.len(), 1);
         assert_eq!(changed[0].tokens.output, 9);
@@ -461,7 +467,7 @@ mod tests {
             offset: 30,
         };
         store
-            .write_batch(&[], std::slice::from_ref(&progress), &[])
+            .write_batch(&[], std::slice::from_ref(&progress), &[], |_| {})
             .unwrap();
         drop(store);
         let store = Store::open(&path).unwrap();
