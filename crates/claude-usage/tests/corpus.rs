@@ -333,13 +333,49 @@ fn requestless_sessions(projects: &Path) {
 }
 
 /// One line per edge case; ccusage silently skips the bad ones.
+const EDGE_TIMESTAMP: &str = "2026-01-08T09:00:00.000Z";
+
+/// One edge-case line: `extra` goes before `requestId`.
+fn good(id: &str, extra: &str, usage: &str, model: &str) -> String {
+    format!(
+        r#"{{"timestamp":"{EDGE_TIMESTAMP}","sessionId":"edge","version":"2.0.30",{extra}"requestId":"req_{id}","message":{{"id":"msg_{id}","model":"{model}","usage":{usage}}}}}"#
+    )
+}
+
+/// Model spellings ccusage resolves through its aliases and fuzzy match: Bedrock regional and
+/// global ids, Vertex `@` dates, provider prefixes, dotted versions, models only it knows.
+fn alias_lines() -> Vec<String> {
+    let tiered = r#"{"input_tokens":250000,"output_tokens":300,"cache_read_input_tokens":400000,"cache_creation":{"ephemeral_5m_input_tokens":10,"ephemeral_1h_input_tokens":220000}}"#;
+    [
+        "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "eu.anthropic.claude-opus-4-6-v1",
+        "global.anthropic.claude-haiku-4-5-20251001-v1:0",
+        "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "claude-sonnet-4.5",
+        "claude-sonnet-4-5@20250929",
+        "claude-haiku-4-5@20251001",
+        "anthropic/claude-opus-4-6",
+        "claude-opus-5",
+        "claude-fable-5",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(index, model)| good(&format!("alias{index}"), "", tiered, model))
+    .collect()
+}
+
+/// Appends a line with invalid UTF-8 inside a string that nobody reads: serde_json (so
+/// ccusage) still accepts it, except in its daily loader.
+fn append_invalid_utf8(path: &Path, usage: &str, model: &str) {
+    let mut bytes = fs::read(path).expect("read edge file");
+    let line = good("latin1", r#""note":"caf__","#, usage, model).replace("__", "\u{1}\u{1}");
+    bytes.extend(line.bytes().map(|byte| if byte == 1 { 0xe9 } else { byte }));
+    bytes.push(b'\n');
+    fs::write(path, bytes).expect("write edge file");
+}
+
 fn edge_cases(projects: &Path) {
-    let ts = "2026-01-08T09:00:00.000Z";
-    let good = |id: &str, extra: &str, usage: &str, model: &str| {
-        format!(
-            r#"{{"timestamp":"{ts}","sessionId":"edge","version":"2.0.30",{extra}"requestId":"req_{id}","message":{{"id":"msg_{id}","model":"{model}","usage":{usage}}}}}"#
-        )
-    };
+    let ts = EDGE_TIMESTAMP;
     let u = r#"{"input_tokens":10,"output_tokens":20,"cache_read_input_tokens":30}"#;
     let sonnet = "claude-sonnet-4-5-20250929";
     let mut lines = vec![
@@ -398,21 +434,11 @@ fn edge_cases(projects: &Path) {
     lines.push(good("deep", &deep, u, sonnet));
     let deeper = format!("\"deep\":{}{},", "[".repeat(130), "]".repeat(130));
     lines.push(good("deeper", &deeper, u, sonnet));
+    lines.extend(alias_lines());
     lines.push(good("last", "", u, sonnet));
     let path = projects.join("-edge/edge.jsonl");
     write_lines(&path, &lines, "\n");
-    // Invalid UTF-8 inside a string that nobody reads: serde_json (ccusage) still accepts it.
-    let mut bytes = fs::read(&path).expect("read edge file");
-    let invalid = good("latin1", r#""note":"caf__","#, u, sonnet).replace("__", "\u{1}\u{1}");
-    let mut invalid = invalid.into_bytes();
-    for byte in &mut invalid {
-        if *byte == 1 {
-            *byte = 0xe9;
-        }
-    }
-    bytes.extend_from_slice(&invalid);
-    bytes.push(b'\n');
-    fs::write(&path, bytes).expect("write edge file");
+    append_invalid_utf8(&path, u, sonnet);
 }
 
 /// Layouts and line ends: nested session dirs, a file directly in `projects/`, CRLF, a file

@@ -103,6 +103,7 @@ fn tiered(tokens: u64, base: f64, above: Option<f64>) -> f64 {
 #[derive(Debug, Clone)]
 pub struct PriceTable {
     entries: &'static [(&'static str, ModelPrice)],
+    exact_only: &'static [(&'static str, ModelPrice)],
 }
 
 impl PriceTable {
@@ -110,6 +111,7 @@ impl PriceTable {
     pub fn embedded() -> Self {
         Self {
             entries: table::PRICE_TABLE,
+            exact_only: table::EXACT_ONLY_TABLE,
         }
     }
 
@@ -117,7 +119,8 @@ impl PriceTable {
     ///
     /// This scans every key on a miss; callers on a hot path use [`PriceCache`].
     pub fn find(&self, model: &str) -> Option<ModelPrice> {
-        if let Some((_, price)) = self.entries.iter().find(|(key, _)| *key == model) {
+        let mut all = self.entries.iter().chain(self.exact_only);
+        if let Some((_, price)) = all.find(|(key, _)| *key == model) {
             return Some(*price);
         }
         let normalized_model = normalize(model);

@@ -42,6 +42,101 @@ const HAIKU_45: ModelPrice = flat(1e-6, 5e-6, 1.25e-6, 0.1e-6);
 const HAIKU_35: ModelPrice = flat(0.8e-6, 4e-6, 1.0e-6, 0.08e-6);
 const HAIKU_3: ModelPrice = flat(0.25e-6, 1.25e-6, 0.3e-6, 0.03e-6);
 const SONNET_5: ModelPrice = flat(2e-6, 10e-6, 2.5e-6, 0.2e-6);
+const FABLE_5: ModelPrice = flat(10e-6, 50e-6, 12.5e-6, 1e-6);
+// Bedrock regional endpoints (us., eu., jp., au.) cost 10 % more than global ones.
+const REGIONAL_SONNET: ModelPrice = flat(3.3e-6, 16.5e-6, 4.125e-6, 0.33e-6);
+const REGIONAL_SONNET_TIERED: ModelPrice = ModelPrice {
+    above_200k: Some(super::Above200k {
+        input_per_token: 6.6e-6,
+        output_per_token: 24.75e-6,
+        cache_write_per_token: 8.25e-6,
+        cache_read_per_token: 0.66e-6,
+    }),
+    ..REGIONAL_SONNET
+};
+const REGIONAL_HAIKU_45: ModelPrice = flat(1.1e-6, 5.5e-6, 1.375e-6, 0.11e-6);
+const REGIONAL_OPUS_45: ModelPrice = flat(5.5e-6, 27.5e-6, 6.875e-6, 0.55e-6);
+
+/// Keys priced only on an exact match. ccusage's full table has hundreds of Anthropic keys, so
+/// which one its longest-match rule picks for a name that is not a key cannot be reproduced
+/// with a short list; letting these regional keys into the fuzzy match made, for example,
+/// `claude-sonnet-4.5` cost the regional price. Exact regional names are still right.
+pub(crate) const EXACT_ONLY_TABLE: &[(&str, ModelPrice)] = &[
+    // Vertex spellings with their own entries: not tiered, and a derived cache-read rate.
+    ("claude-sonnet-4-5@20250929", SONNET),
+    (
+        "claude-haiku-4-5@20251001",
+        flat(1e-6, 5e-6, 1.25e-6, 1.0000000000000001e-7),
+    ),
+    (
+        "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        REGIONAL_SONNET_TIERED,
+    ),
+    ("us.anthropic.claude-sonnet-4-6", REGIONAL_SONNET),
+    (
+        "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+        REGIONAL_HAIKU_45,
+    ),
+    (
+        "us.anthropic.claude-opus-4-5-20251101-v1:0",
+        REGIONAL_OPUS_45,
+    ),
+    (
+        "us.anthropic.claude-opus-4-6-v1",
+        with_fast(REGIONAL_OPUS_45, 6.0),
+    ),
+    (
+        "eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        REGIONAL_SONNET_TIERED,
+    ),
+    ("eu.anthropic.claude-sonnet-4-6", REGIONAL_SONNET),
+    (
+        "eu.anthropic.claude-haiku-4-5-20251001-v1:0",
+        REGIONAL_HAIKU_45,
+    ),
+    (
+        "eu.anthropic.claude-opus-4-5-20251101-v1:0",
+        REGIONAL_OPUS_45,
+    ),
+    (
+        "eu.anthropic.claude-opus-4-6-v1",
+        with_fast(REGIONAL_OPUS_45, 6.0),
+    ),
+    (
+        "jp.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        REGIONAL_SONNET_TIERED,
+    ),
+    ("jp.anthropic.claude-sonnet-4-6", REGIONAL_SONNET),
+    (
+        "jp.anthropic.claude-haiku-4-5-20251001-v1:0",
+        REGIONAL_HAIKU_45,
+    ),
+    (
+        "jp.anthropic.claude-opus-4-5-20251101-v1:0",
+        REGIONAL_OPUS_45,
+    ),
+    (
+        "jp.anthropic.claude-opus-4-6-v1",
+        with_fast(REGIONAL_OPUS_45, 6.0),
+    ),
+    (
+        "au.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        REGIONAL_SONNET_TIERED,
+    ),
+    ("au.anthropic.claude-sonnet-4-6", REGIONAL_SONNET),
+    (
+        "au.anthropic.claude-haiku-4-5-20251001-v1:0",
+        REGIONAL_HAIKU_45,
+    ),
+    (
+        "au.anthropic.claude-opus-4-5-20251101-v1:0",
+        REGIONAL_OPUS_45,
+    ),
+    (
+        "au.anthropic.claude-opus-4-6-v1",
+        with_fast(REGIONAL_OPUS_45, 6.0),
+    ),
+];
 
 /// Every priced model key, as (key, price). Order does not matter: lookup is exact, then the
 /// longest matching key (ties: the lexicographically smaller key).
@@ -77,11 +172,13 @@ pub(crate) const PRICE_TABLE: &[(&str, ModelPrice)] = &[
     ("claude-3-5-haiku-latest", HAIKU_35),
     ("claude-3-haiku", HAIKU_3),
     ("claude-3-haiku-20240307", HAIKU_3),
+    ("claude-opus-5", with_fast(OPUS_45, 2.0)),
+    ("claude-fable-5", FABLE_5),
 ];
 
 #[cfg(test)]
 mod tests {
-    use super::PRICE_TABLE;
+    use super::{EXACT_ONLY_TABLE, PRICE_TABLE};
     use crate::pricing::PriceTable;
 
     /// Rates in USD per million tokens observed from ccusage 20.0.24 `--offline` (spec 4.5):
@@ -134,11 +231,44 @@ mod tests {
 
     #[test]
     fn keys_are_unique_and_claude_only() {
-        let mut keys: Vec<&str> = PRICE_TABLE.iter().map(|(key, _)| *key).collect();
+        let all = PRICE_TABLE.iter().chain(EXACT_ONLY_TABLE);
+        let mut keys: Vec<&str> = all.map(|(key, _)| *key).collect();
         keys.sort_unstable();
         keys.dedup();
-        assert_eq!(keys.len(), PRICE_TABLE.len());
-        assert!(keys.iter().all(|key| key.starts_with("claude-")));
+        assert_eq!(keys.len(), PRICE_TABLE.len() + EXACT_ONLY_TABLE.len());
+        assert!(keys.iter().all(|key| key.contains("claude-")));
+    }
+
+    #[test]
+    fn regional_bedrock_keys_cost_ten_percent_more() {
+        let table = PriceTable::embedded();
+        for (global, regional) in [
+            (
+                "claude-sonnet-4-5-20250929",
+                "eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            ),
+            ("claude-opus-4-6", "us.anthropic.claude-opus-4-6-v1"),
+            (
+                "claude-haiku-4-5-20251001",
+                "jp.anthropic.claude-haiku-4-5-20251001-v1:0",
+            ),
+        ] {
+            let (global, regional) = (table.find(global).unwrap(), table.find(regional).unwrap());
+            let ratio = regional.input_per_token / global.input_per_token;
+            assert!((ratio - 1.1).abs() < 1e-9);
+            assert_eq!(regional.fast_multiplier, global.fast_multiplier);
+        }
+        let global = table.find("global.anthropic.claude-sonnet-4-5-20250929-v1:0");
+        assert_eq!(global, table.find("claude-sonnet-4-5-20250929"));
+        // Regional keys never win a fuzzy match.
+        assert_eq!(
+            table.find("claude-sonnet-4.5"),
+            table.find("claude-sonnet-4-5")
+        );
+        assert_eq!(
+            table.find("anthropic.claude-opus-4-6-v1"),
+            table.find("claude-opus-4-6")
+        );
     }
 
     #[test]
