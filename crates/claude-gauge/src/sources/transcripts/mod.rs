@@ -128,7 +128,7 @@ struct Rewalks {
 }
 
 impl Rewalks {
-    /// After this long, and again after [`REWALK_LATE`], a new directory is walked again.
+    /// After this long, and again after `REWALK_LATE`, a new directory is walked again.
     const REWALK_SOON: Duration = Duration::from_millis(50);
     const REWALK_LATE: Duration = Duration::from_millis(1000);
 
