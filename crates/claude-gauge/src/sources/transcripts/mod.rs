@@ -17,13 +17,15 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use claude_usage::{scan_files_each, ScanOptions, TrailingLine};
 use notify::{RecursiveMode, Watcher};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{EngineInput, SourceKind};
 use crate::ledger::{FileProgress, LedgerClosed, LedgerHandle};
 use crate::stats::IngestStats;
-use tracker::{jsonl_files_under, limit_inputs, read_from, FileStat, FileTracker};
+use crate::usage::UsageEvent;
+use tracker::{jsonl_files_under, limit_inputs, read_from, FileRead, FileStat, FileTracker};
 
 /// How often the source tells the engine it is alive.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
@@ -103,6 +105,34 @@ pub(crate) fn spawn(
                 Ok(()) | Err(LedgerClosed) => {}
             }
         })
+}
+
+/// Reads of several files, sent to the ledger as one transaction.
+#[derive(Debug, Default)]
+struct Batch {
+    files: usize,
+    events: Vec<UsageEvent>,
+    progress: Vec<FileProgress>,
+    limit_resets_secs: Vec<i64>,
+}
+
+impl Batch {
+    fn add(&mut self, read: FileRead) {
+        self.files += 1;
+        self.events.extend(read.events);
+        self.progress.extend(read.progress);
+        self.limit_resets_secs.extend(read.limit_resets_secs);
+    }
+
+    fn send(self, ledger: &LedgerHandle) -> Result<(), LedgerClosed> {
+        if !self.progress.is_empty() {
+            ledger.blocking_record_files(self.events, self.progress)?;
+        }
+        for input in limit_inputs(&self.limit_resets_secs) {
+            ledger.blocking_notify(input)?;
+        }
+        Ok(())
+    }
 }
 
 /// What a catch-up pass did.
@@ -279,32 +309,70 @@ impl TranscriptSource {
             return Ok(caught_up);
         }
         let bar = progress_bar(total_bytes);
-        for chunk in work.chunks(CHUNK_FILES) {
+        let (fresh, resumed): (Vec<_>, Vec<_>) =
+            work.into_iter().partition(|(_, _, offset)| *offset == 0);
+        self.scan_fresh(&fresh, bar.as_ref(), shutdown)?;
+        for chunk in resumed.chunks(CHUNK_FILES) {
             if shutdown.is_cancelled() {
                 break;
             }
             let reads = read_parallel(chunk, self.tracker.prices());
-            let mut events = Vec::new();
-            let mut progress = Vec::new();
-            let mut limits = Vec::new();
+            let mut batch = Batch::default();
             for ((path, stat, offset), read) in chunk.iter().zip(reads) {
-                let file = self.tracker.finish(path, *stat, read);
-                events.extend(file.events);
-                progress.extend(file.progress);
-                limits.extend(file.limit_resets_secs);
+                batch.add(self.tracker.finish(path, *stat, read));
                 if let Some(bar) = &bar {
                     bar.inc(stat.size().saturating_sub(*offset));
                 }
             }
-            self.ledger.blocking_record_files(events, progress)?;
-            for input in limit_inputs(&limits) {
-                self.ledger.blocking_notify(input)?;
-            }
+            batch.send(&self.ledger)?;
         }
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
         Ok(caught_up)
+    }
+
+    /// Reads files never read before with claude-usage's parallel cold scan (memory-mapped,
+    /// files handed over in order while the workers go on), committing every [`CHUNK_FILES`].
+    fn scan_fresh(
+        &mut self,
+        fresh: &[(PathBuf, FileStat, u64)],
+        bar: Option<&indicatif::ProgressBar>,
+        shutdown: &CancellationToken,
+    ) -> Result<(), LedgerClosed> {
+        let paths: Vec<PathBuf> = fresh.iter().map(|(path, _, _)| path.clone()).collect();
+        let options = ScanOptions {
+            threads: 0,
+            prices: self.tracker.prices().clone(),
+            // The tail resumes where the scan stopped: a partial last line waits for it.
+            trailing_line: TrailingLine::Wait,
+        };
+        let mut batch = Batch::default();
+        let mut outcome = Ok(());
+        let mut index = 0;
+        scan_files_each(&paths, &options, |file| {
+            let Some((_, stat, _)) = fresh.get(index) else {
+                return;
+            };
+            index += 1;
+            // Once the ledger is gone or shutdown began, let the scan run out unrecorded:
+            // nothing is lost, the offsets were not stored.
+            if outcome.is_err() || shutdown.is_cancelled() {
+                return;
+            }
+            if let Some(bar) = bar {
+                bar.inc(stat.size());
+            }
+            batch.add(self.tracker.finish_scan(file, *stat));
+            if batch.files >= CHUNK_FILES {
+                outcome = std::mem::take(&mut batch).send(&self.ledger);
+            }
+        });
+        outcome?;
+        if !shutdown.is_cancelled() {
+            batch.send(&self.ledger)?;
+        }
+        Ok(())
     }
 
     /// Reads the files an event batch (or a due re-walk) named; a directory is walked whole.
@@ -324,22 +392,11 @@ impl TranscriptSource {
         }
         files.sort();
         files.dedup();
-        let mut events = Vec::new();
-        let mut progress = Vec::new();
-        let mut limits = Vec::new();
+        let mut batch = Batch::default();
         for path in files {
-            let read = self.tracker.read_new(&path);
-            events.extend(read.events);
-            progress.extend(read.progress);
-            limits.extend(read.limit_resets_secs);
+            batch.add(self.tracker.read_new(&path));
         }
-        if !progress.is_empty() {
-            self.ledger.blocking_record_files(events, progress)?;
-        }
-        for input in limit_inputs(&limits) {
-            self.ledger.blocking_notify(input)?;
-        }
-        Ok(())
+        batch.send(&self.ledger)
     }
 }
 

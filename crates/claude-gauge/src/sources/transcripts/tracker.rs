@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use claude_usage::{read_appended, FileOrigin, LineCounts, LineParser, PriceTable};
+use claude_usage::{read_appended, FileOrigin, FileScan, LineCounts, LineParser, PriceTable};
 
 use super::convert::to_event;
 use crate::engine::EngineInput;
@@ -132,6 +132,24 @@ impl FileTracker {
             limit_resets_secs: read.limit_resets_secs,
             progress: Some(self.advance(path, stat, read.new_offset)),
         }
+    }
+
+    /// Records a file read by the cold scan (as `stat` before the scan): counts, progress.
+    pub(crate) fn finish_scan(&mut self, file: FileScan, stat: FileStat) -> FileRead {
+        if file.error.is_some() {
+            IngestStats::add(&self.stats.transcript_file_errors, 1);
+            return FileRead::default();
+        }
+        self.count(&file.counts);
+        let mut read = FileRead::default();
+        for entry in &file.entries {
+            if let Some(reset_ms) = entry.usage_limit_reset_ms {
+                read.limit_resets_secs.push(reset_ms / 1000);
+            }
+            read.events.extend(to_event(entry, &file.path));
+        }
+        read.progress = Some(self.advance(&file.path, stat, file.end_offset));
+        read
     }
 
     /// The price table lines are priced with.
