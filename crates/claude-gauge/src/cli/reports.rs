@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use claude_usage::{
-    daily_report, dedup, parse_time_zone, resolve_roots, scan_files, session_blocks, usage_files,
+    daily_report, parse_time_zone, resolve_roots, scan_files_each, session_blocks, usage_files,
     write_blocks_json, write_blocks_table, write_daily_json, write_daily_table, BlocksJsonOptions,
-    DedupRules, ScanOptions, TimeZone, UsageEntry, DEFAULT_SESSION_LENGTH_MS,
+    DedupRules, Deduper, ScanOptions, TimeZone, UsageEntry, DEFAULT_SESSION_LENGTH_MS,
 };
 
 use crate::config::{EnvOverrides, PlatformDirs};
@@ -44,7 +44,7 @@ pub(crate) fn blocks(
     dirs: &PlatformDirs,
     env: &EnvOverrides,
 ) -> anyhow::Result<ExitCode> {
-    let entries = dedup(read_entries(dirs, env)?, DedupRules::Regular);
+    let entries = read_entries(dirs, env, DedupRules::Regular)?;
     let now_ms = unix_now_ms();
     let blocks = session_blocks(&entries, now_ms, DEFAULT_SESSION_LENGTH_MS);
     let mut out = std::io::stdout().lock();
@@ -78,7 +78,7 @@ pub(crate) fn daily(
         Some(name) => parse_time_zone(name).with_context(|| format!("--timezone {name:?}"))?,
         None => TimeZone::system(),
     };
-    let entries = dedup(read_entries(dirs, env)?, DedupRules::Daily);
+    let entries = read_entries(dirs, env, DedupRules::Daily)?;
     let report = daily_report(&entries, &time_zone);
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -90,18 +90,27 @@ pub(crate) fn daily(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Every entry of every transcript, in ccusage's canonical order, not yet deduped.
-fn read_entries(dirs: &PlatformDirs, env: &EnvOverrides) -> anyhow::Result<Vec<UsageEntry>> {
+/// Every transcript's entries, deduplicated with `rules` while the scan runs (so the whole
+/// history is never held twice), in ccusage's canonical order.
+fn read_entries(
+    dirs: &PlatformDirs,
+    env: &EnvOverrides,
+    rules: DedupRules,
+) -> anyhow::Result<Vec<UsageEntry>> {
     let roots = resolve_roots(
         env.claude_config_dir.as_deref(),
         Some(&dirs.home),
         env.xdg_config_home.as_deref(),
     )?;
     let files = usage_files(&roots);
-    let scan = scan_files(&files, &ScanOptions::default());
-    let unreadable = scan.files.iter().filter(|f| f.error.is_some()).count();
+    let mut deduper = Deduper::new(rules);
+    let mut unreadable = 0;
+    scan_files_each(&files, &ScanOptions::default(), |file| {
+        unreadable += usize::from(file.error.is_some());
+        deduper.extend(file.entries);
+    });
     if unreadable > 0 {
         eprintln!("claude-gauge: warning: {unreadable} transcript file(s) could not be read and were skipped");
     }
-    Ok(scan.into_entries().collect())
+    Ok(deduper.into_entries())
 }
