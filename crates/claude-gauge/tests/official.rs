@@ -372,113 +372,33 @@ mod real_claude {
     //! `rate_limits` to the daemon.
 
     use super::*;
+    use crate::fake_api::{claude_code_bin, FakeApi, FakeUsage};
 
-    /// The CLI, or `None` (with a skip line) outside CI; in CI a missing CLI fails loudly.
-    fn claude_bin() -> Option<String> {
-        match std::env::var("CLAUDE_CODE_BIN") {
-            Ok(bin) if !bin.is_empty() => Some(bin),
-            _ if std::env::var_os("CI").is_some() => {
-                panic!("CLAUDE_CODE_BIN is not set in CI: run scripts/install-test-deps and scripts/test")
-            }
-            _ => {
-                eprintln!("skip: CLAUDE_CODE_BIN not set (scripts/test sets it)");
-                None
-            }
-        }
-    }
-
-    /// One Messages API answer with the unified rate-limit headers: SSE when asked to stream.
-    fn fake_messages_reply(
-        body: &[u8],
-        util_5h: f64,
-        util_7d: f64,
-        reset_5h: u64,
-        reset_7d: u64,
-    ) -> axum::response::Response {
-        let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-        let model = request["model"]
-            .as_str()
-            .unwrap_or("claude-sonnet-4-5")
-            .to_string();
-        let mut headers = HeaderMap::new();
-        for (name, value) in [
+    /// The unified rate-limit headers the real API sends, for a fake subscriber's account.
+    fn rate_limit_headers(util_5h: f64, util_7d: f64) -> Vec<(&'static str, String)> {
+        vec![
             ("anthropic-ratelimit-unified-status", "allowed".to_string()),
             (
                 "anthropic-ratelimit-unified-5h-utilization",
                 util_5h.to_string(),
             ),
-            ("anthropic-ratelimit-unified-5h-reset", reset_5h.to_string()),
+            (
+                "anthropic-ratelimit-unified-5h-reset",
+                (now_secs() + 2 * 3600).to_string(),
+            ),
             (
                 "anthropic-ratelimit-unified-7d-utilization",
                 util_7d.to_string(),
             ),
-            ("anthropic-ratelimit-unified-7d-reset", reset_7d.to_string()),
+            (
+                "anthropic-ratelimit-unified-7d-reset",
+                (now_secs() + 4 * 86_400).to_string(),
+            ),
             (
                 "anthropic-ratelimit-unified-representative-claim",
                 "five_hour".to_string(),
             ),
-            ("request-id", "req_fake_official_1".to_string()),
-        ] {
-            headers.insert(name, value.parse().unwrap());
-        }
-        let message = json!({"id": "msg_fake_1", "type": "message", "role": "assistant",
-            "model": model, "content": [], "stop_reason": null,
-            "usage": {"input_tokens": 12, "cache_creation_input_tokens": 0,
-                      "cache_read_input_tokens": 0, "output_tokens": 1}});
-        if request["stream"] != true {
-            let mut full = message.clone();
-            full["content"] = json!([{"type": "text", "text": "ok"}]);
-            full["stop_reason"] = json!("end_turn");
-            return (headers, axum::Json(full)).into_response();
-        }
-        headers.insert("content-type", "text/event-stream".parse().unwrap());
-        let events = [
-            (
-                "message_start",
-                json!({"type": "message_start", "message": message}),
-            ),
-            (
-                "content_block_start",
-                json!({"type": "content_block_start", "index": 0,
-                "content_block": {"type": "text", "text": ""}}),
-            ),
-            (
-                "content_block_delta",
-                json!({"type": "content_block_delta", "index": 0,
-                "delta": {"type": "text_delta", "text": "Hello from the fake API."}}),
-            ),
-            (
-                "content_block_stop",
-                json!({"type": "content_block_stop", "index": 0}),
-            ),
-            (
-                "message_delta",
-                json!({"type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": null},
-                "usage": {"output_tokens": 7}}),
-            ),
-            ("message_stop", json!({"type": "message_stop"})),
-        ];
-        let sse: String = events
-            .iter()
-            .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
-            .collect();
-        (headers, sse).into_response()
-    }
-
-    async fn start_fake_messages_api(util_5h: f64, util_7d: f64) -> String {
-        let reset_5h = now_secs() + 2 * 3600;
-        let reset_7d = now_secs() + 4 * 86_400;
-        let handler = move |body: axum::body::Bytes| async move {
-            fake_messages_reply(&body, util_5h, util_7d, reset_5h, reset_7d)
-        };
-        let app = axum::Router::new()
-            .route("/v1/messages", axum::routing::post(handler))
-            .fallback(|| async { axum::Json(json!({})) });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        url
+        ]
     }
 
     /// A private tmux server (its own socket), killed on drop.
@@ -528,8 +448,17 @@ mod real_claude {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn subscriber_rate_limits_reach_the_frame() {
-        let Some(claude) = claude_bin() else { return };
-        let api = start_fake_messages_api(0.42, 0.17).await;
+        let Some(claude) = claude_code_bin() else {
+            return;
+        };
+        let claude = claude.display();
+        let usage = FakeUsage {
+            input: 12,
+            output: 7,
+            ..FakeUsage::default()
+        };
+        let fake = FakeApi::start(usage, &rate_limit_headers(0.42, 0.17)).await;
+        let api = fake.base_url.clone();
         let daemon = Daemon::start();
         let dirs = &daemon.dirs;
         let config_dir = dirs.claude();
