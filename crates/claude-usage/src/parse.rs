@@ -31,6 +31,9 @@ const NULL_GUARDED_KEYS: &[&[u8]] = &[
     b"cache_read_input_tokens",
     b"cache_creation_input_tokens",
 ];
+/// Names kept in [`LineParser`]'s recent-name cache: a session, two models and their display
+/// names cover consecutive lines.
+const RECENT_NAMES: usize = 4;
 const USAGE_LIMIT_TEXT: &[u8] = b"Claude AI usage limit reached";
 const SYNTHETIC_MODEL: &str = "<synthetic>";
 
@@ -87,6 +90,11 @@ pub struct LineParser {
     origin: FileOrigin,
     prices: PriceCache,
     names: HashMap<Box<str>, Arc<str>, BuildFastHasher>,
+    /// The last few names interned, checked before `names`: a line interns its session, model
+    /// and display model, and consecutive lines nearly always repeat them, so a comparison or
+    /// two replaces hashing a 36-byte session id.
+    recent_names: [Option<Arc<str>>; RECENT_NAMES],
+    recent_next: usize,
     usage_marker: memmem::Finder<'static>,
     null_marker: memmem::Finder<'static>,
 }
@@ -98,6 +106,8 @@ impl LineParser {
             origin,
             prices: PriceCache::new(table),
             names: HashMap::default(),
+            recent_names: Default::default(),
+            recent_next: 0,
             usage_marker: memmem::Finder::new(USAGE_MARKER),
             null_marker: memmem::Finder::new(b"\":null"),
         }
@@ -233,11 +243,24 @@ impl LineParser {
     }
 
     fn intern(&mut self, name: &str) -> Arc<str> {
-        if let Some(interned) = self.names.get(name) {
-            return Arc::clone(interned);
+        if let Some(recent) = self
+            .recent_names
+            .iter()
+            .flatten()
+            .find(|recent| ***recent == *name)
+        {
+            return Arc::clone(recent);
         }
-        let interned: Arc<str> = Arc::from(name);
-        self.names.insert(name.into(), Arc::clone(&interned));
+        let interned = match self.names.get(name) {
+            Some(interned) => Arc::clone(interned),
+            None => {
+                let interned: Arc<str> = Arc::from(name);
+                self.names.insert(name.into(), Arc::clone(&interned));
+                interned
+            }
+        };
+        self.recent_names[self.recent_next] = Some(Arc::clone(&interned));
+        self.recent_next = (self.recent_next + 1) % RECENT_NAMES;
         interned
     }
 }
