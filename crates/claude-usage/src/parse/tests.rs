@@ -213,3 +213,23 @@ fn never_panics_on_mutated_lines() {
         let _ = parser.parse(&bytes);
     }
 }
+
+#[test]
+fn null_marker_finder_agrees_with_memmem_at_every_length_and_position() {
+    let finder = NullMarkerFinder::new();
+    for len in 0..80 {
+        for at in 0..=len {
+            let mut haystack = vec![b'"'; len];
+            haystack.extend_from_slice(b":nul");
+            haystack.truncate(len.max(at));
+            haystack.splice(at..at, NULL_MARKER.iter().copied());
+            assert_eq!(
+                finder.find(&haystack),
+                memmem::find(&haystack, NULL_MARKER),
+                "{len} {at}"
+            );
+        }
+        let without = vec![b':'; len];
+        assert_eq!(finder.find(&without), None);
+    }
+}
