@@ -17,6 +17,9 @@ use crate::{
 
 /// The bytes a usage line must contain (compact JSON only, as ccusage's prefilter).
 const USAGE_MARKER: &[u8] = br#""usage":{"#;
+/// Bytes at the end of a line searched first for [`USAGE_MARKER`] (it sits 350-600 bytes
+/// from the end of an assistant line).
+const USAGE_TAIL_BYTES: usize = 1024;
 /// Keys whose `null` value makes ccusage drop the line wherever they occur (spec 2.1 item 2).
 const NULL_GUARDED_KEYS: &[&[u8]] = &[
     b"id",
@@ -120,7 +123,7 @@ impl LineParser {
 
     /// Parses one line (without its `\n`; a trailing `\r` is allowed). Never panics.
     pub fn parse(&mut self, line: &[u8]) -> ParsedLine {
-        if self.usage_marker.find(line).is_none() {
+        if !self.has_usage_marker(line) {
             return classify_without_usage(line);
         }
         if self.has_null_guarded_key(line) {
@@ -148,6 +151,17 @@ impl LineParser {
             None => Vec::new(),
         };
         ParsedLine::Usage { entry, advisors }
+    }
+
+    /// Whether `line` contains [`USAGE_MARKER`]. Claude Code writes `usage` after `content`,
+    /// a few hundred bytes from the end of the line, so the tail is searched first and the
+    /// head (with an overlap of one marker less a byte) only if that fails: a usage line is
+    /// then found without a pass over its content, and any other line still costs one pass.
+    fn has_usage_marker(&self, line: &[u8]) -> bool {
+        let split = line.len().saturating_sub(USAGE_TAIL_BYTES);
+        let head_end = (split + USAGE_MARKER.len() - 1).min(line.len());
+        self.usage_marker.find(&line[split..]).is_some()
+            || self.usage_marker.find(&line[..head_end]).is_some()
     }
 
     fn has_null_guarded_key(&self, line: &[u8]) -> bool {
