@@ -5,6 +5,7 @@
 //! parameters; nothing here reads the environment.
 
 use std::{
+    borrow::Cow,
     fs,
     path::{Component, Path, PathBuf},
     sync::Arc,
@@ -129,24 +130,24 @@ pub struct FileOrigin {
 impl FileOrigin {
     /// Derives project and session from a transcript path as ccusage 20.0.24 does.
     pub fn from_path(path: &Path) -> Self {
-        let names: Vec<String> = path
+        // Borrowed names: this runs once per file of a scan, and owned copies of every
+        // component were most of its cost.
+        let names: Vec<Cow<'_, str>> = path
             .components()
             .filter_map(|component| match component {
-                Component::Normal(name) => Some(name.to_string_lossy().into_owned()),
+                Component::Normal(name) => Some(name.to_string_lossy()),
                 _ => None,
             })
             .collect();
-        let rel: &[String] = names
+        let rel: &[Cow<'_, str>] = names
             .iter()
             .position(|name| name == "projects")
             .map_or(&[], |at| &names[at + 1..]);
-        let project = rel.first().map_or("unknown", String::as_str);
+        let project = rel.first().map_or("unknown", |name| &**name);
         let is_jsonl = path.extension().is_some_and(|ext| ext == "jsonl");
         let len = rel.len();
-        let (session, dirs): (String, &[String]) = if len == 2 && is_jsonl {
-            let stem = path
-                .file_stem()
-                .map(|stem| stem.to_string_lossy().into_owned());
+        let (session, dirs): (Cow<'_, str>, &[Cow<'_, str>]) = if len == 2 && is_jsonl {
+            let stem = path.file_stem().map(|stem| stem.to_string_lossy());
             (stem.unwrap_or_default(), &rel[..1])
         } else if len >= 4 && rel[len - 2] == "subagents" {
             (rel[len - 3].clone(), &rel[..len - 3])
@@ -154,15 +155,15 @@ impl FileOrigin {
             let session = rel.get(len.saturating_sub(2)).cloned().unwrap_or_default();
             (session, &rel[..len.saturating_sub(2)])
         };
-        let project_path = if dirs.is_empty() {
-            "Unknown Project".to_string()
-        } else {
-            dirs.join("/")
+        let project_path: Arc<str> = match dirs {
+            [] => Arc::from("Unknown Project"),
+            [dir] => Arc::from(&**dir),
+            _ => dirs.join("/").into(),
         };
         Self {
             project: project.into(),
-            session_id: session.into(),
-            project_path: project_path.into(),
+            session_id: Arc::from(&*session),
+            project_path,
         }
     }
 }

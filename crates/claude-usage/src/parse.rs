@@ -17,6 +17,9 @@ use crate::{
 
 /// The bytes a usage line must contain (compact JSON only, as ccusage's prefilter).
 const USAGE_MARKER: &[u8] = br#""usage":{"#;
+/// Bytes at the end of a line searched first for [`USAGE_MARKER`] (it sits 350-600 bytes
+/// from the end of an assistant line).
+const USAGE_TAIL_BYTES: usize = 1024;
 /// Keys whose `null` value makes ccusage drop the line wherever they occur (spec 2.1 item 2).
 const NULL_GUARDED_KEYS: &[&[u8]] = &[
     b"id",
@@ -31,6 +34,9 @@ const NULL_GUARDED_KEYS: &[&[u8]] = &[
     b"cache_read_input_tokens",
     b"cache_creation_input_tokens",
 ];
+/// Names kept in [`LineParser`]'s recent-name cache: a session, two models and their display
+/// names cover consecutive lines.
+const RECENT_NAMES: usize = 4;
 const USAGE_LIMIT_TEXT: &[u8] = b"Claude AI usage limit reached";
 const SYNTHETIC_MODEL: &str = "<synthetic>";
 
@@ -87,8 +93,13 @@ pub struct LineParser {
     origin: FileOrigin,
     prices: PriceCache,
     names: HashMap<Box<str>, Arc<str>, BuildFastHasher>,
+    /// The last few names interned, checked before `names`: a line interns its session, model
+    /// and display model, and consecutive lines nearly always repeat them, so a comparison or
+    /// two replaces hashing a 36-byte session id.
+    recent_names: [Option<Arc<str>>; RECENT_NAMES],
+    recent_next: usize,
     usage_marker: memmem::Finder<'static>,
-    null_marker: memmem::Finder<'static>,
+    null_marker: NullMarkerFinder,
 }
 
 impl LineParser {
@@ -98,8 +109,10 @@ impl LineParser {
             origin,
             prices: PriceCache::new(table),
             names: HashMap::default(),
+            recent_names: Default::default(),
+            recent_next: 0,
             usage_marker: memmem::Finder::new(USAGE_MARKER),
-            null_marker: memmem::Finder::new(b"\":null"),
+            null_marker: NullMarkerFinder::new(),
         }
     }
 
@@ -110,7 +123,7 @@ impl LineParser {
 
     /// Parses one line (without its `\n`; a trailing `\r` is allowed). Never panics.
     pub fn parse(&mut self, line: &[u8]) -> ParsedLine {
-        if self.usage_marker.find(line).is_none() {
+        if !self.has_usage_marker(line) {
             return classify_without_usage(line);
         }
         if self.has_null_guarded_key(line) {
@@ -140,15 +153,32 @@ impl LineParser {
         ParsedLine::Usage { entry, advisors }
     }
 
+    /// Whether `line` contains [`USAGE_MARKER`]. Claude Code writes `usage` after `content`,
+    /// a few hundred bytes from the end of the line, so the tail is searched first and the
+    /// head (with an overlap of one marker less a byte) only if that fails: a usage line is
+    /// then found without a pass over its content, and any other line still costs one pass.
+    fn has_usage_marker(&self, line: &[u8]) -> bool {
+        let split = line.len().saturating_sub(USAGE_TAIL_BYTES);
+        let head_end = (split + USAGE_MARKER.len() - 1).min(line.len());
+        self.usage_marker.find(&line[split..]).is_some()
+            || self.usage_marker.find(&line[..head_end]).is_some()
+    }
+
     fn has_null_guarded_key(&self, line: &[u8]) -> bool {
-        self.null_marker.find_iter(line).any(|at| {
-            let before = &line[..at];
-            NULL_GUARDED_KEYS.iter().any(|key| {
+        let mut from = 0;
+        while let Some(found) = self.null_marker.find(&line[from..]) {
+            let before = &line[..from + found];
+            let is_guarded = NULL_GUARDED_KEYS.iter().any(|key| {
                 before.ends_with(key)
                     && before.len() > key.len()
                     && before[before.len() - key.len() - 1] == b'"'
-            })
-        })
+            });
+            if is_guarded {
+                return true;
+            }
+            from += found + 1;
+        }
+        false
     }
 
     fn build_entry(
@@ -233,12 +263,61 @@ impl LineParser {
     }
 
     fn intern(&mut self, name: &str) -> Arc<str> {
-        if let Some(interned) = self.names.get(name) {
-            return Arc::clone(interned);
+        if let Some(recent) = self
+            .recent_names
+            .iter()
+            .flatten()
+            .find(|recent| ***recent == *name)
+        {
+            return Arc::clone(recent);
         }
-        let interned: Arc<str> = Arc::from(name);
-        self.names.insert(name.into(), Arc::clone(&interned));
+        let interned = match self.names.get(name) {
+            Some(interned) => Arc::clone(interned),
+            None => {
+                let interned: Arc<str> = Arc::from(name);
+                self.names.insert(name.into(), Arc::clone(&interned));
+                interned
+            }
+        };
+        self.recent_names[self.recent_next] = Some(Arc::clone(&interned));
+        self.recent_next = (self.recent_next + 1) % RECENT_NAMES;
         interned
+    }
+}
+
+/// The null guard's search: `":null`.
+const NULL_MARKER: &[u8] = b"\":null";
+
+/// Finds [`NULL_MARKER`]. memchr's own choice of byte pair for it, `"` and `:`, matches at the
+/// end of every key of the line, and checking each of those cost 2 % of the whole scan; `:`
+/// followed by `n` is nearly only ever `:null`.
+#[derive(Debug)]
+struct NullMarkerFinder {
+    #[cfg(target_arch = "x86_64")]
+    avx2: Option<memchr::arch::x86_64::avx2::packedpair::Finder>,
+    fallback: memmem::Finder<'static>,
+}
+
+impl NullMarkerFinder {
+    fn new() -> Self {
+        Self {
+            #[cfg(target_arch = "x86_64")]
+            avx2: memchr::arch::all::packedpair::Pair::with_indices(NULL_MARKER, 1, 2).and_then(
+                |pair| memchr::arch::x86_64::avx2::packedpair::Finder::with_pair(NULL_MARKER, pair),
+            ),
+            fallback: memmem::Finder::new(NULL_MARKER),
+        }
+    }
+
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(avx2) = &self.avx2 {
+            // `find` panics below this length; memmem handles short haystacks.
+            if haystack.len() >= avx2.min_haystack_len() {
+                return avx2.find(haystack, NULL_MARKER);
+            }
+        }
+        self.fallback.find(haystack)
     }
 }
 

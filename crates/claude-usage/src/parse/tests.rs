@@ -213,3 +213,40 @@ fn never_panics_on_mutated_lines() {
         let _ = parser.parse(&bytes);
     }
 }
+
+#[test]
+fn null_marker_finder_agrees_with_memmem_at_every_length_and_position() {
+    let finder = NullMarkerFinder::new();
+    for len in 0..80 {
+        for at in 0..=len {
+            let mut haystack = vec![b'"'; len];
+            haystack.extend_from_slice(b":nul");
+            haystack.truncate(len.max(at));
+            haystack.splice(at..at, NULL_MARKER.iter().copied());
+            assert_eq!(
+                finder.find(&haystack),
+                memmem::find(&haystack, NULL_MARKER),
+                "{len} {at}"
+            );
+        }
+        let without = vec![b':'; len];
+        assert_eq!(finder.find(&without), None);
+    }
+}
+
+#[test]
+fn usage_marker_is_found_on_either_side_of_the_tail_split() {
+    let parser = parser();
+    for len in [0, 5, 100, USAGE_TAIL_BYTES - 3, USAGE_TAIL_BYTES + 4, 3000] {
+        let plain = vec![b'x'; len];
+        assert!(!parser.has_usage_marker(&plain));
+        for at in 0..=len {
+            let mut line = plain.clone();
+            line.splice(at..at, USAGE_MARKER.iter().copied());
+            assert!(parser.has_usage_marker(&line), "{len} {at}");
+            // Cut the marker's last byte: no marker any more.
+            line.remove(at + USAGE_MARKER.len() - 1);
+            assert!(!parser.has_usage_marker(&line), "{len} {at}");
+        }
+    }
+}
