@@ -250,3 +250,28 @@ fn usage_marker_is_found_on_either_side_of_the_tail_split() {
         }
     }
 }
+
+#[test]
+fn an_invalid_unicode_escape_in_skipped_content_is_malformed_as_in_serde_json() {
+    let usage = r#"{"input_tokens":4,"output_tokens":5}"#;
+    let good = line(usage, "").replace("hi ", r"hi \u00e9 ");
+    assert!(matches!(
+        parser().parse(good.as_bytes()),
+        ParsedLine::Usage { .. }
+    ));
+    // sonic-rs skips `content` without checking the hex digits; serde_json (ccusage) refuses.
+    for bad_escape in [r"\uZZZZ", r"\u12", r"\u12G4"] {
+        let bad = line(usage, "").replace("hi ", &format!("hi {bad_escape} "));
+        assert!(serde_json::from_str::<serde_json::Value>(&bad).is_err());
+        assert!(
+            !matches!(parser().parse(bad.as_bytes()), ParsedLine::Usage { .. }),
+            "{bad_escape} counted"
+        );
+    }
+    // An escaped backslash before `u` is no escape at all.
+    let literal = line(usage, "").replace("hi ", r"hi \\uZZZZ ");
+    assert!(matches!(
+        parser().parse(literal.as_bytes()),
+        ParsedLine::Usage { .. }
+    ));
+}

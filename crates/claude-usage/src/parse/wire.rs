@@ -57,9 +57,13 @@ pub(super) fn decode(line: &[u8]) -> Result<WireLine<'_>, DecodeError> {
     // checking (a debug assertion, found by `never_panics_on_mutated_lines`). Invalid UTF-8
     // goes to serde_json, which, like ccusage, accepts it inside strings it does not read.
     let text = simdutf8::basic::from_utf8(line).ok();
-    let sonic_text = text.filter(|_| brackets <= MAX_BRACKETS_FOR_SONIC);
+    // sonic-rs does not check the four hex digits of a `\u` escape in a string it skips, where
+    // serde_json (and so ccusage) rejects the line: such lines go to serde_json.
+    let escapes = unicode_escapes(line);
+    let sonic_text = text.filter(|_| brackets <= MAX_BRACKETS_FOR_SONIC && !escapes.has_invalid);
     let mut wire = decode_fields(line, sonic_text)?;
-    wire.is_daily_readable = is_daily_readable(line, text.is_some(), brackets);
+    wire.is_daily_readable =
+        is_daily_readable(line, text.is_some(), brackets, escapes.has_surrogate);
     Ok(wire)
 }
 
@@ -93,22 +97,43 @@ fn decode_fields<'a>(
 /// nesting deeper than serde_json's limit (127). (It also refuses numbers beyond f64 range,
 /// which JSON.stringify cannot write; that case is not reproduced.) The exact check runs only
 /// when a cheap test finds a candidate.
-fn is_daily_readable(line: &[u8], is_utf8_valid: bool, brackets: usize) -> bool {
-    let is_candidate = brackets > DAILY_DEPTH_LIMIT || !is_utf8_valid || has_surrogate_escape(line);
+fn is_daily_readable(
+    line: &[u8],
+    is_utf8_valid: bool,
+    brackets: usize,
+    has_surrogate_escape: bool,
+) -> bool {
+    let is_candidate = brackets > DAILY_DEPTH_LIMIT || !is_utf8_valid || has_surrogate_escape;
     !is_candidate || serde_json::from_slice::<Buffered>(line).is_ok()
 }
 
-/// A `\uD800`-`\uDFFF` escape (a real escape: preceded by an even run of backslashes).
-fn has_surrogate_escape(line: &[u8]) -> bool {
-    memchr::memmem::find_iter(line, b"\\u").any(|at| {
+/// What a line's `\u` escapes hold (real escapes only: preceded by an even run of backslashes).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct UnicodeEscapes {
+    /// A `\uD800`-`\uDFFF` escape.
+    has_surrogate: bool,
+    /// A `\u` not followed by four hex digits.
+    has_invalid: bool,
+}
+
+fn unicode_escapes(line: &[u8]) -> UnicodeEscapes {
+    let mut found = UnicodeEscapes::default();
+    for at in memchr::memmem::find_iter(line, b"\\u") {
         let backslashes = line[..at].iter().rev().take_while(|&&b| b == b'\\').count();
-        let hex = line.get(at + 2..at + 4);
-        backslashes % 2 == 0
-            && matches!(
-                hex,
-                Some([b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'])
-            )
-    })
+        if backslashes % 2 != 0 {
+            continue;
+        }
+        match line.get(at + 2..at + 6) {
+            Some(hex) if hex.iter().all(u8::is_ascii_hexdigit) => {
+                found.has_surrogate |= matches!(
+                    hex[..2],
+                    [b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F']
+                );
+            }
+            _ => found.has_invalid = true,
+        }
+    }
+    found
 }
 
 /// Accepts any JSON value the way serde's buffered `Content` does: strings decoded, numbers
