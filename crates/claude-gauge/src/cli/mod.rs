@@ -37,7 +37,7 @@ enum Command {
     Serve(ServeArgs),
     /// 5-hour usage blocks, as `ccusage blocks` (same JSON with --json).
     Blocks(reports::BlocksArgs),
-    /// Usage per day, as `ccusage daily` (same JSON with --json).
+    /// Usage per day, as `ccusage claude daily` (same JSON with --json).
     Daily(reports::DailyArgs),
     /// The cluster in this terminal, live from the daemon (`q` quits).
     Watch(cluster_cmd::WatchArgs),
