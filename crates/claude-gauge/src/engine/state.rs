@@ -14,7 +14,7 @@ use super::totals::UsageTotals;
 use super::EngineInput;
 use crate::config::{LampThresholds, TokenLimits};
 use crate::limits::{
-    calibrated_estimate, choose_fuel, history_limit_5h, CalibratedInputs, CalibratedUse,
+    calibrated_estimate, choose_fuel, history_limit_5h, Block, CalibratedInputs, CalibratedUse,
     Calibration, Fuel, FuelInputs, RecentUsage,
 };
 use crate::usage::{OfficialSample, PrometheusReading, Window};
@@ -394,14 +394,16 @@ impl EngineState {
     fn fuel_5h(&self, now_ms: i64) -> Option<Fuel> {
         let (used_tokens, limit, resets_at_secs) = match self.basis() {
             UsageBasis::Local => {
-                let block = self.recent.active_block(now_ms);
+                // One walk of the recent index serves the active block and the P90 history.
+                let blocks = self.recent.blocks(now_ms);
+                let block = Block::active_among(&blocks, now_ms);
                 // An estimate needs local usage data: a configured usage source or requests on
                 // record.
                 let limit = self.has_local_usage().then(|| {
                     self.settings
                         .limits
                         .tokens_5h
-                        .unwrap_or_else(|| history_limit_5h(&self.recent.blocks(now_ms), now_ms))
+                        .unwrap_or_else(|| history_limit_5h(&blocks, now_ms))
                 });
                 let resets_at_secs = block.map(|b| b.end_ms() / 1000);
                 (block.map_or(0, |b| b.fuel_tokens), limit, resets_at_secs)

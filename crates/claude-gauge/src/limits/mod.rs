@@ -11,4 +11,4 @@ mod recent;
 pub(crate) use calibration::{calibrated_estimate, CalibratedInputs, CalibratedUse, Calibration};
 pub(crate) use fuel::{choose_fuel, history_limit_5h, Fuel, FuelInputs};
 pub(crate) use limit_message::usage_limit_reset;
-pub(crate) use recent::{RecentUsage, RECENT_SPAN_MS};
+pub(crate) use recent::{Block, RecentUsage, RECENT_SPAN_MS};

@@ -35,6 +35,14 @@ impl Block {
         self.start_ms + FIVE_HOURS_MS
     }
 
+    /// The block running at `now_ms` among `blocks` (as [`RecentUsage::blocks`] returns them).
+    pub(crate) fn active_among(blocks: &[Block], now_ms: i64) -> Option<Block> {
+        blocks
+            .last()
+            .copied()
+            .filter(|block| block.is_active(now_ms))
+    }
+
     /// Whether the block is still running at `now_ms`.
     pub(crate) fn is_active(&self, now_ms: i64) -> bool {
         now_ms < self.end_ms() && now_ms - self.last_ms < FIVE_HOURS_MS
@@ -139,9 +147,7 @@ impl RecentUsage {
 
     /// The block running at `now_ms`, if any.
     pub(crate) fn active_block(&self, now_ms: i64) -> Option<Block> {
-        self.blocks(now_ms)
-            .pop()
-            .filter(|block| block.is_active(now_ms))
+        Block::active_among(&self.blocks(now_ms), now_ms)
     }
 }
 
