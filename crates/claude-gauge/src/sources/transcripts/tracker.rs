@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use claude_usage::{read_appended, FileOrigin, FileScan, LineCounts, LineParser, PriceTable};
+use claude_usage::{
+    read_appended, FileOrigin, FileScan, LineCounts, LineParser, PriceTable, UsageEntry,
+};
 
 use super::convert::to_event;
 use crate::engine::EngineInput;
@@ -142,12 +144,12 @@ impl FileTracker {
         }
         self.count(&file.counts);
         let mut read = FileRead::default();
-        for entry in &file.entries {
-            if let Some(reset_ms) = entry.usage_limit_reset_ms {
-                read.limit_resets_secs.push(reset_ms / 1000);
-            }
-            read.events.extend(to_event(entry, &file.path));
-        }
+        convert_entries(
+            &file.entries,
+            &file.path,
+            &mut read.events,
+            &mut read.limit_resets_secs,
+        );
         read.progress = Some(self.advance(&file.path, stat, file.end_offset));
         read
     }
@@ -216,13 +218,29 @@ pub(crate) fn read_from(
     if buffer.capacity() > 4 << 20 {
         *buffer = Vec::new();
     }
-    for entry in &read.entries {
-        if let Some(reset_ms) = entry.usage_limit_reset_ms {
-            out.limit_resets_secs.push(reset_ms / 1000);
-        }
-        out.events.extend(to_event(entry, path));
-    }
+    convert_entries(
+        &read.entries,
+        path,
+        &mut out.events,
+        &mut out.limit_resets_secs,
+    );
     Some(out)
+}
+
+/// The daemon's events for `entries` read from `path`, and the usage-limit resets they announce
+/// (unix seconds), appended to `events` and `limit_resets_secs`.
+fn convert_entries(
+    entries: &[UsageEntry],
+    path: &Path,
+    events: &mut Vec<UsageEvent>,
+    limit_resets_secs: &mut Vec<i64>,
+) {
+    for entry in entries {
+        if let Some(reset_ms) = entry.usage_limit_reset_ms {
+            limit_resets_secs.push(reset_ms / 1000);
+        }
+        events.extend(to_event(entry, path));
+    }
 }
 
 /// Reset times of the usage-limit messages among `bytes` (whole lines). Only lines that mention a
