@@ -1,6 +1,6 @@
 // claude-gauge's virtual cluster: draws what gauge-core (gauge.wasm) says the needles and lamps
 // do. This file never computes motion: it feeds frames and the time to the module and reads
-// positions and lamp patterns back (house rule: `web` runs gauge-core).
+// positions, needle angles and lamp patterns back (house rule: `web` runs gauge-core).
 //
 // Link: frames come from the daemon's /events (Server-Sent Events). While the stream is open the
 // last frame is fed again every second, as the serial transport's heartbeat does, so the
@@ -65,15 +65,12 @@ class Instrument {
     this.x.cluster_acknowledge();
   }
 
-  /** Needle angle in degrees, clockwise from 12 o'clock, for a position of gauge `g`. */
+  /**
+   * Needle angle in degrees, clockwise from 12 o'clock, for a position of gauge `g` (steps above
+   * the stop; fractions place the dial's marks): gauge-core's, so the page draws what it says.
+   */
   angleDeg(g, positionSteps) {
-    const range = this.x.motor_range_steps(g);
-    const degPerStep = 315 / range; // an X27.168 turns 315° over its range
-    const zero = this.x.dial_zero_steps(g);
-    const full = this.x.dial_full_scale_steps(g);
-    // The dial's scale is centred on 12 o'clock.
-    const stopDeg = -(zero + full / 2) * degPerStep;
-    return stopDeg + positionSteps * degPerStep;
+    return this.x.needle_angle_deg(g, positionSteps);
   }
 }
 

@@ -12,6 +12,10 @@ use crate::needle::{BootPhase, Needle};
 use crate::time::later;
 use crate::watchdog::LinkWatchdog;
 
+/// How far an X27.168 turns from stop to stop, degrees: a motion's `range_steps` cover it, so a
+/// step is 1/3° in direct drive and 1/12° on a VID6606.
+const MOTOR_TRAVEL_DEG: f32 = 315.0;
+
 /// One of the three gauges.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Gauge {
@@ -122,6 +126,19 @@ impl ClusterConfig {
     /// The tachometer's scale.
     pub const fn tach_scale(&self) -> &TachScale {
         &self.tach
+    }
+
+    /// Where one gauge's needle points at `position_steps` (steps above the stop; fractions
+    /// allowed, for marks on the dial face): degrees clockwise from 12 o'clock, the dial's scale
+    /// centred on 12 o'clock. The simulator, the terminal view and the web page all draw this.
+    pub fn needle_angle_deg(&self, gauge: Gauge, position_steps: f32) -> f32 {
+        let dial = self.dial(gauge);
+        let centre_steps =
+            f32::from(dial.zero_offset_steps()) + f32::from(dial.full_scale_steps()) / 2.0;
+        // For whole and half steps only the division rounds, so the default dial's ends are
+        // exactly -135° and 135°. The range is at least 2 steps (`MotionConfig`).
+        (position_steps - centre_steps) * MOTOR_TRAVEL_DEG
+            / f32::from(self.motion(gauge).range_steps())
     }
 }
 

@@ -194,10 +194,16 @@ pub extern "C" fn dial_full_scale_steps(gauge_index: u32) -> u32 {
     with_cluster(|cluster| u32::from(cluster.config().dial(gauge(gauge_index)).full_scale_steps()))
 }
 
-/// One motor's whole travel, steps (945 on an X27: 315°).
+/// Where one gauge's needle points at `position_steps` (fractions allowed, for dial marks):
+/// degrees clockwise from 12 o'clock, the dial's scale centred on 12 o'clock
+/// ([`ClusterConfig::needle_angle_deg`]).
 #[no_mangle]
-pub extern "C" fn motor_range_steps(gauge_index: u32) -> u32 {
-    with_cluster(|cluster| u32::from(cluster.config().motion(gauge(gauge_index)).range_steps()))
+pub extern "C" fn needle_angle_deg(gauge_index: u32, position_steps: f32) -> f32 {
+    with_cluster(|cluster| {
+        cluster
+            .config()
+            .needle_angle_deg(gauge(gauge_index), position_steps)
+    })
 }
 
 /// Where the tach's redline zone starts, steps above the stop.
@@ -233,6 +239,8 @@ mod tests {
             let expected = native.needle_positions()[gauge_index as usize];
             assert_eq!(needle_position_steps(gauge_index), u32::from(expected));
         }
+        let expected = native.config().needle_angle_deg(Gauge::Tach, 40.5);
+        assert_eq!(needle_angle_deg(1, 40.5), expected);
         // Twenty seconds without a frame: the 5 s watchdog has fired.
         assert_eq!(cluster_is_stalled(), 1);
         assert_eq!(lamp_pattern(4, 20_000_000.0), 3, "STALL flashes fast");

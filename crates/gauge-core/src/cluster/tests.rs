@@ -94,3 +94,31 @@ fn bad_bytes_change_nothing_and_redline_is_on_the_dial() {
     cluster.acknowledge();
     assert_eq!(cluster.lamp_outputs(0)[0].level_pct, 30);
 }
+
+#[test]
+fn the_dial_is_centred_on_twelve_o_clock() {
+    let config = ClusterConfig::default();
+    let dial = config.dial(Gauge::Tach);
+    let zero = f64::from(config.needle_angle_deg(Gauge::Tach, f32::from(dial.zero_offset_steps())));
+    let full = f64::from(config.needle_angle_deg(
+        Gauge::Tach,
+        f32::from(dial.zero_offset_steps() + dial.full_scale_steps()),
+    ));
+    assert!(
+        (zero + 135.0).abs() < 1e-9 && (full - 135.0).abs() < 1e-9,
+        "{zero} {full}"
+    );
+}
+
+#[test]
+fn a_step_turns_the_needle_by_the_motor_s_step_angle() {
+    let direct = ClusterConfig::default();
+    assert_eq!(direct.needle_angle_deg(Gauge::Fuel5h, 420.0), 0.0);
+    assert_eq!(direct.needle_angle_deg(Gauge::Fuel5h, 0.0), -140.0);
+    assert_eq!(direct.needle_angle_deg(Gauge::Fuel7d, 423.0), 1.0);
+    // Fractions of a step, for marks on the dial face.
+    assert_eq!(direct.needle_angle_deg(Gauge::Tach, 421.5), 0.5);
+    let vid6606 = ClusterConfig::vid6606();
+    assert_eq!(vid6606.needle_angle_deg(Gauge::Tach, 60.0), -135.0);
+    assert_eq!(vid6606.needle_angle_deg(Gauge::Tach, 1692.0), 1.0);
+}
