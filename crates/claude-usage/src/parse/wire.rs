@@ -17,9 +17,6 @@ use crate::entry::{Speed, TokenUsage};
 /// frames are not (it overflowed at 40), hence the two bounds.
 const MAX_BRACKETS_FOR_SONIC: usize = if cfg!(debug_assertions) { 16 } else { 2_048 };
 
-/// serde_json's nesting limit when it buffers a value (ccusage's daily loader does).
-const DAILY_DEPTH_LIMIT: usize = 126;
-
 /// A decoded line, the same whichever decoder produced it.
 pub(super) struct WireLine<'a> {
     pub(super) session_id: Option<Cow<'a, str>>,
@@ -37,7 +34,7 @@ pub(super) struct WireLine<'a> {
     pub(super) advisor_iterations: Option<String>,
     /// The line was an agent-progress wrapper (`data.message.message`).
     pub(super) is_progress: bool,
-    /// ccusage's `claude daily` loader can read the line too (see [`is_daily_readable`]).
+    /// ccusage's `claude daily` loader can read the line too (see [`daily::is_daily_readable`]).
     pub(super) is_daily_readable: bool,
 }
 
@@ -52,7 +49,7 @@ pub(super) enum DecodeError {
 
 /// Decodes a line that passed the prefilter.
 pub(super) fn decode(line: &[u8]) -> Result<WireLine<'_>, DecodeError> {
-    let brackets = count_brackets(line, MAX_BRACKETS_FOR_SONIC.max(DAILY_DEPTH_LIMIT));
+    let brackets = count_brackets(line, MAX_BRACKETS_FOR_SONIC.max(daily::DAILY_DEPTH_LIMIT));
     // sonic-rs only ever sees valid UTF-8: its `LazyValue` turns raw bytes into `&str` without
     // checking (a debug assertion, found by `never_panics_on_mutated_lines`). Invalid UTF-8
     // goes to serde_json, which, like ccusage, accepts it inside strings it does not read.
@@ -63,7 +60,7 @@ pub(super) fn decode(line: &[u8]) -> Result<WireLine<'_>, DecodeError> {
     let sonic_text = text.filter(|_| brackets <= MAX_BRACKETS_FOR_SONIC && !escapes.has_invalid);
     let mut wire = decode_fields(line, sonic_text)?;
     wire.is_daily_readable =
-        is_daily_readable(line, text.is_some(), brackets, escapes.has_surrogate);
+        daily::is_daily_readable(line, text.is_some(), brackets, escapes.has_surrogate);
     Ok(wire)
 }
 
@@ -89,22 +86,6 @@ fn decode_fields<'a>(
     serde_json::from_slice::<RawProgress<'_, &serde_json::value::RawValue>>(line)
         .map(RawProgress::into_wire)
         .map_err(|_| DecodeError::Schema)
-}
-
-/// Whether ccusage 20.0.24's `claude daily` loader reads this line. It deserializes through
-/// an untagged enum, which buffers the whole line first, so unlike the other commands it
-/// refuses lines with invalid UTF-8 in any string, a lone surrogate escape (`\ud800`), or
-/// nesting deeper than serde_json's limit (127). (It also refuses numbers beyond f64 range,
-/// which JSON.stringify cannot write; that case is not reproduced.) The exact check runs only
-/// when a cheap test finds a candidate.
-fn is_daily_readable(
-    line: &[u8],
-    is_utf8_valid: bool,
-    brackets: usize,
-    has_surrogate_escape: bool,
-) -> bool {
-    let is_candidate = brackets > DAILY_DEPTH_LIMIT || !is_utf8_valid || has_surrogate_escape;
-    !is_candidate || serde_json::from_slice::<Buffered>(line).is_ok()
 }
 
 /// What a line's `\u` escapes hold (real escapes only: preceded by an even run of backslashes).
@@ -134,60 +115,6 @@ fn unicode_escapes(line: &[u8]) -> UnicodeEscapes {
         }
     }
     found
-}
-
-/// Accepts any JSON value the way serde's buffered `Content` does: strings decoded, numbers
-/// converted, depth limited — without keeping anything.
-struct Buffered;
-
-impl<'de> Deserialize<'de> for Buffered {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(BufferedVisitor)
-    }
-}
-
-struct BufferedVisitor;
-
-impl<'de> serde::de::Visitor<'de> for BufferedVisitor {
-    type Value = Buffered;
-
-    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("any JSON value")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Buffered, E> {
-        Ok(Buffered)
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Buffered, E> {
-        Ok(Buffered)
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Buffered, E> {
-        Ok(Buffered)
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Buffered, E> {
-        Ok(Buffered)
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Buffered, E> {
-        Ok(Buffered)
-    }
-
-    fn visit_unit<E>(self) -> Result<Buffered, E> {
-        Ok(Buffered)
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Buffered, A::Error> {
-        while seq.next_element::<Buffered>()?.is_some() {}
-        Ok(Buffered)
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Buffered, A::Error> {
-        while map.next_entry::<Buffered, Buffered>()?.is_some() {}
-        Ok(Buffered)
-    }
 }
 
 /// The number of `{` and `[` bytes, counted until it exceeds `limit`. Written so the compiler
@@ -443,61 +370,7 @@ pub(super) fn advisor_iterations(raw: &str) -> Vec<(usize, AdvisorIteration<'_>)
         .collect()
 }
 
+mod daily;
+
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const LINE: &str =
-        r#"{"timestamp":"t","x":XX,"message":{"usage":{"input_tokens":1,"output_tokens":2}}}"#;
-
-    #[test]
-    fn optional_strings_borrow_from_the_line() {
-        let line = br#"{"timestamp":"t","sessionId":"s","requestId":"r","message":{"id":"m","model":"x","usage":{"input_tokens":1,"output_tokens":2}}}"#;
-        let wire = decode(line).unwrap();
-        for field in [
-            &wire.session_id,
-            &wire.request_id,
-            &wire.message_id,
-            &wire.model,
-        ] {
-            assert!(matches!(field, Some(Cow::Borrowed(_))));
-        }
-        let escaped = br#"{"timestamp":"t","sessionId":"s\"q","message":{"usage":{"input_tokens":1,"output_tokens":2}}}"#;
-        assert_eq!(decode(escaped).unwrap().session_id.as_deref(), Some("s\"q"));
-    }
-
-    #[test]
-    fn deep_nesting_neither_crashes_nor_diverges() {
-        for depth in [1, 10, 100, 100_000] {
-            let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-            let line = LINE.replace("XX", &nested);
-            assert!(decode(line.as_bytes()).is_ok(), "{depth}");
-        }
-    }
-
-    #[test]
-    fn serde_json_decides_what_sonic_refuses() {
-        // Invalid UTF-8 inside an ignored string: serde_json (and so ccusage) accepts it.
-        let mut line = LINE.replace("XX", "\"a__b\"").into_bytes();
-        let at = line.iter().position(|&b| b == b'_').unwrap();
-        line[at] = 0xff;
-        line[at + 1] = 0xfe;
-        assert!(decode(&line).is_ok());
-        assert!(!decode(&line).unwrap().is_daily_readable);
-        let surrogate = LINE.replace("XX", r#""a\ud800b""#);
-        assert!(!decode(surrogate.as_bytes()).unwrap().is_daily_readable);
-        let pair = LINE.replace("XX", r#""\ud83d\ude00 \\ud800""#);
-        assert!(decode(pair.as_bytes()).unwrap().is_daily_readable);
-        let deep = LINE.replace("XX", &format!("{}{}", "[".repeat(127), "]".repeat(127)));
-        assert!(!decode(deep.as_bytes()).unwrap().is_daily_readable);
-        let control = LINE.replace("XX", "\"a\u{1}b\"");
-        assert_eq!(
-            decode(control.as_bytes()).err(),
-            Some(DecodeError::Malformed)
-        );
-        let schema = LINE
-            .replace("XX", "1")
-            .replace("\"input_tokens\":1", "\"input_tokens\":1.5");
-        assert_eq!(decode(schema.as_bytes()).err(), Some(DecodeError::Schema));
-    }
-}
+mod tests;
