@@ -1,6 +1,7 @@
 // claude-gauge's virtual cluster: draws what gauge-core (gauge.wasm) says the needles and lamps
 // do. This file never computes motion: it feeds frames and the time to the module and reads
-// positions, needle angles and lamp patterns back (house rule: `web` runs gauge-core).
+// positions, needle angles and lamp patterns back, so it shows what the hardware would
+// (docs/architecture.md: the page runs gauge-core, through crates/gauge-wasm).
 //
 // Link: frames come from the daemon's /events (Server-Sent Events). While the stream is open the
 // last frame is fed again every second, as the serial transport's heartbeat does, so the

@@ -73,7 +73,7 @@ const NET_SOCKETS: usize = 4;
 const HEAP_BYTES: usize = 72 * 1024;
 /// Lamp PWM frequency: far above flicker, well within a 74HC595's OE timing.
 const LAMP_PWM_KHZ: u32 = 1;
-/// Seconds without a frame before STALL lights and the needles rest.
+/// Microseconds without a frame before STALL lights and the needles rest (5 s).
 const LINK_TIMEOUT_US: u32 = 5_000_000;
 /// Lamps burn at this until a light sensor says otherwise.
 const DEFAULT_BRIGHTNESS_PCT: u8 = 100;

@@ -27,7 +27,8 @@ pub(crate) struct Motors {
 }
 
 fn output(pin: esp_hal::gpio::AnyPin<'static>) -> Output<'static> {
-    // 40 mA drive for coils straight on the pins (hardware.md §6.2); harmless for logic inputs.
+    // 40 mA drive for coils straight on the pins (docs/hardware.md, "Flyback protection");
+    // harmless for logic inputs.
     #[cfg(feature = "direct-drive")]
     let config = OutputConfig::default().with_drive_strength(DriveStrength::_40mA);
     #[cfg(not(feature = "direct-drive"))]

@@ -1,5 +1,6 @@
 //! The pin map: which GPIO does what, per chip and motor driver. The only file with chip
-//! differences (house style rule 20); `docs/hardware.md` shows the same tables with wiring.
+//! differences, so a new board touches nothing else; `docs/hardware.md` shows the same tables
+//! with wiring.
 //!
 //! Rules behind every choice: no strapping pins (C3: 2, 8, 9; C6: 4, 5, 8, 9, 15), no flash
 //! pins (C3: 11–17; C6: 24–30), no USB-serial-JTAG pins (C3: 18, 19; C6: 12, 13). The six

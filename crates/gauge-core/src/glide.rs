@@ -1,6 +1,7 @@
 //! Target smoothing: frames arrive at about 1 Hz, so each new goal is approached by a target
 //! that glides there in a straight line over a fixed time instead of jumping (the
-//! constant-velocity interpolation suggested in the SwitecX25 PR #11 thread).
+//! constant-velocity interpolation suggested in SwitecX25's pull request 11,
+//! <https://github.com/clearwater/SwitecX25/pull/11>).
 
 /// A linear move of the commanded target from `from` to `to` over `duration_us`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,7 +14,8 @@
 //! - [`NeedleMotion`]: one motor's step generator (SwitecX25's model, without its overshoot),
 //!   configured by [`MotionConfig`] and an [`AccelTable`].
 //! - [`DirectDrive`], [`StepDir`], [`Vid6606Reset`]: steps to pins over `embedded-hal` 1.0.
-//! - [`DialCalibration`], [`TachScale`]: values to needle positions.
+//! - [`DialCalibration`], [`TachScale`]: values to needle positions;
+//!   [`ClusterConfig::needle_angle_deg`]: a position to the angle every screen draws.
 //! - [`LampPanel`]: lamp patterns, the master-caution rule, lamp test, brightness.
 //! - [`LinkWatchdog`]: STALL when frames stop.
 //!

@@ -1,7 +1,7 @@
 //! The firmware's paths, run on the host the way `firmware/` runs them: the motor task's
 //! `poll`-at-deadline loop driving real gauge-core drivers on fake pins, the USB-serial line
 //! framing, link loss, the boot homing + lamp test, and night dimming. The firmware holds only
-//! the glue around these calls (issue 8).
+//! the glue around these calls.
 
 use std::cell::RefCell;
 use std::convert::Infallible;

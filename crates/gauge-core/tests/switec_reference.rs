@@ -1,9 +1,10 @@
 //! SwitecX25 side by side with our motion.
 //!
-//! `SwitecX25` below is re-implemented from the description of `advance()`, `update()` and
-//! `setPosition()` in `shared/reference/hardware.md` §1.4–1.5 (clearwater/SwitecX25, HEAD
-//! 45a336e), not copied: with a fixed target both emit the same steps at the same times unless
-//! SwitecX25 overshoots, and ours never overshoots.
+//! `SwitecX25` below re-implements `advance()`, `update()` and `setPosition()` of
+//! clearwater/SwitecX25 at 45a336e (BSD-2), not copied:
+//! <https://github.com/clearwater/SwitecX25/blob/45a336e/SwitecX25.cpp>. With a fixed target
+//! both emit the same steps at the same times unless SwitecX25 overshoots, and ours never
+//! overshoots.
 
 use gauge_core::{AccelTable, NeedleMotion, Step};
 
@@ -152,7 +153,7 @@ fn fixed_targets_match_switec_unless_it_overshoots() {
             matched += 1;
         }
     }
-    // The comparison has teeth on both sides (hardware.md §1.6: 0->2, 0->10, 0->500 overshoot).
+    // The comparison has teeth on both sides (SwitecX25 overshoots on 0->2, 0->10 and 0->500).
     assert!(matched > 500, "{matched}");
     assert!(switec_overshoots > 100, "{switec_overshoots}");
     assert!(overshoots(0, 2, &switec_from(0, 2)));
@@ -189,7 +190,8 @@ fn retarget_ahead_never_overshoots_where_switec_does() {
             switec_worst = switec_worst.max(theirs.iter().max().unwrap() - goal);
         }
     }
-    // At full speed SwitecX25 coasts up to `vel` (300) steps past (hardware.md §1.6).
+    // At full speed SwitecX25 coasts up to `vel` (300) steps past: it sheds one unit of `vel`
+    // per step.
     assert!(switec_worst > 100, "{switec_worst}");
 }
 
