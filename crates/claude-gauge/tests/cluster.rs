@@ -60,13 +60,9 @@ fn dial_positions(frame: &Value) -> [u16; 3] {
     Gauge::ALL.map(|g| u16::try_from(config.dial(g).position_steps(bp[g.index()])).unwrap())
 }
 
-/// The needle angle the page must draw: the X27's 315° over its range, scale centred on 12.
+/// The needle angle the page must draw: gauge-core's, for the default dials.
 fn angle_deg(gauge: Gauge, steps: u16) -> f64 {
-    let config = ClusterConfig::default();
-    let per_step = 315.0 / f64::from(config.motion(gauge).range_steps());
-    let dial = config.dial(gauge);
-    let stop = -(f64::from(dial.zero_offset_steps()) + f64::from(dial.full_scale_steps()) / 2.0);
-    (stop + f64::from(steps)) * per_step
+    f64::from(ClusterConfig::default().needle_angle_deg(gauge, f32::from(steps)))
 }
 
 fn build_dir() -> PathBuf {

@@ -1,7 +1,7 @@
 //! The simulated cluster: gauge-core's `Cluster` fed as the firmware feeds it, and what it shows
 //! at an instant ([`Sample`]).
 
-use gauge_core::{Cluster, ClusterConfig, Gauge, LampPattern, FRAME_MAX_LEN};
+use gauge_core::{Cluster, ClusterConfig, LampPattern, FRAME_MAX_LEN};
 use serde::Serialize;
 
 /// gauge-core's cluster on the host, counting the steps each motor takes.
@@ -138,21 +138,10 @@ impl Simulator {
     }
 }
 
-/// A needle's angle, degrees clockwise from 12 o'clock, with the dial's scale centred on 12
-/// o'clock (the web page draws the same).
-pub(crate) fn needle_angle_deg(config: &ClusterConfig, gauge: Gauge, position_steps: u16) -> f64 {
-    let range = f64::from(config.motion(gauge).range_steps().max(1));
-    // An X27.168 turns 315° over its range.
-    let deg_per_step = 315.0 / range;
-    let dial = config.dial(gauge);
-    let stop_deg = -(f64::from(dial.zero_offset_steps())
-        + f64::from(dial.full_scale_steps()) / 2.0)
-        * deg_per_step;
-    stop_deg + f64::from(position_steps) * deg_per_step
-}
-
 #[cfg(test)]
 mod tests {
+    use gauge_core::Gauge;
+
     use super::*;
 
     const FRAME: &[u8] = br#"{"v":1,"seq":3,"ts":0,"fuel_5h":0.25,"fuel_7d":0.75,"tach":5000,"reset_5h":null,"reset_7d":null,"model":"haiku","source":"official","lamps":["WARN_5H"]}"#;
@@ -173,21 +162,5 @@ mod tests {
         assert!(sample.steps.iter().all(|steps| *steps > 0));
         let warn = &sample.lamps[1];
         assert_eq!((warn.lamp, warn.pattern), ("WARN_5H", "slow"));
-    }
-
-    #[test]
-    fn the_dial_is_centred_on_twelve_o_clock() {
-        let config = ClusterConfig::default();
-        let dial = config.dial(Gauge::Tach);
-        let zero = needle_angle_deg(&config, Gauge::Tach, dial.zero_offset_steps());
-        let full = needle_angle_deg(
-            &config,
-            Gauge::Tach,
-            dial.zero_offset_steps() + dial.full_scale_steps(),
-        );
-        assert!(
-            (zero + 135.0).abs() < 1e-9 && (full - 135.0).abs() < 1e-9,
-            "{zero} {full}"
-        );
     }
 }

@@ -17,7 +17,7 @@ use gauge_core::ClusterConfig;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-pub(crate) use cluster::{needle_angle_deg, Sample, Simulator};
+pub(crate) use cluster::{Sample, Simulator};
 
 use crate::link::{self, LinkEvent, LinkSource};
 

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Context, Line as CanvasLine};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::sim::{needle_angle_deg, Sample};
+use crate::sim::Sample;
 
 /// Everything one screen shows.
 pub(crate) struct View<'a> {
@@ -119,8 +119,8 @@ fn paint_dial(ctx: &mut Context, config: &ClusterConfig, gauge: Gauge, position_
     let full = dial.full_scale_steps();
     let at = |fraction: f64| {
         // Fractions of full scale, rounded to a step as the motor would be.
-        let steps = f64::from(zero) + fraction * f64::from(full);
-        needle_angle_deg(config, gauge, steps.round() as u16)
+        let steps = (f64::from(zero) + fraction * f64::from(full)).round();
+        f64::from(config.needle_angle_deg(gauge, steps as f32))
     };
     let redline_from = (gauge == Gauge::Tach).then(|| {
         let tach = config.tach_scale();
@@ -166,7 +166,7 @@ fn paint_dial(ctx: &mut Context, config: &ClusterConfig, gauge: Gauge, position_
         );
     }
     ctx.layer();
-    let angle = needle_angle_deg(config, gauge, position_steps);
+    let angle = f64::from(config.needle_angle_deg(gauge, f32::from(position_steps)));
     let (x2, y2) = point(angle, 0.85);
     ctx.draw(&CanvasLine {
         x1: 0.0,
