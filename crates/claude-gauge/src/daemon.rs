@@ -10,25 +10,34 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::clock::unix_now_ms;
 use crate::config::Settings;
-use crate::engine::{Engine, EngineInput, FrameSettings, SourceKind};
-use crate::ledger::{self, LedgerHandle, LedgerStartup, LedgerThread};
+use crate::engine::Engine;
+use crate::ledger::{self, LedgerThread};
+use crate::limits::RECENT_SPAN_MS;
 use crate::mdns::Advertiser;
 use crate::serve::{self, AppState};
 use crate::sources::oauth::OauthPoller;
 use crate::sources::otlp::{OtlpReceiver, OtlpSettings};
 use crate::sources::prometheus::PrometheusSource;
-use crate::sources::transcripts::{self, TranscriptConfig};
+use crate::sources::statusline::StatuslineSource;
+use crate::sources::transcripts::TranscriptSource;
+use crate::sources::{Out, ScanProgress, Source};
 use crate::stats::IngestStats;
 
 /// How long the tasks get to finish after a signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Runs the daemon until a signal.
-pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
+/// Runs the daemon until a signal. A long first read of the transcripts reports how far it has
+/// come on `scan_progress` (the command line draws it).
+pub(crate) async fn run(
+    settings: Settings,
+    scan_progress: watch::Sender<ScanProgress>,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(&settings.data_dir).with_context(|| {
         format!(
             "cannot create the data dir {}; pass a writable --data-dir",
@@ -43,20 +52,40 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
-    let parts = Engine::start(FrameSettings {
-        lamps: settings.lamps,
-        limits: settings.limits,
-        official_stale_after: settings.official_stale_after,
-    });
+    let parts = Engine::start(settings.frame);
     tracker.spawn(parts.engine.run(shutdown.clone()));
 
-    let (ledger, startup, ledger_thread) = ledger::open(&settings.data_dir, parts.sender)?;
+    let preload_since_ms = unix_now_ms() - RECENT_SPAN_MS;
+    let (ledger, startup, ledger_thread) =
+        ledger::open(&settings.data_dir, parts.sender.clone(), preload_since_ms)?;
     let stats = Arc::new(IngestStats::default());
+    let out = Out::new(ledger.clone(), parts.sender, stats.clone(), scan_progress);
+
+    // Every source: its settings make it (which may fail, before anything runs), then it runs
+    // on the tracker with its own clone of `out` until `shutdown`.
+    let (statusline, ingest_router) = StatuslineSource::new();
+    spawn_source(&tracker, statusline, &out, &shutdown);
     if let Some(otlp) = otlp {
-        tracker.spawn(otlp.run(ledger.clone(), stats.clone(), shutdown.clone()));
+        spawn_source(&tracker, otlp, &out, &shutdown);
     }
-    let source_threads =
-        start_sources(&settings, &ledger, &stats, startup, &tracker, &shutdown).await?;
+    if let Some(prometheus) = settings.prometheus.clone() {
+        spawn_source(
+            &tracker,
+            PrometheusSource::new(prometheus)?,
+            &out,
+            &shutdown,
+        );
+    }
+    if let Some(transcripts) = settings.transcripts.clone() {
+        let source = TranscriptSource::new(transcripts, startup.file_progress);
+        spawn_source(&tracker, source, &out, &shutdown);
+    }
+    if settings.oauth.enabled {
+        let poller = OauthPoller::new(settings.oauth.clone())?;
+        spawn_source(&tracker, poller, &out, &shutdown);
+    }
+    drop(out);
+
     if let Some(serial) = settings.serial.clone() {
         tracker.spawn(crate::serial::run(
             serial,
@@ -67,13 +96,13 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     let state = AppState {
         frames: parts.frames,
         health: parts.health,
-        usage: parts.usage,
-        limits: parts.limits,
+        totals_by_model: parts.totals,
+        limits_report: parts.limits,
         ledger,
         stats,
         shutdown: shutdown.clone(),
     };
-    let app = serve::app(state);
+    let app = serve::app(state).merge(ingest_router);
     let server_shutdown = shutdown.clone();
     tracker.spawn(async move {
         if let Err(err) = serve::serve(listener, app, server_shutdown.clone()).await {
@@ -88,91 +117,34 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         () = shutdown.cancelled() => {}
     }
     shutdown.cancel();
-    drain(tracker, source_threads, ledger_thread).await;
+    drain(tracker, ledger_thread).await;
     Ok(())
 }
 
-/// Starts every configured source: async ones on `tracker`, the transcript reader on its own
-/// thread (returned, to be joined at shutdown).
-async fn start_sources(
-    settings: &Settings,
-    ledger: &LedgerHandle,
-    stats: &Arc<IngestStats>,
-    startup: LedgerStartup,
+/// Runs `source` on `tracker`, writing to its own clone of `out`.
+fn spawn_source<S: Source>(
     tracker: &TaskTracker,
+    source: S,
+    out: &Out,
     shutdown: &CancellationToken,
-) -> anyhow::Result<Vec<std::thread::JoinHandle<()>>> {
-    if let Some(prometheus) = settings.prometheus.clone() {
-        let source = PrometheusSource::new(prometheus, stats.clone())?;
-        tracker.spawn(source.run(ledger.clone(), shutdown.clone()));
-    }
-    let mut source_threads = Vec::new();
-    if settings.transcripts_enabled {
-        let config = TranscriptConfig::resolve(
-            settings.claude_config_dirs.as_deref(),
-            &settings.home,
-            settings.xdg_config_home.as_deref(),
-        );
-        let thread = transcripts::spawn(
-            config,
-            ledger.clone(),
-            stats.clone(),
-            startup.file_progress,
-            shutdown.clone(),
-        )
-        .context("cannot start the transcript reader")?;
-        source_threads.push(thread);
-    }
-    if settings.oauth.enabled {
-        start_oauth(settings, ledger, tracker, shutdown).await?;
-    }
-    Ok(source_threads)
+) {
+    tracing::debug!("source {} starting", source.kind().as_str());
+    tracker.spawn(source.run(out.clone(), shutdown.clone()));
 }
 
-/// Waits, bounded, for the tasks, then the source threads, then the ledger writer: every ledger
-/// handle lived in a task or source thread, so once they stop the writer commits and exits.
-async fn drain(
-    tracker: TaskTracker,
-    source_threads: Vec<std::thread::JoinHandle<()>>,
-    ledger_thread: LedgerThread,
-) {
+/// Waits, bounded, for the tasks (every source among them), then for the ledger writer: every
+/// ledger handle lived in a task, so once they stop the writer commits and exits.
+async fn drain(tracker: TaskTracker, ledger_thread: LedgerThread) {
     if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
         .await
         .is_err()
     {
         tracing::warn!("some tasks did not stop within {DRAIN_TIMEOUT:?}");
     }
-    let joined = tokio::task::spawn_blocking(move || {
-        for thread in source_threads {
-            let _ = thread.join();
-        }
-        ledger_thread.join();
-    });
+    let joined = tokio::task::spawn_blocking(move || ledger_thread.join());
     if tokio::time::timeout(DRAIN_TIMEOUT, joined).await.is_err() {
         tracing::warn!("the ledger did not finish within {DRAIN_TIMEOUT:?}");
     }
-}
-
-/// Starts the opt-in OAuth usage poller (issue 6). It reads Claude Code's login but never
-/// refreshes or writes it; it stops with `shutdown`.
-async fn start_oauth(
-    settings: &Settings,
-    ledger: &LedgerHandle,
-    tracker: &TaskTracker,
-    shutdown: &CancellationToken,
-) -> anyhow::Result<()> {
-    let poller = OauthPoller::new(settings.oauth.clone())?;
-    ledger
-        .notify(EngineInput::Configured(SourceKind::Oauth))
-        .await
-        .context("the engine stopped during start-up")?;
-    tracing::info!(
-        "oauth usage poller on: {} every {}s",
-        settings.oauth.base_url,
-        settings.oauth.interval.as_secs()
-    );
-    tracker.spawn(poller.run(ledger.clone(), shutdown.clone()));
-    Ok(())
 }
 
 async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
@@ -219,7 +191,7 @@ async fn bind_otlp(settings: Option<OtlpSettings>) -> anyhow::Result<Option<Otlp
     Ok(Some(receiver))
 }
 
-/// Advertises `_claude-gauge._tcp` when listening beyond loopback (issue 8); a failure only
+/// Advertises `_claude-gauge._tcp` when listening beyond loopback; a failure only
 /// costs discovery, so it is logged and the daemon runs on.
 fn advertise(listener: &TcpListener) -> Option<Advertiser> {
     let bound = listener.local_addr().ok()?;

@@ -19,6 +19,7 @@
 //! contents; change a user's Claude files except through an explicit install command.
 
 mod cli;
+mod clock;
 mod config;
 mod daemon;
 mod engine;
@@ -26,13 +27,14 @@ mod ledger;
 mod limits;
 mod link;
 mod mdns;
+mod readings;
+mod secret;
 mod serial;
 mod serve;
 mod sim;
 mod sources;
 mod stats;
 mod tui;
-mod usage;
 
 fn main() -> std::process::ExitCode {
     match cli::run() {

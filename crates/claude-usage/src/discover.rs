@@ -25,56 +25,100 @@ pub enum DiscoverError {
     },
 }
 
-/// Resolves the Claude data roots as ccusage 20.0.24 does.
+/// The Claude config directories that may hold transcripts, resolved once from
+/// `CLAUDE_CONFIG_DIR` (or the config key that stands in for it) and the home directories:
+/// ccusage 20.0.24's rules, before the check for a `projects/` directory.
 ///
-/// * `config_dir`: the value of `CLAUDE_CONFIG_DIR` if it is set (even empty). A comma list;
-///   entries are trimmed, `~` expanded with `home`, a path ending in a `projects` directory is
-///   replaced by its parent, and only roots with a `projects/` directory are kept, without
-///   duplicates. None valid is an error; the defaults are then not consulted.
+/// * from a list (`CLAUDE_CONFIG_DIR`, even empty): a comma list; entries are trimmed, `~` and
+///   `~/…` expanded with `home`, a path ending in `projects` replaced by its parent, without
+///   duplicates;
 /// * otherwise the defaults, in order: `xdg_config_home/claude` (or `home/.config/claude`),
-///   then `home/.claude`, each kept if it has a `projects/` directory. None is not an error.
+///   then `home/.claude`.
+///
+/// A reader that waits for data (the daemon) keeps every candidate; a report takes
+/// [`ClaudeRoots::with_projects`], exactly ccusage's roots.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaudeRoots {
+    /// The candidate roots, in order.
+    pub candidates: Vec<PathBuf>,
+    /// The list they came from, when one was given (for the error message).
+    pub list: Option<String>,
+}
+
+impl ClaudeRoots {
+    /// Resolves the candidates (see the type's docs).
+    pub fn resolve(
+        config_dir: Option<&str>,
+        home: Option<&Path>,
+        xdg_config_home: Option<&Path>,
+    ) -> ClaudeRoots {
+        let mut candidates: Vec<PathBuf> = Vec::new();
+        let mut push = |root: PathBuf| {
+            if !candidates.contains(&root) {
+                candidates.push(root);
+            }
+        };
+        if let Some(value) = config_dir {
+            for part in value
+                .split(',')
+                .map(str::trim)
+                .filter(|part| !part.is_empty())
+            {
+                let root = expand_home(part, home);
+                match root.parent() {
+                    Some(parent) if root.file_name().is_some_and(|name| name == "projects") => {
+                        push(parent.to_path_buf());
+                    }
+                    _ => push(root),
+                }
+            }
+            return ClaudeRoots {
+                candidates,
+                list: Some(value.to_string()),
+            };
+        }
+        let xdg = xdg_config_home
+            .map(Path::to_path_buf)
+            .or_else(|| home.map(|home| home.join(".config")));
+        if let Some(xdg) = xdg {
+            push(xdg.join("claude"));
+        }
+        if let Some(home) = home {
+            push(home.join(".claude"));
+        }
+        ClaudeRoots {
+            candidates,
+            list: None,
+        }
+    }
+
+    /// The candidates that have a `projects/` directory now: the roots ccusage reads. From a
+    /// list, none is an error (the defaults are then not consulted); from the defaults, none is
+    /// an empty result.
+    pub fn with_projects(&self) -> Result<Vec<PathBuf>, DiscoverError> {
+        let roots: Vec<PathBuf> = self
+            .candidates
+            .iter()
+            .filter(|root| root.join("projects").is_dir())
+            .cloned()
+            .collect();
+        match &self.list {
+            Some(value) if roots.is_empty() => Err(DiscoverError::NoValidConfigDirs {
+                value: value.clone(),
+            }),
+            _ => Ok(roots),
+        }
+    }
+}
+
+/// Resolves the Claude data roots as ccusage 20.0.24 does: [`ClaudeRoots::resolve`], then
+/// [`ClaudeRoots::with_projects`].
 pub fn resolve_roots(
     config_dir: Option<&str>,
     home: Option<&Path>,
     xdg_config_home: Option<&Path>,
 ) -> Result<Vec<PathBuf>, DiscoverError> {
-    let mut roots: Vec<PathBuf> = Vec::new();
-    let mut keep = |root: PathBuf| {
-        if root.join("projects").is_dir() && !roots.contains(&root) {
-            roots.push(root);
-        }
-    };
-    if let Some(value) = config_dir {
-        for part in value
-            .split(',')
-            .map(str::trim)
-            .filter(|part| !part.is_empty())
-        {
-            let mut root = expand_home(part, home);
-            if root.file_name().is_some_and(|name| name == "projects") && root.is_dir() {
-                if let Some(parent) = root.parent() {
-                    root = parent.to_path_buf();
-                }
-            }
-            keep(root);
-        }
-        if roots.is_empty() {
-            return Err(DiscoverError::NoValidConfigDirs {
-                value: value.to_string(),
-            });
-        }
-        return Ok(roots);
-    }
-    let xdg = xdg_config_home
-        .map(Path::to_path_buf)
-        .or_else(|| home.map(|home| home.join(".config")));
-    if let Some(xdg) = xdg {
-        keep(xdg.join("claude"));
-    }
-    if let Some(home) = home {
-        keep(home.join(".claude"));
-    }
-    Ok(roots)
+    ClaudeRoots::resolve(config_dir, home, xdg_config_home).with_projects()
 }
 
 fn expand_home(part: &str, home: Option<&Path>) -> PathBuf {

@@ -6,7 +6,7 @@
 //! takes environment values, paths and `now` as parameters and returns values.
 //!
 //! The flow, one module per stage:
-//! * discovery — [`resolve_roots`], [`usage_files`], [`FileOrigin`];
+//! * discovery — [`ClaudeRoots`], [`resolve_roots`], [`usage_files`], [`FileOrigin`];
 //! * lines — [`LineParser`] gives a [`ParsedLine`]: usage, skipped, or malformed;
 //! * files — [`scan_files`] / [`scan_files_each`] (parallel cold scan) and [`read_appended`]
 //!   (live tail from an offset), both over [`parse_lines`];
@@ -37,7 +37,7 @@ mod timestamp;
 pub use dedup::{
     dedup, is_sidechain_replay, prefer, prefer_at, DedupKey, DedupRules, Deduper, SourcePosition,
 };
-pub use discover::{resolve_roots, usage_files, DiscoverError, FileOrigin};
+pub use discover::{resolve_roots, usage_files, ClaudeRoots, DiscoverError, FileOrigin};
 pub use entry::{Speed, TokenUsage, UsageEntry};
 pub use parse::{LineParser, ParsedLine, SkipReason};
 pub use pricing::{Above200k, ModelPrice, PriceCache, PriceTable};

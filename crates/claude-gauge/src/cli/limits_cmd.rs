@@ -5,11 +5,10 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use super::local_http;
+use crate::engine::LimitsReport;
 use anyhow::Context;
 use clap::Args;
-use serde_json::Value;
-
-use super::local_http;
 
 /// How long to wait for the daemon.
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -38,8 +37,8 @@ pub(crate) fn run(args: LimitsArgs, default_url: &str) -> anyhow::Result<ExitCod
             reply.status
         );
     }
-    let report: Value =
-        serde_json::from_slice(&reply.body).context("the daemon's /limits answer is not JSON")?;
+    let report: LimitsReport = serde_json::from_slice(&reply.body)
+        .context("the daemon's /limits answer is not a limits report")?;
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
@@ -50,43 +49,46 @@ pub(crate) fn run(args: LimitsArgs, default_url: &str) -> anyhow::Result<ExitCod
 }
 
 /// Writes the report as a small table.
-pub(crate) fn render(report: &Value, now_ms: i64, out: &mut impl Write) -> std::io::Result<()> {
+pub(crate) fn render(
+    report: &LimitsReport,
+    now_ms: i64,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     writeln!(out, "{:<7}{:<38}learned limit", "window", "official")?;
-    for window in report["windows"].as_array().into_iter().flatten() {
-        let official = match window.get("official").filter(|o| !o.is_null()) {
+    for window in &report.windows {
+        let official = match &window.official {
             Some(o) => format!(
                 "{:.1}% used, {} ({}, {})",
-                o["used_pct"].as_f64().unwrap_or(0.0),
-                resets(o["resets_at_secs"].as_i64()),
-                o["origin"].as_str().unwrap_or("?"),
-                age(now_ms, o["at_ms"].as_i64()),
+                o.used_pct,
+                resets(o.resets_at_secs),
+                o.origin,
+                age(now_ms, Some(o.at_ms)),
             ),
             None => "none yet".to_string(),
         };
-        let learned = match window.get("calibration").filter(|c| !c.is_null()) {
+        let learned = match &window.calibration {
             Some(c) => format!(
                 "{} tokens ({:.0} tokens/%, from {:.1}% = {} tokens, {})",
-                c["effective_limit_tokens"].as_u64().unwrap_or(0),
-                c["tokens_per_pct"].as_f64().unwrap_or(0.0),
-                c["from_used_pct"].as_f64().unwrap_or(0.0),
-                c["from_tokens"].as_u64().unwrap_or(0),
-                age(now_ms, c["learned_at_ms"].as_i64()),
+                c.effective_limit_tokens,
+                c.tokens_per_pct,
+                c.from_used_pct,
+                c.from_tokens,
+                age(now_ms, Some(c.learned_at_ms)),
             ),
             None => "not learned yet".to_string(),
         };
-        let name = window["window"].as_str().unwrap_or("?");
-        writeln!(out, "{name:<7}{official:<38}{learned}")?;
+        writeln!(out, "{:<7}{official:<38}{learned}", window.window)?;
     }
-    if let Some(until) = report["limit_until_secs"].as_i64() {
+    if let Some(until) = report.limit_until_secs {
         if until * 1000 > now_ms {
             writeln!(out, "LIMIT reached until {}", local_time(until))?;
         }
     }
-    let oauth = match report.get("oauth").filter(|o| !o.is_null()) {
+    let oauth = match &report.oauth {
         None => "off (enable with `serve --oauth-usage` or [oauth] enabled = true)".to_string(),
-        Some(o) => match o["last_error"].as_str() {
-            Some(error) => error.to_string(),
-            None => format!("ok, {}", age(now_ms, o["last_ok_ms"].as_i64())),
+        Some(o) => match &o.last_error {
+            Some(error) => error.clone(),
+            None => format!("ok, {}", age(now_ms, o.last_ok_ms)),
         },
     };
     writeln!(out, "oauth usage poller: {oauth}")
@@ -127,7 +129,7 @@ fn age(now_ms: i64, at_ms: Option<i64>) -> String {
 }
 
 fn now_ms() -> i64 {
-    crate::engine::unix_now_ms()
+    crate::clock::unix_now_ms()
 }
 
 #[cfg(test)]
@@ -136,7 +138,7 @@ mod tests {
 
     #[test]
     fn renders_learned_limits_and_oauth_state() {
-        let report = serde_json::json!({
+        let report: LimitsReport = serde_json::from_value(serde_json::json!({
             "windows": [
                 {"window": "5h",
                  "official": {"used_pct": 40.0, "resets_at_secs": null, "origin": "statusline", "at_ms": 1_000},
@@ -145,7 +147,8 @@ mod tests {
                 {"window": "7d", "official": null, "calibration": null}],
             "limit_until_secs": null,
             "oauth": {"last_ok_ms": null, "last_error": "disconnected: HTTP 401"}
-        });
+        }))
+        .unwrap();
         let mut out = Vec::new();
         render(&report, 31_000, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();

@@ -7,6 +7,7 @@ mod install_statusline;
 mod limits_cmd;
 mod local_http;
 mod otel_env;
+mod progress;
 mod reports;
 mod statusline;
 
@@ -120,8 +121,12 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
         Some(Command::Statusline(_)) => unreachable!("handled above"),
         None => serve(cli.config, &dirs, &env, ServeArgs::default()),
         Some(Command::Serve(args)) => serve(cli.config, &dirs, &env, args),
-        Some(Command::Blocks(args)) => reports::blocks(&args, &dirs, &env),
-        Some(Command::Daily(args)) => reports::daily(&args, &dirs, &env),
+        Some(Command::Blocks(args)) => {
+            reports::blocks(&args, &load_settings(cli.config, &dirs, &env)?.claude_roots)
+        }
+        Some(Command::Daily(args)) => {
+            reports::daily(&args, &load_settings(cli.config, &dirs, &env)?.claude_roots)
+        }
         Some(Command::Watch(args)) => cluster_cmd::watch(&args),
         Some(Command::Sim(args)) => cluster_cmd::sim(args),
         Some(Command::Config { action }) => {
@@ -132,11 +137,7 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
             config_cmd::run(action, &dirs, &env, &flags)
         }
         Some(Command::OtelEnv(args)) => {
-            let flags = FlagOverrides {
-                config_file: cli.config,
-                ..FlagOverrides::default()
-            };
-            let settings = Settings::load(&dirs, &env, &flags)?;
+            let settings = load_settings(cli.config, &dirs, &env)?;
             otel_env::run(&args, &settings, &mut std::io::stdout().lock())
         }
         Some(Command::InstallStatusline(args)) => {
@@ -146,14 +147,23 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
             install_statusline::run(args, claude_dir(&env, &dirs.home), false)
         }
         Some(Command::Limits(args)) => {
-            let flags = FlagOverrides {
-                config_file: cli.config,
-                ..FlagOverrides::default()
-            };
-            let settings = Settings::load(&dirs, &env, &flags)?;
+            let settings = load_settings(cli.config, &dirs, &env)?;
             limits_cmd::run(args, &settings.daemon_url)
         }
     }
+}
+
+/// The settings of a command that takes no flags beyond `--config`.
+fn load_settings(
+    config: Option<PathBuf>,
+    dirs: &PlatformDirs,
+    env: &EnvOverrides,
+) -> anyhow::Result<Settings> {
+    let flags = FlagOverrides {
+        config_file: config,
+        ..FlagOverrides::default()
+    };
+    Ok(Settings::load(dirs, env, &flags)?)
 }
 
 /// The settings a client command needs (the daemon's URL), or `None` when they cannot be loaded.
@@ -189,6 +199,11 @@ fn serve(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(crate::daemon::run(settings))?;
+    runtime.block_on(async {
+        let (progress, bar) = progress::ScanBar::start();
+        let served = crate::daemon::run(settings, progress).await;
+        bar.finish().await;
+        served
+    })?;
     Ok(ExitCode::SUCCESS)
 }

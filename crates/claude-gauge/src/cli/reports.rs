@@ -7,13 +7,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use claude_usage::{
-    daily_report, parse_time_zone, resolve_roots, scan_files_each, session_blocks, usage_files,
-    write_blocks_json, write_blocks_table, write_daily_json, write_daily_table, BlocksJsonOptions,
+    daily_report, parse_time_zone, scan_files_each, session_blocks, usage_files, write_blocks_json,
+    write_blocks_table, write_daily_json, write_daily_table, BlocksJsonOptions, ClaudeRoots,
     DedupRules, Deduper, ScanOptions, TimeZone, UsageEntry, DEFAULT_SESSION_LENGTH_MS,
 };
 
-use crate::config::{EnvOverrides, PlatformDirs};
-use crate::engine::unix_now_ms;
+use crate::clock::unix_now_ms;
 
 /// Flags of `blocks`.
 #[derive(Debug, Args)]
@@ -39,12 +38,8 @@ pub(crate) struct DailyArgs {
 }
 
 /// Runs `blocks`.
-pub(crate) fn blocks(
-    args: &BlocksArgs,
-    dirs: &PlatformDirs,
-    env: &EnvOverrides,
-) -> anyhow::Result<ExitCode> {
-    let entries = read_entries(dirs, env, DedupRules::Regular)?;
+pub(crate) fn blocks(args: &BlocksArgs, roots: &ClaudeRoots) -> anyhow::Result<ExitCode> {
+    let entries = read_entries(roots, DedupRules::Regular)?;
     let now_ms = unix_now_ms();
     let blocks = session_blocks(&entries, now_ms, DEFAULT_SESSION_LENGTH_MS);
     let mut out = std::io::stdout().lock();
@@ -69,16 +64,12 @@ pub(crate) fn blocks(
 }
 
 /// Runs `daily`.
-pub(crate) fn daily(
-    args: &DailyArgs,
-    dirs: &PlatformDirs,
-    env: &EnvOverrides,
-) -> anyhow::Result<ExitCode> {
+pub(crate) fn daily(args: &DailyArgs, roots: &ClaudeRoots) -> anyhow::Result<ExitCode> {
     let time_zone = match &args.timezone {
         Some(name) => parse_time_zone(name).with_context(|| format!("--timezone {name:?}"))?,
         None => TimeZone::system(),
     };
-    let entries = read_entries(dirs, env, DedupRules::Daily)?;
+    let entries = read_entries(roots, DedupRules::Daily)?;
     let report = daily_report(&entries, &time_zone);
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -92,17 +83,8 @@ pub(crate) fn daily(
 
 /// Every transcript's entries, deduplicated with `rules` while the scan runs (so the whole
 /// history is never held twice), in ccusage's canonical order.
-fn read_entries(
-    dirs: &PlatformDirs,
-    env: &EnvOverrides,
-    rules: DedupRules,
-) -> anyhow::Result<Vec<UsageEntry>> {
-    let roots = resolve_roots(
-        env.claude_config_dir.as_deref(),
-        Some(&dirs.home),
-        env.xdg_config_home.as_deref(),
-    )?;
-    let files = usage_files(&roots);
+fn read_entries(roots: &ClaudeRoots, rules: DedupRules) -> anyhow::Result<Vec<UsageEntry>> {
+    let files = usage_files(&roots.with_projects()?);
     let mut deduper = Deduper::new(rules);
     let mut unreadable = 0;
     scan_files_each(&files, &ScanOptions::default(), |file| {

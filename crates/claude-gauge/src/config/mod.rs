@@ -10,12 +10,17 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub(crate) use prometheus::{PrometheusAuth, PrometheusSettings};
+use claude_usage::ClaudeRoots;
 use raw::MIN_OAUTH_INTERVAL_SECS;
 pub(crate) use raw::{default_file_text, RawConfig};
 
+use crate::engine::FrameSettings;
+use crate::secret::Secret;
 use crate::serial::{baud_rate, SerialSettings, DEFAULT_BAUD};
+use crate::sources::oauth::OauthSettings;
 use crate::sources::otlp::OtlpSettings;
+use crate::sources::prometheus::PrometheusSettings;
+use crate::sources::transcripts::TranscriptConfig;
 use raw::RawOtlp;
 
 /// Environment variable naming the config file.
@@ -117,28 +122,6 @@ pub(crate) struct FlagOverrides {
     pub(crate) oauth_usage: bool,
 }
 
-/// A secret (an OAuth token) whose `Debug` never shows it: settings are logged and printed.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub(crate) fn new(secret: String) -> Secret {
-        Secret(secret)
-    }
-
-    /// The secret itself, for the one place that sends it.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(redacted)")
-    }
-}
-
 /// The environment variables we read, captured once.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct EnvOverrides {
@@ -174,45 +157,6 @@ impl EnvOverrides {
     }
 }
 
-/// Thresholds that light the annunciator lamps.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct LampThresholds {
-    /// `HOT` at or over this many tokens per minute.
-    pub(crate) redline_tokens_per_min: u32,
-    /// `WARN_5H` when 5-hour fuel is under this fraction.
-    pub(crate) warn_fuel_5h: f64,
-    /// `WARN_7D` when 7-day fuel is under this fraction.
-    pub(crate) warn_fuel_7d: f64,
-    /// `IDLE` after this long without a request.
-    pub(crate) idle_after: Duration,
-}
-
-/// Token limits for the estimate.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct TokenLimits {
-    /// The 5-hour limit in fuel tokens, or `None` to learn it from history.
-    pub(crate) tokens_5h: Option<u64>,
-    /// The 7-day limit in fuel tokens, or `None` to learn it.
-    pub(crate) tokens_7d: Option<u64>,
-}
-
-/// The OAuth usage poller's settings.
-#[derive(Clone, Debug)]
-pub(crate) struct OauthSettings {
-    /// Whether to poll at all.
-    pub(crate) enabled: bool,
-    /// The API's base URL, without a trailing slash.
-    pub(crate) base_url: String,
-    /// Time between polls (at least 180 s).
-    pub(crate) interval: Duration,
-    /// Where Claude Code keeps its login.
-    pub(crate) credentials_file: PathBuf,
-    /// `CLAUDE_CODE_OAUTH_TOKEN`, which wins over the file.
-    pub(crate) env_token: Option<Secret>,
-    /// The `User-Agent` header.
-    pub(crate) user_agent: String,
-}
-
 /// The Claude config dir Claude Code itself uses: the first `CLAUDE_CONFIG_DIR` entry, else
 /// `~/.claude`.
 pub(crate) fn claude_dir(env: &EnvOverrides, home: &Path) -> PathBuf {
@@ -233,20 +177,14 @@ pub(crate) struct Settings {
     pub(crate) listen: SocketAddr,
     /// The durable store's directory.
     pub(crate) data_dir: PathBuf,
-    /// Lamp thresholds.
-    pub(crate) lamps: LampThresholds,
-    /// Token limits.
-    pub(crate) limits: TokenLimits,
-    /// Whether to read the local transcripts.
-    pub(crate) transcripts_enabled: bool,
-    /// Claude config directories to read transcripts from (`None`: ccusage's defaults).
-    pub(crate) claude_config_dirs: Option<String>,
-    /// The user's home directory.
-    pub(crate) home: PathBuf,
-    /// `XDG_CONFIG_HOME`, if set.
-    pub(crate) xdg_config_home: Option<PathBuf>,
-    /// How long an official sample stays fresh.
-    pub(crate) official_stale_after: Duration,
+    /// Lamp thresholds, token limits and official freshness, for the engine.
+    pub(crate) frame: FrameSettings,
+    /// The Claude config directories that may hold transcripts (`[transcripts]
+    /// claude_config_dir`, else `CLAUDE_CONFIG_DIR`, else ccusage's defaults), for the daemon and
+    /// the reports alike.
+    pub(crate) claude_roots: ClaudeRoots,
+    /// The transcript source, unless `[transcripts] enabled = false`.
+    pub(crate) transcripts: Option<TranscriptConfig>,
     /// The OTLP receivers, when turned on.
     pub(crate) otlp: Option<OtlpSettings>,
     /// The serial port to push frames to, if any.
@@ -315,7 +253,7 @@ fn resolve(
         .or_else(|| raw.server.data_dir.clone())
         .unwrap_or_else(|| dirs.data_dir.clone());
     let lamps = raw.lamps.validate()?;
-    let limits = raw.limits.resolve()?;
+    let token_limits = raw.limits.resolve()?;
     if raw.official.stale_after_secs == 0 {
         return Err(ConfigError::Invalid {
             key: "official.stale_after_secs",
@@ -341,6 +279,7 @@ fn resolve(
         .clone()
         .unwrap_or_else(|| daemon_url_for(listen));
     let serial = serial_settings(flags)?;
+    let claude_roots = claude_roots(&raw, env, &dirs.home);
     Ok(Settings {
         oauth,
         daemon_url,
@@ -348,17 +287,15 @@ fn resolve(
         config_file_exists: exists,
         listen,
         data_dir,
-        lamps,
-        limits,
-        transcripts_enabled: raw.transcripts.enabled,
-        claude_config_dirs: raw
-            .transcripts
-            .claude_config_dir
-            .clone()
-            .or_else(|| env.claude_config_dir.clone()),
-        home: dirs.home.clone(),
-        xdg_config_home: env.xdg_config_home.clone(),
-        official_stale_after: Duration::from_secs(raw.official.stale_after_secs),
+        frame: FrameSettings {
+            lamps,
+            token_limits,
+            official_stale_after: Duration::from_secs(raw.official.stale_after_secs),
+        },
+        transcripts: raw.transcripts.enabled.then(|| TranscriptConfig {
+            roots: claude_roots.candidates.clone(),
+        }),
+        claude_roots,
         otlp: resolve_otlp(&raw.otlp, flags)?,
         serial,
         prometheus,
@@ -451,6 +388,18 @@ fn resolve_oauth(
     })
 }
 
+/// The one place the Claude config directories are resolved: the config key, else
+/// `CLAUDE_CONFIG_DIR`, else the defaults under the home directory (ccusage's rules, in
+/// [`ClaudeRoots::resolve`]).
+fn claude_roots(raw: &RawConfig, env: &EnvOverrides, home: &Path) -> ClaudeRoots {
+    let list = raw
+        .transcripts
+        .claude_config_dir
+        .as_deref()
+        .or(env.claude_config_dir.as_deref());
+    ClaudeRoots::resolve(list, Some(home), env.xdg_config_home.as_deref())
+}
+
 /// `http://<listen>`, with an unspecified address (`0.0.0.0`, `::`) replaced by loopback.
 fn daemon_url_for(listen: SocketAddr) -> String {
     let ip = match listen.ip() {
@@ -470,196 +419,4 @@ fn parse_addr(key: &'static str, text: &str) -> Result<SocketAddr, ConfigError> 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dirs() -> PlatformDirs {
-        PlatformDirs {
-            config_file: PathBuf::from("/nonexistent/config.toml"),
-            data_dir: PathBuf::from("/tmp/data"),
-            home: PathBuf::from("/home/u"),
-        }
-    }
-
-    fn load_text(text: &str) -> Result<Settings, ConfigError> {
-        let raw = RawConfig::parse(text).map_err(|message| ConfigError::Parse {
-            path: PathBuf::from("c.toml"),
-            message,
-        })?;
-        resolve(
-            raw,
-            true,
-            PathBuf::from("c.toml"),
-            &dirs(),
-            &EnvOverrides::default(),
-            &FlagOverrides::default(),
-        )
-    }
-
-    #[test]
-    fn defaults_listen_on_loopback() {
-        let s = load_text("").unwrap();
-        assert_eq!(s.listen.to_string(), "127.0.0.1:8765");
-        assert!(s.listen.ip().is_loopback());
-        assert_eq!(s.data_dir, PathBuf::from("/tmp/data"));
-    }
-
-    #[test]
-    fn unknown_key_is_named() {
-        let err = load_text("[server]\nlisen = \"1.2.3.4:5\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("lisen"), "{err}");
-    }
-
-    #[test]
-    fn bad_values_name_key_and_fix() {
-        let err = load_text("[server]\nlisten = \"nope\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("server.listen") && err.contains("IP:PORT"),
-            "{err}"
-        );
-        let err = load_text("[lamps]\nwarn_fuel_5h = 1.5\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("lamps.warn_fuel_5h"), "{err}");
-        let err = load_text("[limits]\nplan = \"ultra\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("plan") && err.contains("ultra"), "{err}");
-    }
-
-    #[test]
-    fn flags_beat_env_beat_file() {
-        let raw = RawConfig::parse("[server]\nlisten = \"127.0.0.1:1\"\n").unwrap();
-        let env = EnvOverrides {
-            listen: Some("127.0.0.1:2".into()),
-            ..EnvOverrides::default()
-        };
-        let s = resolve(
-            raw.clone(),
-            true,
-            "c".into(),
-            &dirs(),
-            &env,
-            &FlagOverrides::default(),
-        )
-        .unwrap();
-        assert_eq!(s.listen.port(), 2);
-        let flags = FlagOverrides {
-            listen: Some("127.0.0.1:3".parse().unwrap()),
-            ..FlagOverrides::default()
-        };
-        let s = resolve(raw, true, "c".into(), &dirs(), &env, &flags).unwrap();
-        assert_eq!(s.listen.port(), 3);
-    }
-
-    #[test]
-    fn plan_presets_set_limits() {
-        let s = load_text("[limits]\nplan = \"max5\"\n").unwrap();
-        assert_eq!(s.limits.tokens_5h, Some(88_000));
-        let s = load_text("[limits]\ntokens_5h = 1000\ntokens_7d = 9000\n").unwrap();
-        assert_eq!(
-            (s.limits.tokens_5h, s.limits.tokens_7d),
-            (Some(1000), Some(9000))
-        );
-    }
-
-    #[test]
-    fn otlp_is_off_by_default_and_flags_turn_it_on() {
-        assert_eq!(load_text("").unwrap().otlp, None);
-        let s = load_text("[otlp]\nenabled = true\ngrpc_listen = \"\"\n").unwrap();
-        let otlp = s.otlp.unwrap();
-        assert_eq!(otlp.http_listen, Some("127.0.0.1:4318".parse().unwrap()));
-        assert_eq!(otlp.grpc_listen, None);
-        let flags = FlagOverrides {
-            otlp_grpc: Some("127.0.0.1:9".parse().unwrap()),
-            ..FlagOverrides::default()
-        };
-        let s = resolve(
-            RawConfig::default(),
-            false,
-            "c".into(),
-            &dirs(),
-            &EnvOverrides::default(),
-            &flags,
-        )
-        .unwrap();
-        let otlp = s.otlp.unwrap();
-        assert_eq!(otlp.grpc_listen.unwrap().port(), 9);
-        assert_eq!(otlp.http_listen.unwrap().port(), 4318);
-        let err = load_text("[otlp]\nenabled = true\nhttp_listen = \"x\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("otlp.http_listen"), "{err}");
-        let err = load_text("[otlp]\nenabled = true\nmax_body_bytes = 0\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("otlp.max_body_bytes"), "{err}");
-    }
-
-    #[test]
-    fn prometheus_from_file_or_flag() {
-        assert!(load_text("").unwrap().prometheus.is_none());
-        let s = load_text(
-            "[prometheus]\nurl = \"http://127.0.0.1:9090\"\nselector = 'user_email=\"a@b\"'\n",
-        )
-        .unwrap();
-        let p = s.prometheus.unwrap();
-        assert_eq!(p.url.as_str(), "http://127.0.0.1:9090/");
-        assert_eq!(p.interval, Duration::from_secs(5));
-        let err = load_text("[prometheus]\nurl = \"http://h:1\"\ntoken = \"x\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("token"), "{err}");
-        let raw = RawConfig::parse("[prometheus]\nurl = \"http://a:1\"\nselector = 'team=\"x\"'\n")
-            .unwrap();
-        let flags = FlagOverrides {
-            prometheus_url: Some("http://b:2".into()),
-            ..FlagOverrides::default()
-        };
-        let env = EnvOverrides::default();
-        let p = resolve(raw, true, "c".into(), &dirs(), &env, &flags)
-            .unwrap()
-            .prometheus
-            .unwrap();
-        assert_eq!(
-            (p.url.as_str(), p.selector.as_str()),
-            ("http://b:2/", "team=\"x\"")
-        );
-    }
-
-    #[test]
-    fn oauth_is_off_by_default_and_checked() {
-        let s = load_text("").unwrap();
-        assert!(!s.oauth.enabled);
-        assert_eq!(s.oauth.interval, Duration::from_secs(180));
-        assert_eq!(
-            s.oauth.credentials_file,
-            PathBuf::from("/home/u/.claude/.credentials.json")
-        );
-        assert!(s.oauth.user_agent.starts_with("claude-code/"));
-        assert_eq!(s.daemon_url, "http://127.0.0.1:8765");
-        let err = load_text("[oauth]\ninterval_secs = 60\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("oauth.interval_secs"), "{err}");
-        let s = load_text("[oauth]\nenabled = true\nbase_url = \"http://127.0.0.1:9/\"\n").unwrap();
-        assert!(s.oauth.enabled);
-        assert_eq!(s.oauth.base_url, "http://127.0.0.1:9");
-        let secret = Secret::new("sk-ant-oat01-fake".into());
-        assert!(!format!("{secret:?}").contains("sk-ant"));
-        assert_eq!(
-            daemon_url_for("0.0.0.0:99".parse().unwrap()),
-            "http://127.0.0.1:99"
-        );
-    }
-
-    #[test]
-    fn default_file_text_parses_to_defaults() {
-        let raw = RawConfig::parse(&default_file_text()).unwrap();
-        assert_eq!(raw, RawConfig::default());
-    }
-}
+mod tests;

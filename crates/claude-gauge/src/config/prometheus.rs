@@ -4,13 +4,14 @@
 //! Secrets never leave this module in a printable form: [`Secret`]'s `Debug` is redacted, and the
 //! raw secret keys are skipped when `config show` prints the file back.
 
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+use crate::secret::Secret;
+use crate::sources::prometheus::{PrometheusAuth, PrometheusSettings};
 
 /// `[prometheus]` as written. Its presence (or `serve --prometheus URL`) turns the source on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -179,68 +180,14 @@ fn secret(
             value: "(set twice)".into(),
             fix: "set the value or its _file key, not both",
         }),
-        (Some(value), None) => Ok(Some(Secret(value.trim().to_string()))),
+        (Some(value), None) => Ok(Some(Secret::new(value.trim().to_string()))),
         (None, Some(path)) => std::fs::read_to_string(path)
-            .map(|text| Some(Secret(text.trim().to_string())))
+            .map(|text| Some(Secret::new(text.trim().to_string())))
             .map_err(|source| ConfigError::Read {
                 path: path.clone(),
                 source,
             }),
         (None, None) => Ok(None),
-    }
-}
-
-/// The Prometheus source's settings, ready to use.
-#[derive(Clone, Debug)]
-pub(crate) struct PrometheusSettings {
-    /// Base URL of the HTTP API; queries go to `{url}/api/v1/query`.
-    pub(crate) url: reqwest::Url,
-    /// Label matchers without braces; may be empty.
-    pub(crate) selector: String,
-    /// Time between polls.
-    pub(crate) interval: Duration,
-    /// Time one poll may take.
-    pub(crate) timeout: Duration,
-    /// How to authenticate.
-    pub(crate) auth: PrometheusAuth,
-}
-
-/// How the source authenticates to Prometheus.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum PrometheusAuth {
-    /// No `Authorization` header.
-    None,
-    /// `Authorization: Bearer <token>`.
-    Bearer(Secret),
-    /// HTTP basic auth.
-    Basic {
-        /// The user name.
-        username: String,
-        /// The password, if any.
-        password: Option<Secret>,
-    },
-}
-
-/// A credential. Its `Debug` and `Display` print `<redacted>`, so it cannot reach a log.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Secret(String);
-
-impl Secret {
-    /// The secret itself, for the one place that sends it.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
     }
 }
 
@@ -289,7 +236,7 @@ mod tests {
         let mut r = raw("http://h:9090");
         r.bearer_token = Some("s3cret".into());
         let auth = r.resolve().unwrap().auth;
-        assert_eq!(auth, PrometheusAuth::Bearer(Secret("s3cret".into())));
+        assert_eq!(auth, PrometheusAuth::Bearer(Secret::new("s3cret".into())));
         assert!(!format!("{auth:?}").contains("s3cret"));
         r.username = Some("me".into());
         assert!(r.resolve().is_err());

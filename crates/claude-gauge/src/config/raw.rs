@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::prometheus::RawPrometheus;
-use super::{ConfigError, LampThresholds, TokenLimits};
+use super::ConfigError;
+use crate::engine::{LampThresholds, TokenLimits};
 use crate::sources::otlp;
 
 /// The whole file.

@@ -1,62 +1,34 @@
 //! The engine: owns the live state (recent usage, official samples, source health), turns it into
 //! frames and publishes each changed frame on a watch channel.
 //!
-//! Flow: sources (through the ledger) send [`EngineInput`]s in; transports read frames out of the
-//! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::next_frame`]. Usage
-//! totals go out on a second feed, [`UsageFeed`], for `/metrics`; source statuses on the
-//! [`HealthBoard`].
-//! [`FrameFeed`]. The frame itself is computed by the pure [`state::EngineState::next_frame`].
+//! Flow: the ledger (stored requests and samples) and the sources (everything else, through
+//! `sources::Out`) send [`EngineInput`]s in; transports read frames out of the [`FrameFeed`].
+//! The frame itself is computed by the pure [`EngineState::next_frame`] (`state/frame.rs`),
+//! from the state (`state.rs`) and source health (`state/health.rs`). Totals by model go out on
+//! a second feed, [`TotalsFeed`], for `/metrics`; source statuses on the [`HealthBoard`]; the
+//! limits report on the [`LimitsFeed`], for `/limits`.
+//!
+//! Must never: do I/O beyond its channels, or read the clock outside [`Engine::run`].
 
 mod report;
+mod settings;
 mod state;
 mod totals;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use gauge_core::Frame;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 pub(crate) use report::LimitsReport;
-pub(crate) use state::{EngineState, FrameSettings, SourceKind, SourceStatus};
-pub(crate) use totals::UsageTotals;
+pub(crate) use settings::{FrameSettings, LampThresholds, TokenLimits};
+pub(crate) use state::{EngineState, SourceStatus};
+pub(crate) use totals::TotalsByModel;
 
-use crate::usage::{OfficialSample, PrometheusReading, UsageEvent};
-
-/// Something a source tells the engine.
-#[derive(Debug)]
-pub(crate) enum EngineInput {
-    /// Requests that are new, or replace an earlier version with the same dedup key.
-    Usage(Vec<UsageEvent>),
-    /// Claude's own reading of a window.
-    Official(OfficialSample),
-    /// A Prometheus source's aggregates; they drive tach, fuel and model while that source is
-    /// configured.
-    Aggregate(PrometheusReading),
-    /// The model of the session Claude Code reports right now.
-    Model(String),
-    /// A source is alive (`Ok`) or failing (`Err` with a short reason, never user data).
-    Health(SourceKind, Result<(), String>),
-    /// A source is configured, so STALL should count it.
-    Configured(SourceKind),
-    /// Claude reports the usage limit reached until this time, unix seconds.
-    LimitReached {
-        /// When the limit lifts, unix seconds.
-        until_secs: i64,
-    },
-    /// Tach tokens known only in aggregate (OTLP metrics of a session that sends no events):
-    /// they move the tach for a minute but are not requests, so they never reach the ledger.
-    Metered {
-        /// When they were used, unix ms.
-        at_ms: i64,
-        /// Input + output + cache creation tokens.
-        tach_tokens: u64,
-    },
-}
-
-/// How sources reach the engine.
-pub(crate) type EngineSender = mpsc::Sender<EngineInput>;
+use crate::clock::unix_now_ms;
+use crate::readings::{EngineInput, EngineSender};
 
 /// The published frames: the latest one, and a change notification.
 pub(crate) type FrameFeed = watch::Receiver<Frame>;
@@ -65,7 +37,7 @@ pub(crate) type FrameFeed = watch::Receiver<Frame>;
 pub(crate) type HealthBoard = Arc<Mutex<Vec<SourceStatus>>>;
 
 /// The published usage totals by model, for `/metrics`.
-pub(crate) type UsageFeed = watch::Receiver<UsageTotals>;
+pub(crate) type TotalsFeed = watch::Receiver<TotalsByModel>;
 /// The published limits report (official readings, calibration, OAuth state), for `/limits`.
 pub(crate) type LimitsFeed = watch::Receiver<LimitsReport>;
 
@@ -73,13 +45,6 @@ pub(crate) type LimitsFeed = watch::Receiver<LimitsReport>;
 const TICK: Duration = Duration::from_millis(500);
 /// Room in the input queue before sources wait.
 const INPUT_CAPACITY: usize = 1024;
-
-/// Now as unix milliseconds.
-pub(crate) fn unix_now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
 
 /// What [`Engine::start`] hands out.
 pub(crate) struct EngineParts {
@@ -91,8 +56,8 @@ pub(crate) struct EngineParts {
     pub(crate) frames: FrameFeed,
     /// The sources' statuses.
     pub(crate) health: HealthBoard,
-    /// The usage totals.
-    pub(crate) usage: UsageFeed,
+    /// The totals by model.
+    pub(crate) totals: TotalsFeed,
     /// The limits report; it changes whenever an input arrives.
     pub(crate) limits: LimitsFeed,
 }
@@ -103,7 +68,7 @@ pub(crate) struct Engine {
     inputs: mpsc::Receiver<EngineInput>,
     frames: watch::Sender<Frame>,
     health: HealthBoard,
-    usage: watch::Sender<UsageTotals>,
+    totals: watch::Sender<TotalsByModel>,
     limits: watch::Sender<LimitsReport>,
 }
 
@@ -116,7 +81,7 @@ impl Engine {
         let first = state.next_frame(now_ms, None);
         let (frame_tx, frame_rx) = watch::channel(first);
         let health = Arc::new(Mutex::new(state.source_statuses(now_ms)));
-        let (usage_tx, usage_rx) = watch::channel(UsageTotals::default());
+        let (totals_tx, totals_rx) = watch::channel(TotalsByModel::default());
         let (limits_tx, limits_rx) = watch::channel(LimitsReport::of(&state));
         EngineParts {
             engine: Engine {
@@ -124,13 +89,13 @@ impl Engine {
                 inputs: input_rx,
                 frames: frame_tx,
                 health: health.clone(),
-                usage: usage_tx,
+                totals: totals_tx,
                 limits: limits_tx,
             },
             sender: input_tx,
             frames: frame_rx,
             health,
-            usage: usage_rx,
+            totals: totals_rx,
             limits: limits_rx,
         }
     }
@@ -174,7 +139,7 @@ impl Engine {
             self.frames.send_replace(next);
         }
         let totals = self.state.totals();
-        self.usage.send_if_modified(|old| {
+        self.totals.send_if_modified(|old| {
             let is_changed = old != totals;
             if is_changed {
                 old.clone_from(totals);

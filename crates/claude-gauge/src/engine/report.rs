@@ -1,15 +1,15 @@
 //! The limits report: what the daemon knows about Claude's limits beyond the frame (the newest
 //! official reading per window, the learned calibration, the OAuth poller's state), served at
-//! `GET /limits` and shown by `claude-gauge limits`.
+//! `GET /limits` and shown by `claude-gauge limits`, which reads it back into these same types.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::state::{EngineState, SourceKind};
+use super::state::EngineState;
 use crate::limits::Calibration;
-use crate::usage::{OfficialOrigin, OfficialSample, Window};
+use crate::readings::{OfficialSample, SourceKind, Window};
 
 /// Everything `GET /limits` shows.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct LimitsReport {
     /// One entry per window, 5h first.
     pub(crate) windows: Vec<WindowReport>,
@@ -20,10 +20,10 @@ pub(crate) struct LimitsReport {
 }
 
 /// One window's official reading and calibration.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct WindowReport {
     /// `5h` or `7d`.
-    pub(crate) window: &'static str,
+    pub(crate) window: String,
     /// The newest official reading, fresh or not.
     pub(crate) official: Option<OfficialReport>,
     /// What was learned from official readings and local tokens.
@@ -31,20 +31,20 @@ pub(crate) struct WindowReport {
 }
 
 /// An official reading.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct OfficialReport {
     /// Percent used.
     pub(crate) used_pct: f64,
     /// Reset time, unix seconds.
     pub(crate) resets_at_secs: Option<i64>,
     /// `statusline` or `oauth`.
-    pub(crate) origin: &'static str,
+    pub(crate) origin: String,
     /// When it was read, unix ms.
     pub(crate) at_ms: i64,
 }
 
 /// A learned calibration.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct CalibrationReport {
     /// Fuel tokens (input + output) per percent.
     pub(crate) tokens_per_pct: f64,
@@ -59,7 +59,7 @@ pub(crate) struct CalibrationReport {
 }
 
 /// A source's last success and error.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SourceReport {
     /// Last success, unix ms.
     pub(crate) last_ok_ms: Option<i64>,
@@ -75,7 +75,7 @@ impl LimitsReport {
             .map(|window| {
                 let (official, calibration) = state.official_and_calibration(window);
                 WindowReport {
-                    window: window.as_str(),
+                    window: window.as_str().to_string(),
                     official: official.map(official_report),
                     calibration: calibration.map(calibration_report),
                 }
@@ -98,10 +98,7 @@ fn official_report(sample: &OfficialSample) -> OfficialReport {
     OfficialReport {
         used_pct: sample.used_pct,
         resets_at_secs: sample.resets_at_secs,
-        origin: match sample.origin {
-            OfficialOrigin::Statusline => "statusline",
-            OfficialOrigin::Oauth => "oauth",
-        },
+        origin: sample.origin.as_str().to_string(),
         at_ms: sample.at_ms,
     }
 }

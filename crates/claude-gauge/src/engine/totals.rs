@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::usage::{TokenCounts, UsageEvent};
+use crate::readings::{TokenCounts, UsageEvent};
 
 /// Tokens and cost of one model since the engine started.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -17,11 +17,11 @@ pub(crate) struct ModelTotals {
 
 /// Totals by model id. Counters only grow, as Prometheus counters must.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct UsageTotals {
+pub(crate) struct TotalsByModel {
     by_model: BTreeMap<String, ModelTotals>,
 }
 
-impl UsageTotals {
+impl TotalsByModel {
     /// Adds `event`, less `replaced` (the earlier version of the same request, if any). A
     /// replacement never subtracts: a counter that went down would read as a reset.
     pub(crate) fn add(&mut self, event: &UsageEvent, replaced: Option<(TokenCounts, f64)>) {
@@ -50,7 +50,7 @@ impl UsageTotals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usage::Origin;
+    use crate::readings::Origin;
 
     fn event(model: &str, input: u64, output: u64, cost_usd: f64) -> UsageEvent {
         UsageEvent {
@@ -72,7 +72,7 @@ mod tests {
 
     #[test]
     fn replacements_add_only_the_difference() {
-        let mut totals = UsageTotals::default();
+        let mut totals = TotalsByModel::default();
         let first = event("opus", 10, 5, 0.5);
         totals.add(&first, None);
         totals.add(&event("opus", 10, 9, 0.75), Some((first.tokens, 0.5)));

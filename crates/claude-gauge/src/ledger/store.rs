@@ -15,7 +15,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use crate::usage::{OfficialOrigin, OfficialSample, Origin, TokenCounts, UsageEvent, Window};
+use crate::readings::{OfficialOrigin, OfficialSample, Origin, TokenCounts, UsageEvent, Window};
 
 /// A store failure (I/O, corruption, a newer schema).
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +38,9 @@ pub(crate) enum StoreError {
         /// Ours.
         known: i64,
     },
+    /// The writer thread could not be started.
+    #[error("cannot start the ledger writer: {0}")]
+    Thread(std::io::Error),
 }
 
 /// Schema migrations; entry `n` takes the store from version `n` to `n + 1`.
@@ -94,7 +97,7 @@ pub(crate) struct FileProgress {
 
 /// Sums over every stored request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
-pub(crate) struct Totals {
+pub(crate) struct StoredTotals {
     /// Requests on record.
     pub(crate) requests: u64,
     /// Input tokens.
@@ -276,11 +279,8 @@ impl Store {
                             window,
                             used_pct: row.get(1)?,
                             resets_at_secs: row.get(2)?,
-                            origin: if origin == "oauth" {
-                                OfficialOrigin::Oauth
-                            } else {
-                                OfficialOrigin::Statusline
-                            },
+                            origin: OfficialOrigin::from_name(&origin)
+                                .unwrap_or(OfficialOrigin::Statusline),
                         })
                     },
                 )
@@ -292,7 +292,7 @@ impl Store {
     }
 
     /// Sums over every stored request.
-    pub(crate) fn totals(&self) -> Result<Totals, StoreError> {
+    pub(crate) fn totals(&self) -> Result<StoredTotals, StoreError> {
         self.conn
             .query_row(
                 "SELECT COUNT(*), COALESCE(SUM(input_tokens),0), COALESCE(SUM(output_tokens),0),
@@ -301,7 +301,7 @@ impl Store {
                  FROM entries",
                 [],
                 |row| {
-                    Ok(Totals {
+                    Ok(StoredTotals {
                         requests: row.get::<_, i64>(0)? as u64,
                         input_tokens: row.get::<_, i64>(1)? as u64,
                         output_tokens: row.get::<_, i64>(2)? as u64,
@@ -405,86 +405,16 @@ fn insert_samples(tx: &Transaction<'_>, samples: &[OfficialSample]) -> rusqlite:
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for s in samples {
-        let origin = match s.origin {
-            OfficialOrigin::Statusline => "statusline",
-            OfficialOrigin::Oauth => "oauth",
-        };
         stmt.execute(params![
             s.at_ms,
             s.window.as_str(),
             s.used_pct,
             s.resets_at_secs,
-            origin
+            s.origin.as_str()
         ])?;
     }
     Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn event(key: &str, at_ms: i64, output: u64) -> UsageEvent {
-        let tokens = TokenCounts {
-            input: 10,
-            output,
-            cache_creation: 0,
-            cache_read: 0,
-        };
-        UsageEvent {
-            at_ms,
-            origin: Origin::Transcript,
-            dedup_key: key.into(),
-            model: "claude-sonnet-4-5".into(),
-            tokens,
-            cost_usd: 0.5,
-            is_sidechain: false,
-            has_speed: false,
-        }
-    }
-
-    #[test]
-    fn higher_rank_replaces_lower_is_ignored_and_survives_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite3");
-        let mut store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 1);
-        let changed = store
-            .write_batch(&[event("a", 5, 1), event("b", 6, 1)], &[], &[], |_| {})
-            .unwrap();
-        assert_eq!(changed.len(), 2);
-        let changed = store
-            .write_batch(&[event("a", 5, 9), event("b", 6, 0)], &[], &[], |_| {})
-            .unwrap();
-        assert_eq!(changed.len(), 1);
-        assert_eq!(changed[0].tokens.output, 9);
-        let progress = FileProgress {
-            path: "/x.jsonl".into(),
-            device: 1,
-            inode: 2,
-            size: 30,
-            mtime_ns: 4,
-            offset: 30,
-        };
-        store
-            .write_batch(&[], std::slice::from_ref(&progress), &[], |_| {})
-            .unwrap();
-        drop(store);
-        let store = Store::open(&path).unwrap();
-        let totals = store.totals().unwrap();
-        assert_eq!((totals.requests, totals.output_tokens), (2, 10));
-        assert_eq!(store.file_progress().unwrap()["/x.jsonl"], progress);
-        assert_eq!(store.entries_since(6).unwrap().len(), 1);
-    }
-
-    #[test]
-    fn a_newer_schema_is_refused_by_name() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite3");
-        let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "user_version", 99).unwrap();
-        drop(conn);
-        let err = Store::open(&path).err().unwrap().to_string();
-        assert!(err.contains("schema version 99"), "{err}");
-    }
-}
+mod tests;

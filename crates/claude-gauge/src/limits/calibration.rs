@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::usage::OfficialSample;
+use crate::readings::OfficialSample;
 
 /// Below this percentage a reading says too little (the statusLine rounds to whole percent).
 const MIN_LEARN_PCT: f64 = 1.0;
@@ -130,7 +130,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::usage::{OfficialOrigin, Window};
+    use crate::readings::{OfficialOrigin, Window};
 
     fn sample(at_ms: i64, used_pct: f64, resets_at_secs: Option<i64>) -> OfficialSample {
         OfficialSample {

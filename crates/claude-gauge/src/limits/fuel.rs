@@ -6,7 +6,7 @@ use gauge_core::FuelSource;
 
 use super::calibration::CalibratedUse;
 use super::recent::Block;
-use crate::usage::OfficialSample;
+use crate::readings::OfficialSample;
 
 /// What is left of one window.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -131,7 +131,7 @@ fn percentile_90(mut values: Vec<u64>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usage::{OfficialOrigin, Window};
+    use crate::readings::{OfficialOrigin, Window};
 
     fn inputs(official: Option<&OfficialSample>) -> FuelInputs<'_> {
         FuelInputs {

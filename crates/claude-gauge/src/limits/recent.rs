@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use gauge_core::ModelFamily;
 
-use crate::usage::{TokenCounts, UsageEvent};
+use crate::readings::{TokenCounts, UsageEvent};
 
 /// How far back the index keeps requests: the 7-day window plus a day, and the P90's 192 hours.
 pub(crate) const RECENT_SPAN_MS: i64 = 8 * 24 * 3600 * 1000;
@@ -154,7 +154,7 @@ impl RecentUsage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usage::Origin;
+    use crate::readings::Origin;
 
     pub(crate) fn event(key: &str, at_ms: i64, input: u64, output: u64) -> UsageEvent {
         UsageEvent {

@@ -12,9 +12,6 @@ use serde_json::json;
 use tokio_stream::wrappers::WatchStream;
 
 use super::{AppState, EVENTS_KEEP_ALIVE};
-use crate::engine::{unix_now_ms, EngineInput, SourceKind};
-use crate::sources::statusline::{official_samples, StatuslinePayload};
-use crate::stats::IngestStats;
 
 /// `GET /usage`: the current frame.
 pub(crate) async fn usage_get(State(state): State<AppState>) -> Response {
@@ -76,40 +73,6 @@ impl IntoResponse for AppError {
 /// `GET /limits`: the newest official reading and the learned calibration per window, and the
 /// OAuth poller's state.
 pub(crate) async fn limits_get(State(state): State<AppState>) -> Response {
-    let report = state.limits.borrow().clone();
+    let report = state.limits_report.borrow().clone();
     Json(report).into_response()
-}
-
-/// `POST /ingest/statusline`: a Claude Code statusLine payload, as `claude-gauge statusline`
-/// forwards it.
-pub(crate) async fn statusline_post(
-    State(state): State<AppState>,
-    body: axum::body::Bytes,
-) -> Response {
-    let payload: StatuslinePayload = match serde_json::from_slice(&body) {
-        Ok(payload) => payload,
-        Err(err) => {
-            IngestStats::add(&state.stats.statusline_rejected, 1);
-            let reason = format!("not a statusLine JSON object: {err}");
-            return (StatusCode::BAD_REQUEST, Json(json!({ "error": reason }))).into_response();
-        }
-    };
-    IngestStats::add(&state.stats.statusline_payloads, 1);
-    let now_ms = unix_now_ms();
-    let samples = official_samples(&payload, now_ms);
-    let accepted = samples.len();
-    let mut delivered = Ok(());
-    for sample in samples {
-        delivered = delivered.and(state.ledger.record_official(sample).await);
-    }
-    if let Some(model_id) = payload.model.and_then(|m| m.id) {
-        delivered = delivered.and(state.ledger.notify(EngineInput::Model(model_id)).await);
-    }
-    let alive = EngineInput::Health(SourceKind::Statusline, Ok(()));
-    delivered = delivered.and(state.ledger.notify(alive).await);
-    if delivered.is_err() {
-        let body = Json(json!({"error": "shutting down"}));
-        return (StatusCode::SERVICE_UNAVAILABLE, body).into_response();
-    }
-    (StatusCode::ACCEPTED, Json(json!({ "accepted": accepted }))).into_response()
 }

@@ -21,7 +21,7 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::AppState;
-use crate::engine::{SourceStatus, UsageTotals};
+use crate::engine::{SourceStatus, TotalsByModel};
 use crate::stats::IngestCounts;
 
 /// The OpenMetrics content type; Prometheus picks its parser by it.
@@ -33,7 +33,7 @@ type FloatGauge = Gauge<f64, AtomicU64>;
 /// `GET /metrics`.
 pub(crate) async fn metrics_get(State(state): State<AppState>) -> Response {
     let frame = *state.frames.borrow();
-    let totals = state.usage.borrow().clone();
+    let totals = state.totals_by_model.borrow().clone();
     let sources = state
         .health
         .lock()
@@ -52,13 +52,13 @@ pub(crate) async fn metrics_get(State(state): State<AppState>) -> Response {
 /// The exposition for one scrape.
 fn render(
     frame: &Frame,
-    totals: &UsageTotals,
+    totals: &TotalsByModel,
     sources: &[SourceStatus],
     ingest: IngestCounts,
 ) -> Result<String, std::fmt::Error> {
     let mut registry = Registry::default();
     register_frame(&mut registry, frame);
-    register_usage(&mut registry, totals);
+    register_totals_by_model(&mut registry, totals);
     register_sources(&mut registry, sources);
     register_ingest(&mut registry, ingest)?;
     let mut text = String::new();
@@ -145,7 +145,7 @@ fn register_frame(registry: &mut Registry, frame: &Frame) {
     );
 }
 
-fn register_usage(registry: &mut Registry, totals: &UsageTotals) {
+fn register_totals_by_model(registry: &mut Registry, totals: &TotalsByModel) {
     let tokens = Family::<Labels, Counter>::default();
     let cost = Family::<Labels, Counter<f64, AtomicU64>>::default();
     for (model, totals) in totals.by_model() {
@@ -226,11 +226,10 @@ mod tests {
     use gauge_core::{FuelSource, Lamps, ModelFamily};
 
     use super::*;
-    use crate::config::{LampThresholds, TokenLimits};
-    use crate::engine::{EngineInput, EngineState, FrameSettings, SourceKind};
-    use crate::sources::prometheus::TOKEN_METRIC;
+    use crate::engine::{EngineState, FrameSettings, LampThresholds, TokenLimits};
+    use crate::readings::CLAUDE_CODE_TOKEN_METRIC as TOKEN_METRIC;
+    use crate::readings::{EngineInput, Origin, SourceKind, TokenCounts, UsageEvent};
     use crate::stats::IngestStats;
-    use crate::usage::{Origin, TokenCounts, UsageEvent};
 
     #[test]
     fn exposition_has_frame_usage_sources_and_ingest() {
@@ -251,7 +250,7 @@ mod tests {
                 warn_fuel_7d: 0.2,
                 idle_after: Duration::from_secs(300),
             },
-            limits: TokenLimits {
+            token_limits: TokenLimits {
                 tokens_5h: None,
                 tokens_7d: None,
             },

@@ -1,5 +1,6 @@
-//! The HTTP transport: `/usage`, `/events`, `/healthz`, `/stats`, `/metrics`, `/limits`, the
-//! ingest endpoints and the web page at `/`.
+//! The HTTP transport: `/usage`, `/events`, `/healthz`, `/stats`, `/metrics`, `/limits` and the
+//! web page at `/`. Ingest endpoints belong to their sources (`sources::statusline`), whose
+//! routers the daemon merges into this one.
 //!
 //! One shape, as in axum's examples: [`app`] builds the router from an [`AppState`], [`serve`]
 //! runs it on a bound listener until shutdown. Handlers are named `<resource>_<verb>`.
@@ -11,14 +12,13 @@ mod web;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::engine::{FrameFeed, HealthBoard, LimitsFeed, UsageFeed};
+use crate::engine::{FrameFeed, HealthBoard, LimitsFeed, TotalsFeed};
 use crate::ledger::LedgerHandle;
 use crate::stats::IngestStats;
 
@@ -29,11 +29,11 @@ pub(crate) struct AppState {
     pub(crate) frames: FrameFeed,
     /// The sources' statuses.
     pub(crate) health: HealthBoard,
-    /// Usage totals by model, for `/metrics`.
-    pub(crate) usage: UsageFeed,
+    /// Totals by model since start, for `/metrics`.
+    pub(crate) totals_by_model: TotalsFeed,
     /// The limits report (official readings, calibration, OAuth state), for `/limits`.
-    pub(crate) limits: LimitsFeed,
-    /// Where ingest endpoints send what they receive.
+    pub(crate) limits_report: LimitsFeed,
+    /// The store, asked for its totals by `/stats`.
     pub(crate) ledger: LedgerHandle,
     /// Ingest counters.
     pub(crate) stats: Arc<IngestStats>,
@@ -41,8 +41,6 @@ pub(crate) struct AppState {
     pub(crate) shutdown: CancellationToken,
 }
 
-/// The largest body an ingest endpoint accepts.
-const INGEST_BODY_LIMIT: usize = 256 * 1024;
 /// How long a plain request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often `/events` sends a comment to keep idle connections open.
@@ -56,8 +54,6 @@ pub(crate) fn app(state: AppState) -> Router {
         .route("/stats", get(handlers::stats_get))
         .route("/metrics", get(metrics::metrics_get))
         .route("/limits", get(handlers::limits_get))
-        .route("/ingest/statusline", post(handlers::statusline_post))
-        .layer(DefaultBodyLimit::max(INGEST_BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

@@ -1,12 +1,163 @@
-//! The statusLine feed: Claude Code's statusLine JSON (as forwarded by `claude-gauge statusline`)
-//! turned into official samples and the current model.
+//! The statusLine feed: Claude Code's statusLine JSON (as forwarded by `claude-gauge statusline`
+//! to `POST /ingest/statusline`) turned into official samples and the current model.
 //!
 //! Claude's own percentages arrive here. Known bad values are clamped or dropped: a percentage
 //! over 101 (seen when it equals the reset epoch) is dropped, 100..=101 reads as 100.
+//!
+//! Shape: [`StatuslineSource::new`] gives the source and its ingest [`Router`], which the daemon
+//! merges into its HTTP app; the router hands each body to [`Source::run`] over a channel and
+//! answers with what `run` made of it, so a payload is acknowledged (202) only once its samples
+//! are stored.
 
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
 use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tower_http::timeout::TimeoutLayer;
 
-use crate::usage::{OfficialOrigin, OfficialSample, Window};
+use super::{Out, Source};
+use crate::clock::unix_now_ms;
+use crate::ledger::WriteError;
+use crate::readings::{OfficialOrigin, OfficialSample, SourceKind, Window};
+use crate::stats::IngestStats;
+
+/// The ingest path.
+pub(crate) const INGEST_PATH: &str = "/ingest/statusline";
+/// The largest body accepted.
+const BODY_LIMIT: usize = 256 * 1024;
+/// How long one ingest request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Payloads waiting for the source before senders wait.
+const QUEUE_CAPACITY: usize = 64;
+
+/// The answer while the daemon stops.
+const SHUTTING_DOWN: &str = "shutting down";
+
+/// What became of one payload.
+#[derive(Debug)]
+enum Outcome {
+    /// Stored: this many official samples.
+    Accepted(usize),
+    /// Not a statusLine JSON object.
+    Rejected(String),
+    /// Not stored (shutting down, or the store failed): the sender may try again.
+    Unavailable(&'static str),
+}
+
+type Payload = (axum::body::Bytes, oneshot::Sender<Outcome>);
+
+/// The statusLine source, ready to run.
+pub(crate) struct StatuslineSource {
+    payloads: mpsc::Receiver<Payload>,
+}
+
+impl StatuslineSource {
+    /// The source and the router that feeds it (`POST /ingest/statusline`).
+    pub(crate) fn new() -> (StatuslineSource, Router) {
+        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let router = Router::new()
+            .route(INGEST_PATH, post(statusline_post))
+            .layer(DefaultBodyLimit::max(BODY_LIMIT))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                REQUEST_TIMEOUT,
+            ))
+            .with_state(tx);
+        (StatuslineSource { payloads: rx }, router)
+    }
+}
+
+impl Source for StatuslineSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Statusline
+    }
+
+    /// Takes payloads until `shutdown`. The statusLine speaks only when Claude Code runs, so
+    /// the source counts for STALL from its first payload on, not from start.
+    async fn run(mut self, out: Out, shutdown: CancellationToken) {
+        loop {
+            let (body, reply) = tokio::select! {
+                () = shutdown.cancelled() => return,
+                next = self.payloads.recv() => match next {
+                    Some(payload) => payload,
+                    None => return,
+                },
+            };
+            let outcome = take(&out, &body).await;
+            let is_closed = matches!(outcome, Outcome::Unavailable(SHUTTING_DOWN));
+            // A sender that gave up is no error.
+            let _ = reply.send(outcome);
+            if is_closed {
+                return;
+            }
+        }
+    }
+}
+
+/// Reads one payload and stores what it carries.
+async fn take(out: &Out, body: &[u8]) -> Outcome {
+    let payload: StatuslinePayload = match serde_json::from_slice(body) {
+        Ok(payload) => payload,
+        Err(err) => {
+            IngestStats::add(&out.stats().statusline_rejected, 1);
+            return Outcome::Rejected(format!("not a statusLine JSON object: {err}"));
+        }
+    };
+    IngestStats::add(&out.stats().statusline_payloads, 1);
+    let samples = official_samples(&payload, unix_now_ms());
+    let accepted = samples.len();
+    for sample in samples {
+        match out.official(sample).await {
+            Ok(()) => {}
+            Err(WriteError::Closed) => return Outcome::Unavailable(SHUTTING_DOWN),
+            Err(WriteError::NotStored(_)) => return Outcome::Unavailable("not stored; try again"),
+        }
+    }
+    let mut told = Ok(());
+    if let Some(model_id) = payload.model.and_then(|m| m.id) {
+        told = out.model(model_id).await;
+    }
+    if told.is_ok() {
+        told = out.health(SourceKind::Statusline, Ok(())).await;
+    }
+    match told {
+        Ok(()) => Outcome::Accepted(accepted),
+        Err(_) => Outcome::Unavailable(SHUTTING_DOWN),
+    }
+}
+
+/// `POST /ingest/statusline`: a Claude Code statusLine payload, as `claude-gauge statusline`
+/// forwards it.
+async fn statusline_post(
+    State(source): State<mpsc::Sender<Payload>>,
+    body: axum::body::Bytes,
+) -> Response {
+    let (reply, answer) = oneshot::channel();
+    let outcome = match source.send((body, reply)).await {
+        Ok(()) => answer.await.unwrap_or(Outcome::Unavailable(SHUTTING_DOWN)),
+        Err(_) => Outcome::Unavailable(SHUTTING_DOWN),
+    };
+    match outcome {
+        Outcome::Accepted(accepted) => {
+            (StatusCode::ACCEPTED, Json(json!({ "accepted": accepted }))).into_response()
+        }
+        Outcome::Rejected(reason) => {
+            (StatusCode::BAD_REQUEST, Json(json!({ "error": reason }))).into_response()
+        }
+        Outcome::Unavailable(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "error": reason })),
+        )
+            .into_response(),
+    }
+}
 
 /// The part of the statusLine JSON we read; every other key is ignored.
 #[derive(Debug, Default, Deserialize)]

@@ -1,5 +1,10 @@
+use std::time::Duration;
+
+use gauge_core::{FuelSource, Lamp};
+
 use super::*;
-use crate::usage::{OfficialOrigin, Origin, PrometheusReading, TokenCounts, UsageEvent};
+use crate::engine::{LampThresholds, TokenLimits};
+use crate::readings::{OfficialOrigin, Origin, PrometheusReading, TokenCounts, UsageEvent};
 
 fn settings() -> FrameSettings {
     FrameSettings {
@@ -9,7 +14,7 @@ fn settings() -> FrameSettings {
             warn_fuel_7d: 0.2,
             idle_after: Duration::from_secs(300),
         },
-        limits: TokenLimits {
+        token_limits: TokenLimits {
             tokens_5h: Some(10_000),
             tokens_7d: Some(100_000),
         },

@@ -7,7 +7,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 
 use super::attrs;
-use crate::usage::{Origin, TokenCounts, UsageEvent};
+use crate::readings::{Origin, TokenCounts, UsageEvent};
 
 /// Claude Code's event names carry this prefix in the record body.
 const EVENT_PREFIX: &str = "claude_code.";

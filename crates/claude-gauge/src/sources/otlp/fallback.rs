@@ -71,7 +71,7 @@ impl MeteredGate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usage::TokenCounts;
+    use crate::readings::TokenCounts;
 
     fn metered(session: Option<&str>) -> Metered {
         Metered {

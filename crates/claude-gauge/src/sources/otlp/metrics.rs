@@ -21,7 +21,7 @@ use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value as PointVa
 use opentelemetry_proto::tonic::metrics::v1::{Metric, NumberDataPoint};
 
 use super::attrs;
-use crate::usage::TokenCounts;
+use crate::readings::TokenCounts;
 
 const TOKEN_USAGE: &str = "claude_code.token.usage";
 const COST_USAGE: &str = "claude_code.cost.usage";

@@ -23,8 +23,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::engine::{unix_now_ms, EngineInput, SourceKind};
-use crate::ledger::{LedgerClosed, LedgerHandle};
+use super::{Out, Source};
+use crate::clock::unix_now_ms;
+use crate::ledger::{LedgerClosed, WriteError};
+use crate::readings::SourceKind;
 use crate::stats::IngestStats;
 
 /// The default HTTP address, the OTLP standard port.
@@ -42,7 +44,7 @@ const LIMIT_HOLD_SECS: i64 = 300;
 /// How often held metered usage is checked for release.
 const RELEASE_TICK: Duration = Duration::from_secs(1);
 
-/// Where and how the receivers listen, resolved by `config/`.
+/// Where and how the receivers listen: the source's settings, resolved by `config`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct OtlpSettings {
     /// The HTTP receiver's address, or `None` for no HTTP receiver.
@@ -147,19 +149,21 @@ impl OtlpReceiver {
     pub(crate) fn grpc_addr(&self) -> Option<SocketAddr> {
         self.grpc.as_ref().and_then(|l| l.local_addr().ok())
     }
+}
 
-    /// Serves both receivers and releases metered usage until `shutdown` fires.
+impl Source for OtlpReceiver {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Otlp
+    }
+
+    /// Serves both receivers and releases metered usage until `shutdown` fires. An export is
+    /// answered with success only once its requests are committed to the ledger.
     ///
     /// Ownership and shutdown: the servers run on their own tracker and stop on `shutdown`;
     /// this task waits for them after its release loop ends, so the daemon's bounded drain
     /// covers them too.
-    pub(crate) async fn run(
-        self,
-        ledger: LedgerHandle,
-        stats: Arc<IngestStats>,
-        shutdown: CancellationToken,
-    ) {
-        let ingest = Arc::new(Ingest::new(ledger, stats));
+    async fn run(self, out: Out, shutdown: CancellationToken) {
+        let ingest = Arc::new(Ingest::new(out));
         let servers = TaskTracker::new();
         if let Some(listener) = self.http {
             let app = http::app(ingest.clone(), &self.settings);
@@ -184,10 +188,7 @@ impl OtlpReceiver {
             servers.spawn(service);
         }
         servers.close();
-        let _ = ingest
-            .ledger
-            .notify(EngineInput::Configured(SourceKind::Otlp))
-            .await;
+        let _ = ingest.out.configured(SourceKind::Otlp).await;
         let mut tick = tokio::time::interval(RELEASE_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -214,18 +215,20 @@ struct IngestMemory {
 
 /// What both transports hand decoded exports to.
 pub(super) struct Ingest {
-    ledger: LedgerHandle,
-    stats: Arc<IngestStats>,
+    out: Out,
     memory: Mutex<IngestMemory>,
 }
 
 impl Ingest {
-    fn new(ledger: LedgerHandle, stats: Arc<IngestStats>) -> Ingest {
+    fn new(out: Out) -> Ingest {
         Ingest {
-            ledger,
-            stats,
+            out,
             memory: Mutex::default(),
         }
+    }
+
+    fn stats(&self) -> &IngestStats {
+        self.out.stats()
     }
 
     fn memory(&self) -> std::sync::MutexGuard<'_, IngestMemory> {
@@ -235,11 +238,12 @@ impl Ingest {
 
     /// Counts a rejected export.
     fn rejected(&self) {
-        IngestStats::add(&self.stats.otlp_rejected, 1);
+        IngestStats::add(&self.stats().otlp_rejected, 1);
     }
 
-    /// Takes a logs export: usage to the ledger, limit hits and liveness to the engine.
-    async fn logs(&self, request: ExportLogsServiceRequest) -> Result<(), LedgerClosed> {
+    /// Takes a logs export: usage to the ledger (returning once it is committed), limit hits
+    /// and liveness to the engine.
+    async fn logs(&self, request: ExportLogsServiceRequest) -> Result<(), WriteError> {
         let now_ms = unix_now_ms();
         let digest = events::digest_logs(&request, now_ms);
         {
@@ -248,22 +252,20 @@ impl Ingest {
                 memory.gate.saw_events(session, now_ms);
             }
         }
-        IngestStats::add(&self.stats.otlp_requests, 1);
+        IngestStats::add(&self.stats().otlp_requests, 1);
         if digest.skipped > 0 {
             tracing::debug!("otlp: {} api_request events without tokens", digest.skipped);
         }
-        self.ledger.record_usage(digest.usage).await?;
+        self.out.usage(digest.usage).await?;
         if let Some(&hit_ms) = digest.limit_hits_ms.iter().max() {
             let until_secs = hit_ms / 1000 + LIMIT_HOLD_SECS;
-            self.ledger
-                .notify(EngineInput::LimitReached { until_secs })
-                .await?;
+            self.out.limit_reached(until_secs).await?;
         }
-        self.alive().await
+        Ok(self.alive().await?)
     }
 
     /// Takes a metrics export: increments are held for the fallback gate.
-    async fn metrics(&self, request: ExportMetricsServiceRequest) -> Result<(), LedgerClosed> {
+    async fn metrics(&self, request: ExportMetricsServiceRequest) -> Result<(), WriteError> {
         let now_ms = unix_now_ms();
         let rejected_points = {
             let mut memory = self.memory();
@@ -271,11 +273,11 @@ impl Ingest {
             memory.gate.hold(digest.metered, now_ms);
             digest.rejected_points
         };
-        IngestStats::add(&self.stats.otlp_requests, 1);
+        IngestStats::add(&self.stats().otlp_requests, 1);
         if rejected_points > 0 {
             tracing::debug!("otlp: {rejected_points} points with unusable temporality skipped");
         }
-        self.alive().await
+        Ok(self.alive().await?)
     }
 
     /// Sends metered usage that the gate lets through to the engine's tach.
@@ -293,20 +295,23 @@ impl Ingest {
         };
         let model = newest.model.clone();
         for metered in &released {
-            let input = EngineInput::Metered {
-                at_ms: metered.at_ms.min(now_ms),
-                tach_tokens: metered.tokens.tach_tokens(),
-            };
-            self.ledger.notify(input).await?;
+            let at_ms = metered.at_ms.min(now_ms);
+            self.out
+                .metered(at_ms, metered.tokens.tach_tokens())
+                .await?;
         }
-        self.ledger.notify(EngineInput::Model(model)).await
+        self.out.model(model).await
     }
 
     async fn alive(&self) -> Result<(), LedgerClosed> {
-        self.ledger
-            .notify(EngineInput::Health(SourceKind::Otlp, Ok(())))
-            .await
+        self.out.health(SourceKind::Otlp, Ok(())).await
     }
+}
+
+/// The requests a logs export carries (its `api_request` events with tokens).
+#[cfg(test)]
+pub(crate) fn requests_in(request: &ExportLogsServiceRequest) -> usize {
+    events::digest_logs(request, 0).usage.len()
 }
 
 /// The captured Claude Code exports in `tests/fixtures/otlp/`, decoded.

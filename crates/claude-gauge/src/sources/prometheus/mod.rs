@@ -9,22 +9,48 @@
 
 mod query;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{PrometheusAuth, PrometheusSettings};
-use crate::engine::{unix_now_ms, EngineInput, SourceKind};
-use crate::ledger::LedgerHandle;
+use super::{Out, Source};
+use crate::clock::unix_now_ms;
+use crate::readings::{PrometheusReading, SourceKind};
+use crate::secret::Secret;
 use crate::stats::IngestStats;
-use crate::usage::PrometheusReading;
 use query::{AnswerError, ApiResponse, Queries};
 
-// `/metrics` exports the same counter; its test checks the name against this one.
-#[cfg(test)]
-pub(crate) use query::TOKEN_METRIC;
+/// The Prometheus source's settings, ready to use.
+#[derive(Clone, Debug)]
+pub(crate) struct PrometheusSettings {
+    /// Base URL of the HTTP API; queries go to `{url}/api/v1/query`.
+    pub(crate) url: reqwest::Url,
+    /// Label matchers without braces; may be empty.
+    pub(crate) selector: String,
+    /// Time between polls.
+    pub(crate) interval: Duration,
+    /// Time one poll may take.
+    pub(crate) timeout: Duration,
+    /// How to authenticate.
+    pub(crate) auth: PrometheusAuth,
+}
+
+/// How the source authenticates to Prometheus.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PrometheusAuth {
+    /// No `Authorization` header.
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(Secret),
+    /// HTTP basic auth.
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password, if any.
+        password: Option<Secret>,
+    },
+}
 
 /// Why one poll failed. The text goes to the log and `/stats`; it never holds a credential.
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +106,6 @@ pub(crate) struct PrometheusSource {
     auth: PrometheusAuth,
     /// `Authorization: Bearer …`, built once and marked sensitive.
     bearer: Option<HeaderValue>,
-    stats: Arc<IngestStats>,
 }
 
 /// Whether the last poll worked, so only changes are logged.
@@ -92,11 +117,8 @@ enum Link {
 }
 
 impl PrometheusSource {
-    /// A source for `settings`, counting its polls in `stats`.
-    pub(crate) fn new(
-        settings: PrometheusSettings,
-        stats: Arc<IngestStats>,
-    ) -> Result<PrometheusSource, ClientError> {
+    /// A source for `settings`.
+    pub(crate) fn new(settings: PrometheusSettings) -> Result<PrometheusSource, ClientError> {
         // No proxy from the environment: env vars are read only in config/, and a gauge talks to
         // a Prometheus it was pointed at.
         let client = reqwest::Client::builder()
@@ -133,17 +155,18 @@ impl PrometheusSource {
             timeout: settings.timeout,
             auth: settings.auth,
             bearer,
-            stats,
         })
     }
+}
 
-    /// Polls until `shutdown` fires or the ledger closes.
-    pub(crate) async fn run(self, ledger: LedgerHandle, shutdown: CancellationToken) {
-        if ledger
-            .notify(EngineInput::Configured(SourceKind::Prometheus))
-            .await
-            .is_err()
-        {
+impl Source for PrometheusSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Prometheus
+    }
+
+    /// Polls until `shutdown` fires or `out` closes.
+    async fn run(self, out: Out, shutdown: CancellationToken) {
+        if out.configured(SourceKind::Prometheus).await.is_err() {
             return;
         }
         let mut tick = tokio::time::interval(self.interval);
@@ -166,32 +189,30 @@ impl PrometheusSource {
                     timeout: self.timeout,
                 })
             });
-            IngestStats::add(&self.stats.prometheus_polls, 1);
-            let inputs = match result {
+            IngestStats::add(&out.stats().prometheus_polls, 1);
+            let delivered = match result {
                 Ok(reading) => {
                     self.log_up(&mut link);
-                    vec![
-                        EngineInput::Aggregate(reading),
-                        EngineInput::Health(SourceKind::Prometheus, Ok(())),
-                    ]
+                    match out.aggregate(reading).await {
+                        Ok(()) => out.health(SourceKind::Prometheus, Ok(())).await,
+                        Err(closed) => Err(closed),
+                    }
                 }
                 Err(err) => {
-                    IngestStats::add(&self.stats.prometheus_poll_errors, 1);
+                    IngestStats::add(&out.stats().prometheus_poll_errors, 1);
                     self.log_down(&mut link, &err);
-                    vec![EngineInput::Health(
-                        SourceKind::Prometheus,
-                        Err(err.to_string()),
-                    )]
+                    out.health(SourceKind::Prometheus, Err(err.to_string()))
+                        .await
                 }
             };
-            for input in inputs {
-                if ledger.notify(input).await.is_err() {
-                    return;
-                }
+            if delivered.is_err() {
+                return;
             }
         }
     }
+}
 
+impl PrometheusSource {
     fn log_up(&self, link: &mut Link) {
         match *link {
             Link::Up => {}

@@ -10,8 +10,9 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-/// Claude Code's token counter after the OpenTelemetry Collector (and on our own `/metrics`).
-pub(crate) const TOKEN_METRIC: &str = "claude_code_token_usage_tokens_total";
+// Claude Code's token counter after the OpenTelemetry Collector (and on our own `/metrics`).
+use crate::readings::CLAUDE_CODE_TOKEN_METRIC as TOKEN_METRIC;
+
 /// The `type` values the tach counts, as local data does: input + output + cache creation.
 const TACH_TYPES: &str = "input|output|cacheCreation";
 /// The `type` values fuel counts: input + output.

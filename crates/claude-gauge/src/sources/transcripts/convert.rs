@@ -9,7 +9,7 @@ use std::path::Path;
 
 use claude_usage::UsageEntry;
 
-use crate::usage::{Origin, TokenCounts, UsageEvent};
+use crate::readings::{Origin, TokenCounts, UsageEvent};
 
 /// The event for one entry read from `path`; `None` for entries ccusage's regular loader drops
 /// (agent-progress copies).

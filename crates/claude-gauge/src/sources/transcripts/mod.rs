@@ -5,27 +5,25 @@
 //! it follows filesystem events (notify), reading only appended bytes, and walks every new
 //! directory at once so files created right after it are not missed. A slow rescan every
 //! [`RESCAN_EVERY`] catches anything the event stream dropped and picks up a `projects/`
-//! directory that appears later.
+//! directory that appears later. The first catch-up reports its progress through
+//! [`Out::scan_progress`]; the command line draws the bar.
 
 mod convert;
 mod tracker;
 
 use std::collections::{HashMap, HashSet};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use claude_usage::{scan_files_each, ScanOptions, TrailingLine};
 use notify::{RecursiveMode, Watcher};
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{EngineInput, SourceKind};
-use crate::ledger::{FileProgress, LedgerClosed, LedgerHandle};
-use crate::stats::IngestStats;
-use crate::usage::UsageEvent;
-use tracker::{jsonl_files_under, limit_inputs, read_from, FileRead, FileStat, FileTracker};
+use super::{Out, ScanProgress, Source};
+use crate::ledger::{FileProgress, LedgerClosed};
+use crate::readings::{SourceKind, UsageEvent};
+use tracker::{jsonl_files_under, read_from, FileRead, FileStat, FileTracker};
 
 /// How often the source tells the engine it is alive.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
@@ -36,51 +34,15 @@ const CHUNK_FILES: usize = 64;
 /// How long the loop waits for an event before checking shutdown and timers.
 const POLL: Duration = Duration::from_millis(200);
 
-/// Where to look for transcripts.
-#[derive(Clone, Debug)]
+/// Where to look for transcripts: the source's settings, resolved by `config`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TranscriptConfig {
-    /// Claude config directories; each one's `projects/` holds the transcripts.
+    /// Claude config directories; each one's `projects/` holds the transcripts. Roots without a
+    /// `projects/` directory yet are kept: the source waits for it to appear.
     pub(crate) roots: Vec<PathBuf>,
 }
 
 impl TranscriptConfig {
-    /// The roots as ccusage 20.0.24 resolves them: the comma list when given, else
-    /// `$XDG_CONFIG_HOME/claude` (or `~/.config/claude`) and `~/.claude`. Unlike ccusage, roots
-    /// without a `projects/` directory yet are kept: the daemon waits for it to appear.
-    pub(crate) fn resolve(
-        config_dirs: Option<&str>,
-        home: &Path,
-        xdg_config_home: Option<&Path>,
-    ) -> TranscriptConfig {
-        let expand = |part: &str| match part.strip_prefix('~') {
-            Some(rest) => home.join(rest.trim_start_matches('/')),
-            None => PathBuf::from(part),
-        };
-        let mut roots: Vec<PathBuf> = match config_dirs {
-            Some(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(expand)
-                .collect(),
-            None => vec![
-                xdg_config_home
-                    .map_or_else(|| home.join(".config"), Path::to_path_buf)
-                    .join("claude"),
-                home.join(".claude"),
-            ],
-        };
-        for root in &mut roots {
-            if root.file_name().is_some_and(|n| n == "projects") {
-                if let Some(parent) = root.parent() {
-                    *root = parent.to_path_buf();
-                }
-            }
-        }
-        roots.dedup();
-        TranscriptConfig { roots }
-    }
-
     fn projects_dirs(&self) -> impl Iterator<Item = PathBuf> + '_ {
         self.roots
             .iter()
@@ -89,22 +51,48 @@ impl TranscriptConfig {
     }
 }
 
-/// Starts the source on its own thread; it stops when `shutdown` fires or the ledger closes.
-pub(crate) fn spawn(
+/// The transcript source, ready to run: its settings and how far each file was read before.
+pub(crate) struct TranscriptSource {
     config: TranscriptConfig,
-    ledger: LedgerHandle,
-    stats: Arc<IngestStats>,
     progress: HashMap<String, FileProgress>,
-    shutdown: CancellationToken,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("transcripts".into())
-        .spawn(move || {
-            let mut source = TranscriptSource::new(config, ledger, stats, progress);
-            match source.run(&shutdown) {
-                Ok(()) | Err(LedgerClosed) => {}
+}
+
+impl TranscriptSource {
+    /// A source over `config`'s roots that resumes each file at its stored `progress`.
+    pub(crate) fn new(
+        config: TranscriptConfig,
+        progress: HashMap<String, FileProgress>,
+    ) -> TranscriptSource {
+        TranscriptSource { config, progress }
+    }
+}
+
+impl Source for TranscriptSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Transcripts
+    }
+
+    /// Runs the reader on its own thread (file I/O is blocking and bursty) and waits for it; the
+    /// thread polls `shutdown` every [`POLL`].
+    async fn run(self, out: Out, shutdown: CancellationToken) {
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+        let spawned = std::thread::Builder::new()
+            .name("transcripts".into())
+            .spawn(move || {
+                let mut reader = Reader::new(self.config, out, self.progress);
+                match reader.run(&shutdown) {
+                    Ok(()) | Err(LedgerClosed) => {}
+                }
+                drop(done_tx);
+            });
+        match spawned {
+            // Ends when the thread does (the sender is dropped then, even by a panic).
+            Ok(_thread) => {
+                let _ = done_rx.await;
             }
-        })
+            Err(err) => tracing::error!("cannot start the transcript reader: {err}"),
+        }
+    }
 }
 
 /// Reads of several files, sent to the ledger as one transaction.
@@ -124,12 +112,14 @@ impl Batch {
         self.limit_resets_secs.extend(read.limit_resets_secs);
     }
 
-    fn send(self, ledger: &LedgerHandle) -> Result<(), LedgerClosed> {
+    fn send(self, out: &Out) -> Result<(), LedgerClosed> {
         if !self.progress.is_empty() {
-            ledger.blocking_record_files(self.events, self.progress)?;
+            // Not waited for: the file offsets commit in the same transaction as the requests,
+            // so a write that fails is read again from the stored offsets after a restart.
+            drop(out.blocking_file_usage(self.events, self.progress)?);
         }
-        for input in limit_inputs(&self.limit_resets_secs) {
-            ledger.blocking_notify(input)?;
+        if let Some(&until_secs) = self.limit_resets_secs.iter().max() {
+            out.blocking_limit_reached(until_secs)?;
         }
         Ok(())
     }
@@ -143,9 +133,10 @@ struct CatchUp {
     bytes_read: u64,
 }
 
-struct TranscriptSource {
+/// The reader's state, on its own thread.
+struct Reader {
     config: TranscriptConfig,
-    ledger: LedgerHandle,
+    out: Out,
     tracker: FileTracker,
     watched: HashSet<PathBuf>,
     rewalks: Rewalks,
@@ -181,16 +172,12 @@ impl Rewalks {
     }
 }
 
-impl TranscriptSource {
-    fn new(
-        config: TranscriptConfig,
-        ledger: LedgerHandle,
-        stats: Arc<IngestStats>,
-        progress: HashMap<String, FileProgress>,
-    ) -> TranscriptSource {
-        TranscriptSource {
+impl Reader {
+    fn new(config: TranscriptConfig, out: Out, progress: HashMap<String, FileProgress>) -> Reader {
+        let stats = out.stats().clone();
+        Reader {
             config,
-            ledger,
+            out,
             tracker: FileTracker::new(progress, stats),
             watched: HashSet::new(),
             rewalks: Rewalks::default(),
@@ -198,8 +185,7 @@ impl TranscriptSource {
     }
 
     fn run(&mut self, shutdown: &CancellationToken) -> Result<(), LedgerClosed> {
-        self.ledger
-            .blocking_notify(EngineInput::Configured(SourceKind::Transcripts))?;
+        self.out.blocking_configured(SourceKind::Transcripts)?;
         let (event_tx, event_rx) = mpsc::channel();
         let mut watcher = match notify::recommended_watcher(event_tx) {
             Ok(watcher) => Some(watcher),
@@ -259,8 +245,7 @@ impl TranscriptSource {
         } else {
             Err("no projects/ directory in any Claude config dir".to_string())
         };
-        self.ledger
-            .blocking_notify(EngineInput::Health(SourceKind::Transcripts, health))
+        self.out.blocking_health(SourceKind::Transcripts, health)
     }
 
     fn watch_new_roots(&mut self, watcher: Option<&mut notify::RecommendedWatcher>) {
@@ -308,10 +293,10 @@ impl TranscriptSource {
         if work.is_empty() {
             return Ok(caught_up);
         }
-        let bar = progress_bar(total_bytes);
+        let mut progress = Progress::new(self.out.clone(), total_bytes);
         let (fresh, resumed): (Vec<_>, Vec<_>) =
             work.into_iter().partition(|(_, _, offset)| *offset == 0);
-        self.scan_fresh(&fresh, bar.as_ref(), shutdown)?;
+        self.scan_fresh(&fresh, &mut progress, shutdown)?;
         for chunk in resumed.chunks(CHUNK_FILES) {
             if shutdown.is_cancelled() {
                 break;
@@ -320,15 +305,11 @@ impl TranscriptSource {
             let mut batch = Batch::default();
             for ((path, stat, offset), read) in chunk.iter().zip(reads) {
                 batch.add(self.tracker.finish(path, *stat, read));
-                if let Some(bar) = &bar {
-                    bar.inc(stat.size().saturating_sub(*offset));
-                }
+                progress.add(stat.size().saturating_sub(*offset));
             }
-            batch.send(&self.ledger)?;
+            batch.send(&self.out)?;
         }
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
+        progress.finish();
         Ok(caught_up)
     }
 
@@ -337,7 +318,7 @@ impl TranscriptSource {
     fn scan_fresh(
         &mut self,
         fresh: &[(PathBuf, FileStat, u64)],
-        bar: Option<&indicatif::ProgressBar>,
+        progress: &mut Progress,
         shutdown: &CancellationToken,
     ) -> Result<(), LedgerClosed> {
         let paths: Vec<PathBuf> = fresh.iter().map(|(path, _, _)| path.clone()).collect();
@@ -360,17 +341,15 @@ impl TranscriptSource {
             if outcome.is_err() || shutdown.is_cancelled() {
                 return;
             }
-            if let Some(bar) = bar {
-                bar.inc(stat.size());
-            }
+            progress.add(stat.size());
             batch.add(self.tracker.finish_scan(file, *stat));
             if batch.files >= CHUNK_FILES {
-                outcome = std::mem::take(&mut batch).send(&self.ledger);
+                outcome = std::mem::take(&mut batch).send(&self.out);
             }
         });
         outcome?;
         if !shutdown.is_cancelled() {
-            batch.send(&self.ledger)?;
+            batch.send(&self.out)?;
         }
         Ok(())
     }
@@ -396,7 +375,7 @@ impl TranscriptSource {
         for path in files {
             batch.add(self.tracker.read_new(&path));
         }
-        batch.send(&self.ledger)
+        batch.send(&self.out)
     }
 }
 
@@ -439,42 +418,53 @@ fn read_parallel(
     })
 }
 
-/// A progress bar on stderr, only on a terminal and only for a large catch-up.
-fn progress_bar(total_bytes: u64) -> Option<indicatif::ProgressBar> {
-    const SHOW_OVER_BYTES: u64 = 64 << 20;
-    if total_bytes < SHOW_OVER_BYTES || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(total_bytes);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "reading transcripts {bar:30} {bytes}/{total_bytes} {eta}",
-    ) {
-        bar.set_style(style);
-    }
-    Some(bar)
+/// Progress of one catch-up pass, reported through [`Out::scan_progress`] only for a large one
+/// (the first read of a long history), at most every [`Progress::STEP_BYTES`].
+struct Progress {
+    out: Out,
+    current: ScanProgress,
+    reported_at: u64,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl Progress {
+    /// Passes smaller than this report nothing.
+    const SHOW_OVER_BYTES: u64 = 64 << 20;
+    /// Reports are at least this far apart.
+    const STEP_BYTES: u64 = 1 << 20;
 
-    #[test]
-    fn roots_resolve_like_ccusage_but_keep_missing_ones() {
-        let home = Path::new("/home/u");
-        let c = TranscriptConfig::resolve(None, home, None);
-        assert_eq!(
-            c.roots,
-            vec![
-                PathBuf::from("/home/u/.config/claude"),
-                PathBuf::from("/home/u/.claude")
-            ]
-        );
-        let c = TranscriptConfig::resolve(Some(" ~/a , /b/projects,,"), home, None);
-        assert_eq!(
-            c.roots,
-            vec![PathBuf::from("/home/u/a"), PathBuf::from("/b")]
-        );
-        let c = TranscriptConfig::resolve(None, home, Some(Path::new("/x")));
-        assert_eq!(c.roots[0], PathBuf::from("/x/claude"));
+    fn new(out: Out, bytes_total: u64) -> Progress {
+        let current = ScanProgress {
+            bytes_done: 0,
+            bytes_total: if bytes_total >= Self::SHOW_OVER_BYTES {
+                bytes_total
+            } else {
+                0
+            },
+        };
+        if current.bytes_total > 0 {
+            out.scan_progress(current);
+        }
+        Progress {
+            out,
+            current,
+            reported_at: 0,
+        }
+    }
+
+    fn add(&mut self, bytes: u64) {
+        if self.current.bytes_total == 0 {
+            return;
+        }
+        self.current.bytes_done = (self.current.bytes_done + bytes).min(self.current.bytes_total);
+        if self.current.bytes_done - self.reported_at >= Self::STEP_BYTES {
+            self.reported_at = self.current.bytes_done;
+            self.out.scan_progress(self.current);
+        }
+    }
+
+    fn finish(self) {
+        if self.current.bytes_total > 0 {
+            self.out.scan_progress(ScanProgress::default());
+        }
     }
 }

@@ -14,11 +14,10 @@ use claude_usage::{
 };
 
 use super::convert::to_event;
-use crate::engine::EngineInput;
 use crate::ledger::FileProgress;
 use crate::limits::usage_limit_reset;
+use crate::readings::UsageEvent;
 use crate::stats::IngestStats;
-use crate::usage::UsageEvent;
 
 /// The identity and size of a file on disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,11 +44,7 @@ impl FileStat {
         };
         #[cfg(not(unix))]
         let (device, inode) = (0, 0);
-        let mtime_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as i64);
+        let mtime_ns = meta.modified().map_or(0, crate::clock::unix_ns);
         Some(FileStat {
             device,
             inode,
@@ -270,13 +265,6 @@ fn limit_notices(bytes: &[u8]) -> Vec<i64> {
 /// The key a path is stored under.
 pub(crate) fn path_key(path: &Path) -> String {
     path.to_string_lossy().into_owned()
-}
-
-/// Engine inputs for usage-limit notices.
-pub(crate) fn limit_inputs(resets_secs: &[i64]) -> impl Iterator<Item = EngineInput> + '_ {
-    resets_secs
-        .iter()
-        .map(|&until_secs| EngineInput::LimitReached { until_secs })
 }
 
 /// Every `*.jsonl` under `dir` (recursively, symlinks not followed).

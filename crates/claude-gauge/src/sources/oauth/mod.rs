@@ -2,7 +2,8 @@
 //! `GET /api/oauth/usage`, the endpoint behind Claude Code's `/usage` screen, turned into official
 //! samples.
 //!
-//! Contract (`limits-and-peers.md` sections 2.1 to 2.3): the headers Claude Code sends, including
+//! Contract (the endpoint is undocumented; this is what Claude Code itself does, see
+//! `docs/official-limits.md`): the headers Claude Code sends, including
 //! `User-Agent: claude-code/<version>` (without it the endpoint answers 429 forever); at most one
 //! poll per 180 s; on 429 it waits `Retry-After` or an exponential backoff, whichever is longer;
 //! 401/403 mean disconnected. The token is read fresh from `CLAUDE_CODE_OAUTH_TOKEN` or the
@@ -18,11 +19,14 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use std::path::PathBuf;
+
 use super::statusline::clamp_percentage;
-use crate::config::{OauthSettings, Secret};
-use crate::engine::{unix_now_ms, EngineInput, SourceKind};
-use crate::ledger::LedgerHandle;
-use crate::usage::{OfficialOrigin, OfficialSample, Window};
+use super::{Out, Source};
+use crate::clock::unix_now_ms;
+use crate::ledger::LedgerClosed;
+use crate::readings::{OfficialOrigin, OfficialSample, SourceKind, Window};
+use crate::secret::Secret;
 
 /// The beta header the endpoint requires.
 const ANTHROPIC_BETA: &str = "oauth-2025-04-20";
@@ -36,6 +40,23 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(6 * 3600);
 /// `resets_at` (AIBattery #174): such readings in a window this young are dropped.
 const ROLLOVER_ARTEFACT_AGE_MS: i64 = 5 * 60 * 1000;
 const ROLLOVER_ARTEFACT_PCT: f64 = 95.0;
+
+/// The OAuth usage poller's settings, resolved by `config`.
+#[derive(Clone, Debug)]
+pub(crate) struct OauthSettings {
+    /// Whether to poll at all.
+    pub(crate) enabled: bool,
+    /// The API's base URL, without a trailing slash.
+    pub(crate) base_url: String,
+    /// Time between polls (at least 180 s).
+    pub(crate) interval: Duration,
+    /// Where Claude Code keeps its login.
+    pub(crate) credentials_file: PathBuf,
+    /// `CLAUDE_CODE_OAUTH_TOKEN`, which wins over the file.
+    pub(crate) env_token: Option<Secret>,
+    /// The `User-Agent` header.
+    pub(crate) user_agent: String,
+}
 
 /// The poller failed to start.
 #[derive(Debug, thiserror::Error)]
@@ -86,9 +107,23 @@ impl OauthPoller {
             .build()?;
         Ok(OauthPoller { settings, client })
     }
+}
+
+impl Source for OauthPoller {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Oauth
+    }
 
     /// Polls until `shutdown`: at once, then every interval or backoff.
-    pub(crate) async fn run(self, out: LedgerHandle, shutdown: CancellationToken) {
+    async fn run(self, out: Out, shutdown: CancellationToken) {
+        if out.configured(SourceKind::Oauth).await.is_err() {
+            return;
+        }
+        tracing::info!(
+            "oauth usage poller on: {} every {}s",
+            self.settings.base_url,
+            self.settings.interval.as_secs()
+        );
         let mut failures = 0u32;
         let mut last_problem: Option<String> = None;
         loop {
@@ -111,7 +146,9 @@ impl OauthPoller {
             }
         }
     }
+}
 
+impl OauthPoller {
     async fn poll_once(&self) -> PollOutcome {
         let token = match read_token(&self.settings, unix_now_ms()) {
             Ok(token) => token,
@@ -165,24 +202,28 @@ impl OauthPoller {
 
 /// Sends what a poll found on, and logs a problem once when it first appears.
 async fn report(
-    out: &LedgerHandle,
+    out: &Out,
     outcome: PollOutcome,
     last_problem: &mut Option<String>,
-) -> Result<(), crate::ledger::LedgerClosed> {
+) -> Result<(), LedgerClosed> {
     let problem = match outcome {
         PollOutcome::Usage(reading) => {
             for sample in reading.samples {
-                out.record_official(sample).await?;
+                if let Err(err) = out.official(sample).await {
+                    // The next poll reads the window again; only a closed ledger ends the loop.
+                    if matches!(err, crate::ledger::WriteError::Closed) {
+                        return Err(LedgerClosed);
+                    }
+                    tracing::warn!("oauth usage: {err}");
+                }
             }
             if let Some(until_secs) = reading.locked_until_secs {
-                out.notify(EngineInput::LimitReached { until_secs }).await?;
+                out.limit_reached(until_secs).await?;
             }
             if last_problem.take().is_some() {
                 tracing::info!("oauth usage: connected again");
             }
-            return out
-                .notify(EngineInput::Health(SourceKind::Oauth, Ok(())))
-                .await;
+            return out.health(SourceKind::Oauth, Ok(())).await;
         }
         PollOutcome::Disconnected(message) | PollOutcome::Failed(message) => message,
         PollOutcome::RateLimited(retry_after) => format!(
@@ -194,8 +235,7 @@ async fn report(
         tracing::warn!("oauth usage: {problem}");
         *last_problem = Some(problem.clone());
     }
-    out.notify(EngineInput::Health(SourceKind::Oauth, Err(problem)))
-        .await
+    out.health(SourceKind::Oauth, Err(problem)).await
 }
 
 /// The wait before the next poll: the interval after an answer; after `failures` failures in a
@@ -359,138 +399,4 @@ fn read_window(bucket: &Value, pct_key: &str) -> Option<WindowRead> {
 }
 
 #[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    const NOW_MS: i64 = 1_767_370_000_000; // 2026-01-02T16:06:40Z
-
-    #[test]
-    fn classic_shape() {
-        let body = br#"{
-          "five_hour": {"utilization": 24.0, "resets_at": "2026-01-02T19:59:59.600956+00:00"},
-          "seven_day": {"utilization": 2.0, "resets_at": "2026-01-08T06:59:59.600974+00:00"},
-          "seven_day_sonnet": {"utilization": 1.0, "resets_at": null},
-          "seven_day_opus": null, "iguana_necktie": null,
-          "extra_usage": {"is_enabled": false, "utilization": null}}"#;
-        let reading = parse_usage(body, NOW_MS).unwrap();
-        assert_eq!(reading.samples.len(), 2);
-        let five = &reading.samples[0];
-        assert_eq!((five.window, five.used_pct), (Window::FiveHour, 24.0));
-        assert_eq!(five.resets_at_secs, Some(1_767_383_999));
-        assert_eq!(five.origin, OfficialOrigin::Oauth);
-        // 2.0 means 2%, not 200% or a fraction.
-        assert_eq!(reading.samples[1].used_pct, 2.0);
-        assert_eq!(reading.locked_until_secs, None);
-    }
-
-    #[test]
-    fn limits_array_wins_field_by_field_and_locks() {
-        let body = br#"{
-          "five_hour": null,
-          "seven_day": {"utilization": 30.0, "resets_at": "2026-01-08T06:59:59+00:00"},
-          "limits": [
-            {"kind": "session", "group": "session", "percent": 100, "severity": "critical",
-             "resets_at": "2026-01-02T18:00:00+00:00", "scope": null, "locked_reason": "limit"},
-            {"kind": "weekly_all", "group": "weekly", "percent": 0, "resets_at": null},
-            {"kind": "weekly_scoped", "percent": 81, "resets_at": "2026-01-08T06:59:59+00:00"}
-          ]}"#;
-        let reading = parse_usage(body, NOW_MS).unwrap();
-        assert_eq!(reading.samples.len(), 2);
-        assert_eq!(reading.samples[0].used_pct, 100.0);
-        assert_eq!(reading.locked_until_secs, Some(1_767_376_800));
-        // The weekly_all placeholder falls back to the flat bucket.
-        assert_eq!(reading.samples[1].used_pct, 30.0);
-    }
-
-    #[test]
-    fn garbage_and_bad_values() {
-        assert_eq!(parse_usage(b"<html>", NOW_MS), Err(UnreadableUsage));
-        assert_eq!(parse_usage(b"[1,2]", NOW_MS), Err(UnreadableUsage));
-        assert_eq!(
-            parse_usage(br#"{"error":"x"}"#, NOW_MS),
-            Err(UnreadableUsage)
-        );
-        // A percentage equal to an epoch is dropped; unused windows (null) are no reading.
-        let body = br#"{"five_hour": {"utilization": 1767383999, "resets_at": null},
-                        "seven_day": null}"#;
-        assert_eq!(parse_usage(body, NOW_MS).unwrap().samples, vec![]);
-    }
-
-    #[test]
-    fn rollover_artefact_is_dropped() {
-        // The window started two minutes ago yet reads 99%: the old window's value.
-        let reset = NOW_MS / 1000 - 120 + 5 * 3600;
-        let body = format!(
-            r#"{{"five_hour": {{"utilization": 99.0, "resets_at": "{}"}}}}"#,
-            jiff::Timestamp::from_second(reset).unwrap()
-        );
-        assert!(parse_usage(body.as_bytes(), NOW_MS)
-            .unwrap()
-            .samples
-            .is_empty());
-    }
-
-    #[test]
-    fn backoff_and_retry_after() {
-        let interval = Duration::from_secs(180);
-        let usage = PollOutcome::Usage(UsageReading::default());
-        assert_eq!(next_delay(&usage, interval, 0), interval);
-        let limited = PollOutcome::RateLimited(Some(Duration::ZERO));
-        assert_eq!(next_delay(&limited, interval, 1), Duration::from_secs(360));
-        assert_eq!(next_delay(&limited, interval, 2), Duration::from_secs(720));
-        assert_eq!(next_delay(&limited, interval, 30), MAX_BACKOFF);
-        let long = PollOutcome::RateLimited(Some(Duration::from_secs(1600)));
-        assert_eq!(next_delay(&long, interval, 1), Duration::from_secs(1600));
-        assert_eq!(parse_retry_after("120", 0), Some(Duration::from_secs(120)));
-        let date = parse_retry_after("Fri, 02 Jan 2026 16:08:40 GMT", NOW_MS);
-        assert_eq!(date, Some(Duration::from_secs(120)));
-        assert_eq!(parse_retry_after("soon", 0), None);
-    }
-
-    #[test]
-    fn token_from_env_or_file_and_expiry() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(".credentials.json");
-        let err = token_from_file(&path, NOW_MS).unwrap_err();
-        assert!(err.contains("no Claude Code login"), "{err}");
-        std::fs::write(
-            &path,
-            r#"{"claudeAiOauth":{"accessToken":"sk-ant-oat01-fake","expiresAt":1}}"#,
-        )
-        .unwrap();
-        let err = token_from_file(&path, NOW_MS).unwrap_err();
-        assert!(err.contains("expired") && !err.contains("sk-ant"), "{err}");
-        std::fs::write(
-            &path,
-            r#"{"claudeAiOauth":{"accessToken":"sk-ant-oat01-fake","expiresAt":99999999999999}}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            token_from_file(&path, NOW_MS).unwrap().expose(),
-            "sk-ant-oat01-fake"
-        );
-    }
-
-    proptest! {
-        /// Every percentage that survives parsing lies within 0..=100.
-        #[test]
-        fn clamped(pct in proptest::num::f64::ANY) {
-            let body = serde_json::json!({"five_hour": {"utilization": pct, "resets_at": null}});
-            if let Ok(reading) = parse_usage(body.to_string().as_bytes(), NOW_MS) {
-                for s in reading.samples {
-                    prop_assert!((0.0..=100.0).contains(&s.used_pct));
-                }
-            }
-        }
-
-        /// The delay never undercuts the interval, nor exceeds the caps.
-        #[test]
-        fn delays_bounded(failures in 0u32..100, retry_secs in proptest::option::of(0u64..100_000)) {
-            let interval = Duration::from_secs(180);
-            let d = next_delay(&PollOutcome::RateLimited(retry_secs.map(Duration::from_secs)), interval, failures);
-            prop_assert!(d >= interval && d <= MAX_RETRY_AFTER);
-        }
-    }
-}
+mod tests;

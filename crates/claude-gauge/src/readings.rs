@@ -1,8 +1,10 @@
-//! The data that flows from sources into the engine: one model request ([`UsageEvent`]) and one
-//! official percentage reading ([`OfficialSample`]).
+//! The vocabulary of the flow: what sources read (one model request, [`UsageEvent`]; Claude's
+//! own percentage for a window, [`OfficialSample`]; a Prometheus aggregate,
+//! [`PrometheusReading`]) and the messages that carry them to the engine ([`EngineInput`]).
 //!
-//! Sources produce these values; the ledger stores them; `limits/` and the frame builder read
-//! them. Nothing here does I/O.
+//! Sources produce these values (through `sources::Out`); the ledger stores them; `limits/` and
+//! the engine read them. Every layer may use this module; it uses none of them. Nothing here
+//! does I/O.
 
 use gauge_core::ModelFamily;
 
@@ -137,6 +139,23 @@ pub(crate) enum OfficialOrigin {
     Oauth,
 }
 
+impl OfficialOrigin {
+    /// The name stored in the ledger and shown in `/limits`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            OfficialOrigin::Statusline => "statusline",
+            OfficialOrigin::Oauth => "oauth",
+        }
+    }
+
+    /// The origin [`OfficialOrigin::as_str`] names, if any.
+    pub(crate) fn from_name(name: &str) -> Option<OfficialOrigin> {
+        [OfficialOrigin::Statusline, OfficialOrigin::Oauth]
+            .into_iter()
+            .find(|origin| origin.as_str() == name)
+    }
+}
+
 /// Claude's own reading of one window.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct OfficialSample {
@@ -168,3 +187,71 @@ pub(crate) struct PrometheusReading {
     /// The model that used the most tokens lately, if any did.
     pub(crate) model: Option<String>,
 }
+
+/// A kind of source, for health and STALL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum SourceKind {
+    /// The JSONL transcripts.
+    Transcripts,
+    /// The statusLine feed.
+    Statusline,
+    /// The OAuth usage poller.
+    Oauth,
+    /// The OTLP receivers.
+    Otlp,
+    /// A Prometheus server.
+    Prometheus,
+}
+
+impl SourceKind {
+    /// The name used in logs and `/stats`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Transcripts => "transcripts",
+            SourceKind::Statusline => "statusline",
+            SourceKind::Oauth => "oauth",
+            SourceKind::Otlp => "otlp",
+            SourceKind::Prometheus => "prometheus",
+        }
+    }
+}
+
+/// Something the engine is told: by the ledger (requests, once deduplicated) or by a source
+/// through `sources::Out` (everything that need not be stored).
+#[derive(Debug)]
+pub(crate) enum EngineInput {
+    /// Requests that are new, or replace an earlier version with the same dedup key.
+    Usage(Vec<UsageEvent>),
+    /// Claude's own reading of a window.
+    Official(OfficialSample),
+    /// A Prometheus source's aggregates; they drive tach, fuel and model while that source is
+    /// configured.
+    Aggregate(PrometheusReading),
+    /// The model of the session Claude Code reports right now.
+    Model(String),
+    /// A source is alive (`Ok`) or failing (`Err` with a short reason, never user data).
+    Health(SourceKind, Result<(), String>),
+    /// A source is configured, so STALL should count it.
+    Configured(SourceKind),
+    /// Claude reports the usage limit reached until this time, unix seconds.
+    LimitReached {
+        /// When the limit lifts, unix seconds.
+        until_secs: i64,
+    },
+    /// Tach tokens known only in aggregate (OTLP metrics of a session that sends no events):
+    /// they move the tach for a minute but are not requests, so they never reach the ledger.
+    Metered {
+        /// When they were used, unix ms.
+        at_ms: i64,
+        /// Input + output + cache creation tokens.
+        tach_tokens: u64,
+    },
+}
+
+/// How the ledger and the sources reach the engine.
+pub(crate) type EngineSender = tokio::sync::mpsc::Sender<EngineInput>;
+
+/// The counter Claude Code exports its token usage as (in Prometheus naming): what the
+/// Prometheus source queries, and what `/metrics` exports under the same name so one dashboard
+/// fits both.
+pub(crate) const CLAUDE_CODE_TOKEN_METRIC: &str = "claude_code_token_usage_tokens_total";

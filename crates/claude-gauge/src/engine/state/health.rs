@@ -1,0 +1,83 @@
+//! Source health: what each source last said of itself, when it counts as fresh, and the
+//! statuses `/stats` shows. STALL is lit when no source the needles draw on is fresh.
+
+use std::time::Duration;
+
+use super::{EngineState, UsageBasis};
+use crate::readings::SourceKind;
+
+/// What a source last said of itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SourceHealth {
+    /// The last time it worked, unix ms.
+    pub(crate) last_ok_ms: Option<i64>,
+    /// The last error and when, if the newest report was an error.
+    pub(crate) last_error: Option<(i64, String)>,
+}
+
+/// One source's status as `/stats` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct SourceStatus {
+    /// The source's name.
+    pub(crate) source: &'static str,
+    /// Whether it counts as fresh now (STALL is lit when none does).
+    pub(crate) is_fresh: bool,
+    /// Its last sign of life, unix ms.
+    pub(crate) last_ok_ms: Option<i64>,
+    /// Its last error, if its newest report was one (a reason, never user data).
+    pub(crate) last_error: Option<String>,
+}
+
+/// How long a source counts as fresh after its last sign of life.
+fn fresh_for(kind: SourceKind, official_stale_after: Duration) -> Duration {
+    match kind {
+        // The transcript watcher and the Prometheus poller report every few seconds.
+        SourceKind::Transcripts | SourceKind::Prometheus => Duration::from_secs(30),
+        // These speak only when Claude Code does.
+        SourceKind::Statusline | SourceKind::Otlp => official_stale_after,
+        SourceKind::Oauth => Duration::from_secs(600),
+    }
+}
+
+impl EngineState {
+    /// Every configured source's status at `now_ms`, for `/stats`, in a stable order.
+    pub(crate) fn source_statuses(&self, now_ms: i64) -> Vec<SourceStatus> {
+        let mut statuses: Vec<SourceStatus> = self
+            .health
+            .iter()
+            .map(|(kind, health)| SourceStatus {
+                source: kind.as_str(),
+                is_fresh: self.is_fresh(*kind, health, now_ms),
+                last_ok_ms: health.last_ok_ms,
+                last_error: health.last_error.as_ref().map(|(_, reason)| reason.clone()),
+            })
+            .collect();
+        statuses.sort_by_key(|s| s.source);
+        statuses
+    }
+
+    /// Whether any source the needles draw on is fresh. With a Prometheus basis, local usage
+    /// sources do not drive the needles, so their freshness cannot keep STALL out.
+    pub(super) fn any_source_fresh(&self, now_ms: i64) -> bool {
+        let is_aggregate = matches!(self.basis(), UsageBasis::Aggregate(_));
+        self.health
+            .iter()
+            .filter(|(kind, _)| {
+                !(is_aggregate && matches!(kind, SourceKind::Transcripts | SourceKind::Otlp))
+            })
+            .any(|(kind, health)| self.is_fresh(*kind, health, now_ms))
+    }
+
+    pub(super) fn fresh_ms(&self, kind: SourceKind) -> i64 {
+        fresh_for(kind, self.settings.official_stale_after).as_millis() as i64
+    }
+
+    /// Fresh: it worked within its freshness span, and its newest report is not an error (a
+    /// source that says it is failing is not waited out).
+    pub(super) fn is_fresh(&self, kind: SourceKind, health: &SourceHealth, now_ms: i64) -> bool {
+        health.last_error.is_none()
+            && health
+                .last_ok_ms
+                .is_some_and(|ok| now_ms - ok <= self.fresh_ms(kind))
+    }
+}

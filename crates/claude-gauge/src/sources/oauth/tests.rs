@@ -1,0 +1,133 @@
+use proptest::prelude::*;
+
+use super::*;
+
+const NOW_MS: i64 = 1_767_370_000_000; // 2026-01-02T16:06:40Z
+
+#[test]
+fn classic_shape() {
+    let body = br#"{
+      "five_hour": {"utilization": 24.0, "resets_at": "2026-01-02T19:59:59.600956+00:00"},
+      "seven_day": {"utilization": 2.0, "resets_at": "2026-01-08T06:59:59.600974+00:00"},
+      "seven_day_sonnet": {"utilization": 1.0, "resets_at": null},
+      "seven_day_opus": null, "iguana_necktie": null,
+      "extra_usage": {"is_enabled": false, "utilization": null}}"#;
+    let reading = parse_usage(body, NOW_MS).unwrap();
+    assert_eq!(reading.samples.len(), 2);
+    let five = &reading.samples[0];
+    assert_eq!((five.window, five.used_pct), (Window::FiveHour, 24.0));
+    assert_eq!(five.resets_at_secs, Some(1_767_383_999));
+    assert_eq!(five.origin, OfficialOrigin::Oauth);
+    // 2.0 means 2%, not 200% or a fraction.
+    assert_eq!(reading.samples[1].used_pct, 2.0);
+    assert_eq!(reading.locked_until_secs, None);
+}
+
+#[test]
+fn limits_array_wins_field_by_field_and_locks() {
+    let body = br#"{
+      "five_hour": null,
+      "seven_day": {"utilization": 30.0, "resets_at": "2026-01-08T06:59:59+00:00"},
+      "limits": [
+        {"kind": "session", "group": "session", "percent": 100, "severity": "critical",
+         "resets_at": "2026-01-02T18:00:00+00:00", "scope": null, "locked_reason": "limit"},
+        {"kind": "weekly_all", "group": "weekly", "percent": 0, "resets_at": null},
+        {"kind": "weekly_scoped", "percent": 81, "resets_at": "2026-01-08T06:59:59+00:00"}
+      ]}"#;
+    let reading = parse_usage(body, NOW_MS).unwrap();
+    assert_eq!(reading.samples.len(), 2);
+    assert_eq!(reading.samples[0].used_pct, 100.0);
+    assert_eq!(reading.locked_until_secs, Some(1_767_376_800));
+    // The weekly_all placeholder falls back to the flat bucket.
+    assert_eq!(reading.samples[1].used_pct, 30.0);
+}
+
+#[test]
+fn garbage_and_bad_values() {
+    assert_eq!(parse_usage(b"<html>", NOW_MS), Err(UnreadableUsage));
+    assert_eq!(parse_usage(b"[1,2]", NOW_MS), Err(UnreadableUsage));
+    assert_eq!(
+        parse_usage(br#"{"error":"x"}"#, NOW_MS),
+        Err(UnreadableUsage)
+    );
+    // A percentage equal to an epoch is dropped; unused windows (null) are no reading.
+    let body = br#"{"five_hour": {"utilization": 1767383999, "resets_at": null},
+                    "seven_day": null}"#;
+    assert_eq!(parse_usage(body, NOW_MS).unwrap().samples, vec![]);
+}
+
+#[test]
+fn rollover_artefact_is_dropped() {
+    // The window started two minutes ago yet reads 99%: the old window's value.
+    let reset = NOW_MS / 1000 - 120 + 5 * 3600;
+    let body = format!(
+        r#"{{"five_hour": {{"utilization": 99.0, "resets_at": "{}"}}}}"#,
+        jiff::Timestamp::from_second(reset).unwrap()
+    );
+    assert!(parse_usage(body.as_bytes(), NOW_MS)
+        .unwrap()
+        .samples
+        .is_empty());
+}
+
+#[test]
+fn backoff_and_retry_after() {
+    let interval = Duration::from_secs(180);
+    let usage = PollOutcome::Usage(UsageReading::default());
+    assert_eq!(next_delay(&usage, interval, 0), interval);
+    let limited = PollOutcome::RateLimited(Some(Duration::ZERO));
+    assert_eq!(next_delay(&limited, interval, 1), Duration::from_secs(360));
+    assert_eq!(next_delay(&limited, interval, 2), Duration::from_secs(720));
+    assert_eq!(next_delay(&limited, interval, 30), MAX_BACKOFF);
+    let long = PollOutcome::RateLimited(Some(Duration::from_secs(1600)));
+    assert_eq!(next_delay(&long, interval, 1), Duration::from_secs(1600));
+    assert_eq!(parse_retry_after("120", 0), Some(Duration::from_secs(120)));
+    let date = parse_retry_after("Fri, 02 Jan 2026 16:08:40 GMT", NOW_MS);
+    assert_eq!(date, Some(Duration::from_secs(120)));
+    assert_eq!(parse_retry_after("soon", 0), None);
+}
+
+#[test]
+fn token_from_env_or_file_and_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".credentials.json");
+    let err = token_from_file(&path, NOW_MS).unwrap_err();
+    assert!(err.contains("no Claude Code login"), "{err}");
+    std::fs::write(
+        &path,
+        r#"{"claudeAiOauth":{"accessToken":"sk-ant-oat01-fake","expiresAt":1}}"#,
+    )
+    .unwrap();
+    let err = token_from_file(&path, NOW_MS).unwrap_err();
+    assert!(err.contains("expired") && !err.contains("sk-ant"), "{err}");
+    std::fs::write(
+        &path,
+        r#"{"claudeAiOauth":{"accessToken":"sk-ant-oat01-fake","expiresAt":99999999999999}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        token_from_file(&path, NOW_MS).unwrap().expose(),
+        "sk-ant-oat01-fake"
+    );
+}
+
+proptest! {
+    /// Every percentage that survives parsing lies within 0..=100.
+    #[test]
+    fn clamped(pct in proptest::num::f64::ANY) {
+        let body = serde_json::json!({"five_hour": {"utilization": pct, "resets_at": null}});
+        if let Ok(reading) = parse_usage(body.to_string().as_bytes(), NOW_MS) {
+            for s in reading.samples {
+                prop_assert!((0.0..=100.0).contains(&s.used_pct));
+            }
+        }
+    }
+
+    /// The delay never undercuts the interval, nor exceeds the caps.
+    #[test]
+    fn delays_bounded(failures in 0u32..100, retry_secs in proptest::option::of(0u64..100_000)) {
+        let interval = Duration::from_secs(180);
+        let d = next_delay(&PollOutcome::RateLimited(retry_secs.map(Duration::from_secs)), interval, failures);
+        prop_assert!(d >= interval && d <= MAX_RETRY_AFTER);
+    }
+}
