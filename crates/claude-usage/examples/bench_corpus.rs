@@ -1,8 +1,10 @@
-//! Generates a benchmark corpus shaped like real Claude Code history (performance-anchors.md):
-//! ~2,600 files whose sizes follow ccusage's real-world profile (p50 105 KB, p90 654 KB, a
-//! heavy tail to one 87 MB file), lines of 2-4 KB on average, about half of them usage lines,
-//! assistant messages split over 1-3 lines with growing `output_tokens`, thinking and tool_use
-//! content with JSON escapes, and tool results of 1-4 KB (5 % 8-28 KB, 0.1 % 48-80 KB).
+//! Generates a benchmark corpus shaped like real Claude Code history: ~2,600 files whose sizes
+//! follow the real-world profile of ccusage's own large fixture (p50 105 KB, p90 654 KB, a heavy
+//! tail to one 87 MB file; `apps/ccusage/scripts/generate-large-fixture.nu` in
+//! <https://github.com/ryoppippi/ccusage>), lines of 2-4 KB on average, about half of them
+//! usage lines, assistant messages split over 1-3 lines with growing `output_tokens`, thinking
+//! and tool_use content with JSON escapes, and tool results of 1-4 KB (5 % 8-28 KB, 0.1 %
+//! 48-80 KB).
 //!
 //! `cargo run --release -p claude-usage --example bench_corpus -- OUT_DIR [TOTAL_MIB] [SEED]`
 

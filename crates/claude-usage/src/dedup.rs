@@ -1,4 +1,5 @@
-//! Dedup: which copies of one API response count, as ccusage 20.0.24 decides (spec 3.3).
+//! Dedup: which copies of one API response count, as ccusage 20.0.24 decides
+//! (`docs/ccusage-rules.md`, section 3).
 //!
 //! Claude Code writes several lines per response (content splits, streaming snapshots with
 //! growing `output_tokens`) and copies parent messages into sidechain and subagent logs. Sits
@@ -39,7 +40,7 @@ use crate::{
     hash::{fast_hash, BuildFastHasher, FastHasher},
 };
 
-/// Which ccusage loader to reproduce. Their rules differ (spec 3.3).
+/// Which ccusage loader to reproduce. Their rules differ (`docs/ccusage-rules.md`, section 3.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DedupRules {
     /// `blocks`, `session`, `monthly`, `weekly`: requestless copies collapse per session

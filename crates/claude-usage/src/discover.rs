@@ -1,5 +1,6 @@
 //! Discovery: which directories hold Claude Code data, which files are transcripts, and what
-//! project and session a transcript path names (spec sections 1.1-1.3, ccusage 20.0.24).
+//! project and session a transcript path names, as ccusage 20.0.24 decides
+//! (`docs/ccusage-rules.md`, section 1).
 //!
 //! The first stage of the flow: roots → files → lines. Environment values come in as
 //! parameters; nothing here reads the environment.
@@ -159,7 +160,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
     }
 }
 
-/// What a transcript's path says about it (spec 1.3).
+/// What a transcript's path says about it (`docs/ccusage-rules.md`, section 1.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileOrigin {
     /// The first component after the first `projects` component, or `unknown`.

@@ -16,7 +16,7 @@
 //! * reports — [`session_blocks`] and [`daily_report`], written by [`write_blocks_json`],
 //!   [`write_daily_json`], [`write_blocks_table`] and [`write_daily_table`].
 //!
-//! The rules come from `shared/reference/ccusage-parity.md` (the spec); a parity test runs the
+//! The rules are ccusage 20.0.24's, summarised in `docs/ccusage-rules.md`; a parity test runs the
 //! real ccusage 20.0.24 on a generated corpus and compares both reports.
 //!
 //! Must never: log or keep prompt text or file contents (only ids, model names, numbers and

@@ -2,7 +2,8 @@
 //!
 //! Claude Code writes `YYYY-MM-DDTHH:MM:SS.mmmZ`. ccusage 20.0.24 accepts exactly four shapes
 //! (lengths 20, 24, 25 and 29: optional milliseconds, `Z` or `±HH:MM`) and drops a line with any
-//! other timestamp (spec section 2.1, item 5); this module reproduces that, in UTC milliseconds.
+//! other timestamp (`docs/ccusage-rules.md`, section 2.3); this module reproduces that, in UTC
+//! milliseconds.
 
 /// Milliseconds in one minute.
 pub(crate) const MS_PER_MINUTE: i64 = 60_000;

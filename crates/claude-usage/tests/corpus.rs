@@ -1,8 +1,9 @@
-//! A deterministic corpus of Claude Code transcripts with the hard cases of issue 3:
-//! duplicates across files, sidechain replays, subagent files, requestless lines, null fields,
-//! floats and negative numbers, timestamp offsets, `<synthetic>` models, fast mode, 1h cache
-//! writes, bad semver, malformed JSON, a partial last line and CRLF line ends — plus agent
-//! progress lines, advisor iterations, unknown models, tiered prices and `costUSD`.
+//! A deterministic corpus of Claude Code transcripts with the hard cases of ccusage parity
+//! (`docs/ccusage-rules.md`): duplicates across files, sidechain replays, subagent files,
+//! requestless lines, null fields, floats and negative numbers, timestamp offsets, `<synthetic>`
+//! models, fast mode, 1h cache writes, bad semver, malformed JSON, a partial last line and CRLF
+//! line ends — plus agent progress lines, advisor iterations, unknown models, tiered prices and
+//! `costUSD`.
 
 use std::{
     fs,
