@@ -1,5 +1,5 @@
 //! The line parser: one transcript line's bytes → a priced [`UsageEntry`], a skip, or a
-//! malformed line, by ccusage 20.0.24's rules.
+//! malformed line, by ccusage 20.0.24's rules (`docs/ccusage-rules.md`, section 2).
 //!
 //! Sits after discovery and before dedup. It borrows from the line and keeps nothing of it but
 //! ids, model names and numbers: prompt text and tool output are skipped unread.
@@ -20,7 +20,8 @@ const USAGE_MARKER: &[u8] = br#""usage":{"#;
 /// Bytes at the end of a line searched first for [`USAGE_MARKER`] (it sits 350-600 bytes
 /// from the end of an assistant line).
 const USAGE_TAIL_BYTES: usize = 1024;
-/// Keys whose `null` value makes ccusage drop the line wherever they occur.
+/// Keys whose `null` value makes ccusage drop the line wherever they occur
+/// (`docs/ccusage-rules.md`, section 2.1).
 const NULL_GUARDED_KEYS: &[&[u8]] = &[
     b"id",
     b"cwd",

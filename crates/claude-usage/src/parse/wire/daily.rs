@@ -1,7 +1,8 @@
 //! ccusage's `claude daily` loader: which lines it reads, where the other commands read more.
 //!
 //! That loader deserializes through an untagged enum, so serde buffers every line whole before
-//! looking at it; [`Buffered`] repeats that buffering without keeping anything.
+//! looking at it; [`Buffered`] repeats that buffering without keeping anything
+//! (`docs/ccusage-rules.md`, section 2.8).
 
 use serde::Deserialize;
 
