@@ -86,8 +86,17 @@ struct OtlpDaemon {
     grpc: String,
 }
 
+/// The metrics hold the tests run with (the default is 10 s): long enough for a `-p` run's
+/// events, which Claude Code flushes together with its metrics, short enough not to wait for.
+const METRICS_HOLD_MS: u64 = 1_000;
+
 impl OtlpDaemon {
     fn start(dirs: TestDirs) -> OtlpDaemon {
+        std::fs::write(
+            dirs.config_file(),
+            format!("[otlp]\nmetrics_hold_ms = {METRICS_HOLD_MS}\n"),
+        )
+        .expect("write the config");
         let daemon = Daemon::start_with(
             dirs,
             &["--otlp-http", "127.0.0.1:0", "--otlp-grpc", "127.0.0.1:0"],
@@ -438,7 +447,7 @@ async fn real_claude_code(export: Export) {
     if export.is_cumulative || export.shares_transcripts {
         // The metrics (and the transcript) repeat the events' usage; past the metrics hold
         // they must still add nothing.
-        tokio::time::sleep(Duration::from_millis(11_500)).await;
+        tokio::time::sleep(Duration::from_millis(METRICS_HOLD_MS + 1_500)).await;
         assert_eq!(otlp.daemon.usage().await["tach"], tach(reported));
         otlp.wait_for_totals(requests, reported).await;
     }

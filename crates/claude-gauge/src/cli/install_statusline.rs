@@ -251,9 +251,7 @@ fn shell_split(command: &str) -> Option<Vec<String>> {
 }
 
 fn write_backup(path: &Path, text: &str) -> anyhow::Result<PathBuf> {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
+    let stamp = crate::clock::unix_now_ms();
     let backup = path.with_file_name(format!("settings.json.{stamp}.claude-gauge.bak"));
     std::fs::write(&backup, text)
         .with_context(|| format!("cannot back up {} to {}", path.display(), backup.display()))?;

@@ -82,7 +82,10 @@ pub(crate) fn run(args: StatuslineArgs, default_url: &str) -> ExitCode {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
             };
-            render(&view(&payload, frame.as_ref(), now_secs()), colour)
+            render(
+                &view(&payload, frame.as_ref(), crate::clock::unix_now_secs()),
+                colour,
+            )
         }
         _ => FALLBACK_LINE.to_string(),
     };
@@ -186,12 +189,6 @@ pub(crate) fn render(view: &StatusView, colour: bool) -> String {
         fuel("7d", view.fuel_7d),
         paint(tach, "36")
     )
-}
-
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Starts the chained command under `sh -c`, feeding it `input` from a thread.

@@ -326,7 +326,15 @@ fn resolve_otlp(raw: &RawOtlp, flags: &FlagOverrides) -> Result<Option<OtlpSetti
             });
         }
     }
+    if raw.metrics_hold_ms == 0 {
+        return Err(ConfigError::Invalid {
+            key: "otlp.metrics_hold_ms",
+            value: "0".into(),
+            fix: "use a positive number of milliseconds (default 10000)",
+        });
+    }
     Ok(Some(OtlpSettings {
+        metrics_hold: Duration::from_millis(raw.metrics_hold_ms),
         http_listen: listen("otlp.http_listen", flags.otlp_http, &raw.http_listen)?,
         grpc_listen: listen("otlp.grpc_listen", flags.otlp_grpc, &raw.grpc_listen)?,
         max_body_bytes: raw.max_body_bytes,

@@ -227,6 +227,8 @@ pub(crate) struct RawOtlp {
     pub(crate) max_body_bytes: usize,
     /// The largest export accepted after gzip decompression, bytes.
     pub(crate) max_decompressed_bytes: usize,
+    /// How long metrics wait for the same session's events before they move the tach, ms.
+    pub(crate) metrics_hold_ms: u64,
 }
 
 impl Default for RawOtlp {
@@ -237,6 +239,7 @@ impl Default for RawOtlp {
             grpc_listen: otlp::DEFAULT_GRPC_LISTEN.to_string(),
             max_body_bytes: otlp::DEFAULT_MAX_BODY_BYTES,
             max_decompressed_bytes: otlp::DEFAULT_MAX_DECOMPRESSED_BYTES,
+            metrics_hold_ms: otlp::DEFAULT_METRICS_HOLD_MS,
         }
     }
 }
@@ -311,6 +314,7 @@ http_listen = "127.0.0.1:4318"     # "" for no HTTP receiver
 grpc_listen = "127.0.0.1:4317"     # "" for no gRPC receiver
 max_body_bytes = 4194304           # the largest export as sent
 max_decompressed_bytes = 16777216  # the largest export after gzip
+metrics_hold_ms = 10000             # how long metrics wait for the same session's events before moving the tach
 
 # Read usage from a Prometheus instead (team mode; see docs/prometheus.md). Uncomment to enable.
 # [prometheus]

@@ -183,6 +183,7 @@ async fn otlp_keeps_the_contract() {
         grpc_listen: Some(loopback()),
         max_body_bytes: 4 << 20,
         max_decompressed_bytes: 16 << 20,
+        metrics_hold: Duration::from_secs(10),
     })
     .await
     .expect("bind");

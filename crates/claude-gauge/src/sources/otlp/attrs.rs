@@ -1,6 +1,6 @@
 //! Attribute lookups over OTLP `KeyValue` lists, parsed leniently: Claude Code sends some numbers
-//! as `intValue`, some as `doubleValue` and some as strings (spec section 5), so every reader
-//! accepts all three.
+//! as `intValue`, some as `doubleValue` and some as strings (see the captures in
+//! `crates/claude-gauge/tests/fixtures/otlp/`), so every reader accepts all three.
 
 use std::fmt::Write as _;
 
@@ -42,7 +42,7 @@ pub(super) fn number(attrs: &[KeyValue], key: &str) -> Option<f64> {
 }
 
 /// Appends a canonical text form of `attrs`, sorted by key, to `out`: the identity of a series
-/// (spec section 9). `skip` names keys left out.
+/// (docs/otlp.md, "Temporality (metrics)"). `skip` names keys left out.
 pub(super) fn write_canonical(out: &mut String, attrs: &[KeyValue], skip: &[&str]) {
     let mut sorted: Vec<&KeyValue> = attrs
         .iter()

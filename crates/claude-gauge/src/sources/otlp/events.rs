@@ -1,6 +1,8 @@
 //! Claude Code's events (OTLP log records) turned into usage: each `claude_code.api_request` is one
 //! exact [`UsageEvent`]; an `api_error` with status 429 means the usage limit was hit. Every other
-//! event only shows that a session is alive and exporting events (spec section 5).
+//! event only shows that a session is alive and exporting events (docs/otlp.md, "What is read,
+//! and how nothing counts twice"; Claude Code's events:
+//! <https://code.claude.com/docs/en/monitoring-usage>).
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;

@@ -1,5 +1,6 @@
-//! The OTLP/gRPC receiver: the metrics and logs `Export` services (spec section 8), gzip
-//! accepted, `UNAVAILABLE` (retryable) while the daemon shuts down.
+//! The OTLP/gRPC receiver: the metrics and logs `Export` services (docs/otlp.md, "The
+//! receivers"; <https://opentelemetry.io/docs/specs/otlp/#otlpgrpc>), gzip accepted,
+//! `UNAVAILABLE` (retryable) while the daemon shuts down.
 
 use std::sync::Arc;
 

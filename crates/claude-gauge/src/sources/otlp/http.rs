@@ -1,5 +1,6 @@
 //! The OTLP/HTTP receiver: `POST …/v1/metrics` and `POST …/v1/logs`, protobuf or JSON by
-//! `Content-Type`, optionally gzip, answered as the OTLP spec says (spec section 8): 200 with an
+//! `Content-Type`, optionally gzip, answered as the OTLP specification says
+//! (<https://opentelemetry.io/docs/specs/otlp/#otlphttp-response>): 200 with an
 //! empty response (0 bytes for protobuf, `{}` for JSON); 400 with a `google.rpc.Status` for
 //! undecodable data; 413 past the size caps; 415 for unknown types and encodings.
 //!
@@ -190,7 +191,7 @@ fn accepted(encoding: Encoding) -> Response {
             Bytes::new(),
         )
             .into_response(),
-        // Serializing the response type gives `{"partialSuccess":null}`; the spec wants `{}`.
+        // Serializing the response type gives `{"partialSuccess":null}`; OTLP wants `{}`.
         Encoding::Json => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],

@@ -1,6 +1,6 @@
 //! Claude Code's metrics turned into increments: `claude_code.token.usage` and
 //! `claude_code.cost.usage` points become [`Metered`] token and cost increments per session and
-//! model, counted once whatever the temporality (spec section 9):
+//! model, counted once whatever the temporality (docs/otlp.md, "Temporality (metrics)"):
 //!
 //! - delta: the increment is the point's value; a point seen before (same series, start, time and
 //!   value: an export retry) counts once;

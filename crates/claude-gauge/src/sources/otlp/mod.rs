@@ -9,6 +9,8 @@
 mod attrs;
 mod events;
 mod fallback;
+
+pub(crate) use fallback::DEFAULT_HOLD_MS as DEFAULT_METRICS_HOLD_MS;
 mod grpc;
 mod http;
 mod metrics;
@@ -55,6 +57,9 @@ pub(crate) struct OtlpSettings {
     pub(crate) max_body_bytes: usize,
     /// The largest body accepted after decompression, bytes.
     pub(crate) max_decompressed_bytes: usize,
+    /// How long metered usage (metrics) waits for the same session's events before it moves
+    /// the tach.
+    pub(crate) metrics_hold: Duration,
 }
 
 /// The OTLP protocols Claude Code can export with.
@@ -163,7 +168,7 @@ impl Source for OtlpReceiver {
     /// this task waits for them after its release loop ends, so the daemon's bounded drain
     /// covers them too.
     async fn run(self, out: Out, shutdown: CancellationToken) {
-        let ingest = Arc::new(Ingest::new(out));
+        let ingest = Arc::new(Ingest::new(out, self.settings.metrics_hold));
         let servers = TaskTracker::new();
         if let Some(listener) = self.http {
             let app = http::app(ingest.clone(), &self.settings);
@@ -207,7 +212,6 @@ impl Source for OtlpReceiver {
 
 /// Memory shared by both transports. A std `Mutex`: it is held only for pure, short updates and
 /// never across an `.await`.
-#[derive(Default)]
 struct IngestMemory {
     tracker: metrics::SeriesTracker,
     gate: fallback::MeteredGate,
@@ -220,10 +224,14 @@ pub(super) struct Ingest {
 }
 
 impl Ingest {
-    fn new(out: Out) -> Ingest {
+    fn new(out: Out, metrics_hold: Duration) -> Ingest {
+        let hold_ms = u64::try_from(metrics_hold.as_millis()).unwrap_or(u64::MAX);
         Ingest {
             out,
-            memory: Mutex::default(),
+            memory: Mutex::new(IngestMemory {
+                tracker: metrics::SeriesTracker::default(),
+                gate: fallback::MeteredGate::new(hold_ms),
+            }),
         }
     }
 

@@ -9,10 +9,12 @@
 //! [`Out::scan_progress`]; the command line draws the bar.
 
 mod convert;
+mod progress;
+mod rewalk;
 mod tracker;
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -23,6 +25,8 @@ use tokio_util::sync::CancellationToken;
 use super::{Out, ScanProgress, Source};
 use crate::ledger::{FileProgress, LedgerClosed};
 use crate::readings::{SourceKind, UsageEvent};
+use progress::Progress;
+use rewalk::Rewalks;
 use tracker::{jsonl_files_under, read_from, FileRead, FileStat, FileTracker};
 
 /// How often the source tells the engine it is alive.
@@ -140,36 +144,6 @@ struct Reader {
     tracker: FileTracker,
     watched: HashSet<PathBuf>,
     rewalks: Rewalks,
-}
-
-/// Directories to walk again soon after they appeared.
-#[derive(Debug, Default)]
-struct Rewalks {
-    due: Vec<(Instant, PathBuf)>,
-}
-
-impl Rewalks {
-    /// After this long, and again after `REWALK_LATE`, a new directory is walked again.
-    const REWALK_SOON: Duration = Duration::from_millis(50);
-    const REWALK_LATE: Duration = Duration::from_millis(1000);
-
-    fn schedule(&mut self, dir: &Path, now: Instant) {
-        self.due.retain(|(_, d)| d != dir);
-        self.due.push((now + Self::REWALK_SOON, dir.to_path_buf()));
-        self.due.push((now + Self::REWALK_LATE, dir.to_path_buf()));
-    }
-
-    fn take_due(&mut self, now: Instant) -> HashSet<PathBuf> {
-        let mut due = HashSet::new();
-        self.due.retain(|(at, dir)| {
-            let is_due = *at <= now;
-            if is_due {
-                due.insert(dir.clone());
-            }
-            !is_due
-        });
-        due
-    }
 }
 
 impl Reader {
@@ -416,55 +390,4 @@ fn read_parallel(
             .flat_map(|(handle, part)| handle.join().unwrap_or_else(|_| vec![None; part.len()]))
             .collect()
     })
-}
-
-/// Progress of one catch-up pass, reported through [`Out::scan_progress`] only for a large one
-/// (the first read of a long history), at most every [`Progress::STEP_BYTES`].
-struct Progress {
-    out: Out,
-    current: ScanProgress,
-    reported_at: u64,
-}
-
-impl Progress {
-    /// Passes smaller than this report nothing.
-    const SHOW_OVER_BYTES: u64 = 64 << 20;
-    /// Reports are at least this far apart.
-    const STEP_BYTES: u64 = 1 << 20;
-
-    fn new(out: Out, bytes_total: u64) -> Progress {
-        let current = ScanProgress {
-            bytes_done: 0,
-            bytes_total: if bytes_total >= Self::SHOW_OVER_BYTES {
-                bytes_total
-            } else {
-                0
-            },
-        };
-        if current.bytes_total > 0 {
-            out.scan_progress(current);
-        }
-        Progress {
-            out,
-            current,
-            reported_at: 0,
-        }
-    }
-
-    fn add(&mut self, bytes: u64) {
-        if self.current.bytes_total == 0 {
-            return;
-        }
-        self.current.bytes_done = (self.current.bytes_done + bytes).min(self.current.bytes_total);
-        if self.current.bytes_done - self.reported_at >= Self::STEP_BYTES {
-            self.reported_at = self.current.bytes_done;
-            self.out.scan_progress(self.current);
-        }
-    }
-
-    fn finish(self) {
-        if self.current.bytes_total > 0 {
-            self.out.scan_progress(ScanProgress::default());
-        }
-    }
 }
