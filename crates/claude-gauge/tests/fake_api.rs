@@ -1,5 +1,6 @@
 //! A fake Anthropic Messages API on loopback, speaking the streaming format Claude Code expects
-//! (`claude-code-otel.md` section 7), so the real Claude Code CLI runs fully offline in tests.
+//! (the Messages API's server-sent events, <https://docs.anthropic.com/en/api/messages-streaming>),
+//! so the real Claude Code CLI runs fully offline in tests.
 //!
 //! Every request gets its own `request-id` and message id and the configured usage; the fake
 //! keeps the sums of what it reported so tests can compare them with what claude-gauge saw.

@@ -1,5 +1,6 @@
-//! Official limits (issue 6): the `statusline` command, `install-statusline`, the OAuth poller
-//! against a local mock, and the real Claude Code CLI feeding our statusline under tmux.
+//! Official limits (docs/official-limits.md): the `statusline` command, `install-statusline`,
+//! the OAuth poller against a local mock, and the real Claude Code CLI feeding our statusline
+//! under tmux.
 //!
 //! Only fake tokens and loopback addresses appear here.
 

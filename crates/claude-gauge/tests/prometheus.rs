@@ -1,6 +1,7 @@
-//! The Prometheus path (issue 9): a real Prometheus scrapes a test exporter of Claude Code's
-//! counters and the daemon's own `/metrics`; the daemon's Prometheus source reads the counters
-//! back through PromQL into frames; stopping Prometheus lights STALL and restarting clears it.
+//! The Prometheus path (docs/prometheus.md): a real Prometheus scrapes a test exporter of Claude
+//! Code's counters and the daemon's own `/metrics`; the daemon's Prometheus source reads the
+//! counters back through PromQL into frames; stopping Prometheus lights STALL and restarting
+//! clears it.
 //! Also: `promtool check config` on `deploy/prometheus.yml`, and the deploy files' metric names.
 //!
 //! Needs Debian's `prometheus` package (`scripts/install-test-deps`). Without it a test prints a

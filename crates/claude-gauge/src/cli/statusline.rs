@@ -2,9 +2,9 @@
 //! forwards what the daemon needs to `POST /ingest/statusline`, and prints one compact line:
 //! 5-hour fuel, 7-day fuel, tach.
 //!
-//! It must never hurt Claude Code (issue 6): our part has 50 ms in all; a daemon that is down or
-//! slow only costs the tach reading; malformed input prints a short fallback line; the exit status
-//! is always 0. `--chain CMD` runs the user's previous statusLine command with the same stdin and
+//! It must never hurt Claude Code: our part has 50 ms in all; a daemon that is down or slow only
+//! costs the tach reading; malformed input prints a short fallback line; the exit status is
+//! always 0. `--chain CMD` runs the user's previous statusLine command with the same stdin and
 //! prints its output after ours.
 
 use std::io::{IsTerminal, Read, Write};

@@ -160,10 +160,14 @@ impl EnvOverrides {
 /// The Claude config dir Claude Code itself uses: the first `CLAUDE_CONFIG_DIR` entry, else
 /// `~/.claude`.
 pub(crate) fn claude_dir(env: &EnvOverrides, home: &Path) -> PathBuf {
-    env.claude_config_dir
-        .as_deref()
-        .and_then(|list| list.split(',').map(str::trim).find(|d| !d.is_empty()))
-        .map_or_else(|| home.join(".claude"), PathBuf::from)
+    // The same expansion as the transcript roots (`~`, a trailing `projects`), first entry only.
+    let listed = env.claude_config_dir.as_deref().map(|list| {
+        ClaudeRoots::resolve(Some(list), Some(home), None)
+            .candidates
+            .into_iter()
+            .next()
+    });
+    listed.flatten().unwrap_or_else(|| home.join(".claude"))
 }
 
 /// Everything the daemon needs, resolved and validated.

@@ -244,7 +244,8 @@ impl Default for RawOtlp {
     }
 }
 
-/// `[oauth]`: the opt-in poller of Claude's OAuth usage endpoint (issue 6).
+/// `[oauth]`: the opt-in poller of Claude's OAuth usage endpoint (docs/official-limits.md, "The
+/// OAuth poller").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct RawOauth {
@@ -263,7 +264,8 @@ pub(crate) struct RawOauth {
     pub(crate) credentials_file: Option<PathBuf>,
 }
 
-/// The shortest poll interval the endpoint tolerates (`limits-and-peers.md` section 2.2).
+/// The shortest poll interval the endpoint tolerates: its budget is shared with Claude Code
+/// itself (docs/official-limits.md, "The OAuth poller").
 pub(crate) const MIN_OAUTH_INTERVAL_SECS: u64 = 180;
 
 impl Default for RawOauth {

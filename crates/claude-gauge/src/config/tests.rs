@@ -222,3 +222,22 @@ fn the_config_key_names_the_roots_for_the_daemon_and_the_reports() {
     let s = load_text("[transcripts]\nenabled = false\n").unwrap();
     assert!(s.transcripts.is_none());
 }
+
+#[test]
+fn claude_code_dir_is_the_first_listed_root_expanded_like_the_rest() {
+    let home = Path::new("/home/u");
+    let env = |list: Option<&str>| EnvOverrides {
+        claude_config_dir: list.map(String::from),
+        ..EnvOverrides::default()
+    };
+    assert_eq!(claude_dir(&env(None), home), home.join(".claude"));
+    assert_eq!(
+        claude_dir(&env(Some(" ~/work , /b")), home),
+        home.join("work")
+    );
+    assert_eq!(
+        claude_dir(&env(Some("/c/projects")), home),
+        PathBuf::from("/c")
+    );
+    assert_eq!(claude_dir(&env(Some(" , ")), home), home.join(".claude"));
+}

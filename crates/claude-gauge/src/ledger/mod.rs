@@ -209,20 +209,18 @@ pub(crate) fn open(
     ))
 }
 
-/// What a store holds, read with a connection of its own (as a second process would): the
-/// totals, the newest official samples and the file progress. For tests that check that what
-/// was acknowledged is on disk.
+/// What a store holds: the totals, the newest official samples and the file progress.
 #[cfg(test)]
-pub(crate) fn read_stored(
-    data_dir: &Path,
-) -> Result<
-    (
-        StoredTotals,
-        Vec<OfficialSample>,
-        HashMap<String, FileProgress>,
-    ),
-    StoreError,
-> {
+pub(crate) type StoredState = (
+    StoredTotals,
+    Vec<OfficialSample>,
+    HashMap<String, FileProgress>,
+);
+
+/// What a store holds, read with a connection of its own (as a second process would). For tests
+/// that check that what was acknowledged is on disk.
+#[cfg(test)]
+pub(crate) fn read_stored(data_dir: &Path) -> Result<StoredState, StoreError> {
     let store = Store::open(&data_dir.join(STORE_FILE))?;
     Ok((
         store.totals()?,

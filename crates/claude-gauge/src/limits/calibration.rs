@@ -5,8 +5,8 @@
 //! Sits in `limits/` beside fuel: the engine calls [`Calibration::learn`] when an official sample
 //! arrives and [`calibrated_estimate`] when it builds a frame. The estimate is anchored on the last
 //! official percentage (plus the tokens spent since, at the learned rate), so the needle does not
-//! jump when the source changes from official to estimate. Spec: issue 6,
-//! `limits-and-peers.md` section 2.
+//! jump when the source changes from official to estimate (docs/official-limits.md,
+//! "Calibration").
 
 use serde::Serialize;
 

@@ -3,7 +3,9 @@
 //! the limit lifts, so the transcript source can light `LIMIT` until then
 //! (`EngineInput::LimitReached`).
 //!
-//! Forms seen (`limits-and-peers.md` sections 1.3 and 3; Claude Code 2.1.330's own strings):
+//! Forms seen (Claude Code 2.1.330's own strings; the `|epoch` form is also the one ccusage reads,
+//! `docs/ccusage-rules.md` section 2.5; the weekly form as users reported it in
+//! <https://github.com/anthropics/claude-code/issues/80903>):
 //! - `Claude AI usage limit reached|1750000000` (older builds: the reset as epoch seconds);
 //! - `You've hit your session limit · resets 3pm (Europe/Berlin)`, also `weekly limit`,
 //!   `resets Jul 27 at 4:30am (Asia/Calcutta)`;

@@ -150,7 +150,8 @@ fn register_totals_by_model(registry: &mut Registry, totals: &TotalsByModel) {
     let cost = Family::<Labels, Counter<f64, AtomicU64>>::default();
     for (model, totals) in totals.by_model() {
         let t = totals.tokens;
-        // The `type` values are Claude Code's own (see the OTel reference, section 3).
+        // The `type` values are Claude Code's own, those of `claude_code.token.usage`
+        // (https://code.claude.com/docs/en/monitoring-usage).
         for (kind, n) in [
             ("input", t.input),
             ("output", t.output),

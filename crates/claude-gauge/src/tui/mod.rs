@@ -11,7 +11,7 @@
 mod draw;
 
 use std::io::Write;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use gauge_core::ClusterConfig;
@@ -42,12 +42,6 @@ pub(crate) enum WatchError {
         /// What failed.
         reason: String,
     },
-}
-
-fn unix_now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// Prints one snapshot of the cluster for the daemon at `url`, `width` x `height` characters.
@@ -97,7 +91,7 @@ pub(crate) async fn once(
         config: &config,
         frame: frame.as_ref(),
         is_link_up: true,
-        now_secs: unix_now_secs(),
+        now_secs: u64::try_from(crate::clock::unix_now_secs()).unwrap_or(0),
     };
     out.write_all(render_text(&view, width, height).as_bytes())?;
     Ok(())
@@ -139,7 +133,7 @@ pub(crate) async fn run(url: &str) -> Result<(), WatchError> {
             config: &config,
             frame: frame.as_ref(),
             is_link_up,
-            now_secs: unix_now_secs(),
+            now_secs: u64::try_from(crate::clock::unix_now_secs()).unwrap_or(0),
         };
         if let Err(err) = terminal.draw(|f| draw::draw(f, &view)) {
             break Err(err.into());

@@ -79,7 +79,7 @@ const LOGS_EXPORT_INTERVAL_MS: u32 = 1000;
 const METRIC_EXPORT_INTERVAL_MS: u32 = 10_000;
 
 /// The environment variables that point Claude Code's telemetry at a receiver on `addr`
-/// (spec section 1), in the order to print them.
+/// (docs/otlp.md, "Point Claude Code at it"), in the order to print them.
 pub(crate) fn claude_code_env(
     protocol: ExportProtocol,
     addr: SocketAddr,
