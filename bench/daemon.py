@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Daemon benchmarks for claude-gauge (issue 3): cold catch-up into an empty store, warm restart
-with nothing changed, and append -> /events latency.
+"""Daemon benchmarks for claude-gauge (docs/performance.md): cold catch-up into an empty store,
+warm restart with nothing changed, and append -> /events latency.
 
 Usage: bench/daemon.py --binary target/release/claude-gauge --corpus DIR [--appends 1000]
 

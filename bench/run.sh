@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cold-scan benchmark: claude-usage vs ccusage 20.0.24 vs ccstat 0.6.2 on a generated ~1 GiB
-# corpus shaped like real Claude Code history (shared/reference/performance-anchors.md).
+# corpus shaped like real Claude Code history (file sizes follow ccusage's own large fixture,
+# apps/ccusage/scripts/generate-large-fixture.nu in https://github.com/ryoppippi/ccusage).
 #
 #   bench/run.sh                      # 1 GiB, 5 alternating rounds
 #   BENCH_MIB=256 BENCH_ROUNDS=3 bench/run.sh

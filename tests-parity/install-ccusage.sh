@@ -6,7 +6,8 @@
 #   export CCUSAGE_BIN="$(tests-parity/install-ccusage.sh [DIR])"
 #
 # DIR defaults to $HOME/.cache/claude-gauge/ccusage-20.0.24. Only 20.0.24 is used: it is the
-# newest version whose linux-x64 native package is on the registry, and the parity spec pins it.
+# newest version whose linux-x64 native package is on the registry, and docs/ccusage-rules.md
+# describes that version's rules.
 set -euo pipefail
 
 version=20.0.24
