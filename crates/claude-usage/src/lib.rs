@@ -40,7 +40,7 @@ pub use dedup::{
 pub use discover::{resolve_roots, usage_files, ClaudeRoots, DiscoverError, FileOrigin};
 pub use entry::{Speed, TokenUsage, UsageEntry};
 pub use parse::{LineParser, ParsedLine, SkipReason};
-pub use pricing::{Above200k, ModelPrice, PriceCache, PriceTable};
+pub use pricing::{LongContext, LongContextRates, ModelPrice, PriceCache, PriceTable};
 pub use report::blocks::{
     session_blocks, BurnRate, Projection, SessionBlock, DEFAULT_SESSION_LENGTH_MS,
 };
