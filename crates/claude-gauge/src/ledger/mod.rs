@@ -64,7 +64,7 @@ enum LedgerInput {
         reply: CommitReply,
     },
     Official {
-        sample: OfficialSample,
+        samples: Vec<OfficialSample>,
         reply: CommitReply,
     },
     Totals(oneshot::Sender<Result<StoredTotals, String>>),
@@ -134,13 +134,14 @@ impl LedgerHandle {
         Ok(Receipt(receipt))
     }
 
-    /// Queues one official sample.
+    /// Queues official samples read together (both windows of one reading), for one
+    /// transaction: the engine gets them together, so no frame shows half a reading.
     pub(crate) async fn record_official(
         &self,
-        sample: OfficialSample,
+        samples: Vec<OfficialSample>,
     ) -> Result<Receipt, LedgerClosed> {
         let (reply, receipt) = oneshot::channel();
-        let input = LedgerInput::Official { sample, reply };
+        let input = LedgerInput::Official { samples, reply };
         self.queue.send(input).await.map_err(|_| LedgerClosed)?;
         Ok(Receipt(receipt))
     }
@@ -251,8 +252,8 @@ impl Batch {
                 self.progress.extend(progress);
                 self.replies.push(reply);
             }
-            LedgerInput::Official { sample, reply } => {
-                self.samples.push(sample);
+            LedgerInput::Official { samples, reply } => {
+                self.samples.extend(samples);
                 self.replies.push(reply);
             }
             // Answered after this batch commits, so the totals include it.

@@ -74,9 +74,13 @@ impl Out {
         self.ledger.blocking_record_usage(events, progress)
     }
 
-    /// Records one official sample and returns once it is committed.
-    pub(crate) async fn official(&self, sample: OfficialSample) -> Result<(), WriteError> {
-        let receipt = self.ledger.record_official(sample).await?;
+    /// Records the official samples of one reading (one per window) and returns once they are
+    /// committed. They reach the engine together, so no frame shows half a reading.
+    pub(crate) async fn official(&self, samples: Vec<OfficialSample>) -> Result<(), WriteError> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        let receipt = self.ledger.record_official(samples).await?;
         receipt.committed().await
     }
 

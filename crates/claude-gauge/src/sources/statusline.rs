@@ -113,13 +113,8 @@ async fn take(out: &Out, body: &[u8]) -> Outcome {
     IngestStats::add(&out.stats().statusline_payloads, 1);
     let samples = official_samples(&payload, unix_now_ms());
     let accepted = samples.len();
-    for sample in samples {
-        match out.official(sample).await {
-            Ok(()) => {}
-            Err(WriteError::Closed) => return Outcome::Unavailable(SHUTTING_DOWN),
-            Err(WriteError::NotStored(_)) => return Outcome::Unavailable("not stored; try again"),
-        }
-    }
+    // The model and liveness first: the samples that follow then land on a frame that already
+    // shows them.
     let mut told = Ok(());
     if let Some(model_id) = payload.model.and_then(|m| m.id) {
         told = out.model(model_id).await;
@@ -127,9 +122,13 @@ async fn take(out: &Out, body: &[u8]) -> Outcome {
     if told.is_ok() {
         told = out.health(SourceKind::Statusline, Ok(())).await;
     }
-    match told {
+    if told.is_err() {
+        return Outcome::Unavailable(SHUTTING_DOWN);
+    }
+    match out.official(samples).await {
         Ok(()) => Outcome::Accepted(accepted),
-        Err(_) => Outcome::Unavailable(SHUTTING_DOWN),
+        Err(WriteError::Closed) => Outcome::Unavailable(SHUTTING_DOWN),
+        Err(WriteError::NotStored(_)) => Outcome::Unavailable("not stored; try again"),
     }
 }
 

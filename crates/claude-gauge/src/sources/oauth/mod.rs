@@ -208,14 +208,12 @@ async fn report(
 ) -> Result<(), LedgerClosed> {
     let problem = match outcome {
         PollOutcome::Usage(reading) => {
-            for sample in reading.samples {
-                if let Err(err) = out.official(sample).await {
-                    // The next poll reads the window again; only a closed ledger ends the loop.
-                    if matches!(err, crate::ledger::WriteError::Closed) {
-                        return Err(LedgerClosed);
-                    }
-                    tracing::warn!("oauth usage: {err}");
+            if let Err(err) = out.official(reading.samples).await {
+                // The next poll reads the windows again; only a closed ledger ends the loop.
+                if matches!(err, crate::ledger::WriteError::Closed) {
+                    return Err(LedgerClosed);
                 }
+                tracing::warn!("oauth usage: {err}");
             }
             if let Some(until_secs) = reading.locked_until_secs {
                 out.limit_reached(until_secs).await?;
