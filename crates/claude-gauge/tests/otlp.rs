@@ -1,4 +1,4 @@
-//! The OTLP receivers (issue 7): captured exports over HTTP and gRPC, abuse, `otel-env`, and the
+//! The OTLP receivers (docs/otlp.md): captured exports over HTTP and gRPC, abuse, `otel-env`, and the
 //! real Claude Code CLI exporting to the daemon with each protocol.
 
 use std::io::Write;
