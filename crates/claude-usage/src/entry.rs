@@ -27,30 +27,32 @@ pub struct TokenUsage {
 impl TokenUsage {
     /// All cache writes, as ccusage's `cacheCreationTokens`.
     pub fn cache_creation_tokens(&self) -> u64 {
-        // Wrapping, as ccusage's release build: input is untrusted and must not panic.
+        // Saturating, as ccusage 20.0.24: a line of u64::MAX tokens stays u64::MAX.
         self.cache_write_5m_tokens
-            .wrapping_add(self.cache_write_1h_tokens)
+            .saturating_add(self.cache_write_1h_tokens)
     }
 
     /// Input + output + cache writes + cache reads, as ccusage's `totalTokens`.
     pub fn total_tokens(&self) -> u64 {
         self.input_tokens
-            .wrapping_add(self.output_tokens)
-            .wrapping_add(self.cache_creation_tokens())
-            .wrapping_add(self.cache_read_tokens)
+            .saturating_add(self.output_tokens)
+            .saturating_add(self.cache_creation_tokens())
+            .saturating_add(self.cache_read_tokens)
     }
 
-    /// Adds `other` field by field (wrapping).
+    /// Adds `other` field by field, saturating at `u64::MAX` as ccusage's sums do.
     pub fn add(&mut self, other: &TokenUsage) {
-        self.input_tokens = self.input_tokens.wrapping_add(other.input_tokens);
-        self.output_tokens = self.output_tokens.wrapping_add(other.output_tokens);
+        self.input_tokens = self.input_tokens.saturating_add(other.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(other.output_tokens);
         self.cache_write_5m_tokens = self
             .cache_write_5m_tokens
-            .wrapping_add(other.cache_write_5m_tokens);
+            .saturating_add(other.cache_write_5m_tokens);
         self.cache_write_1h_tokens = self
             .cache_write_1h_tokens
-            .wrapping_add(other.cache_write_1h_tokens);
-        self.cache_read_tokens = self.cache_read_tokens.wrapping_add(other.cache_read_tokens);
+            .saturating_add(other.cache_write_1h_tokens);
+        self.cache_read_tokens = self
+            .cache_read_tokens
+            .saturating_add(other.cache_read_tokens);
     }
 }
 

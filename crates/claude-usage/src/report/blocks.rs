@@ -75,7 +75,7 @@ impl SessionBlock {
         let usage = &self.usage;
         Some(BurnRate {
             tokens_per_minute: usage.total_tokens() as f64 / minutes,
-            tokens_per_minute_for_indicator: usage.input_tokens.wrapping_add(usage.output_tokens)
+            tokens_per_minute_for_indicator: usage.input_tokens.saturating_add(usage.output_tokens)
                 as f64
                 / minutes,
             cost_per_hour: self.cost_usd / minutes * 60.0,
