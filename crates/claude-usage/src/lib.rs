@@ -44,7 +44,9 @@ pub use pricing::{LongContext, LongContextRates, ModelPrice, PriceCache, PriceTa
 pub use report::blocks::{
     session_blocks, BurnRate, Projection, SessionBlock, DEFAULT_SESSION_LENGTH_MS,
 };
-pub use report::daily::{daily_report, local_date, DailyReport, DailyRow, ModelBreakdown};
+pub use report::daily::{
+    daily_report, local_date, unpriced_models, DailyReport, DailyRow, ModelBreakdown,
+};
 pub use report::json::{write_blocks_json, write_daily_json, BlocksJsonOptions};
 pub use report::table::{write_blocks_table, write_daily_table};
 pub use report::{parse_time_zone, TimeZoneError};

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use claude_usage::{
-    daily_report, parse_time_zone, scan_files_each, session_blocks, usage_files, write_blocks_json,
-    write_blocks_table, write_daily_json, write_daily_table, BlocksJsonOptions, ClaudeRoots,
-    DedupRules, Deduper, ScanOptions, TimeZone, UsageEntry, DEFAULT_SESSION_LENGTH_MS,
+    daily_report, parse_time_zone, scan_files_each, session_blocks, unpriced_models, usage_files,
+    write_blocks_json, write_blocks_table, write_daily_json, write_daily_table, BlocksJsonOptions,
+    ClaudeRoots, DedupRules, Deduper, ScanOptions, TimeZone, UsageEntry, DEFAULT_SESSION_LENGTH_MS,
 };
 
 use crate::clock::unix_now_ms;
@@ -58,6 +58,7 @@ pub(crate) fn blocks(args: &BlocksArgs, roots: &ClaudeRoots) -> anyhow::Result<E
             .filter(|b| !args.active || b.is_active)
             .collect();
         write_blocks_table(&mut out, &shown, now_ms)?;
+        warn_unpriced(&unpriced_models(&entries));
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -76,9 +77,22 @@ pub(crate) fn daily(args: &DailyArgs, roots: &ClaudeRoots) -> anyhow::Result<Exi
         write_daily_json(&mut out, &report)?;
     } else {
         write_daily_table(&mut out, &report)?;
+        warn_unpriced(&report.unpriced_models);
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One stderr line naming the models no offline price covers (text reports only: the JSON
+/// lists them in `unpricedModels`). Their cost counts as $0, as in ccusage 20.0.24.
+fn warn_unpriced(models: &[std::sync::Arc<str>]) {
+    if !models.is_empty() {
+        let names: Vec<&str> = models.iter().map(|model| &**model).collect();
+        eprintln!(
+            "claude-gauge: warning: no offline price for {}; their cost is counted as $0",
+            names.join(", ")
+        );
+    }
 }
 
 /// Every transcript's entries, deduplicated with `rules` while the scan runs (so the whole

@@ -50,14 +50,13 @@ pub struct DailyReport {
     pub usage: TokenUsage,
     /// Sum of the rows' costs, in row order.
     pub total_cost_usd: f64,
-    /// Models that had tokens but no price, sorted.
+    /// Display models that had tokens but no price, sorted.
     pub unpriced_models: Vec<Arc<str>>,
 }
 
 /// Groups `entries` by their local date in `time_zone`.
 pub fn daily_report(entries: &[UsageEntry], time_zone: &TimeZone) -> DailyReport {
     let mut days: BTreeMap<String, DailyRow> = BTreeMap::new();
-    let mut unpriced: Vec<Arc<str>> = Vec::new();
     let mut date_memo = DateMemo::default();
     for entry in entries {
         let date = date_memo.date(entry.timestamp_ms, time_zone);
@@ -74,15 +73,7 @@ pub fn daily_report(entries: &[UsageEntry], time_zone: &TimeZone) -> DailyReport
         if let Some(row) = days.get_mut(&*date) {
             add_entry(row, entry);
         }
-        if entry.is_unpriced {
-            if let Some(model) = &entry.model {
-                if !unpriced.contains(model) {
-                    unpriced.push(Arc::clone(model));
-                }
-            }
-        }
     }
-    unpriced.sort();
     let mut rows: Vec<DailyRow> = days.into_values().collect();
     let mut usage = TokenUsage::default();
     // `-0.0`: ccusage sums rows with `Iterator::sum`, which starts there (an empty report
@@ -98,8 +89,21 @@ pub fn daily_report(entries: &[UsageEntry], time_zone: &TimeZone) -> DailyReport
         rows,
         usage,
         total_cost_usd,
-        unpriced_models: unpriced,
+        unpriced_models: unpriced_models(entries),
     }
+}
+
+/// The display models (`-fast` suffix included, as ccusage lists them) of `entries` that had
+/// tokens but no price, sorted and distinct.
+pub fn unpriced_models(entries: &[UsageEntry]) -> Vec<Arc<str>> {
+    let mut unpriced: Vec<Arc<str>> = entries
+        .iter()
+        .filter(|entry| entry.is_unpriced)
+        .filter_map(|entry| entry.display_model.clone())
+        .collect();
+    unpriced.sort();
+    unpriced.dedup();
+    unpriced
 }
 
 fn add_entry(row: &mut DailyRow, entry: &UsageEntry) {
