@@ -4,3 +4,4 @@
 mod corpus;
 mod parity;
 mod paths;
+mod pricing;

@@ -1,0 +1,346 @@
+//! Prices and token sums against the real ccusage 20.0.24 (`CCUSAGE_BIN`, see `parity.rs`):
+//! models served through Claude Code by other backends (GLM, MiniMax, DeepSeek, Kimi, Qwen,
+//! gpt-oss), every key of the generated price table with other spellings of it, and lines of
+//! `u64::MAX` tokens. `claude daily --json --offline` and `blocks --json --offline` must be
+//! byte-identical. The checks that need no ccusage run always.
+
+use std::{
+    collections::HashSet,
+    path::Path,
+    process::Command,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use claude_usage::{
+    daily_report, dedup, format_timestamp_ms, parse_time_zone, resolve_roots, scan_files,
+    session_blocks, usage_files, write_blocks_json, write_daily_json, BlocksJsonOptions,
+    DedupRules, PriceTable, ScanOptions, UsageEntry, DEFAULT_SESSION_LENGTH_MS,
+};
+use serde_json::{json, Value};
+
+/// The models of the issue, with the cost ccusage 20.0.24 `--offline` gives a line of one
+/// million input tokens and one of one million output tokens.
+const BACKEND_MODELS: [(&str, f64, f64); 8] = [
+    ("GLM-4.7", 0.06, 0.4),
+    ("glm-4.6", 0.6, 2.2),
+    ("MiniMax-M2.1", 0.3, 1.2),
+    ("MiniMax-M2", 0.3, 1.2),
+    ("deepseek-chat", 0.1, 0.425),
+    ("kimi-k2-0905-preview", 0.632, 2.53),
+    ("qwen3-coder-plus", 1.0, 5.0),
+    ("gpt-oss-120b", 0.15, 0.6),
+];
+const DAY_MS: i64 = 86_400_000;
+/// 2000-01-01T12:00:00Z: one model per day from here.
+const FIRST_DAY_NOON_MS: i64 = 946_728_000_000;
+const TABLE_SOURCE: &str = include_str!("../src/pricing/table.rs");
+
+fn now_ms() -> i64 {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970");
+    i64::try_from(since_epoch.as_millis()).expect("now fits in i64")
+}
+
+fn line(id: usize, timestamp_ms: i64, model: &str, usage: &Value) -> String {
+    json!({
+        "type": "assistant",
+        "timestamp": format_timestamp_ms(timestamp_ms),
+        "sessionId": "s",
+        "requestId": format!("req_{id}"),
+        "version": "2.0.30",
+        "cwd": "/x",
+        "message": {"id": format!("msg_{id}"), "model": model, "usage": usage},
+    })
+    .to_string()
+}
+
+fn write_corpus(root: &Path, lines: &[String]) {
+    let dir = root.join("projects").join("p");
+    std::fs::create_dir_all(&dir).expect("corpus dir");
+    std::fs::write(dir.join("s.jsonl"), lines.join("\n") + "\n").expect("corpus file");
+}
+
+/// Token mixes that reach every rate: each kind alone, both tier shapes, and fast mode.
+fn usage_mixes() -> Vec<Value> {
+    vec![
+        json!({"input_tokens": 1_000_000, "output_tokens": 0}),
+        json!({"input_tokens": 0, "output_tokens": 1_000_000}),
+        json!({"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 1_000_000}),
+        json!({"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 1_000_000,
+            "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 1_000_000}}),
+        json!({"input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 1_000_000}),
+        json!({"input_tokens": 100_000, "output_tokens": 0}),
+        json!({"input_tokens": 40_000, "output_tokens": 1_000, "cache_read_input_tokens": 300_000}),
+        json!({"input_tokens": 300_000, "output_tokens": 10, "speed": "fast"}),
+    ]
+}
+
+/// One model per day, every usage mix on that day.
+fn priced_corpus(root: &Path, models: &[String]) {
+    let mixes = usage_mixes();
+    let mut lines = Vec::new();
+    for (day, model) in (0_i64..).zip(models) {
+        for usage in &mixes {
+            lines.push(line(
+                lines.len(),
+                FIRST_DAY_NOON_MS + day * DAY_MS,
+                model,
+                usage,
+            ));
+        }
+    }
+    write_corpus(root, &lines);
+}
+
+fn scanned(root: &Path, rules: DedupRules) -> Vec<UsageEntry> {
+    let roots = resolve_roots(Some(&root.to_string_lossy()), None, None).expect("roots");
+    let scan = scan_files(&usage_files(&roots), &ScanOptions::default());
+    dedup(scan.into_entries(), rules)
+}
+
+fn ours_daily(root: &Path) -> Vec<u8> {
+    let utc = parse_time_zone("UTC").expect("UTC");
+    let mut out = Vec::new();
+    let entries = scanned(root, DedupRules::Daily);
+    write_daily_json(&mut out, &daily_report(&entries, &utc)).expect("write daily");
+    out
+}
+
+fn ours_blocks(root: &Path, now_ms: i64) -> Vec<u8> {
+    let entries = scanned(root, DedupRules::Regular);
+    let blocks = session_blocks(&entries, now_ms, DEFAULT_SESSION_LENGTH_MS);
+    let mut out = Vec::new();
+    write_blocks_json(&mut out, &blocks, now_ms, BlocksJsonOptions::default())
+        .expect("write blocks");
+    out
+}
+
+/// ccusage's JSON for `args`, or `None` when `CCUSAGE_BIN` is not set.
+fn theirs(root: &Path, args: &[&str]) -> Option<Vec<u8>> {
+    let bin = std::env::var("CCUSAGE_BIN").ok()?;
+    let scratch = root.parent().expect("corpus root has a parent");
+    let output = Command::new(bin)
+        .args(args)
+        .args(["--json", "--offline"])
+        .env("CLAUDE_CONFIG_DIR", root)
+        .env("TZ", "UTC")
+        .env("HOME", scratch)
+        .env("XDG_CONFIG_HOME", scratch.join("xdg-config"))
+        .env("XDG_CACHE_HOME", scratch.join("xdg-cache"))
+        .env("NO_COLOR", "1")
+        .current_dir(scratch)
+        .output()
+        .expect("run ccusage");
+    assert!(output.status.success(), "ccusage {args:?} failed");
+    Some(output.stdout)
+}
+
+fn assert_identical(report: &str, ours: &[u8], theirs: &[u8]) {
+    if ours == theirs {
+        return;
+    }
+    let (ours, theirs) = (
+        String::from_utf8_lossy(ours),
+        String::from_utf8_lossy(theirs),
+    );
+    let (ours, theirs): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
+    let at = ours.iter().zip(&theirs).take_while(|(a, b)| a == b).count();
+    let from = at.saturating_sub(12);
+    panic!(
+        "{report} differs from ccusage 20.0.24 at line {}:\nours:\n{}\ntheirs:\n{}",
+        at + 1,
+        ours[from..ours.len().min(at + 3)].join("\n"),
+        theirs[from..theirs.len().min(at + 3)].join("\n"),
+    );
+}
+
+#[test]
+fn models_of_other_backends_are_priced_as_ccusage_prices_them() {
+    let table = PriceTable::embedded();
+    for (model, million_input_usd, million_output_usd) in BACKEND_MODELS {
+        let price = table
+            .find(model)
+            .unwrap_or_else(|| panic!("{model} is unpriced"));
+        let input = claude_usage::TokenUsage {
+            input_tokens: 1_000_000,
+            ..Default::default()
+        };
+        let output = claude_usage::TokenUsage {
+            output_tokens: 1_000_000,
+            ..Default::default()
+        };
+        assert_eq!(price.cost_usd(&input, None), million_input_usd, "{model}");
+        assert_eq!(price.cost_usd(&output, None), million_output_usd, "{model}");
+    }
+
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let root = scratch.path().join("claude");
+    let models: Vec<String> = BACKEND_MODELS.iter().map(|(m, ..)| (*m).into()).collect();
+    priced_corpus(&root, &models);
+    let ours = ours_daily(&root);
+    let parsed: Value = serde_json::from_slice(&ours).expect("our JSON parses");
+    assert!(parsed["totals"].get("unpricedModels").is_none(), "{parsed}");
+    match theirs(&root, &["claude", "daily"]) {
+        Some(theirs) => assert_identical("daily", &ours, &theirs),
+        None => println!("ccusage comparison skipped: CCUSAGE_BIN not set"),
+    }
+}
+
+/// Every key of the generated table (and alias, and exact-only spelling), each also spelled
+/// another way ccusage's fuzzy lookup has to resolve.
+fn table_models() -> Vec<String> {
+    let keys: Vec<&str> = TABLE_SOURCE
+        .lines()
+        .filter_map(|line| line.strip_prefix("    (\"")?.split('"').next())
+        .collect();
+    let spellings: [fn(&str) -> String; 8] = [
+        str::to_uppercase,
+        |key| key.replace('.', "-"),
+        |key| key.replacen('-', ".", 1),
+        |key| format!("openrouter/{key}"),
+        |key| format!("{key}-20250101"),
+        |key| format!("{key}[1m]"),
+        |key| {
+            key.rsplit_once(['-', '.', '/', ':', '@'])
+                .map_or(key, |(head, _)| head)
+                .into()
+        },
+        |key| key.rsplit('/').next().unwrap_or(key).into(),
+    ];
+    let mut seen = HashSet::new();
+    let mut models = Vec::new();
+    for (index, key) in keys.iter().enumerate() {
+        for model in [(*key).to_string(), spellings[index % spellings.len()](key)] {
+            if !model.is_empty() && model != "<synthetic>" && seen.insert(model.clone()) {
+                models.push(model);
+            }
+        }
+    }
+    models
+}
+
+#[test]
+fn every_model_of_the_table_and_its_spellings_cost_what_ccusage_charges() {
+    if std::env::var("CCUSAGE_BIN").is_err() {
+        println!("skipped: CCUSAGE_BIN not set (run scripts/install-test-deps and export it)");
+        return;
+    }
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let root = scratch.path().join("claude");
+    let models = table_models();
+    assert!(models.len() > 5_000, "{} models", models.len());
+    priced_corpus(&root, &models);
+    let theirs = theirs(&root, &["claude", "daily"]).expect("CCUSAGE_BIN is set");
+    assert_identical("daily", &ours_daily(&root), &theirs);
+}
+
+/// Lines of `u64::MAX` tokens: past days, a day with several, every kind at once, priced and
+/// unpriced models, a long-context prompt that would wrap to a short one, and an active block.
+fn saturating_corpus(root: &Path, now_ms: i64) {
+    let max = u64::MAX;
+    let day = 1_735_732_800_000; // 2025-01-01T12:00:00Z
+    let lines = [
+        (
+            day,
+            "claude-sonnet-4-5",
+            json!({"input_tokens": max, "output_tokens": 5,
+            "cache_creation_input_tokens": max, "cache_read_input_tokens": max}),
+        ),
+        (
+            day + 60_000,
+            "glm-4.6",
+            json!({"input_tokens": max, "output_tokens": max,
+            "cache_creation_input_tokens": 7, "cache_creation":
+            {"ephemeral_5m_input_tokens": max, "ephemeral_1h_input_tokens": max}}),
+        ),
+        (
+            day + 120_000,
+            "gpt-5.5",
+            json!({"input_tokens": max - 5, "output_tokens": 1,
+            "cache_read_input_tokens": 10}),
+        ),
+        (
+            day + 180_000,
+            "mystery-backend-1",
+            json!({"input_tokens": max, "output_tokens": max}),
+        ),
+        (
+            day + DAY_MS,
+            "deepseek-v4-pro",
+            json!({"input_tokens": 3, "output_tokens": 4,
+            "cache_read_input_tokens": max}),
+        ),
+        (
+            day + DAY_MS + 1_000,
+            "MiniMax-M2.1",
+            json!({"input_tokens": max, "output_tokens": 0}),
+        ),
+        (
+            now_ms - 20 * 60_000,
+            "claude-opus-4-6",
+            json!({"input_tokens": max,
+            "output_tokens": max, "speed": "fast"}),
+        ),
+        (
+            now_ms - 10 * 60_000,
+            "qwen3-coder-plus",
+            json!({"input_tokens": 5, "output_tokens": 6,
+            "cache_creation_input_tokens": max}),
+        ),
+    ];
+    let lines: Vec<String> = (0..)
+        .zip(&lines)
+        .map(|(id, (at, model, usage))| line(id, *at, model, usage))
+        .collect();
+    write_corpus(root, &lines);
+}
+
+#[test]
+fn token_sums_saturate_at_u64_max_as_ccusage_does() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let root = scratch.path().join("claude");
+    let now = now_ms();
+    saturating_corpus(&root, now);
+
+    let daily = ours_daily(&root);
+    let parsed: Value = serde_json::from_slice(&daily).expect("our JSON parses");
+    let totals = &parsed["totals"];
+    for field in [
+        "inputTokens",
+        "outputTokens",
+        "cacheCreationTokens",
+        "cacheReadTokens",
+    ] {
+        assert_eq!(totals[field], json!(u64::MAX), "totals.{field}");
+    }
+    assert_eq!(totals["totalTokens"], json!(u64::MAX));
+    assert_eq!(totals["unpricedModels"], json!(["mystery-backend-1"]));
+    let first_day = &parsed["daily"][0];
+    assert_eq!(first_day["outputTokens"], json!(u64::MAX));
+    assert_eq!(first_day["totalTokens"], json!(u64::MAX));
+
+    let blocks: Value = serde_json::from_slice(&ours_blocks(&root, now)).expect("blocks parse");
+    let active = blocks["blocks"]
+        .as_array()
+        .and_then(|all| all.iter().find(|b| b["isActive"] == json!(true)))
+        .expect("an active block");
+    assert_eq!(active["totalTokens"], json!(u64::MAX));
+    assert_eq!(active["projection"]["totalTokens"], json!(u64::MAX));
+
+    let Some(theirs_daily) = theirs(&root, &["claude", "daily"]) else {
+        println!("ccusage comparison skipped: CCUSAGE_BIN not set");
+        return;
+    };
+    assert_identical("daily", &daily, &theirs_daily);
+    // ccusage reads the clock for the active block; ours must match at one end of its run.
+    let before = now_ms();
+    let theirs_blocks = theirs(&root, &["blocks"]).expect("CCUSAGE_BIN is set");
+    let after = now_ms();
+    let ours = [before, after]
+        .map(|now| ours_blocks(&root, now))
+        .into_iter()
+        .find(|ours| *ours == theirs_blocks)
+        .unwrap_or_else(|| ours_blocks(&root, before));
+    assert_identical("blocks", &ours, &theirs_blocks);
+}
