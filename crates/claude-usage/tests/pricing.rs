@@ -187,12 +187,29 @@ fn models_of_other_backends_are_priced_as_ccusage_prices_them() {
     }
 }
 
+/// Names Claude Code and its gateways write that are not keys themselves.
+const OTHER_NAMES: [&str; 12] = [
+    "claude-sonnet-4-5@20250929",
+    "claude-haiku-4-5@20251001",
+    "claude-sonnet-4.5",
+    "claude-opus-4.6",
+    "claude-opus-4-6[1m]",
+    "claude-3-5-sonnet-latest",
+    "us.anthropic.claude-sonnet-4-6",
+    "bedrock/claude-opus-4-7",
+    "glm-4.7-flash",
+    "GLM-4.6",
+    "deepseek.v4.flash",
+    "kimi-k2",
+];
+
 /// Every key of the generated table (and alias, and exact-only spelling), each also spelled
 /// another way ccusage's fuzzy lookup has to resolve.
 fn table_models() -> Vec<String> {
     let keys: Vec<&str> = TABLE_SOURCE
         .lines()
         .filter_map(|line| line.strip_prefix("    (\"")?.split('"').next())
+        .chain(OTHER_NAMES)
         .collect();
     let spellings: [fn(&str) -> String; 8] = [
         str::to_uppercase,
