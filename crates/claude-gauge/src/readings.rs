@@ -68,6 +68,10 @@ pub(crate) struct UsageEvent {
     pub(crate) origin: Origin,
     /// The key that makes one request count once.
     pub(crate) dedup_key: String,
+    /// The response's `message.id`, when the source knows it (transcripts do, OTLP does not).
+    /// Claude Code 1.0.x wrote two messages under one request id (a thinking-only one, then the
+    /// full one); ccusage counts both, and so does the ledger (see `docs/architecture.md`).
+    pub(crate) message_id: Option<String>,
     /// The model id, e.g. `claude-opus-4-5-20251101`.
     pub(crate) model: String,
     /// Tokens by kind.

@@ -82,7 +82,7 @@ impl Engine {
         let (frame_tx, frame_rx) = watch::channel(first);
         let health = Arc::new(Mutex::new(state.source_statuses(now_ms)));
         let (totals_tx, totals_rx) = watch::channel(TotalsByModel::default());
-        let (limits_tx, limits_rx) = watch::channel(LimitsReport::of(&state));
+        let (limits_tx, limits_rx) = watch::channel(LimitsReport::of(&state, now_ms));
         EngineParts {
             engine: Engine {
                 state,
@@ -114,7 +114,6 @@ impl Engine {
                         while let Ok(more) = self.inputs.try_recv() {
                             self.state.apply(more, unix_now_ms());
                         }
-                        self.limits.send_replace(LimitsReport::of(&self.state));
                     }
                     None => break,
                 },
@@ -138,6 +137,15 @@ impl Engine {
             // send_replace never fails, even with no receiver.
             self.frames.send_replace(next);
         }
+        // The report changes with inputs and with time (a limit that lifts).
+        let report = LimitsReport::of(&self.state, now_ms);
+        self.limits.send_if_modified(|old| {
+            let is_changed = *old != report;
+            if is_changed {
+                *old = report;
+            }
+            is_changed
+        });
         let totals = self.state.totals();
         self.totals.send_if_modified(|old| {
             let is_changed = old != totals;

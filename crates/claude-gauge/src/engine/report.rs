@@ -68,8 +68,8 @@ pub(crate) struct SourceReport {
 }
 
 impl LimitsReport {
-    /// The report for `state`.
-    pub(crate) fn of(state: &EngineState) -> LimitsReport {
+    /// The report for `state` at `now_ms`.
+    pub(crate) fn of(state: &EngineState, now_ms: i64) -> LimitsReport {
         let windows = [Window::FiveHour, Window::SevenDay]
             .into_iter()
             .map(|window| {
@@ -83,7 +83,7 @@ impl LimitsReport {
             .collect();
         LimitsReport {
             windows,
-            limit_until_secs: state.limit_until_secs(),
+            limit_until_secs: state.limit_until_secs(now_ms),
             oauth: state
                 .source_health(SourceKind::Oauth)
                 .map(|h| SourceReport {

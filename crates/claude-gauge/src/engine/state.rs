@@ -119,12 +119,17 @@ impl EngineState {
                 let slot = self.metered.partition_point(|(at, _)| *at <= at_ms);
                 self.metered.insert(slot, (at_ms, tach_tokens));
             }
-            EngineInput::LimitReached { until_secs } => {
+            // Only a reset still ahead counts: a limit message of months ago (read from an old
+            // transcript) lifted long since.
+            EngineInput::LimitReached { until_secs }
+                if until_secs.saturating_mul(1000) > now_ms =>
+            {
                 self.limit_until_secs = Some(
                     self.limit_until_secs
                         .map_or(until_secs, |old| old.max(until_secs)),
                 );
             }
+            EngineInput::LimitReached { .. } => {}
         }
     }
 
@@ -183,8 +188,9 @@ impl EngineState {
     }
 
     /// Until when Claude reported the limit reached, unix seconds.
-    pub(crate) fn limit_until_secs(&self) -> Option<i64> {
+    pub(crate) fn limit_until_secs(&self, now_ms: i64) -> Option<i64> {
         self.limit_until_secs
+            .filter(|until| until.saturating_mul(1000) > now_ms)
     }
 
     /// What a source last said of itself, if it is configured.

@@ -57,6 +57,7 @@ mod tests {
             at_ms: 0,
             origin: Origin::Transcript,
             dedup_key: "k".into(),
+            message_id: None,
             model: model.into(),
             tokens: TokenCounts {
                 input,

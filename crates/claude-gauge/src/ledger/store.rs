@@ -76,6 +76,9 @@ const MIGRATIONS: &[&str] = &[
         origin TEXT NOT NULL
     );
     CREATE INDEX official_at ON official_samples(at_ms);",
+    // v2: the response's message id, so one request id can hold two messages (Claude Code
+    // 1.0.x); rows from v1 have none and match any message of their request, as before.
+    "ALTER TABLE entries ADD COLUMN message_id TEXT;",
 ];
 
 /// How far one transcript file has been read, and which file it was.
@@ -226,7 +229,7 @@ impl Store {
             .prepare_cached(
                 "SELECT dedup_key, at_ms, origin, model, input_tokens, output_tokens,
                         cache_creation_tokens, cache_read_tokens, cost_usd,
-                        is_sidechain, has_speed
+                        is_sidechain, has_speed, message_id
                  FROM entries WHERE at_ms >= ?1 ORDER BY at_ms",
             )
             .map_err(|e| self.err(e))?;
@@ -336,6 +339,7 @@ fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<UsageEvent> {
         cost_usd: row.get(8)?,
         is_sidechain: row.get::<_, i64>(9)? != 0,
         has_speed: row.get::<_, i64>(10)? != 0,
+        message_id: row.get(11)?,
     })
 }
 
@@ -345,23 +349,42 @@ fn upsert_entries(
 ) -> rusqlite::Result<Vec<UsageEvent>> {
     let mut select = tx.prepare_cached(
         "SELECT dedup_key, at_ms, origin, model, input_tokens, output_tokens,
-                cache_creation_tokens, cache_read_tokens, cost_usd, is_sidechain, has_speed
+                cache_creation_tokens, cache_read_tokens, cost_usd, is_sidechain, has_speed,
+                message_id
          FROM entries WHERE dedup_key = ?1",
     )?;
     let mut upsert = tx.prepare_cached(
         "INSERT OR REPLACE INTO entries (dedup_key, at_ms, origin, model, input_tokens,
             output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd,
-            is_sidechain, has_speed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            is_sidechain, has_speed, message_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
     let mut changed = Vec::new();
     for event in events {
-        let existing = select
+        let mut existing = select
             .query_row([&event.dedup_key], row_to_event)
             .optional()?;
+        // A second message under the same request id is a response of its own (ccusage keys
+        // on message id + request id): it gets a key of its own, `<key>#<message id>`.
+        let mut event = std::borrow::Cow::Borrowed(event);
+        if let (Some(old), Some(message_id)) = (&existing, &event.message_id) {
+            if old.message_id.as_ref().is_some_and(|m| m != message_id) {
+                let mut own = event.clone().into_owned();
+                own.dedup_key = format!("{}#{message_id}", own.dedup_key);
+                existing = select
+                    .query_row([&own.dedup_key], row_to_event)
+                    .optional()?;
+                event = std::borrow::Cow::Owned(own);
+            }
+        }
         if existing.as_ref().is_some_and(|old| !event.beats(old)) {
             continue;
         }
+        // A copy without a message id (OTLP) keeps the message id of the copy it replaces.
+        let message_id = event
+            .message_id
+            .clone()
+            .or_else(|| existing.as_ref().and_then(|old| old.message_id.clone()));
         let t = &event.tokens;
         upsert.execute(params![
             event.dedup_key,
@@ -375,8 +398,9 @@ fn upsert_entries(
             event.cost_usd,
             i64::from(event.is_sidechain),
             i64::from(event.has_speed),
+            message_id,
         ])?;
-        changed.push(event.clone());
+        changed.push(event.into_owned());
     }
     Ok(changed)
 }

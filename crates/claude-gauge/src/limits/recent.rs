@@ -16,7 +16,13 @@ const HOUR_MS: i64 = 3600 * 1000;
 struct Recent {
     tokens: TokenCounts,
     cost_usd: f64,
+    family: ModelFamily,
 }
+
+/// How far after now a request may be dated and still count as the newest: clocks of two
+/// machines (or a file copied from one) disagree by seconds, not hours. Anything later waits
+/// until its time comes; the tach, blocks and sums already count nothing after now.
+pub(crate) const FUTURE_TOLERANCE_MS: i64 = 2 * 60 * 1000;
 
 /// A 5-hour block as ccusage and claude-monitor draw it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,8 +61,6 @@ pub(crate) struct RecentUsage {
     by_time: BTreeMap<(i64, u64), Recent>,
     by_key: HashMap<String, (i64, u64)>,
     next_id: u64,
-    newest_ms: Option<i64>,
-    newest_family: Option<ModelFamily>,
 }
 
 impl RecentUsage {
@@ -75,13 +79,10 @@ impl RecentUsage {
             Recent {
                 tokens: event.tokens,
                 cost_usd: event.cost_usd,
+                family: event.family(),
             },
         );
         self.by_key.insert(event.dedup_key.clone(), slot);
-        if self.newest_ms.is_none_or(|newest| event.at_ms >= newest) {
-            self.newest_ms = Some(event.at_ms);
-            self.newest_family = Some(event.family());
-        }
         replaced
     }
 
@@ -104,9 +105,13 @@ impl RecentUsage {
         self.by_time.len()
     }
 
-    /// The newest request's time and model family.
-    pub(crate) fn newest(&self) -> Option<(i64, ModelFamily)> {
-        Some((self.newest_ms?, self.newest_family?))
+    /// The newest request's time and model family as of `now_ms`: requests dated more than
+    /// [`FUTURE_TOLERANCE_MS`] after it are not yet due.
+    pub(crate) fn newest(&self, now_ms: i64) -> Option<(i64, ModelFamily)> {
+        self.by_time
+            .range(..(now_ms.saturating_add(FUTURE_TOLERANCE_MS + 1), 0))
+            .next_back()
+            .map(|(&(at_ms, _), recent)| (at_ms, recent.family))
     }
 
     /// Tach tokens (input + output + cache creation) in `(now_ms - 60 s, now_ms]`.
@@ -161,6 +166,7 @@ mod tests {
             at_ms,
             origin: Origin::Transcript,
             dedup_key: key.to_string(),
+            message_id: None,
             model: "claude-sonnet-4-5".to_string(),
             tokens: TokenCounts {
                 input,

@@ -263,6 +263,7 @@ mod tests {
                 at_ms: 1_000,
                 origin: Origin::Transcript,
                 dedup_key: "a".into(),
+                message_id: None,
                 model: "claude-opus-4-5".into(),
                 tokens: TokenCounts {
                     input: 1000,

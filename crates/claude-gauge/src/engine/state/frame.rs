@@ -57,7 +57,7 @@ impl EngineState {
             reset_7d: fuel_7d
                 .and_then(|f| f.resets_at_secs)
                 .and_then(|s| u64::try_from(s).ok()),
-            model: self.model(),
+            model: self.model(now_ms),
             source,
             lamps: Lamps::NONE,
         };
@@ -107,9 +107,18 @@ impl EngineState {
         }
     }
 
-    fn model(&self) -> Option<ModelFamily> {
+    /// The model lamp: the model Claude Code reports (statusLine) while that report is fresh;
+    /// else the newest of local usage, reports and aggregates. Usage dated in the future does
+    /// not count until its time comes.
+    fn model(&self, now_ms: i64) -> Option<ModelFamily> {
+        let stale_after_ms = self.settings.official_stale_after.as_millis() as i64;
+        if let Some((at_ms, family)) = self.reported_model {
+            if now_ms - at_ms <= stale_after_ms {
+                return Some(family);
+            }
+        }
         [
-            self.recent.newest(),
+            self.recent.newest(now_ms),
             self.reported_model,
             self.aggregate_model,
         ]
@@ -269,7 +278,7 @@ impl EngineState {
         lamps.set(Lamp::Stall, !self.any_source_fresh(now_ms));
         let last_request_ms = self
             .recent
-            .newest()
+            .newest(now_ms)
             .map(|(at, _)| at)
             .max(self.aggregate_active_ms);
         let idle_ms = t.idle_after.as_millis() as i64;

@@ -27,6 +27,7 @@ fn event(key: &str, at_ms: i64, input: u64, output: u64) -> UsageEvent {
         at_ms,
         origin: Origin::Transcript,
         dedup_key: key.into(),
+        message_id: None,
         model: "claude-opus-4-5".into(),
         tokens: TokenCounts {
             input,
@@ -252,4 +253,90 @@ fn calibration_keeps_the_needle_still_when_official_goes_stale() {
         after_reset_ms,
     );
     assert_eq!(state.next_frame(after_reset_ms, None).fuel_5h, Some(0.95));
+}
+
+#[test]
+fn a_line_dated_in_the_future_waits_for_its_time() {
+    let mut state = EngineState::new(settings());
+    state.apply(EngineInput::Health(SourceKind::Transcripts, Ok(())), NOW);
+    let haiku = UsageEvent {
+        model: "claude-haiku-4-5".into(),
+        ..event("future", NOW + 3 * 3600 * 1000, 500, 500)
+    };
+    state.apply(
+        EngineInput::Usage(vec![event("now", NOW - 1_000, 10, 10), haiku]),
+        NOW,
+    );
+    let frame = state.next_frame(NOW, None);
+    assert_eq!(
+        frame.model,
+        Some(ModelFamily::Opus),
+        "the current model stays"
+    );
+    assert_eq!(frame.tach, 20, "future tokens are not in the tach");
+    assert!(!frame.lamps.is_lit(Lamp::Idle));
+    // Within the clock-skew tolerance a line counts at once.
+    let skewed = UsageEvent {
+        model: "claude-sonnet-4-5".into(),
+        ..event("skewed", NOW + 60_000, 1, 1)
+    };
+    state.apply(EngineInput::Usage(vec![skewed]), NOW);
+    assert_eq!(state.next_frame(NOW, None).model, Some(ModelFamily::Sonnet));
+    // When its time comes, the future line is the newest.
+    let then = state.next_frame(NOW + 3 * 3600 * 1000, None);
+    assert_eq!(then.model, Some(ModelFamily::Haiku));
+}
+
+#[test]
+fn the_statusline_model_wins_while_fresh() {
+    let mut state = EngineState::new(settings());
+    state.apply(
+        EngineInput::Model("claude-opus-4-6[1m]".into()),
+        NOW - 5_000,
+    );
+    let sonnet = UsageEvent {
+        model: "claude-sonnet-4-5".into(),
+        ..event("subagent", NOW - 1_000, 10, 10)
+    };
+    state.apply(EngineInput::Usage(vec![sonnet]), NOW);
+    assert_eq!(state.next_frame(NOW, None).model, Some(ModelFamily::Opus));
+    // Once the report is stale, the newest usage decides again.
+    let later = NOW + 601_000;
+    assert_eq!(
+        state.next_frame(later, None).model,
+        Some(ModelFamily::Sonnet)
+    );
+}
+
+#[test]
+fn an_old_limit_message_lights_nothing() {
+    let mut state = EngineState::new(settings());
+    let months_ago_secs = NOW / 1000 - 90 * 86_400;
+    state.apply(
+        EngineInput::LimitReached {
+            until_secs: months_ago_secs,
+        },
+        NOW,
+    );
+    assert!(!state.next_frame(NOW, None).lamps.is_lit(Lamp::Limit));
+    assert_eq!(
+        crate::engine::LimitsReport::of(&state, NOW).limit_until_secs,
+        None
+    );
+    // A reset still ahead lights LIMIT and shows in the report until it passes.
+    let soon_secs = NOW / 1000 + 600;
+    state.apply(
+        EngineInput::LimitReached {
+            until_secs: soon_secs,
+        },
+        NOW,
+    );
+    assert!(state.next_frame(NOW, None).lamps.is_lit(Lamp::Limit));
+    let report = crate::engine::LimitsReport::of(&state, NOW);
+    assert_eq!(report.limit_until_secs, Some(soon_secs));
+    let after = NOW + 601_000;
+    assert_eq!(
+        crate::engine::LimitsReport::of(&state, after).limit_until_secs,
+        None
+    );
 }

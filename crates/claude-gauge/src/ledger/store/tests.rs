@@ -11,6 +11,7 @@ fn event(key: &str, at_ms: i64, output: u64) -> UsageEvent {
         at_ms,
         origin: Origin::Transcript,
         dedup_key: key.into(),
+        message_id: None,
         model: "claude-sonnet-4-5".into(),
         tokens,
         cost_usd: 0.5,
@@ -24,7 +25,7 @@ fn higher_rank_replaces_lower_is_ignored_and_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite3");
     let mut store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
     let changed = store
         .write_batch(&[event("a", 5, 1), event("b", 6, 1)], &[], &[], |_| {})
         .unwrap();
@@ -62,4 +63,51 @@ fn a_newer_schema_is_refused_by_name() {
     drop(conn);
     let err = Store::open(&path).err().unwrap().to_string();
     assert!(err.contains("schema version 99"), "{err}");
+}
+
+#[test]
+fn two_messages_under_one_request_id_both_count_and_otlp_meets_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+    let message = |id: &str, output: u64| UsageEvent {
+        message_id: Some(id.into()),
+        ..event("req:r1", 5, output)
+    };
+    // Claude Code 1.0.x: a thinking-only message, then the full one, one request id.
+    let changed = store
+        .write_batch(&[message("m1", 3), message("m2", 40)], &[], &[], |_| {})
+        .unwrap();
+    assert_eq!(changed.len(), 2);
+    assert_eq!(changed[1].dedup_key, "req:r1#m2");
+    // A streamed copy of each counts once more only if it wins.
+    let changed = store
+        .write_batch(&[message("m1", 3), message("m2", 41)], &[], &[], |_| {})
+        .unwrap();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].dedup_key, "req:r1#m2");
+    let totals = store.totals().unwrap();
+    assert_eq!((totals.requests, totals.output_tokens), (2, 3 + 41));
+    // OTLP knows the request id only: it meets the stored copy and adds nothing.
+    let otlp = UsageEvent {
+        origin: Origin::Otlp,
+        ..event("req:r1", 5, 3)
+    };
+    assert!(store
+        .write_batch(&[otlp], &[], &[], |_| {})
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.totals().unwrap().requests, 2);
+    // And a transcript copy arriving after the OTLP one replaces it, keeping one row.
+    let otlp_first = UsageEvent {
+        origin: Origin::Otlp,
+        ..event("req:r2", 5, 3)
+    };
+    store.write_batch(&[otlp_first], &[], &[], |_| {}).unwrap();
+    let transcript = UsageEvent {
+        message_id: Some("m9".into()),
+        ..event("req:r2", 5, 4)
+    };
+    let changed = store.write_batch(&[transcript], &[], &[], |_| {}).unwrap();
+    assert_eq!(changed[0].dedup_key, "req:r2");
+    assert_eq!(store.totals().unwrap().requests, 3);
 }

@@ -51,18 +51,37 @@ pub(super) fn digest_logs(request: &ExportLogsServiceRequest, now_ms: i64) -> Lo
                 Some(event) => digest.usage.push(event),
                 None => digest.skipped += 1,
             },
-            Some("api_error")
-                if attrs::count(&record.attributes, "status_code")
-                    == Some(STATUS_TOO_MANY_REQUESTS) =>
-            {
-                digest.limit_hits_ms.push(at_ms);
-            }
+            Some("api_error") if is_rate_limit(record) => digest.limit_hits_ms.push(at_ms),
             Some("user_prompt") => digest.prompts += 1,
             // Unknown and uninteresting events are ignored, not errors.
             _ => {}
         }
     }
     digest
+}
+
+/// Whether an `api_error` is a real rate-limit refusal: status 429 with a rate-limit error
+/// (Anthropic's `rate_limit_error`, or Claude's usage-limit message). Claude Code also gets 429
+/// for refusals that are no limit at all ("Extra usage is required for long context
+/// requests", at a few percent of use); those must not light LIMIT. The error text is only
+/// matched, never kept or logged.
+fn is_rate_limit(record: &LogRecord) -> bool {
+    if attrs::count(&record.attributes, "status_code") != Some(STATUS_TOO_MANY_REQUESTS) {
+        return false;
+    }
+    let Some(error) = attrs::string(&record.attributes, "error") else {
+        return false;
+    };
+    let error = error.to_ascii_lowercase();
+    [
+        "rate_limit",
+        "rate limit",
+        "usage limit",
+        "limit reached",
+        "hit your",
+    ]
+    .iter()
+    .any(|marker| error.contains(marker))
 }
 
 /// The event name without the `claude_code.` prefix: from the record's `event_name` field when
@@ -110,6 +129,7 @@ fn usage_event(record: &LogRecord, at_ms: i64) -> Option<UsageEvent> {
         at_ms,
         origin: Origin::Otlp,
         dedup_key: dedup_key(record),
+        message_id: None,
         model: attrs::string(a, "model").unwrap_or("unknown").to_owned(),
         tokens: TokenCounts {
             input: input.unwrap_or(0),
@@ -145,6 +165,8 @@ fn dedup_key(record: &LogRecord) -> String {
 mod tests {
     use super::*;
     use crate::sources::otlp::fixtures;
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue};
 
     fn tokens(event: &UsageEvent) -> (u64, u64, u64, u64) {
         let t = event.tokens;
@@ -202,24 +224,46 @@ mod tests {
     }
 
     #[test]
-    fn only_a_429_api_error_is_a_limit_hit() {
+    fn only_a_429_rate_limit_error_is_a_limit_hit() {
         let mut request = fixtures::logs("error400-0003-logs.json");
         assert!(digest_logs(&request, 0).limit_hits_ms.is_empty());
-        let record = request
-            .resource_logs
-            .iter_mut()
-            .flat_map(|r| &mut r.scope_logs)
-            .flat_map(|s| &mut s.log_records)
-            .find(|r| event_name(r) == Some("api_error"))
-            .unwrap();
-        for kv in &mut record.attributes {
-            if kv.key == "status_code" {
-                kv.value = Some(fixtures::int_value(429));
+        let with = |request: &mut ExportLogsServiceRequest, status: i64, error: &str| {
+            let record = request
+                .resource_logs
+                .iter_mut()
+                .flat_map(|r| &mut r.scope_logs)
+                .flat_map(|s| &mut s.log_records)
+                .find(|r| event_name(r) == Some("api_error"))
+                .unwrap();
+            for kv in &mut record.attributes {
+                if kv.key == "status_code" {
+                    kv.value = Some(fixtures::int_value(status));
+                }
+                if kv.key == "error" {
+                    kv.value = Some(AnyValue {
+                        value: Some(any_value::Value::StringValue(error.into())),
+                    });
+                }
             }
-        }
-        let digest = digest_logs(&request, 0);
-        assert_eq!(digest.limit_hits_ms.len(), 1);
-        assert!(digest.usage.is_empty());
+            digest_logs(request, 0).limit_hits_ms.len()
+        };
+        // Any other 429 is no limit: long-context refusals come at a few percent of use.
+        assert_eq!(with(&mut request, 429, "fake failure 400"), 0);
+        let long_context = "429 {\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\
+            \"message\":\"Extra usage is required for long context requests.\"}}";
+        assert_eq!(with(&mut request, 429, long_context), 0);
+        let rate_limit = "429 {\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\
+            \"message\":\"This request would exceed your account's rate limit.\"}}";
+        assert_eq!(with(&mut request, 429, rate_limit), 1);
+        assert_eq!(
+            with(
+                &mut request,
+                429,
+                "Claude AI usage limit reached|1774000000"
+            ),
+            1
+        );
+        assert_eq!(with(&mut request, 500, rate_limit), 0);
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub(crate) fn to_event(entry: &UsageEntry, path: &Path) -> Option<UsageEvent> {
         at_ms: entry.timestamp_ms,
         origin: Origin::Transcript,
         dedup_key,
+        message_id: entry.message_id.as_deref().map(str::to_string),
         model: entry.model.as_deref().unwrap_or("unknown").to_string(),
         tokens: TokenCounts {
             input: usage.input_tokens,
