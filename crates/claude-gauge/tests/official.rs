@@ -63,6 +63,29 @@ fn payload(used_5h: f64, used_7d: f64) -> String {
 }
 
 #[tokio::test]
+async fn a_payload_written_late_is_still_stored() {
+    let daemon = Daemon::start();
+    let mut child = daemon
+        .dirs
+        .command()
+        .args(["statusline", "--daemon", &daemon.base_url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Claude Code writes the payload 120 ms after it started the command.
+    std::thread::sleep(Duration::from_millis(120));
+    stdin.write_all(payload(42.0, 17.0).as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let report = wait_for_limits(&daemon, |r| r["windows"][0]["official"].is_object()).await;
+    assert_eq!(report["windows"][0]["official"]["used_pct"], 42.0, "{report}");
+}
+
+#[tokio::test]
 async fn statusline_forwards_and_prints_one_line() {
     let daemon = Daemon::start();
     let (out, ok, _) = statusline(

@@ -2,7 +2,8 @@
 //! forwards what the daemon needs to `POST /ingest/statusline`, and prints one compact line:
 //! 5-hour fuel, 7-day fuel, tach.
 //!
-//! It must never hurt Claude Code: our part has 50 ms in all; a daemon that is down or slow only
+//! It must never hurt Claude Code: our part has 50 ms in all, counted from the moment the payload
+//! has been read (Claude Code may write it late); a daemon that is down or slow only
 //! costs the tach reading; malformed input prints a short fallback line; the exit status is
 //! always 0. `--chain CMD` runs the user's previous statusLine command with the same stdin and
 //! prints its output after ours.
@@ -17,7 +18,8 @@ use serde_json::{json, Value};
 use super::local_http;
 use crate::sources::statusline::clamp_percentage;
 
-/// Our whole budget, from start to printed line (the chained command is not counted).
+/// Our whole budget, from the payload read to the printed line (the chained command is not
+/// counted).
 const BUDGET: Duration = Duration::from_millis(50);
 /// How long the chained command may take before it is killed.
 const CHAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -62,13 +64,14 @@ pub(crate) struct StatusView {
 
 /// Runs the command; `default_url` is the daemon's URL unless `--daemon` says otherwise.
 pub(crate) fn run(args: StatuslineArgs, default_url: &str) -> ExitCode {
-    let started = Instant::now();
-    let deadline = started + BUDGET;
     let mut input = Vec::new();
     if !std::io::stdin().is_terminal() {
         // Claude Code writes one object and closes stdin.
         let _ = std::io::stdin().lock().read_to_end(&mut input);
     }
+    // The budget starts once the payload is here: a late payload still gets all of it, and
+    // Claude Code, which is waiting for our line, is still never held up longer than that.
+    let deadline = Instant::now() + BUDGET;
     let chained = args
         .chain
         .as_deref()
