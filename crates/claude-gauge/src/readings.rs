@@ -220,10 +220,29 @@ impl SourceKind {
     }
 }
 
+/// The stored usage of one model: what the store holds in all, for counters that must equal it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ModelUsage {
+    /// The model id.
+    pub(crate) model: String,
+    /// Tokens by kind.
+    pub(crate) tokens: TokenCounts,
+    /// Cost in billionths of a US dollar, each request's cost rounded before the sum.
+    pub(crate) cost_nano_usd: u64,
+}
+
 /// Something the engine is told: by the ledger (requests, once deduplicated) or by a source
 /// through `sources::Out` (everything that need not be stored).
 #[derive(Debug)]
 pub(crate) enum EngineInput {
+    /// What the store held at start: the recent requests (for the needles) and every model's
+    /// stored totals (where the counters of `/metrics` start, so they do not jump at a restart).
+    Stored {
+        /// Requests of the recent window, oldest first.
+        recent: Vec<UsageEvent>,
+        /// Every model's totals over the whole store.
+        by_model: Vec<ModelUsage>,
+    },
     /// Requests that are new, or replace an earlier version with the same dedup key.
     Usage(Vec<UsageEvent>),
     /// Claude's own reading of a window.

@@ -321,3 +321,57 @@ async fn a_usage_limit_message_lights_limit_until_the_reset() {
         .await;
     assert!(!lamps(&frame).contains(&"LIMIT".to_string()), "{frame}");
 }
+
+/// The `/metrics` lines of Claude Code's own counters (tokens and cost by model).
+async fn usage_counters(daemon: &Daemon) -> Vec<String> {
+    let text = reqwest::get(daemon.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("claude_code_token_usage_tokens_total")
+                || l.starts_with("claude_code_cost_usage_USD_total")
+        })
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[tokio::test]
+async fn metrics_counters_are_the_same_after_a_restart() {
+    let dirs = TestDirs::new();
+    let file = transcript(&dirs, "-p", "s");
+    for i in 0..20 {
+        let line = assistant_line(
+            &format!("req_{i}"),
+            &timestamp_now(-60_000 * i),
+            "claude-opus-4-5",
+            100,
+            10,
+        );
+        append(&file, &format!("{line}\n"));
+    }
+    let mut daemon = Daemon::start_with(dirs, &[]);
+    wait_stats(&daemon, |s| s["usage_totals"]["requests"] == 20).await;
+    let before = usage_counters(&daemon).await;
+    assert!(
+        before
+            .iter()
+            .any(|l| l.contains("type=\"input\"") && l.ends_with(" 2000")),
+        "{before:?}"
+    );
+    daemon.stop();
+    let dirs = std::mem::replace(&mut daemon.dirs, TestDirs::new());
+    drop(daemon);
+    // Nothing new: a Prometheus scraping before and after must see the same counters (today's
+    // bug was counting the start-up scan as new usage).
+    let daemon = Daemon::start_with(dirs, &[]);
+    wait_stats(&daemon, |s| s["usage_totals"]["requests"] == 20).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(usage_counters(&daemon).await, before);
+}

@@ -74,6 +74,13 @@ impl EngineState {
     /// Applies one input received at `now_ms`.
     pub(crate) fn apply(&mut self, input: EngineInput, now_ms: i64) {
         match input {
+            EngineInput::Stored { recent, by_model } => {
+                for event in &recent {
+                    self.recent.upsert(event);
+                }
+                self.recent.prune(now_ms);
+                self.totals = TotalsByModel::from_stored(by_model);
+            }
             EngineInput::Usage(events) => {
                 for event in &events {
                     let replaced = self.recent.upsert(event);
@@ -150,7 +157,7 @@ impl EngineState {
         self.aggregate = Some(reading);
     }
 
-    /// Usage seen since the engine started, by model, for `/metrics`.
+    /// Stored usage by model, for `/metrics`.
     pub(crate) fn totals(&self) -> &TotalsByModel {
         &self.totals
     }

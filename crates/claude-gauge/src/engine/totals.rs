@@ -1,18 +1,38 @@
-//! Running totals of the usage the engine has seen since it started, by model: the counters
-//! `/metrics` exports. Additive and cheap: each request adds itself once, and a request that
-//! replaces an earlier version of itself adds only the difference.
+//! Running totals of the stored usage, by model: the counters `/metrics` exports. They start
+//! from the store's totals (so a restart changes nothing) and grow with each stored change:
+//! each request adds itself once, and a request that replaces an earlier version of itself
+//! adds only the difference.
 
 use std::collections::BTreeMap;
 
-use crate::readings::{TokenCounts, UsageEvent};
+use crate::readings::{ModelUsage, TokenCounts, UsageEvent};
 
-/// Tokens and cost of one model since the engine started.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// Tokens and cost of one model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct ModelTotals {
     /// Tokens by kind.
     pub(crate) tokens: TokenCounts,
-    /// Cost in US dollars.
-    pub(crate) cost_usd: f64,
+    /// Cost in billionths of a US dollar: integers add up the same in any order, so the sum
+    /// kept here while running equals the store's own sum after a restart, to the last digit.
+    pub(crate) cost_nano_usd: u64,
+}
+
+impl ModelTotals {
+    /// The cost in US dollars.
+    pub(crate) fn cost_usd(&self) -> f64 {
+        self.cost_nano_usd as f64 / 1e9
+    }
+}
+
+/// `cost_usd` in billionths of a dollar, as the store sums it (`ledger` rounds the same way);
+/// 0 for a negative or non-finite cost.
+pub(crate) fn nano_usd(cost_usd: f64) -> u64 {
+    if cost_usd.is_finite() && cost_usd > 0.0 {
+        // Saturating: `as` from f64 clamps at u64::MAX.
+        (cost_usd * 1e9).round() as u64
+    } else {
+        0
+    }
 }
 
 /// Totals by model id. Counters only grow, as Prometheus counters must.
@@ -22,23 +42,44 @@ pub(crate) struct TotalsByModel {
 }
 
 impl TotalsByModel {
+    /// The totals the store holds.
+    pub(crate) fn from_stored(by_model: Vec<ModelUsage>) -> TotalsByModel {
+        TotalsByModel {
+            by_model: by_model
+                .into_iter()
+                .map(|m| {
+                    let totals = ModelTotals {
+                        tokens: m.tokens,
+                        cost_nano_usd: m.cost_nano_usd,
+                    };
+                    (m.model, totals)
+                })
+                .collect(),
+        }
+    }
+
     /// Adds `event`, less `replaced` (the earlier version of the same request, if any). A
     /// replacement never subtracts: a counter that went down would read as a reset.
     pub(crate) fn add(&mut self, event: &UsageEvent, replaced: Option<(TokenCounts, f64)>) {
         let (old, old_cost_usd) = replaced.unwrap_or_default();
         let totals = self.by_model.entry(event.model.clone()).or_default();
         let t = &mut totals.tokens;
-        t.input += event.tokens.input.saturating_sub(old.input);
-        t.output += event.tokens.output.saturating_sub(old.output);
-        t.cache_creation += event
-            .tokens
-            .cache_creation
-            .saturating_sub(old.cache_creation);
-        t.cache_read += event.tokens.cache_read.saturating_sub(old.cache_read);
-        let cost_usd = event.cost_usd - old_cost_usd;
-        if cost_usd.is_finite() && cost_usd > 0.0 {
-            totals.cost_usd += cost_usd;
-        }
+        let grow = |total: &mut u64, new: u64, old: u64| {
+            *total = total.saturating_add(new.saturating_sub(old));
+        };
+        grow(&mut t.input, event.tokens.input, old.input);
+        grow(&mut t.output, event.tokens.output, old.output);
+        grow(
+            &mut t.cache_creation,
+            event.tokens.cache_creation,
+            old.cache_creation,
+        );
+        grow(&mut t.cache_read, event.tokens.cache_read, old.cache_read);
+        grow(
+            &mut totals.cost_nano_usd,
+            nano_usd(event.cost_usd),
+            nano_usd(old_cost_usd),
+        );
     }
 
     /// Every model's totals, by model id.
@@ -84,6 +125,6 @@ mod tests {
         assert_eq!(model, "opus");
         assert_eq!((opus.tokens.input, opus.tokens.output), (10, 9));
         assert_eq!(opus.tokens.cache_read, 2);
-        assert!((opus.cost_usd - 0.75).abs() < 1e-12);
+        assert!((opus.cost_usd() - 0.75).abs() < 1e-12);
     }
 }

@@ -176,8 +176,8 @@ impl LedgerThread {
     }
 }
 
-/// Opens the store in `data_dir`, loads requests since `preload_since_ms` and the newest official
-/// samples into the engine, and starts the writer.
+/// Opens the store in `data_dir`, loads requests since `preload_since_ms`, every model's totals
+/// and the newest official samples into the engine, and starts the writer.
 pub(crate) fn open(
     data_dir: &Path,
     engine: EngineSender,
@@ -185,6 +185,7 @@ pub(crate) fn open(
 ) -> Result<(LedgerHandle, LedgerStartup, LedgerThread), StoreError> {
     let store = Store::open(&data_dir.join(STORE_FILE))?;
     let recent = store.entries_since(preload_since_ms)?;
+    let by_model = store.totals_by_model()?;
     let official = store.latest_official()?;
     let startup = LedgerStartup {
         file_progress: store.file_progress()?,
@@ -193,7 +194,7 @@ pub(crate) fn open(
     let thread = std::thread::Builder::new()
         .name("ledger-writer".into())
         .spawn(move || {
-            let preload = std::iter::once(EngineInput::Usage(recent))
+            let preload = std::iter::once(EngineInput::Stored { recent, by_model })
                 .chain(official.into_iter().map(EngineInput::Official));
             for input in preload {
                 if engine.blocking_send(input).is_err() {

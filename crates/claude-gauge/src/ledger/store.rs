@@ -15,7 +15,9 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use crate::readings::{OfficialOrigin, OfficialSample, Origin, TokenCounts, UsageEvent, Window};
+use crate::readings::{
+    ModelUsage, OfficialOrigin, OfficialSample, Origin, TokenCounts, UsageEvent, Window,
+};
 
 /// A store failure (I/O, corruption, a newer schema).
 #[derive(Debug, thiserror::Error)]
@@ -292,6 +294,35 @@ impl Store {
             out.extend(sample);
         }
         Ok(out)
+    }
+
+    /// Every model's stored totals, by model id.
+    pub(crate) fn totals_by_model(&self) -> Result<Vec<ModelUsage>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT model, SUM(input_tokens), SUM(output_tokens),
+                        SUM(cache_creation_tokens), SUM(cache_read_tokens),
+                        SUM(CASE WHEN cost_usd > 0 THEN CAST(ROUND(cost_usd * 1e9) AS INTEGER)
+                                 ELSE 0 END)
+                 FROM entries GROUP BY model ORDER BY model",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok(ModelUsage {
+                    model: row.get(0)?,
+                    tokens: TokenCounts {
+                        input: row.get::<_, i64>(1)? as u64,
+                        output: row.get::<_, i64>(2)? as u64,
+                        cache_creation: row.get::<_, i64>(3)? as u64,
+                        cache_read: row.get::<_, i64>(4)? as u64,
+                    },
+                    cost_nano_usd: row.get::<_, i64>(5)? as u64,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     /// Sums over every stored request.

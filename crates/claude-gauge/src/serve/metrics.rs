@@ -162,17 +162,17 @@ fn register_totals_by_model(registry: &mut Registry, totals: &TotalsByModel) {
             tokens.get_or_create(&labels).inc_by(n);
         }
         cost.get_or_create(&vec![("model", model.to_string())])
-            .inc_by(totals.cost_usd);
+            .inc_by(totals.cost_usd());
     }
     registry.register_with_unit(
         "claude_code_token_usage",
-        "Tokens used, by type and model, since the daemon started",
+        "Tokens used, by type and model: every request in the store (the same after a restart)",
         Unit::Other("tokens".into()),
         tokens,
     );
     registry.register_with_unit(
         "claude_code_cost_usage",
-        "Cost in US dollars, by model, since the daemon started",
+        "Cost in US dollars, by model: every request in the store (the same after a restart)",
         Unit::Other("USD".into()),
         cost,
     );
