@@ -18,3 +18,4 @@ mod otlp;
 mod prometheus;
 mod serve;
 mod transcripts;
+mod wild;
