@@ -137,14 +137,16 @@ impl FileTracker {
             IngestStats::add(&self.stats.transcript_file_errors, 1);
             return FileRead::default();
         }
-        self.count(&file.counts);
         let mut read = FileRead::default();
+        let mut counts = file.counts;
         convert_entries(
             &file.entries,
             &file.path,
             &mut read.events,
             &mut read.limit_resets_secs,
+            &mut counts,
         );
+        self.count(&counts);
         read.progress = Some(self.advance(&file.path, stat, file.end_offset));
         read
     }
@@ -218,24 +220,48 @@ pub(crate) fn read_from(
         path,
         &mut out.events,
         &mut out.limit_resets_secs,
+        &mut out.counts,
     );
     Some(out)
 }
 
 /// The daemon's events for `entries` read from `path`, and the usage-limit resets they announce
-/// (unix seconds), appended to `events` and `limit_resets_secs`.
+/// (unix seconds), appended to `events` and `limit_resets_secs`. A line whose token counts the
+/// store cannot hold ([`fits_the_store`]) is counted in `counts` as malformed instead.
 fn convert_entries(
     entries: &[UsageEntry],
     path: &Path,
     events: &mut Vec<UsageEvent>,
     limit_resets_secs: &mut Vec<i64>,
+    counts: &mut LineCounts,
 ) {
     for entry in entries {
         if let Some(reset_ms) = entry.usage_limit_reset_ms {
             limit_resets_secs.push(reset_ms / 1000);
         }
-        events.extend(to_event(entry, path));
+        match to_event(entry, path) {
+            Some(event) if !fits_the_store(&event) => {
+                counts.usage_lines = counts.usage_lines.saturating_sub(1);
+                counts.malformed_lines += 1;
+            }
+            event => events.extend(event),
+        }
     }
+}
+
+/// The most tokens of one kind a stored request may carry: the store's integers are signed 64
+/// bits and `/stats` sums them, so one absurd line (`input_tokens` 2^63-1 or u64::MAX) must not
+/// overflow every sum after it. A trillion tokens per request is far beyond any real one; the
+/// reports, which read the files themselves, still count such a line as ccusage does.
+pub(crate) const MAX_STORED_TOKENS: u64 = 1 << 40;
+
+/// Whether every token count of `event` is at most [`MAX_STORED_TOKENS`].
+fn fits_the_store(event: &UsageEvent) -> bool {
+    let t = &event.tokens;
+    [t.input, t.output, t.cache_creation, t.cache_read]
+        .iter()
+        .all(|&n| n <= MAX_STORED_TOKENS)
+        && event.cost_usd.is_finite()
 }
 
 /// Reset times of the usage-limit messages among `bytes` (whole lines). Only lines that mention a
