@@ -219,11 +219,15 @@ impl NeedleMotion {
     }
 
     /// Sets a new goal, glided and deadbanded; clamped into the range. Returns whether it was
-    /// taken (a goal within the deadband of the current one is ignored).
+    /// taken (a goal within the deadband of the current one, the same goal included, is
+    /// ignored).
     pub fn set_target(&mut self, goal_steps: i32, now_us: u64) -> bool {
         let goal = self.clamp(goal_steps);
         let deadband = i32::from(self.config.deadband_steps);
-        if (goal - self.glide.goal()).abs() <= deadband && goal != self.glide.goal() {
+        // The same goal again (a frame re-sent by a heartbeat or a poll) must not restart the
+        // glide: restarted every 250 ms, a glide that rounds toward its start never arrives,
+        // and the needle stopped a few steps short.
+        if (goal - self.glide.goal()).abs() <= deadband {
             return false;
         }
         let from = self.glide.at(now_us);

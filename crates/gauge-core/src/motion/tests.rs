@@ -59,4 +59,23 @@ fn deadband_ignores_small_changes() {
     assert_eq!(m.goal_steps(), 103);
     assert!(m.set_target(5_000, 30));
     assert_eq!(m.goal_steps(), 944);
+    assert!(!m.set_target(944, 40), "the same goal again is ignored");
+}
+
+/// `sim --url` and `watch` poll the daemon every 250 ms and feed every answer: re-sending the
+/// same goal restarted the glide each time, and the needle stopped 3 steps short of 485.
+#[test]
+fn the_same_goal_resent_faster_than_the_glide_still_arrives() {
+    for resend_us in [20_000, 250_000, 990_000] {
+        let mut m = NeedleMotion::new(MotionConfig::default());
+        let mut now = 0;
+        while now < 6_000_000 {
+            m.run_until(now, |_, _| {});
+            m.set_target(485, now);
+            now += resend_us;
+        }
+        m.run_until(now, |_, _| {});
+        assert_eq!(m.position_steps(), 485, "re-sent every {resend_us} µs");
+        assert!(m.is_at_rest());
+    }
 }
