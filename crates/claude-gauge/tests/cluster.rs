@@ -1,5 +1,6 @@
-//! The virtual cluster: the web page in headless Chromium, the simulator on a serial pty, and
-//! `watch --once`, each checked against gauge-core's own numbers for the same frame.
+//! The virtual cluster: the web page in headless Chromium, the simulator on a serial pty or
+//! HTTP, and `watch --once`, each checked against gauge-core's own numbers for the same frame,
+//! also one with an unknown 7-day fuel.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -7,7 +8,7 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use gauge_core::{decode_frame, fuel_scale_bp, Cluster, ClusterConfig, Gauge, Lamp};
+use gauge_core::{decode_frame, Cluster, ClusterConfig, Gauge, Lamp};
 use serde_json::{json, Value};
 
 use crate::cdp::{chromium_or_skip, Browser};
@@ -27,6 +28,30 @@ fn statusline() -> Value {
             "seven_day": {"used_percentage": 83.0, "resets_at": resets_at + 86_400}
         }
     })
+}
+
+/// Feeds a statusLine with the 5-hour window only and waits for its frame: no 7-day figure
+/// from anywhere (no `limits.tokens_7d`), so `fuel_7d` is null.
+async fn feed_unknown_7d_frame(daemon: &Daemon) -> Value {
+    let mut payload = statusline();
+    payload["rate_limits"]
+        .as_object_mut()
+        .unwrap()
+        .remove("seven_day");
+    let resp = reqwest::Client::new()
+        .post(daemon.url("/ingest/statusline"))
+        .json(&payload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    let frame = daemon
+        .wait_for(Duration::from_secs(20), |f| {
+            f["source"] == "official" && f["fuel_5h"] == 0.58
+        })
+        .await;
+    assert_eq!(frame["fuel_7d"], Value::Null, "{frame}");
+    frame
 }
 
 /// Feeds the known statusLine and waits for its frame.
@@ -51,13 +76,9 @@ async fn feed_known_frame(daemon: &Daemon) -> Value {
 /// Where gauge-core's dials put each needle for `frame`, steps above the stop.
 fn dial_positions(frame: &Value) -> [u16; 3] {
     let frame = decode_frame(frame.to_string().as_bytes()).unwrap();
-    let config = ClusterConfig::default();
-    let bp = [
-        fuel_scale_bp(frame.fuel_5h),
-        config.tach_scale().scale_bp(frame.tach),
-        fuel_scale_bp(frame.fuel_7d),
-    ];
-    Gauge::ALL.map(|g| u16::try_from(config.dial(g).position_steps(bp[g.index()])).unwrap())
+    ClusterConfig::default()
+        .goal_steps(&frame)
+        .map(|steps| u16::try_from(steps).unwrap())
 }
 
 /// The needle angle the page must draw: gauge-core's, for the default dials.
@@ -247,17 +268,16 @@ struct Sim {
 }
 
 impl Sim {
+    /// A virtual cluster on a pty linked at `link`.
     fn start(link: &Path) -> Sim {
+        Sim::start_with(&["--pty", link.to_str().unwrap()])
+    }
+
+    /// A simulator reading frames from `source` (`--pty PATH`, `--url URL`).
+    fn start_with(source: &[&str]) -> Sim {
         let mut child = crate::util::bin()
-            .args([
-                "sim",
-                "--jsonl",
-                "--no-boot-sweep",
-                "--interval-ms",
-                "20",
-                "--pty",
-            ])
-            .arg(link)
+            .args(["sim", "--jsonl", "--no-boot-sweep", "--interval-ms", "20"])
+            .args(source)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -370,6 +390,12 @@ async fn watch_once_prints_the_gauges_and_lamps() {
     ] {
         assert!(text.contains(expected), "{expected:?} missing from\n{text}");
     }
+    // A snapshot takes no keys, so it shows no key hints.
+    assert!(text.starts_with("CLAUDE GAUGE  OFFICIAL  LINK\n"), "{text}");
+    assert!(
+        !text.contains("quit") && !text.contains("acknowledge"),
+        "{text}"
+    );
     std::fs::create_dir_all(build_dir()).unwrap();
     std::fs::write(build_dir().join("watch-once.txt"), &text).unwrap();
 
@@ -382,4 +408,168 @@ async fn watch_once_prints_the_gauges_and_lamps() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("is the daemon running"));
+}
+
+/// `watch --once` against the daemon at `url`: its text.
+fn watch_once(url: &str) -> String {
+    let output = crate::util::bin()
+        .args([
+            "watch", "--once", "--width", "100", "--height", "24", "--url", url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The page state of the 7-day gauge: its needle, hint and unknown mark.
+const PAGE_7D: &str = r#"JSON.stringify({
+  ready: document.body.dataset.ready === '1',
+  seq: Number(document.body.dataset.seq),
+  settled: document.body.dataset.settled === '1',
+  steps: Number(document.querySelector('#gauge-7d .needle').dataset.positionSteps),
+  angle: Number(document.querySelector('#gauge-7d .needle').dataset.angleDeg),
+  unknown: document.getElementById('gauge-7d').dataset.unknown,
+  hint: document.getElementById('hint-7d').hidden ? null : document.getElementById('hint-7d').textContent,
+  hint_5h: document.getElementById('hint-5h').hidden ? null : document.getElementById('hint-5h').textContent,
+  value: document.getElementById('value-7d').textContent,
+})"#;
+
+/// The issue: with no 7-day figure the 7 d needle rested on E, which reads "weekly empty".
+/// Now it parks below E (gauge-core's park position) in the simulator, on the page and in
+/// `watch`, and the page and `watch` say how to get a value.
+#[tokio::test]
+async fn unknown_7d_parks_below_e_not_on_it() {
+    let daemon = Daemon::start();
+    let frame = feed_unknown_7d_frame(&daemon).await;
+    let config = ClusterConfig::default();
+    let e_steps = config.dial(Gauge::Fuel7d).position_steps(0);
+    let expected = dial_positions(&frame);
+    assert!(i32::from(expected[2]) < e_steps, "{expected:?}");
+    assert!(
+        i32::from(expected[0]) > e_steps,
+        "the known 5 h reads on the scale"
+    );
+
+    // sim --jsonl: the simulated 7 d needle stands below E.
+    let sim = Sim::start_with(&["--url", &daemon.base_url]);
+    let sample = sim.wait_for_positions(expected, Duration::from_secs(10));
+    assert_eq!(sample["seq"], frame["seq"]);
+    assert!(sample["positions"][2].as_i64().unwrap() < i64::from(e_steps));
+    drop(sim);
+
+    // watch --once: says so, and how to get a value.
+    let text = tokio::task::spawn_blocking({
+        let url = daemon.base_url.clone();
+        move || watch_once(&url)
+    })
+    .await
+    .unwrap();
+    assert!(
+        text.contains(
+            "7D FUEL unknown, needle below E: set limits.tokens_7d or run claude-gauge install-statusline"
+        ),
+        "{text}"
+    );
+
+    // The page: the needle (gauge-core's, through wasm) below E, dimmed, with the hint.
+    let Some(chromium) = chromium_or_skip("web page unknown 7d") else {
+        return;
+    };
+    let mut browser = Browser::launch(&chromium, 1200, 720).await;
+    browser.navigate(&daemon.url("/?boot_sweep=0")).await;
+    let started = Instant::now();
+    let mut state = Value::Null;
+    while started.elapsed() < Duration::from_secs(15) {
+        let raw = browser
+            .eval(&format!(
+                "document.body && document.body.dataset.ready === '1' ? {PAGE_7D} : null"
+            ))
+            .await;
+        if let Some(raw) = raw.as_str() {
+            state = serde_json::from_str(raw).unwrap();
+            if state["settled"] == true && state["seq"] == frame["seq"] {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state["steps"], expected[2], "{state}");
+    let angle = angle_deg(Gauge::Fuel7d, expected[2]);
+    let shown = state["angle"].as_f64().unwrap();
+    assert!((shown - angle).abs() < 0.001, "{shown} != {angle}");
+    let e_angle = f64::from(config.needle_angle_deg(Gauge::Fuel7d, e_steps as f32));
+    assert!(
+        shown < e_angle,
+        "the needle at {shown}° is not below E at {e_angle}°"
+    );
+    assert_eq!(state["unknown"], "1", "{state}");
+    assert_eq!(state["value"], "--", "{state}");
+    assert_eq!(state["hint_5h"], Value::Null, "{state}");
+    let hint = state["hint"]
+        .as_str()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(
+        hint, "unknown: set limits.tokens_7d or run claude-gauge install-statusline",
+        "{state}"
+    );
+    browser
+        .wait_for(
+            "document.querySelector('[data-lamp=HOT]').dataset.pattern === 'off'",
+            Duration::from_secs(5),
+        )
+        .await;
+    browser
+        .screenshot(&build_dir().join("web-unknown-7d.png"))
+        .await;
+}
+
+/// `sim` without `--jsonl` opens with a one-line legend, then one line per change.
+#[tokio::test]
+async fn sim_text_starts_with_a_legend() {
+    let daemon = Daemon::start();
+    feed_known_frame(&daemon).await;
+    let url = daemon.base_url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        crate::util::bin()
+            .args([
+                "sim",
+                "--no-boot-sweep",
+                "--duration-secs",
+                "1",
+                "--url",
+                &url,
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut lines = text.lines();
+    let legend = lines.next().unwrap();
+    assert!(
+        legend.starts_with(
+            "# t=seconds since boot  5h|tach|7d position/goal in steps above the stop"
+        ),
+        "{text}"
+    );
+    assert!(legend.contains("unknown fuel parked at 0"), "{legend}");
+    assert!(
+        lines.next().is_some_and(|line| line.starts_with("t=")),
+        "{text}"
+    );
+    assert!(lines.all(|line| line.starts_with("t=")), "{text}");
 }

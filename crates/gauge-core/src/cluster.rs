@@ -1,14 +1,15 @@
 //! The cluster: frames and time in, steps and lamp states out, for all three gauges.
 //!
 //! The last stop of the flow before the pins: a decoded [`Frame`] becomes three needle goals
-//! (through the dials) and a lit set (through the lamp panel); the link watchdog replaces both
-//! with "rest, STALL" when frames stop.
+//! (through the dials; an unknown fuel parks below E) and a lit set (through the lamp panel);
+//! the link watchdog replaces both with "rest at zero, STALL" when frames stop.
 
 use crate::dial::{fuel_scale_bp, DialCalibration, TachScale};
 use crate::frame::{decode_frame, DecodeError, Frame, Lamp, Lamps};
 use crate::lamps::{LampConfig, LampOutput, LampPanel};
 use crate::motion::{MotionConfig, Step};
 use crate::needle::{BootPhase, Needle};
+use crate::scale::DialFace;
 use crate::time::later;
 use crate::watchdog::LinkWatchdog;
 
@@ -34,6 +35,15 @@ impl Gauge {
     /// The index into `[_; 3]` arrays.
     pub const fn index(self) -> usize {
         self as usize
+    }
+
+    /// What this gauge's dial face prints ([`DialFace::FUEL`] or [`DialFace::TACH`]; the
+    /// figures are in `docs/gauge-core.md`, "Scales").
+    pub const fn face(self) -> DialFace {
+        match self {
+            Gauge::Fuel5h | Gauge::Fuel7d => DialFace::FUEL,
+            Gauge::Tach => DialFace::TACH,
+        }
     }
 }
 
@@ -85,7 +95,8 @@ impl ClusterConfig {
         self
     }
 
-    /// Sets the tachometer's scale.
+    /// Sets the tachometer's scale. The default matches [`DialFace::TACH`]; a printed face for
+    /// another scale needs its own figures.
     #[must_use]
     pub const fn with_tach_scale(mut self, tach: TachScale) -> Self {
         self.tach = tach;
@@ -126,6 +137,18 @@ impl ClusterConfig {
     /// The tachometer's scale.
     pub const fn tach_scale(&self) -> &TachScale {
         &self.tach
+    }
+
+    /// Where each needle goes for `frame`, steps above the stop, in [`Gauge::ALL`] order: fuel
+    /// and tach through their dials, an unknown fuel parked below E
+    /// ([`DialCalibration::reading_steps`]).
+    pub fn goal_steps(&self, frame: &Frame) -> [i32; 3] {
+        let bp = [
+            fuel_scale_bp(frame.fuel_5h),
+            Some(self.tach.scale_bp(frame.tach)),
+            fuel_scale_bp(frame.fuel_7d),
+        ];
+        Gauge::ALL.map(|gauge| self.dial(gauge).reading_steps(bp[gauge.index()]))
     }
 
     /// Where one gauge's needle points at `position_steps` (steps above the stop; fractions
@@ -193,21 +216,16 @@ impl Cluster {
 
     fn apply(&mut self, now_us: u64) {
         let (goals, lamps) = match self.frame {
-            Some(frame) if !self.is_stalled => {
-                let tach_bp = self.config.tach.scale_bp(frame.tach);
-                let bp = [
-                    fuel_scale_bp(frame.fuel_5h),
-                    tach_bp,
-                    fuel_scale_bp(frame.fuel_7d),
-                ];
-                (bp, frame.lamps)
-            }
-            _ => ([0; 3], Lamps::NONE.with(Lamp::Stall)),
+            Some(frame) if !self.is_stalled => (self.config.goal_steps(&frame), frame.lamps),
+            // No link: every needle rests at its zero (not parked: the values are not unknown,
+            // only stale) and STALL alone is lit.
+            _ => (
+                self.config.dials.map(|dial| dial.position_steps(0)),
+                Lamps::NONE.with(Lamp::Stall),
+            ),
         };
-        for gauge in Gauge::ALL {
-            let i = gauge.index();
-            let goal = self.config.dials[i].position_steps(goals[i]);
-            self.needles[i].set_goal(goal, now_us);
+        for (needle, goal) in self.needles.iter_mut().zip(goals) {
+            needle.set_goal(goal, now_us);
         }
         self.lamps.set_lit(lamps, now_us);
     }

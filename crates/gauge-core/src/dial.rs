@@ -2,9 +2,12 @@
 //!
 //! Values reach a dial as a scale position in basis points (`_bp`: 0 = E or zero,
 //! 10 000 = F or full scale), integer so the firmware (no FPU on the C3) and the browser compute
-//! the same steps. Positions are steps above the stop, the motion's coordinates.
+//! the same steps. Positions are steps above the stop, the motion's coordinates. An unknown
+//! reading has no scale position: its needle parks below the zero ([`DialCalibration::park_steps`]).
+//! What the faces print is in [`crate::DialFace`].
 
 use crate::error::ConfigError;
+use crate::scale::{TACH_FULL_SCALE_PER_MIN, TACH_REDLINE_PER_MIN};
 
 /// Full scale, in basis points of the dial.
 pub const FULL_SCALE_BP: u16 = 10_000;
@@ -37,11 +40,14 @@ impl CalibrationPoint {
 /// Linear by default: 0 bp at `zero_offset_steps` above the stop, 10 000 bp at
 /// `zero_offset_steps + full_scale_steps`. With a table (2 to 8 points, `scale_bp` strictly
 /// increasing), positions are interpolated between points; below the first point toward
-/// (0 bp, 0 steps), above the last toward (10 000 bp, `full_scale_steps`).
+/// (0 bp, 0 steps), above the last toward (10 000 bp, `full_scale_steps`). An unknown reading
+/// parks the needle at `park_steps`, below the zero: off the scale, as a fuel gauge with the
+/// ignition off rests below E.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DialCalibration {
     zero_offset_steps: u16,
     full_scale_steps: u16,
+    park_steps: u16,
     points: [CalibrationPoint; CALIBRATION_MAX_POINTS],
     len: u8,
 }
@@ -53,7 +59,8 @@ impl Default for DialCalibration {
 }
 
 impl DialCalibration {
-    /// A 270° dial on a direct-drive X27: zero 5° above the stop (Juken's zeroing), 810 steps.
+    /// A 270° dial on a direct-drive X27: zero 5° above the stop (Juken's zeroing), 810 steps;
+    /// an unknown reading parks on the stop, 5° below the zero.
     pub const fn x27_direct() -> DialCalibration {
         DialCalibration::linear(15, 810)
     }
@@ -63,11 +70,13 @@ impl DialCalibration {
         DialCalibration::linear(60, 3240)
     }
 
-    /// A linear dial: zero at `zero_offset_steps`, full scale `full_scale_steps` above it.
+    /// A linear dial: zero at `zero_offset_steps`, full scale `full_scale_steps` above it; an
+    /// unknown reading parks on the stop.
     pub const fn linear(zero_offset_steps: u16, full_scale_steps: u16) -> DialCalibration {
         DialCalibration {
             zero_offset_steps,
             full_scale_steps,
+            park_steps: 0,
             points: [CalibrationPoint::new(0, 0); CALIBRATION_MAX_POINTS],
             len: 0,
         }
@@ -84,6 +93,15 @@ impl DialCalibration {
     #[must_use]
     pub const fn with_full_scale_steps(mut self, full_scale_steps: u16) -> Self {
         self.full_scale_steps = full_scale_steps;
+        self
+    }
+
+    /// Parks the needle of an unknown reading at `park_steps` above the stop. It stays below the
+    /// zero ([`park_steps`](Self::park_steps) is at most `zero_offset_steps`): a parked needle
+    /// must never point at a value. The stop (0) is always within the motor's travel.
+    #[must_use]
+    pub const fn with_park_steps(mut self, park_steps: u16) -> Self {
+        self.park_steps = park_steps;
         self
     }
 
@@ -119,6 +137,16 @@ impl DialCalibration {
         self.full_scale_steps
     }
 
+    /// Where the needle of an unknown reading parks, steps above the stop: the configured park
+    /// position, but never above the dial zero.
+    pub const fn park_steps(&self) -> u16 {
+        if self.park_steps < self.zero_offset_steps {
+            self.park_steps
+        } else {
+            self.zero_offset_steps
+        }
+    }
+
     /// The calibration table (empty when linear).
     pub fn points(&self) -> &[CalibrationPoint] {
         &self.points[..usize::from(self.len)]
@@ -143,6 +171,15 @@ impl DialCalibration {
             .unwrap_or(end);
         i32::from(self.zero_offset_steps) + interpolate(below, above, scale)
     }
+
+    /// The needle position for a reading: [`position_steps`](Self::position_steps) for a known
+    /// scale position, [`park_steps`](Self::park_steps) for an unknown one (`None`).
+    pub fn reading_steps(&self, scale_bp: Option<u16>) -> i32 {
+        match scale_bp {
+            Some(scale_bp) => self.position_steps(scale_bp),
+            None => i32::from(self.park_steps()),
+        }
+    }
 }
 
 fn interpolate(a: CalibrationPoint, b: CalibrationPoint, scale_bp: u16) -> i32 {
@@ -158,18 +195,22 @@ fn interpolate(a: CalibrationPoint, b: CalibrationPoint, scale_bp: u16) -> i32 {
     i32::from(a.offset_steps) + rounded
 }
 
-/// A fuel fraction (0..=1) as a scale position: E = 0 bp, F = 10 000 bp; unknown reads E.
-pub fn fuel_scale_bp(fuel: Option<f32>) -> u16 {
+/// A fuel fraction (0..=1) as a scale position: E = 0 bp, F = 10 000 bp. Unknown (`None`, or
+/// NaN, which the protocol reads as unknown) has no scale position: the needle parks
+/// ([`DialCalibration::reading_steps`]).
+pub fn fuel_scale_bp(fuel: Option<f32>) -> Option<u16> {
     match fuel {
-        // `as` saturates (NaN -> 0), so any f32 lands in 0..=10 000 after the clamp.
-        Some(fraction) => ((fraction * 10_000.0 + 0.5) as u16).min(FULL_SCALE_BP),
-        None => 0,
+        Some(fraction) if fraction.is_nan() => None,
+        // `as` saturates, so any other f32 lands in 0..=10 000 after the clamp.
+        Some(fraction) => Some(((fraction * 10_000.0 + 0.5) as u16).min(FULL_SCALE_BP)),
+        None => None,
     }
 }
 
 /// The tachometer's scale: tokens per minute at full scale, and where the redline starts.
-/// `Copy + Default` (50 000 tok/min full scale, redline from 40 000: the daemon's default `HOT`
-/// threshold, `lamps.redline_tokens_per_min`).
+/// `Copy + Default` ([`TACH_FULL_SCALE_PER_MIN`] at full scale, redline from
+/// [`TACH_REDLINE_PER_MIN`]: the daemon's default `HOT` threshold; see `docs/gauge-core.md`,
+/// "Scales").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TachScale {
     full_scale_per_min: u32,
@@ -179,8 +220,8 @@ pub struct TachScale {
 impl Default for TachScale {
     fn default() -> Self {
         TachScale {
-            full_scale_per_min: 50_000,
-            redline_per_min: 40_000,
+            full_scale_per_min: TACH_FULL_SCALE_PER_MIN,
+            redline_per_min: TACH_REDLINE_PER_MIN,
         }
     }
 }
@@ -273,11 +314,27 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_reading_parks_below_the_zero() {
+        let dial = DialCalibration::default();
+        assert_eq!(dial.park_steps(), 0);
+        assert_eq!(dial.reading_steps(None), 0);
+        assert!(dial.reading_steps(None) < dial.position_steps(0));
+        assert_eq!(dial.reading_steps(Some(5_000)), dial.position_steps(5_000));
+        assert_eq!(DialCalibration::vid6606().reading_steps(None), 0);
+        // A park position is kept below the zero, whichever setter runs last.
+        assert_eq!(dial.with_park_steps(9).park_steps(), 9);
+        assert_eq!(dial.with_park_steps(900).park_steps(), 15);
+        let moved = dial.with_park_steps(12).with_zero_offset_steps(10);
+        assert_eq!(moved.reading_steps(None), 10);
+    }
+
+    #[test]
     fn fuel_and_tach_scales() {
-        assert_eq!(fuel_scale_bp(None), 0);
-        assert_eq!(fuel_scale_bp(Some(0.58)), 5_800);
-        assert_eq!(fuel_scale_bp(Some(f32::NAN)), 0);
-        assert_eq!(fuel_scale_bp(Some(7.0)), 10_000);
+        assert_eq!(fuel_scale_bp(None), None);
+        assert_eq!(fuel_scale_bp(Some(0.58)), Some(5_800));
+        assert_eq!(fuel_scale_bp(Some(f32::NAN)), None);
+        assert_eq!(fuel_scale_bp(Some(-1.0)), Some(0));
+        assert_eq!(fuel_scale_bp(Some(7.0)), Some(10_000));
         let tach = TachScale::default();
         assert_eq!(tach.scale_bp(3_120), 624);
         assert_eq!(tach.scale_bp(u32::MAX), 10_000);

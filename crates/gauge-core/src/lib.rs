@@ -14,8 +14,12 @@
 //! - [`NeedleMotion`]: one motor's step generator (SwitecX25's model, without its overshoot),
 //!   configured by [`MotionConfig`] and an [`AccelTable`].
 //! - [`DirectDrive`], [`StepDir`], [`Vid6606Reset`]: steps to pins over `embedded-hal` 1.0.
-//! - [`DialCalibration`], [`TachScale`]: values to needle positions;
-//!   [`ClusterConfig::needle_angle_deg`]: a position to the angle every screen draws.
+//! - [`DialCalibration`], [`TachScale`]: values to needle positions (an unknown fuel parks
+//!   below E, [`DialCalibration::park_steps`]); [`ClusterConfig::needle_angle_deg`]: a position
+//!   to the angle every screen draws.
+//! - [`DialFace`] ([`Gauge::face`]): what each dial prints (ticks, figures, unit, reserve or
+//!   redline zone); with [`TACH_FULL_SCALE_PER_MIN`], [`TACH_REDLINE_PER_MIN`] and
+//!   [`FUEL_RESERVE_BP`] the one source of the scales (`docs/gauge-core.md`, "Scales").
 //! - [`LampPanel`]: lamp patterns, the master-caution rule, lamp test, brightness.
 //! - [`LinkWatchdog`]: STALL when frames stop.
 //!
@@ -37,6 +41,7 @@ mod lamps;
 mod line;
 mod motion;
 mod needle;
+mod scale;
 mod time;
 mod watchdog;
 
@@ -59,5 +64,9 @@ pub use lamps::{
 pub use line::{LineBuffer, LinePush};
 pub use motion::{MotionConfig, NeedleMotion, Step};
 pub use needle::BootPhase;
+pub use scale::{
+    DialFace, ScaleLabel, ScaleZone, ZoneKind, FUEL_RESERVE_BP, TACH_FULL_SCALE_PER_MIN,
+    TACH_REDLINE_PER_MIN,
+};
 pub use time::MicrosExtender;
 pub use watchdog::LinkWatchdog;

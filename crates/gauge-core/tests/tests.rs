@@ -1,6 +1,7 @@
 //! gauge-core's host test binary: property tests of the motion, the SwitecX25 reference
-//! comparison and the frame fuzzing, all through the public API.
+//! comparison, the frame fuzzing and the scales doc check, all through the public API.
 
+mod docs_scales;
 mod firmware_paths;
 mod frame_fuzz;
 mod motion_props;

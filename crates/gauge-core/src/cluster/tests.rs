@@ -122,3 +122,29 @@ fn a_step_turns_the_needle_by_the_motor_s_step_angle() {
     assert_eq!(vid6606.needle_angle_deg(Gauge::Tach, 60.0), -135.0);
     assert_eq!(vid6606.needle_angle_deg(Gauge::Tach, 1692.0), 1.0);
 }
+
+#[test]
+fn an_unknown_fuel_parks_below_e_and_a_stall_still_rests_at_zero() {
+    let config = ClusterConfig::default().with_boot_sweep(false);
+    let mut cluster = Cluster::new(config, 0);
+    let unknown_7d = Frame {
+        fuel_7d: None,
+        ..frame(0.5, 0, 0.0, Lamps::NONE)
+    };
+    cluster.feed_frame(&unknown_7d, 0);
+    run(&mut cluster, 4 * S);
+    let park = i32::from(config.dial(Gauge::Fuel7d).park_steps());
+    assert!(park < config.dial(Gauge::Fuel7d).position_steps(0));
+    assert_eq!(cluster.needle_positions(), [15 + 405, 15, 0]);
+    assert_eq!(config.goal_steps(&unknown_7d), [15 + 405, 15, park]);
+    // Known but empty reads E, on the scale.
+    cluster.feed_frame(&frame(0.5, 0, 0.0, Lamps::NONE), 4 * S);
+    run(&mut cluster, 8 * S);
+    assert_eq!(cluster.needle_positions(), [15 + 405, 15, 15]);
+    // The link goes: every needle rests at its zero and STALL alone lights, as before.
+    cluster.feed_frame(&unknown_7d, 8 * S);
+    run(&mut cluster, 16 * S);
+    assert!(cluster.is_stalled());
+    assert_eq!(cluster.lamps().lit(), Lamps::NONE.with(Lamp::Stall));
+    assert_eq!(cluster.needle_positions(), [15; 3]);
+}
