@@ -3,6 +3,10 @@
 // positions, needle angles and lamp patterns back, so it shows what the hardware would
 // (docs/architecture.md: the page runs gauge-core, through crates/gauge-wasm).
 //
+// Faces: ticks, figures, units and zones are gauge-core's too (`face_*` exports; the scales are
+// described in docs/gauge-core.md, "Scales"). A fuel the frame leaves null is unknown: gauge-core
+// parks its needle below E, and this page dims it and says how to get a value.
+//
 // Link: frames come from the daemon's /events (Server-Sent Events). While the stream is open the
 // last frame is fed again every second, as the serial transport's heartbeat does, so the
 // cluster's own link watchdog lights STALL only when the daemon is really gone. A closed stream
@@ -27,6 +31,40 @@ class Instrument {
     this.x = exports;
     this.x.cluster_new(nowUs, linkTimeoutMs, bootSweep ? 1 : 0);
     this.encoder = new TextEncoder();
+    this.decoder = new TextDecoder();
+  }
+
+  /** UTF-8 text the module hands out as a pointer and a length. */
+  text(ptr, len) {
+    return this.decoder.decode(new Uint8Array(this.x.memory.buffer, ptr, len));
+  }
+
+  /** What gauge `g`'s dial prints (gauge-core's face): ticks, figures, unit, zone, in bp. */
+  face(g) {
+    const x = this.x;
+    const ticks = [];
+    for (let i = 0; i <= x.face_tick_intervals(g); i += 1) {
+      ticks.push({ bp: x.face_tick_bp(g, i), major: x.face_is_major_tick(g, i) === 1 });
+    }
+    const labels = [];
+    for (let i = 0; i < x.face_label_count(g); i += 1) {
+      labels.push({ bp: x.face_label_bp(g, i), text: this.text(x.face_label_ptr(g, i), x.face_label_len(g, i)) });
+    }
+    return {
+      ticks,
+      labels,
+      unit: this.text(x.face_unit_ptr(g), x.face_unit_len(g)),
+      zone: {
+        from: x.face_zone_from_bp(g),
+        to: x.face_zone_to_bp(g),
+        kind: x.face_zone_kind(g) === 1 ? 'redline' : 'reserve',
+      },
+    };
+  }
+
+  /** The needle angle at `bp` of gauge `g`'s scale, on the step the motor would use. */
+  angleAtBp(g, bp) {
+    return this.angleDeg(g, this.x.dial_position_steps(g, bp));
   }
 
   /** Runs the cluster to `nowUs` and feeds one frame (its JSON text). False if rejected. */
@@ -118,38 +156,23 @@ function arc(from, to, radius) {
   return `M ${x1.toFixed(2)} ${y1.toFixed(2)} A ${radius} ${radius} 0 ${large} 1 ${x2.toFixed(2)} ${y2.toFixed(2)}`;
 }
 
-/** Draws one dial face and its needle; returns the needle group. */
-function drawDial(svg, instrument, g, kind) {
-  const zero = instrument.x.dial_zero_steps(g);
-  const full = instrument.x.dial_full_scale_steps(g);
-  const at = (fraction) => instrument.angleDeg(g, zero + fraction * full);
+/** Draws one dial face (gauge-core's) and its needle; returns the needle group. */
+function drawDial(svg, instrument, g) {
+  const face = instrument.face(g);
+  const at = (bp) => instrument.angleAtBp(g, bp);
   el('circle', { cx: 100, cy: 100, r: 96, class: 'face' }, svg);
-  if (kind === 'tach') {
-    const red = instrument.x.tach_redline_steps();
-    el('path', { d: arc(instrument.angleDeg(g, red), at(1), 80), class: 'redline' }, svg);
-  } else {
-    el('path', { d: arc(at(0), at(0.2), 80), class: 'reserve' }, svg);
+  const { zone } = face;
+  el('path', { d: arc(at(zone.from), at(zone.to), 80), class: `zone ${zone.kind}` }, svg);
+  for (const tick of face.ticks) {
+    const [x1, y1] = polar(at(tick.bp), 88);
+    const [x2, y2] = polar(at(tick.bp), tick.major ? 74 : 80);
+    el('line', { x1, y1, x2, y2, class: tick.major ? 'tick major' : 'tick' }, svg);
   }
-  const majors = kind === 'tach' ? 10 : 4;
-  const minorsPer = kind === 'tach' ? 2 : 2;
-  for (let i = 0; i <= majors * minorsPer; i += 1) {
-    const f = i / (majors * minorsPer);
-    const isMajor = i % minorsPer === 0;
-    const [x1, y1] = polar(at(f), 88);
-    const [x2, y2] = polar(at(f), isMajor ? 74 : 80);
-    el('line', { x1, y1, x2, y2, class: isMajor ? 'tick major' : 'tick' }, svg);
+  for (const label of face.labels) {
+    const [x, y] = polar(at(label.bp), 60);
+    el('text', { x, y, class: 'label' }, svg).textContent = label.text;
   }
-  const labels = kind === 'tach'
-    ? Array.from({ length: 6 }, (_, i) => [i / 5, String(i * 2)])
-    : [[0, 'E'], [0.5, '½'], [1, 'F']];
-  for (const [f, text] of labels) {
-    const [x, y] = polar(at(f), 60);
-    el('text', { x, y, class: 'label' }, svg).textContent = text;
-  }
-  const unit = kind === 'tach'
-    ? `×${Math.round(instrument.x.tach_full_scale_per_min() / 10000)}k`
-    : 'FUEL';
-  el('text', { x: 100, y: 140, class: 'unit' }, svg).textContent = unit;
+  el('text', { x: 100, y: 160, class: 'unit' }, svg).textContent = face.unit;
   const needle = el('g', { class: 'needle', 'data-position-steps': 0, 'data-angle-deg': 0 }, svg);
   el('path', { d: 'M 97.6 112 L 99.2 22 L 100.8 22 L 102.4 112 Z', class: 'blade' }, needle);
   el('circle', { cx: 100, cy: 100, r: 9, class: 'hub' }, svg);
@@ -175,11 +198,20 @@ function percent(fuel) {
   return fuel == null ? '--' : `${Math.round(fuel * 100)}%`;
 }
 
+/** Marks a fuel gauge unknown (null in the frame): its needle is parked, its hint shown. */
+function showUnknown(id, fuel) {
+  const unknown = fuel == null;
+  document.getElementById(`gauge-${id}`).dataset.unknown = unknown ? 1 : 0;
+  document.getElementById(`hint-${id}`).hidden = !unknown;
+}
+
 function showText(frame) {
   const set = (id, text) => { document.getElementById(id).textContent = text; };
   if (!frame) return;
   set('value-5h', percent(frame.fuel_5h));
   set('value-7d', percent(frame.fuel_7d));
+  showUnknown('5h', frame.fuel_5h);
+  showUnknown('7d', frame.fuel_7d);
   set('value-tach', frame.tach.toLocaleString('en-US'));
   set('reset-5h', countdown(frame.reset_5h));
   set('reset-7d', countdown(frame.reset_7d));
@@ -201,7 +233,7 @@ class Page {
     this.fedSeq = null;
     this.needles = GAUGE_IDS.map((id, g) => {
       const figure = document.getElementById(`gauge-${id}`);
-      return drawDial(figure.querySelector('svg'), instrument, g, figure.dataset.kind);
+      return drawDial(figure.querySelector('svg'), instrument, g);
     });
     this.lamps = LAMPS.map((name) => document.querySelector(`[data-lamp="${name}"]`));
     this.models = [...document.querySelectorAll('[data-model]')];

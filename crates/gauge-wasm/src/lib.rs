@@ -5,7 +5,9 @@
 //! shows what the physical cluster would. The exports are plain `extern "C"` functions on one
 //! module-wide cluster (no wasm-bindgen): numbers in, numbers out, frame bytes through a fixed
 //! input buffer ([`input_ptr`]). Times are microseconds as `f64` (exact below 2^53 µs, 285
-//! years), since JavaScript numbers are doubles.
+//! years), since JavaScript numbers are doubles. The dial faces (ticks, figures, unit, zone) are
+//! gauge-core's too (`face_*`, `docs/gauge-core.md`, "Scales"); text comes back as a pointer
+//! and a length of UTF-8 in the module's memory.
 //!
 //! The built module is checked in as `web/gauge.wasm`; `scripts/build-wasm` rebuilds it and
 //! `scripts/build-wasm --check` (run by `scripts/test`) fails when it is stale.
@@ -17,7 +19,9 @@
 
 use std::sync::Mutex;
 
-use gauge_core::{Cluster, ClusterConfig, Gauge, Lamp, LampPattern, FRAME_MAX_LEN};
+use gauge_core::{
+    Cluster, ClusterConfig, DialFace, Gauge, Lamp, LampPattern, ZoneKind, FRAME_MAX_LEN,
+};
 
 /// Everything the page drives: the cluster and the buffer frames arrive in.
 struct Module {
@@ -175,23 +179,18 @@ pub extern "C" fn cluster_is_homed() -> u32 {
     with_cluster(|cluster| u32::from(cluster.is_homed()))
 }
 
-/// One dial's zero, steps above the stop.
+/// Where `scale_bp` (0 = E or zero, 10 000 = F or full scale) of one dial sits, steps above the
+/// stop: where the page puts a tick, a figure or a zone edge.
 #[no_mangle]
-pub extern "C" fn dial_zero_steps(gauge_index: u32) -> u32 {
+pub extern "C" fn dial_position_steps(gauge_index: u32, scale_bp: u32) -> u32 {
+    let scale_bp = u16::try_from(scale_bp).unwrap_or(u16::MAX);
     with_cluster(|cluster| {
-        u32::from(
-            cluster
-                .config()
-                .dial(gauge(gauge_index))
-                .zero_offset_steps(),
-        )
+        let steps = cluster
+            .config()
+            .dial(gauge(gauge_index))
+            .position_steps(scale_bp);
+        steps.max(0).unsigned_abs()
     })
-}
-
-/// One dial's full scale, steps above its zero.
-#[no_mangle]
-pub extern "C" fn dial_full_scale_steps(gauge_index: u32) -> u32 {
-    with_cluster(|cluster| u32::from(cluster.config().dial(gauge(gauge_index)).full_scale_steps()))
 }
 
 /// Where one gauge's needle points at `position_steps` (fractions allowed, for dial marks):
@@ -206,16 +205,98 @@ pub extern "C" fn needle_angle_deg(gauge_index: u32, position_steps: f32) -> f32
     })
 }
 
-/// Where the tach's redline zone starts, steps above the stop.
-#[no_mangle]
-pub extern "C" fn tach_redline_steps() -> u32 {
-    with_cluster(|cluster| cluster.redline_position_steps().max(0).unsigned_abs())
+fn face(gauge_index: u32) -> DialFace {
+    gauge(gauge_index).face()
 }
 
-/// The tach's full scale, tokens per minute.
+/// How many equal intervals one dial's ticks divide the scale into (ticks = intervals + 1).
 #[no_mangle]
-pub extern "C" fn tach_full_scale_per_min() -> u32 {
-    with_cluster(|cluster| cluster.config().tach_scale().full_scale_per_min())
+pub extern "C" fn face_tick_intervals(gauge_index: u32) -> u32 {
+    u32::from(face(gauge_index).tick_intervals())
+}
+
+/// Where tick `index` of one dial sits, basis points of the scale.
+#[no_mangle]
+pub extern "C" fn face_tick_bp(gauge_index: u32, index: u32) -> u32 {
+    let index = u16::try_from(index).unwrap_or(u16::MAX);
+    u32::from(face(gauge_index).tick_bp(index))
+}
+
+/// 1 when tick `index` of one dial is a long one.
+#[no_mangle]
+pub extern "C" fn face_is_major_tick(gauge_index: u32, index: u32) -> u32 {
+    let index = u16::try_from(index).unwrap_or(u16::MAX);
+    u32::from(face(gauge_index).is_major_tick(index))
+}
+
+/// How many figures one dial prints.
+#[no_mangle]
+pub extern "C" fn face_label_count(gauge_index: u32) -> u32 {
+    // A face has a handful of figures.
+    face(gauge_index).labels().len() as u32
+}
+
+fn label_text(gauge_index: u32, label_index: u32) -> &'static str {
+    face(gauge_index)
+        .labels()
+        .get(label_index as usize)
+        .map_or("", |label| label.text)
+}
+
+/// Where figure `label_index` of one dial sits, basis points (0 for no such figure).
+#[no_mangle]
+pub extern "C" fn face_label_bp(gauge_index: u32, label_index: u32) -> u32 {
+    let labels = face(gauge_index).labels();
+    labels
+        .get(label_index as usize)
+        .map_or(0, |label| u32::from(label.scale_bp))
+}
+
+/// Where figure `label_index`'s text (UTF-8) starts in the module's memory.
+#[no_mangle]
+pub extern "C" fn face_label_ptr(gauge_index: u32, label_index: u32) -> *const u8 {
+    label_text(gauge_index, label_index).as_ptr()
+}
+
+/// How many bytes figure `label_index`'s text has.
+#[no_mangle]
+pub extern "C" fn face_label_len(gauge_index: u32, label_index: u32) -> u32 {
+    // A figure is a few bytes.
+    label_text(gauge_index, label_index).len() as u32
+}
+
+/// Where one dial's unit (UTF-8) starts in the module's memory.
+#[no_mangle]
+pub extern "C" fn face_unit_ptr(gauge_index: u32) -> *const u8 {
+    face(gauge_index).unit().as_ptr()
+}
+
+/// How many bytes one dial's unit has.
+#[no_mangle]
+pub extern "C" fn face_unit_len(gauge_index: u32) -> u32 {
+    // A unit is a few bytes.
+    face(gauge_index).unit().len() as u32
+}
+
+/// Where one dial's coloured zone starts, basis points.
+#[no_mangle]
+pub extern "C" fn face_zone_from_bp(gauge_index: u32) -> u32 {
+    u32::from(face(gauge_index).zone().from_bp)
+}
+
+/// Where one dial's coloured zone ends, basis points.
+#[no_mangle]
+pub extern "C" fn face_zone_to_bp(gauge_index: u32) -> u32 {
+    u32::from(face(gauge_index).zone().to_bp)
+}
+
+/// What one dial's zone warns of: 0 reserve (amber), 1 redline (red).
+#[no_mangle]
+pub extern "C" fn face_zone_kind(gauge_index: u32) -> u32 {
+    match face(gauge_index).zone().kind {
+        ZoneKind::Reserve => 0,
+        ZoneKind::Redline => 1,
+    }
 }
 
 #[cfg(test)]
@@ -244,5 +325,34 @@ mod tests {
         // Twenty seconds without a frame: the 5 s watchdog has fired.
         assert_eq!(cluster_is_stalled(), 1);
         assert_eq!(lamp_pattern(4, 20_000_000.0), 3, "STALL flashes fast");
+        assert_eq!(dial_position_steps(1, 8_000), 15 + 648);
+    }
+
+    #[test]
+    fn the_faces_are_gauge_core_s() {
+        let text = |ptr: *const u8, len: u32| {
+            // SAFETY: the exports hand out a `&'static str`'s pointer and length.
+            let bytes = unsafe { std::slice::from_raw_parts(ptr, len as usize) };
+            std::str::from_utf8(bytes).unwrap().to_string()
+        };
+        for (index, gauge) in Gauge::ALL.into_iter().enumerate() {
+            let g = index as u32;
+            let face = gauge.face();
+            assert_eq!(face_tick_intervals(g), u32::from(face.tick_intervals()));
+            assert_eq!(face_tick_bp(g, 1), u32::from(face.tick_bp(1)));
+            assert_eq!(face_is_major_tick(g, 0), 1);
+            assert_eq!(face_label_count(g) as usize, face.labels().len());
+            for (i, label) in face.labels().iter().enumerate() {
+                assert_eq!(face_label_bp(g, i as u32), u32::from(label.scale_bp));
+                let shown = text(face_label_ptr(g, i as u32), face_label_len(g, i as u32));
+                assert_eq!(shown, label.text);
+            }
+            assert_eq!(text(face_unit_ptr(g), face_unit_len(g)), face.unit());
+            assert_eq!(face_zone_from_bp(g), u32::from(face.zone().from_bp));
+            assert_eq!(face_zone_to_bp(g), u32::from(face.zone().to_bp));
+        }
+        assert_eq!(text(face_label_ptr(0, 1), face_label_len(0, 1)), "½");
+        assert_eq!((face_zone_kind(0), face_zone_kind(1)), (0, 1));
+        assert_eq!(face_label_len(0, 99), 0);
     }
 }
