@@ -3,7 +3,7 @@
 //!
 //! It is the firmware's stand-in in tests: the frames arrive through [`crate::link`], the
 //! cluster runs on real time, and a [`Sample`] is printed whenever what it shows changes
-//! (at most once per interval), as text or as JSON lines.
+//! (at most once per interval), as text (after a one-line legend) or as JSON lines.
 //!
 //! Ownership and shutdown: the link runs as its own task under the same token; the loop here
 //! ends on the token, after the duration, or when stdout goes away.
@@ -13,7 +13,7 @@ mod cluster;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use gauge_core::ClusterConfig;
+use gauge_core::{ClusterConfig, Gauge, FULL_SCALE_BP};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -62,6 +62,9 @@ pub(crate) async fn run(
     let mut last_printed: Option<Sample> = None;
     let mut last_print_at = Duration::ZERO;
     let mut ticker = tokio::time::interval(TICK);
+    if options.format == SimFormat::Text {
+        render_legend(&options.config, out)?;
+    }
     let result = loop {
         tokio::select! {
             () = shutdown.cancelled() => break Ok(()),
@@ -98,6 +101,31 @@ pub(crate) async fn run(
     shutdown.cancel();
     let _ = link_task.await;
     result
+}
+
+/// One figure per gauge, or one for all when they agree (`15` or `15/60/15`).
+fn per_gauge(figure: impl Fn(Gauge) -> i32) -> String {
+    let figures = Gauge::ALL.map(&figure);
+    if figures.iter().all(|f| *f == figures[0]) {
+        figures[0].to_string()
+    } else {
+        figures.map(|f| f.to_string()).join("/")
+    }
+}
+
+/// Writes the text format's one-line legend: what each column of [`render`]'s lines means, with
+/// the dial positions from `config`.
+pub(crate) fn render_legend(config: &ClusterConfig, out: &mut impl Write) -> std::io::Result<()> {
+    let zero = per_gauge(|g| config.dial(g).position_steps(0));
+    let full = per_gauge(|g| config.dial(g).position_steps(FULL_SCALE_BP));
+    let park = per_gauge(|g| i32::from(config.dial(g).park_steps()));
+    writeln!(
+        out,
+        "# t=seconds since boot  5h|tach|7d position/goal in steps above the stop \
+         (E or 0 at {zero}, F or full scale at {full}, unknown fuel parked at {park}) \
+         | lamps: = steady, ~ slow flash, ! fast flash, - off | model lamp"
+    )?;
+    out.flush()
 }
 
 /// Writes one sample in `format`.
@@ -137,6 +165,33 @@ pub(crate) fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_text_legend_is_one_line_naming_every_column() {
+        let mut legend = Vec::new();
+        render_legend(&ClusterConfig::default(), &mut legend).unwrap();
+        let legend = String::from_utf8(legend).unwrap();
+        assert_eq!(legend.lines().count(), 1, "{legend}");
+        assert!(legend.starts_with("# t=seconds since boot  5h|tach|7d position/goal"));
+        for expected in [
+            "E or 0 at 15,",
+            "F or full scale at 825,",
+            "unknown fuel parked at 0)",
+            "= steady, ~ slow flash, ! fast flash, - off",
+            "| model lamp\n",
+        ] {
+            assert!(
+                legend.contains(expected),
+                "{expected:?} missing from {legend}"
+            );
+        }
+        let mixed = ClusterConfig::default()
+            .with_dial(Gauge::Tach, gauge_core::DialCalibration::linear(60, 810));
+        let mut legend = Vec::new();
+        render_legend(&mixed, &mut legend).unwrap();
+        let legend = String::from_utf8(legend).unwrap();
+        assert!(legend.contains("E or 0 at 15/60/15,"), "{legend}");
+    }
 
     #[test]
     fn text_and_json_lines_carry_the_positions_and_lamps() {

@@ -1,13 +1,15 @@
 //! Drawing the cluster in a terminal: three round dials on braille canvases and the annunciator
-//! row, from a [`View`]. Pure: a ratatui `Frame` in, nothing else touched.
+//! row, from a [`View`]. Pure: a ratatui `Frame` in, nothing else touched. The faces (ticks,
+//! figures, zones) are gauge-core's ([`Gauge::face`], `docs/gauge-core.md`, "Scales").
 
-use gauge_core::{ClusterConfig, Frame, FuelSource, Gauge};
+use gauge_core::{ClusterConfig, Frame, FuelSource, Gauge, ZoneKind, FULL_SCALE_BP};
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Context, Line as CanvasLine};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::sim::Sample;
 
@@ -23,6 +25,19 @@ pub(crate) struct View<'a> {
     pub(crate) is_link_up: bool,
     /// Now, unix seconds (for the countdowns).
     pub(crate) now_secs: u64,
+    /// Whether keys work (the live view): only then are the key hints shown.
+    pub(crate) is_interactive: bool,
+}
+
+impl View<'_> {
+    /// Whether the last frame says `gauge`'s fuel is unknown (its needle parks below E).
+    fn is_unknown(&self, gauge: Gauge) -> bool {
+        self.frame.is_some_and(|frame| match gauge {
+            Gauge::Fuel5h => frame.fuel_5h.is_none(),
+            Gauge::Tach => false,
+            Gauge::Fuel7d => frame.fuel_7d.is_none(),
+        })
+    }
 }
 
 const NEEDLE: Color = Color::Rgb(255, 90, 31);
@@ -34,14 +49,32 @@ const DIM: Color = Color::DarkGray;
 
 /// Draws the whole view into `area`.
 pub(crate) fn draw(frame: &mut ratatui::Frame, view: &View) {
-    let [header, dials, figures, lamps] = Layout::vertical([
+    let hint = unknown_fuel_hint(view);
+    // One line, two when it does not fit the width.
+    let hint_lines = hint.as_ref().map_or(0, |hint| {
+        let width = usize::from(frame.area().width.max(1));
+        if hint.chars().count() > width {
+            2
+        } else {
+            1
+        }
+    });
+    let [header, dials, figures, hint_area, lamps] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(5),
         Constraint::Length(2),
+        Constraint::Length(hint_lines),
         Constraint::Length(1),
     ])
     .areas(frame.area());
     frame.render_widget(header_line(view), header);
+    if let Some(hint) = hint {
+        let paragraph = Paragraph::new(hint)
+            .style(Style::new().fg(AMBER))
+            .wrap(Wrap { trim: true })
+            .centered();
+        frame.render_widget(paragraph, hint_area);
+    }
     let columns = Layout::horizontal([Constraint::Ratio(1, 3); 3]);
     let dial_areas: [Rect; 3] = columns.areas(dials);
     let figure_areas: [Rect; 3] = columns.areas(figures);
@@ -64,21 +97,50 @@ fn header_line(view: &View) -> Paragraph<'static> {
     } else {
         Span::styled("NO LINK", Style::new().fg(RED).add_modifier(Modifier::BOLD))
     };
-    Paragraph::new(Line::from(vec![
+    let mut spans = vec![
         Span::styled("CLAUDE GAUGE", Style::new().add_modifier(Modifier::BOLD)),
         Span::raw("  "),
         source,
         Span::raw("  "),
         link,
-        Span::styled("   q quit  a acknowledge", Style::new().fg(DIM)),
-    ]))
+    ];
+    if view.is_interactive {
+        spans.push(Span::styled(
+            "   q quit  a acknowledge",
+            Style::new().fg(DIM),
+        ));
+    }
+    Paragraph::new(Line::from(spans))
 }
 
-fn title(gauge: Gauge) -> &'static str {
+/// How to get a value for each unknown fuel, or `None` when every fuel is known.
+fn unknown_fuel_hint(view: &View) -> Option<String> {
+    let keys: Vec<&str> = [
+        (Gauge::Fuel5h, "limits.tokens_5h"),
+        (Gauge::Fuel7d, "limits.tokens_7d"),
+    ]
+    .into_iter()
+    .filter(|(gauge, _)| view.is_unknown(*gauge))
+    .map(|(_, key)| key)
+    .collect();
+    let which = match keys.as_slice() {
+        [] => return None,
+        ["limits.tokens_5h"] => "5H FUEL",
+        ["limits.tokens_7d"] => "7D FUEL",
+        _ => "5H and 7D FUEL",
+    };
+    Some(format!(
+        "{which} unknown, needle below E: set {} or run claude-gauge install-statusline",
+        keys.join(" and ")
+    ))
+}
+
+fn title(gauge: Gauge) -> String {
     match gauge {
-        Gauge::Fuel5h => " 5H FUEL ",
-        Gauge::Tach => " TOK/MIN ",
-        Gauge::Fuel7d => " 7D FUEL ",
+        Gauge::Fuel5h => " 5H FUEL ".into(),
+        // The tach's figures are in the face's unit (thousands of tokens per minute).
+        Gauge::Tach => format!(" {} ", gauge.face().unit()),
+        Gauge::Fuel7d => " 7D FUEL ".into(),
     }
 }
 
@@ -99,12 +161,14 @@ fn draw_dial(frame: &mut ratatui::Frame, area: Rect, view: &View, gauge: Gauge) 
     };
     let config = *view.config;
     let position = view.sample.positions[gauge.index()];
+    // A parked needle is drawn dim: it shows no value.
+    let needle = if view.is_unknown(gauge) { DIM } else { NEEDLE };
     let canvas = Canvas::default()
         .block(block)
         .marker(Marker::Braille)
         .x_bounds([-x_span, x_span])
         .y_bounds([-y_span, y_span])
-        .paint(move |ctx| paint_dial(ctx, &config, gauge, position));
+        .paint(move |ctx| paint_dial(ctx, &config, gauge, (position, needle)));
     frame.render_widget(canvas, area);
 }
 
@@ -113,32 +177,36 @@ fn point(angle_deg: f64, radius: f64) -> (f64, f64) {
     (radius * radians.sin(), radius * radians.cos())
 }
 
-fn paint_dial(ctx: &mut Context, config: &ClusterConfig, gauge: Gauge, position_steps: u16) {
+fn paint_dial(ctx: &mut Context, config: &ClusterConfig, gauge: Gauge, needle: (u16, Color)) {
     let dial = config.dial(gauge);
-    let zero = dial.zero_offset_steps();
-    let full = dial.full_scale_steps();
-    let at = |fraction: f64| {
-        // Fractions of full scale, rounded to a step as the motor would be.
-        let steps = (f64::from(zero) + fraction * f64::from(full)).round();
-        f64::from(config.needle_angle_deg(gauge, steps as f32))
+    let face = gauge.face();
+    // Scale positions land on whole steps, as the motor would put them.
+    let at = |scale_bp: u16| {
+        f64::from(config.needle_angle_deg(gauge, dial.position_steps(scale_bp) as f32))
     };
-    let redline_from = (gauge == Gauge::Tach).then(|| {
-        let tach = config.tach_scale();
-        f64::from(tach.redline_per_min()) / f64::from(tach.full_scale_per_min().max(1))
-    });
-    let ticks = 20;
-    for i in 0..=ticks {
-        let fraction = f64::from(i) / f64::from(ticks);
-        let (x1, y1) = point(at(fraction), 1.0);
-        let inner = if i % 5 == 0 { 0.78 } else { 0.9 };
-        let (x2, y2) = point(at(fraction), inner);
-        let is_red = redline_from.is_some_and(|red| fraction >= red)
-            || (gauge != Gauge::Tach && fraction < 0.2);
-        let color = match (is_red, gauge) {
-            (true, Gauge::Tach) => RED,
-            (true, _) => AMBER,
-            _ => Color::Gray,
+    let zone = face.zone();
+    let zone_color = match zone.kind {
+        ZoneKind::Redline => RED,
+        ZoneKind::Reserve => AMBER,
+    };
+    // Sub-ticks fill the zone's colour in between the face's ticks.
+    let fine = face.tick_intervals() * 4;
+    for i in 0..=fine {
+        let bp = u16::try_from(u32::from(i) * u32::from(FULL_SCALE_BP) / u32::from(fine))
+            .unwrap_or(FULL_SCALE_BP);
+        let is_tick = i % 4 == 0;
+        let is_zone = (zone.from_bp..=zone.to_bp).contains(&bp);
+        if !is_tick && !is_zone {
+            continue;
+        }
+        let inner = match (is_tick, face.is_major_tick(i / 4)) {
+            (true, true) => 0.78,
+            (true, false) => 0.9,
+            (false, _) => 0.96,
         };
+        let (x1, y1) = point(at(bp), 1.0);
+        let (x2, y2) = point(at(bp), inner);
+        let color = if is_zone { zone_color } else { Color::Gray };
         ctx.draw(&CanvasLine {
             x1,
             y1,
@@ -147,25 +215,16 @@ fn paint_dial(ctx: &mut Context, config: &ClusterConfig, gauge: Gauge, position_
             color,
         });
     }
-    let full_k = config.tach_scale().full_scale_per_min() / 1000;
-    let labels: [(f64, String); 3] = if gauge == Gauge::Tach {
-        [
-            (0.0, "0".into()),
-            (0.5, format!("{}k", full_k / 2)),
-            (1.0, format!("{full_k}k")),
-        ]
-    } else {
-        [(0.0, "E".into()), (0.5, "½".into()), (1.0, "F".into())]
-    };
-    for (fraction, text) in labels {
-        let (x, y) = point(at(fraction), 0.6);
+    for label in face.labels() {
+        let (x, y) = point(at(label.scale_bp), 0.6);
         ctx.print(
             x,
             y,
-            Span::styled(text, Style::new().add_modifier(Modifier::BOLD)),
+            Span::styled(label.text, Style::new().add_modifier(Modifier::BOLD)),
         );
     }
     ctx.layer();
+    let (position_steps, color) = needle;
     let angle = f64::from(config.needle_angle_deg(gauge, f32::from(position_steps)));
     let (x2, y2) = point(angle, 0.85);
     ctx.draw(&CanvasLine {
@@ -173,7 +232,7 @@ fn paint_dial(ctx: &mut Context, config: &ClusterConfig, gauge: Gauge, position_
         y1: 0.0,
         x2,
         y2,
-        color: NEEDLE,
+        color,
     });
 }
 
@@ -248,16 +307,19 @@ fn lamp_row(sample: &Sample) -> Paragraph<'static> {
     Paragraph::new(Line::from(spans)).centered()
 }
 
+/// Renders the view into a `width` x `height` cell buffer (`None` if ratatui fails).
+fn render_buffer(view: &View, width: u16, height: u16) -> Option<Buffer> {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut terminal = ratatui::Terminal::new(backend).ok()?;
+    terminal.draw(|frame| draw(frame, view)).ok()?;
+    Some(terminal.backend().buffer().clone())
+}
+
 /// Renders the view into a `width` x `height` text grid (no colours): `watch --once` and tests.
 pub(crate) fn render_text(view: &View, width: u16, height: u16) -> String {
-    let backend = ratatui::backend::TestBackend::new(width, height);
-    let Ok(mut terminal) = ratatui::Terminal::new(backend) else {
+    let Some(buffer) = render_buffer(view, width, height) else {
         return String::new();
     };
-    if terminal.draw(|frame| draw(frame, view)).is_err() {
-        return String::new();
-    }
-    let buffer = terminal.backend().buffer();
     let mut text = String::new();
     for y in 0..height {
         let row: String = (0..width)
@@ -270,73 +332,4 @@ pub(crate) fn render_text(view: &View, width: u16, height: u16) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sim::Simulator;
-
-    const FRAME: &[u8] = br#"{"v":1,"seq":3,"ts":0,"fuel_5h":0.58,"fuel_7d":0.17,"tach":3120,"reset_5h":7200,"reset_7d":300000,"model":"opus","source":"official","lamps":["WARN_7D","IDLE"]}"#;
-
-    fn settled() -> (Simulator, u64) {
-        let mut sim = Simulator::new(ClusterConfig::default().with_boot_sweep(false));
-        for second in 0..8 {
-            sim.feed(FRAME, second * 1_000_000);
-        }
-        sim.advance(8_000_000);
-        (sim, 8_000_000)
-    }
-
-    #[test]
-    fn a_snapshot_shows_figures_lamps_and_needles() {
-        let (sim, now_us) = settled();
-        let sample = sim.sample(now_us);
-        let frame = *sim.cluster().frame().unwrap();
-        let config = *sim.cluster().config();
-        let view = View {
-            sample: &sample,
-            config: &config,
-            frame: Some(&frame),
-            is_link_up: true,
-            now_secs: 0,
-        };
-        let text = render_text(&view, 100, 24);
-        for expected in [
-            "OFFICIAL",
-            "58%",
-            "17%",
-            "3120 tok/min",
-            "reset 2h 00m",
-            "reset 3d 11h",
-            "[OPUS]",
-            " SONNET ",
-            "[WARN_7D]",
-            "[IDLE]",
-            " HOT ",
-            " STALL ",
-        ] {
-            assert!(text.contains(expected), "{expected:?} missing from\n{text}");
-        }
-        // Braille dots: the dials and needles were drawn.
-        assert!(
-            text.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn any_size_renders_without_panicking() {
-        let (sim, now_us) = settled();
-        let sample = sim.sample(now_us);
-        let config = *sim.cluster().config();
-        let view = View {
-            sample: &sample,
-            config: &config,
-            frame: None,
-            is_link_up: false,
-            now_secs: 0,
-        };
-        for (width, height) in [(1, 1), (20, 5), (40, 12), (200, 60)] {
-            let text = render_text(&view, width, height);
-            assert_eq!(text.lines().count(), usize::from(height));
-        }
-    }
-}
+mod tests;

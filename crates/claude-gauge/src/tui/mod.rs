@@ -3,7 +3,7 @@
 //! It is one more cluster: frames come through [`crate::link`] (polling `/usage`) into the
 //! simulator's gauge-core `Cluster`, and [`draw`] paints what it shows, so the needles move as
 //! the physical ones would and STALL lights when the daemon goes away. `--once` prints one
-//! settled snapshot as plain text instead.
+//! settled snapshot as plain text instead, without the key hints (it takes no keys).
 //!
 //! Ownership and shutdown: the link task runs under a token that is cancelled when the loop ends
 //! (`q`, Esc, Ctrl-C); the terminal is restored on every exit path, panics included.
@@ -92,6 +92,8 @@ pub(crate) async fn once(
         frame: frame.as_ref(),
         is_link_up: true,
         now_secs: u64::try_from(crate::clock::unix_now_secs()).unwrap_or(0),
+        // A snapshot takes no keys: no key hints.
+        is_interactive: false,
     };
     out.write_all(render_text(&view, width, height).as_bytes())?;
     Ok(())
@@ -134,6 +136,7 @@ pub(crate) async fn run(url: &str) -> Result<(), WatchError> {
             frame: frame.as_ref(),
             is_link_up,
             now_secs: u64::try_from(crate::clock::unix_now_secs()).unwrap_or(0),
+            is_interactive: true,
         };
         if let Err(err) = terminal.draw(|f| draw::draw(f, &view)) {
             break Err(err.into());
