@@ -205,6 +205,9 @@ pub(crate) enum SourceKind {
     Otlp,
     /// A Prometheus server.
     Prometheus,
+    /// Not a source: the ledger's store, which reports whether it can write (a full disk lights
+    /// STALL until writes succeed again).
+    Store,
 }
 
 impl SourceKind {
@@ -216,6 +219,7 @@ impl SourceKind {
             SourceKind::Oauth => "oauth",
             SourceKind::Otlp => "otlp",
             SourceKind::Prometheus => "prometheus",
+            SourceKind::Store => "store",
         }
     }
 }

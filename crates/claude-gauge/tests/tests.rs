@@ -13,6 +13,7 @@ mod architecture;
 mod claude_code;
 mod cluster;
 mod config;
+mod faults;
 mod official;
 mod otlp;
 mod prometheus;

@@ -17,13 +17,15 @@ mod store;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
 use store::Store;
 pub(crate) use store::{FileProgress, StoreError, StoredTotals};
 
-use crate::readings::{EngineInput, EngineSender, OfficialSample, UsageEvent};
+use crate::readings::{EngineInput, EngineSender, OfficialSample, SourceKind, UsageEvent};
 
 /// The store's file name inside the data directory.
 pub(crate) const STORE_FILE: &str = "claude-gauge.sqlite3";
@@ -67,7 +69,6 @@ enum LedgerInput {
         samples: Vec<OfficialSample>,
         reply: CommitReply,
     },
-    Totals(oneshot::Sender<Result<StoredTotals, String>>),
 }
 
 impl std::fmt::Debug for LedgerInput {
@@ -93,10 +94,17 @@ impl Receipt {
     }
 }
 
-/// A cheap, cloneable handle to the write queue.
-#[derive(Clone, Debug)]
+/// A cheap, cloneable handle to the write queue, and a connection of its own for reads.
+#[derive(Clone)]
 pub(crate) struct LedgerHandle {
     queue: mpsc::Sender<LedgerInput>,
+    reader: Arc<Mutex<Store>>,
+}
+
+impl std::fmt::Debug for LedgerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LedgerHandle")
+    }
 }
 
 impl LedgerHandle {
@@ -146,14 +154,17 @@ impl LedgerHandle {
         Ok(Receipt(receipt))
     }
 
-    /// Sums over every stored request, including every write queued before this call.
+    /// Sums over every committed request. Read on a connection of its own, so it answers while
+    /// a write waits for the disk (and `/stats` can say why).
     pub(crate) async fn totals(&self) -> Result<StoredTotals, String> {
-        let (tx, rx) = oneshot::channel();
-        self.queue
-            .send(LedgerInput::Totals(tx))
-            .await
-            .map_err(|_| LedgerClosed.to_string())?;
-        rx.await.map_err(|_| LedgerClosed.to_string())?
+        let reader = Arc::clone(&self.reader);
+        tokio::task::spawn_blocking(move || {
+            // A poisoned lock only means a reader panicked; the connection is still usable.
+            let store = reader.lock().unwrap_or_else(PoisonError::into_inner);
+            store.totals().map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())?
     }
 }
 
@@ -184,6 +195,7 @@ pub(crate) fn open(
     preload_since_ms: i64,
 ) -> Result<(LedgerHandle, LedgerStartup, LedgerThread), StoreError> {
     let store = Store::open(&data_dir.join(STORE_FILE))?;
+    let reader = Arc::new(Mutex::new(Store::open(&data_dir.join(STORE_FILE))?));
     let recent = store.entries_since(preload_since_ms)?;
     let by_model = store.totals_by_model()?;
     let official = store.latest_official()?;
@@ -205,7 +217,10 @@ pub(crate) fn open(
         })
         .map_err(StoreError::Thread)?;
     Ok((
-        LedgerHandle { queue: queue_tx },
+        LedgerHandle {
+            queue: queue_tx,
+            reader,
+        },
         startup,
         LedgerThread(thread),
     ))
@@ -238,7 +253,6 @@ struct Batch {
     progress: Vec<FileProgress>,
     samples: Vec<OfficialSample>,
     replies: Vec<CommitReply>,
-    totals_waiters: Vec<oneshot::Sender<Result<StoredTotals, String>>>,
 }
 
 impl Batch {
@@ -257,13 +271,20 @@ impl Batch {
                 self.samples.extend(samples);
                 self.replies.push(reply);
             }
-            // Answered after this batch commits, so the totals include it.
-            LedgerInput::Totals(reply) => self.totals_waiters.push(reply),
         }
     }
 }
 
+/// The first wait before a failed write is tried again; it doubles up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_millis(100);
+/// The longest wait between two tries of a failed write.
+const RETRY_MAX: Duration = Duration::from_secs(10);
+/// Once every handle is gone (the daemon is stopping), a failing write gets this many more
+/// tries: what it held is not lost, since the stored file offsets did not move either.
+const RETRIES_AT_SHUTDOWN: u32 = 3;
+
 fn write_loop(mut store: Store, mut queue: mpsc::Receiver<LedgerInput>, engine: &EngineSender) {
+    let mut health = StoreHealth::default();
     while let Some(first) = queue.blocking_recv() {
         let mut batch = Batch::default();
         batch.add(first);
@@ -273,34 +294,79 @@ fn write_loop(mut store: Store, mut queue: mpsc::Receiver<LedgerInput>, engine: 
                 Err(_) => break,
             }
         }
-        // Forward before the commit: the gauge need not wait for the disk (see `write_batch`).
         let mut is_engine_gone = false;
-        let samples = &batch.samples;
-        let forward = |changed: &[UsageEvent]| {
-            let usage = (!changed.is_empty()).then(|| EngineInput::Usage(changed.to_vec()));
-            let official = samples.iter().copied().map(EngineInput::Official);
-            for input in usage.into_iter().chain(official) {
-                is_engine_gone |= engine.blocking_send(input).is_err();
+        let mut attempt = 0u32;
+        // A failed write (a full disk, an I/O error) is kept and tried again, in order, until it
+        // commits: batches behind it wait, so a later batch can never store a file offset past
+        // lines an earlier, failed one held. Writers that wait for their receipt wait too.
+        let outcome = loop {
+            // Forward before the commit: the gauge need not wait for the disk (see
+            // `write_batch`); a retry forwards the same requests again, which the engine's
+            // upsert by key absorbs.
+            let samples = &batch.samples;
+            let forward = |changed: &[UsageEvent]| {
+                let usage = (!changed.is_empty()).then(|| EngineInput::Usage(changed.to_vec()));
+                let official = samples.iter().copied().map(EngineInput::Official);
+                for input in usage.into_iter().chain(official) {
+                    is_engine_gone |= engine.blocking_send(input).is_err();
+                }
+            };
+            match store.write_batch(&batch.events, &batch.progress, samples, forward) {
+                Ok(_) => {
+                    health.succeeded(engine);
+                    break Ok(());
+                }
+                Err(err) => {
+                    let reason = err.to_string();
+                    health.failed(engine, &reason);
+                    if queue.is_closed() && attempt >= RETRIES_AT_SHUTDOWN {
+                        break Err(reason);
+                    }
+                    std::thread::sleep(retry_delay(attempt));
+                    attempt = attempt.saturating_add(1);
+                }
             }
         };
-        let outcome = store
-            .write_batch(&batch.events, &batch.progress, samples, forward)
-            .map(|_| ())
-            .map_err(|err| err.to_string());
-        if let Err(err) = &outcome {
-            // Not stored, and neither are the file offsets that covered it, so the next start
-            // reads those lines again. Say so, without contents.
-            tracing::error!("ledger write failed: {err}");
-        }
         for reply in batch.replies {
             // A writer that did not wait is no error.
             let _ = reply.send(outcome.clone());
         }
-        for reply in batch.totals_waiters {
-            let _ = reply.send(store.totals().map_err(|e| e.to_string()));
-        }
         if is_engine_gone {
             return;
+        }
+    }
+}
+
+/// The wait before try `attempt + 1` of a failed write.
+fn retry_delay(attempt: u32) -> Duration {
+    RETRY_FIRST
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(RETRY_MAX)
+}
+
+/// Whether the store's writes work, told to the engine (STALL, `/stats`) and the log only when
+/// it changes.
+#[derive(Default)]
+struct StoreHealth {
+    is_failing: bool,
+}
+
+impl StoreHealth {
+    fn failed(&mut self, engine: &EngineSender, reason: &str) {
+        if !self.is_failing {
+            // The reason names the file and SQLite's complaint; never a request's contents.
+            tracing::error!("ledger write failed, retrying until it succeeds: {reason}");
+            self.is_failing = true;
+            let report = format!("cannot write: {reason}; retrying");
+            let _ = engine.blocking_send(EngineInput::Health(SourceKind::Store, Err(report)));
+        }
+    }
+
+    fn succeeded(&mut self, engine: &EngineSender) {
+        if self.is_failing {
+            tracing::info!("ledger writes succeed again; nothing was lost");
+            self.is_failing = false;
+            let _ = engine.blocking_send(EngineInput::Health(SourceKind::Store, Ok(())));
         }
     }
 }

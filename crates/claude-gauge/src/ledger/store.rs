@@ -10,10 +10,13 @@
 //! WAL mode with `synchronous = NORMAL`: a killed process loses at most the batch that was not
 //! committed yet, which its source re-reads from the stored offset on restart.
 
+mod schema;
+
 use std::collections::HashMap;
 use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use schema::MIGRATIONS;
 
 use crate::readings::{
     ModelUsage, OfficialOrigin, OfficialSample, Origin, TokenCounts, UsageEvent, Window,
@@ -44,44 +47,6 @@ pub(crate) enum StoreError {
     #[error("cannot start the ledger writer: {0}")]
     Thread(std::io::Error),
 }
-
-/// Schema migrations; entry `n` takes the store from version `n` to `n + 1`.
-const MIGRATIONS: &[&str] = &[
-    // v1
-    "CREATE TABLE entries (
-        dedup_key TEXT PRIMARY KEY,
-        at_ms INTEGER NOT NULL,
-        origin TEXT NOT NULL,
-        model TEXT NOT NULL,
-        input_tokens INTEGER NOT NULL,
-        output_tokens INTEGER NOT NULL,
-        cache_creation_tokens INTEGER NOT NULL,
-        cache_read_tokens INTEGER NOT NULL,
-        cost_usd REAL NOT NULL,
-        is_sidechain INTEGER NOT NULL,
-        has_speed INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    CREATE INDEX entries_at ON entries(at_ms);
-    CREATE TABLE files (
-        path TEXT PRIMARY KEY,
-        device INTEGER NOT NULL,
-        inode INTEGER NOT NULL,
-        size INTEGER NOT NULL,
-        mtime_ns INTEGER NOT NULL,
-        offset INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    CREATE TABLE official_samples (
-        at_ms INTEGER NOT NULL,
-        window TEXT NOT NULL,
-        used_pct REAL NOT NULL,
-        resets_at_secs INTEGER,
-        origin TEXT NOT NULL
-    );
-    CREATE INDEX official_at ON official_samples(at_ms);",
-    // v2: the response's message id, so one request id can hold two messages (Claude Code
-    // 1.0.x); rows from v1 have none and match any message of their request, as before.
-    "ALTER TABLE entries ADD COLUMN message_id TEXT;",
-];
 
 /// How far one transcript file has been read, and which file it was.
 #[derive(Clone, Debug, PartialEq, Eq)]

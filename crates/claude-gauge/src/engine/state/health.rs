@@ -36,6 +36,8 @@ fn fresh_for(kind: SourceKind, official_stale_after: Duration) -> Duration {
         // These speak only when Claude Code does.
         SourceKind::Statusline | SourceKind::Otlp => official_stale_after,
         SourceKind::Oauth => Duration::from_secs(600),
+        // The store says so only when a write fails or succeeds again.
+        SourceKind::Store => Duration::MAX,
     }
 }
 
@@ -56,20 +58,30 @@ impl EngineState {
         statuses
     }
 
-    /// Whether any source the needles draw on is fresh. With a Prometheus basis, local usage
-    /// sources do not drive the needles, so their freshness cannot keep STALL out.
+    /// Whether any source the needles draw on is fresh, and what they read can be kept. With a
+    /// Prometheus basis, local usage sources do not drive the needles, so their freshness cannot
+    /// keep STALL out; a store that cannot write (a full disk) lights STALL whatever the sources
+    /// say, until a write succeeds again.
     pub(super) fn any_source_fresh(&self, now_ms: i64) -> bool {
+        let is_store_failing = self
+            .health
+            .get(&SourceKind::Store)
+            .is_some_and(|store| store.last_error.is_some());
         let is_aggregate = matches!(self.basis(), UsageBasis::Aggregate(_));
-        self.health
-            .iter()
-            .filter(|(kind, _)| {
-                !(is_aggregate && matches!(kind, SourceKind::Transcripts | SourceKind::Otlp))
-            })
-            .any(|(kind, health)| self.is_fresh(*kind, health, now_ms))
+        !is_store_failing
+            && self
+                .health
+                .iter()
+                .filter(|(kind, _)| {
+                    !(is_aggregate && matches!(kind, SourceKind::Transcripts | SourceKind::Otlp))
+                        && **kind != SourceKind::Store
+                })
+                .any(|(kind, health)| self.is_fresh(*kind, health, now_ms))
     }
 
     pub(super) fn fresh_ms(&self, kind: SourceKind) -> i64 {
-        fresh_for(kind, self.settings.official_stale_after).as_millis() as i64
+        i64::try_from(fresh_for(kind, self.settings.official_stale_after).as_millis())
+            .unwrap_or(i64::MAX)
     }
 
     /// Fresh: it worked within its freshness span, and its newest report is not an error (a
@@ -78,6 +90,6 @@ impl EngineState {
         health.last_error.is_none()
             && health
                 .last_ok_ms
-                .is_some_and(|ok| now_ms - ok <= self.fresh_ms(kind))
+                .is_some_and(|ok| now_ms.saturating_sub(ok) <= self.fresh_ms(kind))
     }
 }

@@ -1,0 +1,139 @@
+//! Bad days: the store's disk fills up, and nothing acknowledged or read is lost once space
+//! returns, through a restart too.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::util::{append, assistant_line, lamps, timestamp_now, Daemon, TestDirs};
+
+/// A size-limited tmpfs mounted over a test directory, unmounted on drop. Needs root (CI and
+/// these machines run tests as root); `None` where mounting is not allowed.
+struct SmallDisk {
+    at: PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(at: &Path, size: &str) -> Option<SmallDisk> {
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .ok()?;
+        status.success().then(|| SmallDisk {
+            at: at.to_path_buf(),
+        })
+    }
+
+    fn resize(&self, size: &str) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.at)
+            .status()
+            .expect("remount");
+        assert!(status.success(), "remount {size}");
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.at).status();
+    }
+}
+
+async fn wait_stats(daemon: &Daemon, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let stats = daemon.get_json("/stats").await;
+        if pred(&stats) || Instant::now() > deadline {
+            return stats;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn store_error(stats: &Value) -> Option<String> {
+    stats["sources"]
+        .as_array()?
+        .iter()
+        .find(|s| s["source"] == "store")?["last_error"]
+        .as_str()
+        .map(str::to_string)
+}
+
+#[tokio::test]
+async fn a_full_disk_loses_nothing_once_space_returns() {
+    const REQUESTS: u64 = 20_000;
+    let dirs = TestDirs::new();
+    let Some(disk) = SmallDisk::mount(&dirs.data(), "1m") else {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    // Many requests across files, appended in pieces while the disk is full.
+    let claude = dirs.claude().join("projects/-work");
+    std::fs::create_dir_all(&claude).expect("mkdir");
+    let write_file = |index: u64| {
+        let lines: String = (0..1_000)
+            .map(|i| {
+                let id = index * 1_000 + i;
+                let at = timestamp_now(-((REQUESTS - id) as i64) * 1_000);
+                format!(
+                    "{}\n",
+                    assistant_line(&format!("req_{id}"), &at, "claude-opus-4-5", 3, 2)
+                )
+            })
+            .collect();
+        append(&claude.join(format!("s{index}.jsonl")), &lines);
+    };
+    let files = REQUESTS / 1_000;
+    for index in 0..files - 4 {
+        write_file(index);
+    }
+    let mut daemon = Daemon::start_with(dirs, &[]);
+    let stats = wait_stats(&daemon, Duration::from_secs(60), |s| {
+        store_error(s).is_some()
+    })
+    .await;
+    let error = store_error(&stats).unwrap_or_else(|| panic!("the disk never filled: {stats}"));
+    assert!(error.contains("full"), "{error}");
+    assert!(
+        lamps(&daemon.usage().await).contains(&"STALL".to_string()),
+        "a store that cannot write lights STALL"
+    );
+    // More usage arrives while the disk is full.
+    for index in files - 4..files {
+        write_file(index);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    disk.resize("256m");
+    let stats = wait_stats(&daemon, Duration::from_secs(120), |s| {
+        s["usage_totals"]["requests"] == REQUESTS && store_error(s).is_none()
+    })
+    .await;
+    assert_eq!(stats["usage_totals"]["requests"], REQUESTS, "{stats}");
+    assert_eq!(
+        stats["usage_totals"]["input_tokens"],
+        3 * REQUESTS,
+        "{stats}"
+    );
+    assert_eq!(store_error(&stats), None, "{stats}");
+    assert!(!lamps(&daemon.usage().await).contains(&"STALL".to_string()));
+    // And after a kill -9 and a restart: the same, nothing twice.
+    daemon.stop();
+    let dirs = std::mem::replace(&mut daemon.dirs, TestDirs::new());
+    drop(daemon);
+    let daemon = Daemon::start_with(dirs, &[]);
+    let stats = wait_stats(&daemon, Duration::from_secs(60), |s| {
+        s["ingest"]["transcript_usage_lines"].as_u64().is_some()
+            && s["usage_totals"]["requests"] == REQUESTS
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = daemon.get_json("/stats").await;
+    assert_eq!(again["usage_totals"], stats["usage_totals"], "{again}");
+    assert_eq!(again["usage_totals"]["requests"], REQUESTS, "{again}");
+    drop(daemon);
+    drop(disk);
+}
