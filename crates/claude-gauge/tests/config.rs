@@ -43,3 +43,41 @@ fn config_init_show_path_round_trip() {
     assert!(text.contains("listen = \"127.0.0.1:8765\""), "{text}");
     assert!(text.contains("redline_tokens_per_min = 40000"), "{text}");
 }
+
+#[test]
+fn an_explicit_config_that_does_not_exist_is_an_error_naming_it() {
+    let dirs = TestDirs::new();
+    let missing = dirs.root.path().join("nonexistent.toml");
+    for args in [
+        &["serve", "--listen", "127.0.0.1:0"][..],
+        &["config", "show"],
+        &["limits"],
+    ] {
+        let out = dirs
+            .command()
+            .arg("--config")
+            .arg(&missing)
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            stderr.contains(&format!("config file {} does not exist", missing.display())),
+            "{args:?}: {stderr}"
+        );
+    }
+    // `config init --config` is how the file comes to be.
+    let out = dirs
+        .command()
+        .arg("--config")
+        .arg(&missing)
+        .args(["config", "init"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(missing.exists());
+    // The default file may be absent (CLAUDE_GAUGE_CONFIG names one that is not there).
+    let out = dirs.command().args(["config", "show"]).output().unwrap();
+    assert!(out.status.success());
+}

@@ -13,7 +13,8 @@ use crate::config::{default_file_text, EnvOverrides, FlagOverrides, PlatformDirs
 pub(crate) enum ConfigAction {
     /// Print the config file's path.
     Path,
-    /// Print the effective configuration (file and defaults, as TOML).
+    /// Print the configuration in force, as TOML: the file, the defaults, and what the
+    /// environment overrides (marked `# from VAR`).
     Show,
     /// Write a commented default config file.
     Init {
@@ -39,13 +40,7 @@ pub(super) fn run(
         ConfigAction::Path => writeln!(out, "{}", path.display())?,
         ConfigAction::Show => {
             let settings = Settings::load(dirs, env, flags)?;
-            let origin = if settings.config_file_exists {
-                ""
-            } else {
-                " (not found; defaults)"
-            };
-            writeln!(out, "# {}{origin}", settings.config_file.display())?;
-            write!(out, "{}", settings.raw.to_toml())?;
+            write!(out, "{}", settings.in_force_toml())?;
         }
         ConfigAction::Init { force } => {
             if path.exists() && !force {

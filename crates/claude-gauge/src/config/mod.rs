@@ -3,6 +3,8 @@
 //! This is the only module that reads environment variables or knows the file format. Everything
 //! downstream receives ready values. Precedence: flag > environment > file > default.
 
+mod in_force;
+mod inputs;
 mod prometheus;
 mod raw;
 
@@ -11,11 +13,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use claude_usage::ClaudeRoots;
+pub(crate) use in_force::Override;
+use inputs::ENV_LISTEN;
+pub(crate) use inputs::{EnvOverrides, FlagOverrides, PlatformDirs};
 use raw::MIN_OAUTH_INTERVAL_SECS;
 pub(crate) use raw::{default_file_text, RawConfig};
 
 use crate::engine::FrameSettings;
-use crate::secret::Secret;
 use crate::serial::{baud_rate, SerialSettings, DEFAULT_BAUD};
 use crate::sources::oauth::OauthSettings;
 use crate::sources::otlp::OtlpSettings;
@@ -23,18 +27,6 @@ use crate::sources::prometheus::PrometheusSettings;
 use crate::sources::transcripts::TranscriptConfig;
 use raw::RawOtlp;
 
-/// Environment variable naming the config file.
-pub(crate) const ENV_CONFIG: &str = "CLAUDE_GAUGE_CONFIG";
-/// Environment variable overriding `server.listen`.
-pub(crate) const ENV_LISTEN: &str = "CLAUDE_GAUGE_LISTEN";
-/// Environment variable overriding the data directory.
-pub(crate) const ENV_DATA_DIR: &str = "CLAUDE_GAUGE_DATA_DIR";
-/// Claude Code's own variable for its config directories (a comma list).
-pub(crate) const ENV_CLAUDE_CONFIG_DIR: &str = "CLAUDE_CONFIG_DIR";
-/// Claude Code's OAuth token override, read by the OAuth poller before the credentials file.
-pub(crate) const ENV_CLAUDE_CODE_OAUTH_TOKEN: &str = "CLAUDE_CODE_OAUTH_TOKEN";
-/// The daemon's URL for `claude-gauge statusline` and `limits`.
-pub(crate) const ENV_GAUGE_URL: &str = "CLAUDE_GAUGE_URL";
 /// The `User-Agent` version when none is configured: the Claude Code release this was tested with.
 const DEFAULT_CLAUDE_CODE_VERSION: &str = "2.1.330";
 
@@ -67,94 +59,15 @@ pub(crate) enum ConfigError {
         /// How to fix it.
         fix: &'static str,
     },
+    /// `--config` names a file that does not exist (only the default file may be absent).
+    #[error("config file {path} does not exist; create it with `claude-gauge config init --config {path}`, or drop --config to use the defaults")]
+    Missing {
+        /// The file.
+        path: PathBuf,
+    },
     /// No platform config/data directory could be determined (no home directory).
     #[error("cannot find a home directory; pass --config and --data-dir")]
     NoHome,
-}
-
-/// Where the platform keeps our files.
-#[derive(Clone, Debug)]
-pub(crate) struct PlatformDirs {
-    /// The config file's default path.
-    pub(crate) config_file: PathBuf,
-    /// The default data directory.
-    pub(crate) data_dir: PathBuf,
-    /// The user's home directory.
-    pub(crate) home: PathBuf,
-}
-
-impl PlatformDirs {
-    /// The platform's directories (XDG on Linux, `~/Library/...` on macOS).
-    pub(crate) fn detect() -> Result<PlatformDirs, ConfigError> {
-        let project =
-            directories::ProjectDirs::from("", "", "claude-gauge").ok_or(ConfigError::NoHome)?;
-        let base = directories::BaseDirs::new().ok_or(ConfigError::NoHome)?;
-        Ok(PlatformDirs {
-            config_file: project.config_dir().join("config.toml"),
-            data_dir: project.data_dir().to_path_buf(),
-            home: base.home_dir().to_path_buf(),
-        })
-    }
-}
-
-/// Overrides given on the command line.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct FlagOverrides {
-    /// `--config`.
-    pub(crate) config_file: Option<PathBuf>,
-    /// `--listen`.
-    pub(crate) listen: Option<SocketAddr>,
-    /// `--data-dir`.
-    pub(crate) data_dir: Option<PathBuf>,
-    /// `--otlp`.
-    pub(crate) otlp: bool,
-    /// `--otlp-http`.
-    pub(crate) otlp_http: Option<SocketAddr>,
-    /// `--otlp-grpc`.
-    pub(crate) otlp_grpc: Option<SocketAddr>,
-    /// `serve --serial`.
-    pub(crate) serial_port: Option<PathBuf>,
-    /// `serve --baud`.
-    pub(crate) serial_baud: Option<u32>,
-    /// `--prometheus URL`: read usage from this Prometheus (overrides `prometheus.url`).
-    pub(crate) prometheus_url: Option<String>,
-    /// `--oauth-usage`: turn the OAuth poller on.
-    pub(crate) oauth_usage: bool,
-}
-
-/// The environment variables we read, captured once.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct EnvOverrides {
-    /// `CLAUDE_GAUGE_CONFIG`.
-    pub(crate) config_file: Option<PathBuf>,
-    /// `CLAUDE_GAUGE_LISTEN`.
-    pub(crate) listen: Option<String>,
-    /// `CLAUDE_GAUGE_DATA_DIR`.
-    pub(crate) data_dir: Option<PathBuf>,
-    /// `CLAUDE_CONFIG_DIR`.
-    pub(crate) claude_config_dir: Option<String>,
-    /// `CLAUDE_CODE_OAUTH_TOKEN`.
-    pub(crate) oauth_token: Option<Secret>,
-    /// `CLAUDE_GAUGE_URL`.
-    pub(crate) gauge_url: Option<String>,
-    /// `XDG_CONFIG_HOME`, where ccusage also looks for `claude/`.
-    pub(crate) xdg_config_home: Option<PathBuf>,
-}
-
-impl EnvOverrides {
-    /// Reads the process environment.
-    pub(crate) fn from_process() -> EnvOverrides {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        EnvOverrides {
-            config_file: var(ENV_CONFIG).map(PathBuf::from),
-            listen: var(ENV_LISTEN),
-            data_dir: var(ENV_DATA_DIR).map(PathBuf::from),
-            claude_config_dir: var(ENV_CLAUDE_CONFIG_DIR),
-            oauth_token: var(ENV_CLAUDE_CODE_OAUTH_TOKEN).map(Secret::new),
-            gauge_url: var(ENV_GAUGE_URL),
-            xdg_config_home: var("XDG_CONFIG_HOME").map(PathBuf::from),
-        }
-    }
 }
 
 /// The Claude config dir Claude Code itself uses: the first `CLAUDE_CONFIG_DIR` entry, else
@@ -202,6 +115,9 @@ pub(crate) struct Settings {
     pub(crate) daemon_url: String,
     /// The raw configuration, for `config show`.
     pub(crate) raw: RawConfig,
+    /// The settings that came from the environment or a flag rather than the file, for
+    /// `config show`.
+    pub(crate) overrides: Vec<Override>,
 }
 
 impl Settings {
@@ -217,6 +133,9 @@ impl Settings {
             .or_else(|| env.config_file.clone())
             .unwrap_or_else(|| dirs.config_file.clone());
         let (raw, exists) = read_raw(&config_file)?;
+        if !exists && flags.config_file.is_some() {
+            return Err(ConfigError::Missing { path: config_file });
+        }
         resolve(raw, exists, config_file, dirs, env, flags)
     }
 }
@@ -285,6 +204,7 @@ fn resolve(
     let serial = serial_settings(flags)?;
     let claude_roots = claude_roots(&raw, env, &dirs.home);
     Ok(Settings {
+        overrides: in_force::overrides(&raw, env, flags),
         oauth,
         daemon_url,
         config_file,

@@ -1,4 +1,5 @@
 use super::*;
+use crate::secret::Secret;
 
 fn dirs() -> PlatformDirs {
     PlatformDirs {
