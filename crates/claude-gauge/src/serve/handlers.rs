@@ -35,9 +35,10 @@ pub(crate) async fn events_get(
     Sse::new(until_shutdown).keep_alive(KeepAlive::new().interval(EVENTS_KEEP_ALIVE))
 }
 
-/// `GET /healthz`: the daemon is up.
+/// `GET /healthz`: the daemon is up, and its version (`claude-gauge doctor` compares it with its
+/// own).
 pub(crate) async fn healthz_get() -> Json<serde_json::Value> {
-    Json(json!({"status": "ok"}))
+    Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
 }
 
 /// `GET /stats`: ingest counters, the stored usage totals and every source's status.
