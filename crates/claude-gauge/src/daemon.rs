@@ -4,22 +4,27 @@
 //! Ownership and shutdown: every task is spawned on one `TaskTracker` and watches one
 //! `CancellationToken`. A signal cancels the token; the tracker is then awaited with a bound, so a
 //! stuck task cannot keep the process alive.
+//!
+//! Once the usage sources have read what they had (the first transcript catch-up), the daemon
+//! hands a [`StartupReport`] to the command line: what each gauge shows and from where.
 
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::clock::unix_now_ms;
 use crate::config::Settings;
-use crate::engine::Engine;
+use crate::engine::{Engine, StartupSummary, SummaryRequests};
 use crate::ledger::{self, LedgerThread};
 use crate::limits::RECENT_SPAN_MS;
 use crate::mdns::Advertiser;
+use crate::readings::SourceKind;
 use crate::serve::{self, AppState};
 use crate::sources::oauth::OauthPoller;
 use crate::sources::otlp::{OtlpReceiver, OtlpSettings};
@@ -31,12 +36,28 @@ use crate::stats::IngestStats;
 
 /// How long the tasks get to finish after a signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the startup report asks whether the usage sources have reported.
+const STARTUP_POLL: Duration = Duration::from_millis(200);
+/// The longest the startup report waits for them (a first read of a long history).
+const STARTUP_WAIT: Duration = Duration::from_secs(300);
+
+/// What the daemon says once at startup, for the command line to print.
+#[derive(Clone, Debug)]
+pub(crate) struct StartupReport {
+    /// What each gauge shows, and from where.
+    pub(crate) summary: StartupSummary,
+    /// The Claude config dirs searched, when transcripts are read and none has a `projects/`
+    /// directory; empty otherwise.
+    pub(crate) roots_without_projects: Vec<PathBuf>,
+}
 
 /// Runs the daemon until a signal. A long first read of the transcripts reports how far it has
-/// come on `scan_progress` (the command line draws it).
+/// come on `scan_progress` (the command line draws it); once the usage sources have reported,
+/// the [`StartupReport`] goes to `report`.
 pub(crate) async fn run(
     settings: Settings,
     scan_progress: watch::Sender<ScanProgress>,
+    report: oneshot::Sender<StartupReport>,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(&settings.data_dir).with_context(|| {
         format!(
@@ -69,12 +90,8 @@ pub(crate) async fn run(
         spawn_source(&tracker, otlp, &out, &shutdown);
     }
     if let Some(prometheus) = settings.prometheus.clone() {
-        spawn_source(
-            &tracker,
-            PrometheusSource::new(prometheus)?,
-            &out,
-            &shutdown,
-        );
+        let source = PrometheusSource::new(prometheus)?;
+        spawn_source(&tracker, source, &out, &shutdown);
     }
     if let Some(transcripts) = settings.transcripts.clone() {
         let source = TranscriptSource::new(transcripts, startup.file_progress);
@@ -85,6 +102,8 @@ pub(crate) async fn run(
         spawn_source(&tracker, poller, &out, &shutdown);
     }
     drop(out);
+    let reporter = report_startup(parts.summaries, &settings, report, shutdown.clone());
+    tracker.spawn(reporter);
 
     if let Some(serial) = settings.serial.clone() {
         tracker.spawn(crate::serial::run(
@@ -119,6 +138,78 @@ pub(crate) async fn run(
     shutdown.cancel();
     drain(tracker, ledger_thread).await;
     Ok(())
+}
+
+/// The usage sources whose first report the startup summary waits for.
+fn startup_waits_for(settings: &Settings) -> Vec<SourceKind> {
+    let mut kinds = Vec::new();
+    if settings.transcripts.is_some() {
+        kinds.push(SourceKind::Transcripts);
+    }
+    if settings.prometheus.is_some() {
+        kinds.push(SourceKind::Prometheus);
+    }
+    kinds
+}
+
+/// The roots searched for transcripts, when none has a `projects/` directory.
+fn roots_without_projects(settings: &Settings) -> Vec<PathBuf> {
+    let Some(transcripts) = &settings.transcripts else {
+        return Vec::new();
+    };
+    if transcripts
+        .roots
+        .iter()
+        .any(|root| root.join("projects").is_dir())
+    {
+        return Vec::new();
+    }
+    transcripts.roots.clone()
+}
+
+/// Asks the engine for its summary until every usage source has reported (or [`STARTUP_WAIT`]
+/// passed), then sends the report once.
+fn report_startup(
+    summaries: SummaryRequests,
+    settings: &Settings,
+    startup: oneshot::Sender<StartupReport>,
+    shutdown: CancellationToken,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let waits_for = startup_waits_for(settings);
+    let roots_without_projects = roots_without_projects(settings);
+    async move {
+        let started = Instant::now();
+        loop {
+            let (reply, answer) = oneshot::channel();
+            let sent = tokio::select! {
+                () = shutdown.cancelled() => return,
+                sent = summaries.send(reply) => sent,
+            };
+            if sent.is_err() {
+                return;
+            }
+            let summary = tokio::select! {
+                () = shutdown.cancelled() => return,
+                summary = answer => match summary {
+                    Ok(summary) => summary,
+                    Err(_) => return,
+                },
+            };
+            let is_settled = waits_for.iter().all(|kind| summary.reported.contains(kind));
+            if is_settled || started.elapsed() >= STARTUP_WAIT {
+                // The command line may not listen; then nobody prints it.
+                let _ = startup.send(StartupReport {
+                    summary,
+                    roots_without_projects,
+                });
+                return;
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(STARTUP_POLL) => {}
+            }
+        }
+    }
 }
 
 /// Runs `source` on `tracker`, writing to its own clone of `out`.

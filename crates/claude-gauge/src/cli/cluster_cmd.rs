@@ -13,15 +13,12 @@ use crate::link::LinkSource;
 use crate::serial::{baud_rate, DEFAULT_BAUD};
 use crate::sim::{SimFormat, SimOptions};
 
-/// The daemon's default address, as `serve` listens by default.
-const DEFAULT_URL: &str = "http://127.0.0.1:8765";
-
 /// Flags of `watch`.
 #[derive(Debug, Args)]
 pub(crate) struct WatchArgs {
-    /// The daemon's base URL.
-    #[arg(long, default_value = DEFAULT_URL)]
-    url: String,
+    /// The daemon's URL (default: CLAUDE_GAUGE_URL, else the configured listen address).
+    #[arg(long, alias = "daemon", value_name = "URL")]
+    url: Option<String>,
     /// Print one snapshot as plain text and exit (for scripts).
     #[arg(long)]
     once: bool,
@@ -36,8 +33,9 @@ pub(crate) struct WatchArgs {
 /// Flags of `sim`.
 #[derive(Debug, Args)]
 pub(crate) struct SimArgs {
-    /// Read frames from the daemon at this base URL, polling /usage (the default).
-    #[arg(long, conflicts_with_all = ["serial", "pty"])]
+    /// Read frames from the daemon at this URL, polling /usage (the default source; default URL:
+    /// CLAUDE_GAUGE_URL, else the configured listen address).
+    #[arg(long, alias = "daemon", value_name = "URL", conflicts_with_all = ["serial", "pty"])]
     url: Option<String>,
     /// Read frames from this serial port, as a cluster on USB would (`serve --serial` on the
     /// other end).
@@ -71,25 +69,21 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// `claude-gauge watch`.
-pub(crate) fn watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
+/// `claude-gauge watch`; `default_url` is the daemon's unless `--url` says otherwise.
+pub(crate) fn watch(args: &WatchArgs, default_url: &str) -> anyhow::Result<ExitCode> {
     let runtime = runtime()?;
+    let url = args.url.as_deref().unwrap_or(default_url);
     if args.once {
         let mut stdout = std::io::stdout().lock();
-        runtime.block_on(crate::tui::once(
-            &args.url,
-            args.width,
-            args.height,
-            &mut stdout,
-        ))?;
+        runtime.block_on(crate::tui::once(url, args.width, args.height, &mut stdout))?;
     } else {
-        runtime.block_on(crate::tui::run(&args.url))?;
+        runtime.block_on(crate::tui::run(url))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `claude-gauge sim`.
-pub(crate) fn sim(args: SimArgs) -> anyhow::Result<ExitCode> {
+/// `claude-gauge sim`; `default_url` is the daemon's unless `--url` says otherwise.
+pub(crate) fn sim(args: SimArgs, default_url: &str) -> anyhow::Result<ExitCode> {
     if args.serial.is_some() && baud_rate(args.baud).is_none() {
         anyhow::bail!(
             "--baud {}: not a serial line speed; use e.g. 115200",
@@ -102,7 +96,7 @@ pub(crate) fn sim(args: SimArgs) -> anyhow::Result<ExitCode> {
             baud: args.baud,
         },
         (None, Some(link), _) => LinkSource::Pty(link),
-        (None, None, url) => LinkSource::Http(url.unwrap_or_else(|| DEFAULT_URL.into())),
+        (None, None, url) => LinkSource::Http(url.unwrap_or_else(|| default_url.into())),
     };
     let duration = match args.duration_secs {
         Some(secs) if !(secs.is_finite() && secs > 0.0) => {

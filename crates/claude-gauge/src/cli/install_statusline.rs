@@ -4,7 +4,9 @@
 //! The only way this program changes a user's Claude files. Safe by construction: every other key
 //! is kept (in order), the old file is backed up before any change, the write is atomic (temp
 //! file + rename), running it twice changes nothing, and an existing statusLine command is chained
-//! (`--chain`) rather than replaced; uninstall puts that command back.
+//! (`--chain`) rather than replaced; uninstall puts that command back. It refuses to install a
+//! binary that will not last (inside a cargo `target/` or a temporary directory) unless forced:
+//! Claude Code would lose its status line at the next `cargo clean`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,15 +16,21 @@ use anyhow::{bail, Context};
 use clap::Args;
 use serde_json::{json, Map, Value};
 
+use super::binary::Places;
+
 /// Flags of `install-statusline` and `uninstall-statusline`.
 #[derive(Debug, Args)]
 pub(crate) struct InstallArgs {
     /// The Claude config dir holding settings.json (default: CLAUDE_CONFIG_DIR, else ~/.claude).
     #[arg(long, value_name = "DIR")]
     claude_config_dir: Option<PathBuf>,
-    /// Bake this daemon URL into the installed command (install only).
-    #[arg(long, value_name = "URL")]
-    daemon: Option<String>,
+    /// Bake this daemon URL into the installed command (install only; default: the command
+    /// asks CLAUDE_GAUGE_URL, else the configured listen address, each time it runs).
+    #[arg(long, alias = "daemon", value_name = "URL")]
+    url: Option<String>,
+    /// Install this binary even from a cargo target or temporary directory (install only).
+    #[arg(long)]
+    force: bool,
 }
 
 /// What an install or uninstall did.
@@ -41,13 +49,24 @@ pub(crate) enum Change {
 pub(crate) fn run(
     args: InstallArgs,
     default_dir: PathBuf,
+    places: &Places,
     install: bool,
 ) -> anyhow::Result<ExitCode> {
     let dir = args.claude_config_dir.unwrap_or(default_dir);
     let path = dir.join("settings.json");
     let change = if install {
         let exe = std::env::current_exe().context("cannot find this program's own path")?;
-        let ours = our_command(&exe.to_string_lossy(), args.daemon.as_deref());
+        if let Some(why) = places.transience(&exe).filter(|_| !args.force) {
+            bail!(
+                "{} is {why}, so Claude Code would lose its status line when it goes; {}, then run its install-statusline (or pass --force to install this binary anyway)",
+                exe.display(),
+                match places.installed() {
+                    Some(installed) => format!("the installed one is {}", installed.display()),
+                    None => format!("run `{}` first", super::binary::INSTALL_COMMAND),
+                }
+            );
+        }
+        let ours = our_command(&exe.to_string_lossy(), args.url.as_deref());
         update_file(&path, |settings| install_into(settings, &ours))?
     } else {
         update_file(&path, uninstall_from)?
@@ -71,10 +90,11 @@ pub(crate) fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `'<exe>' statusline [--daemon 'URL']`, quoted for `sh`.
-fn our_command(exe: &str, daemon: Option<&str>) -> String {
+/// `'<exe>' statusline [--daemon 'URL']`, quoted for `sh`. (`--daemon` is the spelling every
+/// installed `statusline` understands; `--url` is the same flag.)
+fn our_command(exe: &str, url: Option<&str>) -> String {
     let mut command = format!("{} statusline", shell_quote(exe));
-    if let Some(url) = daemon {
+    if let Some(url) = url {
         command.push_str(&format!(" --daemon {}", shell_quote(url)));
     }
     command
@@ -182,12 +202,17 @@ fn uninstall_from(settings: &mut Map<String, Value>) -> Result<bool, &'static st
 
 /// Our installed command, taken apart.
 #[derive(Debug, PartialEq, Eq)]
-struct OurCommand {
-    chain: Option<String>,
+pub(super) struct OurCommand {
+    /// The program, as written (a path, or a name looked up on `PATH`).
+    pub(super) program: String,
+    /// The daemon URL baked in (`--daemon` / `--url`), if any.
+    pub(super) url: Option<String>,
+    /// The chained command, if any.
+    pub(super) chain: Option<String>,
 }
 
 /// `Some` when `command` runs `claude-gauge statusline`.
-fn parse_ours(command: &str) -> Option<OurCommand> {
+pub(super) fn parse_ours(command: &str) -> Option<OurCommand> {
     let words = shell_split(command)?;
     let program = Path::new(words.first()?).file_name()?.to_str()?;
     if !program.starts_with("claude-gauge")
@@ -195,12 +220,23 @@ fn parse_ours(command: &str) -> Option<OurCommand> {
     {
         return None;
     }
-    let chain = words
-        .iter()
-        .position(|w| w == "--chain")
-        .and_then(|i| words.get(i + 1))
-        .cloned();
-    Some(OurCommand { chain })
+    let value_of = |flags: &[&str]| {
+        words
+            .iter()
+            .position(|w| flags.contains(&w.as_str()))
+            .and_then(|i| words.get(i + 1))
+            .cloned()
+    };
+    Some(OurCommand {
+        program: words[0].clone(),
+        url: value_of(&["--daemon", "--url"]),
+        chain: value_of(&["--chain"]),
+    })
+}
+
+/// The first word of a `sh` command (the program it runs), if it parses.
+pub(super) fn program_of(command: &str) -> Option<String> {
+    shell_split(command)?.into_iter().next()
 }
 
 /// Single-quotes `text` for `sh`.
@@ -330,5 +366,10 @@ mod tests {
         let cmd = format!("{OURS} --chain {}", shell_quote(tricky));
         assert_eq!(parse_ours(&cmd).unwrap().chain.as_deref(), Some(tricky));
         assert_eq!(parse_ours("ccusage statusline"), None);
+        let baked = our_command("/opt/bin/claude-gauge", Some("http://127.0.0.1:9"));
+        let parsed = parse_ours(&baked).unwrap();
+        assert_eq!(parsed.program, "/opt/bin/claude-gauge");
+        assert_eq!(parsed.url.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(program_of(tricky).as_deref(), Some("sh"));
     }
 }

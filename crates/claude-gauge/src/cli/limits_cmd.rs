@@ -17,8 +17,8 @@ const TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, Args)]
 pub(crate) struct LimitsArgs {
     /// The daemon's URL (default: CLAUDE_GAUGE_URL, else the configured listen address).
-    #[arg(long, value_name = "URL")]
-    daemon: Option<String>,
+    #[arg(long, alias = "daemon", value_name = "URL")]
+    url: Option<String>,
     /// Print the daemon's JSON as is.
     #[arg(long)]
     json: bool,
@@ -26,10 +26,13 @@ pub(crate) struct LimitsArgs {
 
 /// Runs the command.
 pub(crate) fn run(args: LimitsArgs, default_url: &str) -> anyhow::Result<ExitCode> {
-    let url = args.daemon.as_deref().unwrap_or(default_url);
+    let url = args.url.as_deref().unwrap_or(default_url);
+    // The error names the URL and the cause once; the fix follows it.
     let reply = local_http::request(url, "GET", "/limits", None, Instant::now() + TIMEOUT)
-        .with_context(|| {
-            format!("is the daemon running? start it with `claude-gauge serve` (asked {url})")
+        .map_err(|err| {
+            anyhow::anyhow!(
+                "{err}; is the daemon running? start it with `claude-gauge serve` or `claude-gauge service install`"
+            )
         })?;
     if reply.status != 200 {
         anyhow::bail!(
@@ -48,13 +51,17 @@ pub(crate) fn run(args: LimitsArgs, default_url: &str) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the report as a small table.
+/// Writes the report as a small table, its columns as wide as their widest cell.
 pub(crate) fn render(
     report: &LimitsReport,
     now_ms: i64,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
-    writeln!(out, "{:<7}{:<38}learned limit", "window", "official")?;
+    let mut rows = vec![[
+        "window".to_string(),
+        "official".to_string(),
+        "learned limit".to_string(),
+    ]];
     for window in &report.windows {
         let official = match &window.official {
             Some(o) => format!(
@@ -77,7 +84,17 @@ pub(crate) fn render(
             ),
             None => "not learned yet".to_string(),
         };
-        writeln!(out, "{:<7}{official:<38}{learned}", window.window)?;
+        rows.push([window.window.clone(), official, learned]);
+    }
+    let width = |column: usize| {
+        rows.iter()
+            .map(|row| row[column].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (first, second) = (width(0), width(1));
+    for [window, official, learned] in &rows {
+        writeln!(out, "{window:<first$}  {official:<second$}  {learned}")?;
     }
     if let Some(until) = report.limit_until_secs {
         if until * 1000 > now_ms {
@@ -101,7 +118,8 @@ fn resets(secs: Option<i64>) -> String {
     )
 }
 
-fn local_time(secs: i64) -> String {
+/// `secs` as local `YYYY-MM-DD HH:MM`.
+pub(super) fn local_time(secs: i64) -> String {
     jiff::Timestamp::from_second(secs).map_or_else(
         |_| secs.to_string(),
         |ts| {
@@ -160,5 +178,10 @@ mod tests {
             text.contains("oauth usage poller: disconnected: HTTP 401"),
             "{text}"
         );
+        // Every row's third column starts where its header does.
+        let lines: Vec<&str> = text.lines().take(3).collect();
+        let column = lines[0].find("learned limit").unwrap();
+        assert!(lines[1][column..].starts_with("50000 tokens"), "{text}");
+        assert!(lines[2][column..].starts_with("not learned yet"), "{text}");
     }
 }

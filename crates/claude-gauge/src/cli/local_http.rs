@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum LocalHttpError {
     /// The URL is not `http://host:port[/prefix]`.
-    #[error("daemon URL {0:?} is not http://HOST:PORT; pass --daemon http://127.0.0.1:8765")]
+    #[error("daemon URL {0:?} is not http://HOST:PORT; pass --url http://127.0.0.1:8765")]
     BadUrl(String),
     /// The deadline passed.
     #[error("the daemon did not answer in time")]

@@ -1,15 +1,20 @@
 //! The command line: flags and subcommands, parsed with clap and dispatched. Only this module and
 //! `config/` know about flags; each command hands ready values to the code that does the work.
 
+mod binary;
 mod cluster_cmd;
 mod config_cmd;
+mod doctor;
 mod install_statusline;
 mod limits_cmd;
 mod local_http;
+mod manual;
 mod otel_env;
 mod progress;
 mod reports;
+mod service;
 mod statusline;
+mod summary;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,8 +22,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use tokio::sync::oneshot;
 
 use crate::config::{claude_dir, EnvOverrides, FlagOverrides, PlatformDirs, Settings};
+use binary::Places;
 
 /// Claude Code usage on analog needles: the daemon and its tools.
 #[derive(Debug, Parser)]
@@ -62,14 +69,29 @@ enum Command {
     UninstallStatusline(install_statusline::InstallArgs),
     /// Show Claude's official readings and the learned limits, from the running daemon.
     Limits(limits_cmd::LimitsArgs),
+    /// Check the setup, one line per check with its fix (exit status 1 when any fails).
+    Doctor(doctor::DoctorArgs),
+    /// Run the daemon as a service of this user (systemd user unit, launchd agent).
+    Service {
+        #[command(subcommand)]
+        action: service::ServiceAction,
+    },
+    /// Print a shell completion script (e.g. `claude-gauge completions bash`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
 }
 
 /// Flags of `serve`.
 #[derive(Debug, Args, Default)]
 pub(crate) struct ServeArgs {
-    /// Address to listen on (default 127.0.0.1:8765). Anything but loopback exposes usage
-    /// aggregates to the network.
-    #[arg(long, value_name = "ADDR")]
+    /// Address to listen on, IP:PORT (default 127.0.0.1:8765). Anything but loopback exposes
+    /// usage aggregates to the network.
+    #[arg(long, value_name = "ADDR", value_parser = socket_addr)]
     listen: Option<SocketAddr>,
     /// Directory of the durable store (default: the platform data dir).
     #[arg(long, value_name = "DIR")]
@@ -78,11 +100,11 @@ pub(crate) struct ServeArgs {
     /// 127.0.0.1:4317).
     #[arg(long)]
     otlp: bool,
-    /// OTLP/HTTP address (implies --otlp).
-    #[arg(long, value_name = "ADDR")]
+    /// OTLP/HTTP address, IP:PORT (implies --otlp).
+    #[arg(long, value_name = "ADDR", value_parser = socket_addr)]
     otlp_http: Option<SocketAddr>,
-    /// OTLP/gRPC address (implies --otlp).
-    #[arg(long, value_name = "ADDR")]
+    /// OTLP/gRPC address, IP:PORT (implies --otlp).
+    #[arg(long, value_name = "ADDR", value_parser = socket_addr)]
     otlp_grpc: Option<SocketAddr>,
     /// Read usage from this Prometheus HTTP API (e.g. http://127.0.0.1:9090) instead of local
     /// data; the `[prometheus]` config section sets the selector and auth.
@@ -127,8 +149,12 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
         Some(Command::Daily(args)) => {
             reports::daily(&args, &load_settings(cli.config, &dirs, &env)?.claude_roots)
         }
-        Some(Command::Watch(args)) => cluster_cmd::watch(&args),
-        Some(Command::Sim(args)) => cluster_cmd::sim(args),
+        Some(Command::Watch(args)) => {
+            cluster_cmd::watch(&args, &load_settings(cli.config, &dirs, &env)?.daemon_url)
+        }
+        Some(Command::Sim(args)) => {
+            cluster_cmd::sim(args, &load_settings(cli.config, &dirs, &env)?.daemon_url)
+        }
         Some(Command::Config { action }) => {
             let flags = FlagOverrides {
                 config_file: cli.config,
@@ -141,16 +167,34 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
             otel_env::run(&args, &settings, &mut std::io::stdout().lock())
         }
         Some(Command::InstallStatusline(args)) => {
-            install_statusline::run(args, claude_dir(&env, &dirs.home), true)
+            let places = Places::new(&env, &dirs.home);
+            install_statusline::run(args, claude_dir(&env, &dirs.home), &places, true)
         }
         Some(Command::UninstallStatusline(args)) => {
-            install_statusline::run(args, claude_dir(&env, &dirs.home), false)
+            let places = Places::new(&env, &dirs.home);
+            install_statusline::run(args, claude_dir(&env, &dirs.home), &places, false)
         }
         Some(Command::Limits(args)) => {
             let settings = load_settings(cli.config, &dirs, &env)?;
             limits_cmd::run(args, &settings.daemon_url)
         }
+        Some(Command::Doctor(args)) => doctor::run(args, cli.config, &dirs, &env),
+        Some(Command::Service { action }) => {
+            service::run(action, &env, &dirs.home, &Places::new(&env, &dirs.home))
+        }
+        Some(Command::Completions { shell }) => {
+            manual::completions(shell, &mut std::io::stdout().lock())
+        }
+        Some(Command::Man) => manual::man(&mut std::io::stdout().lock()),
     }
+}
+
+/// A socket address flag: `IP:PORT`, with the fix in clap's error when it is not one.
+fn socket_addr(text: &str) -> Result<SocketAddr, String> {
+    text.parse().map_err(|_| {
+        "use IP:PORT, e.g. 127.0.0.1:8765 (a host name such as localhost is not looked up)"
+            .to_string()
+    })
 }
 
 /// The settings of a command that takes no flags beyond `--config`.
@@ -201,9 +245,28 @@ fn serve(
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let (progress, bar) = progress::ScanBar::start();
-        let served = crate::daemon::run(settings, progress).await;
+        let (startup, report) = oneshot::channel();
+        let printer = tokio::spawn(async move {
+            if let Ok(report) = report.await {
+                print_startup(&report);
+            }
+        });
+        let served = crate::daemon::run(settings, progress, startup).await;
+        printer.abort();
         bar.finish().await;
         served
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The startup summary, on stderr in one write.
+fn print_startup(report: &crate::daemon::StartupReport) {
+    use std::io::Write;
+    let mut text = Vec::new();
+    let now_secs = crate::clock::unix_now_ms() / 1000;
+    let tz = jiff::tz::TimeZone::system();
+    if summary::render(report, now_secs, &tz, &mut text).is_ok() {
+        // Nothing to do when stderr is gone.
+        let _ = std::io::stderr().lock().write_all(&text);
+    }
 }

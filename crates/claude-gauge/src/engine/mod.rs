@@ -6,7 +6,9 @@
 //! The frame itself is computed by the pure [`EngineState::next_frame`] (`state/frame.rs`),
 //! from the state (`state.rs`) and source health (`state/health.rs`). Totals by model go out on
 //! a second feed, [`TotalsFeed`], for `/metrics`; source statuses on the [`HealthBoard`]; the
-//! limits report on the [`LimitsFeed`], for `/limits`.
+//! limits report on the [`LimitsFeed`], for `/limits`. Asked on [`SummaryRequests`], it answers
+//! with the [`StartupSummary`] (what each gauge shows, and from where) once every input queued
+//! before the question is applied.
 //!
 //! Must never: do I/O beyond its channels, or read the clock outside [`Engine::run`].
 
@@ -19,12 +21,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gauge_core::Frame;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 pub(crate) use report::LimitsReport;
 pub(crate) use settings::{FrameSettings, LampThresholds, TokenLimits};
-pub(crate) use state::{EngineState, SourceStatus};
+pub(crate) use state::{
+    EngineState, FuelSummary, LimitOrigin, SourceStatus, StartupSummary, TachSummary, Unknown,
+};
 pub(crate) use totals::TotalsByModel;
 
 use crate::clock::unix_now_ms;
@@ -40,6 +44,8 @@ pub(crate) type HealthBoard = Arc<Mutex<Vec<SourceStatus>>>;
 pub(crate) type TotalsFeed = watch::Receiver<TotalsByModel>;
 /// The published limits report (official readings, calibration, OAuth state), for `/limits`.
 pub(crate) type LimitsFeed = watch::Receiver<LimitsReport>;
+/// Where to ask for the [`StartupSummary`]: send a reply channel.
+pub(crate) type SummaryRequests = mpsc::Sender<oneshot::Sender<StartupSummary>>;
 
 /// How often the engine re-evaluates time-dependent readings (tach decay, STALL, IDLE).
 const TICK: Duration = Duration::from_millis(500);
@@ -60,6 +66,8 @@ pub(crate) struct EngineParts {
     pub(crate) totals: TotalsFeed,
     /// The limits report; it changes whenever an input arrives.
     pub(crate) limits: LimitsFeed,
+    /// Where to ask for the startup summary.
+    pub(crate) summaries: SummaryRequests,
 }
 
 /// The running engine's ends.
@@ -70,6 +78,7 @@ pub(crate) struct Engine {
     health: HealthBoard,
     totals: watch::Sender<TotalsByModel>,
     limits: watch::Sender<LimitsReport>,
+    summaries: mpsc::Receiver<oneshot::Sender<StartupSummary>>,
 }
 
 impl Engine {
@@ -83,6 +92,7 @@ impl Engine {
         let health = Arc::new(Mutex::new(state.source_statuses(now_ms)));
         let (totals_tx, totals_rx) = watch::channel(TotalsByModel::default());
         let (limits_tx, limits_rx) = watch::channel(LimitsReport::of(&state, now_ms));
+        let (summary_tx, summary_rx) = mpsc::channel(1);
         EngineParts {
             engine: Engine {
                 state,
@@ -91,12 +101,14 @@ impl Engine {
                 health: health.clone(),
                 totals: totals_tx,
                 limits: limits_tx,
+                summaries: summary_rx,
             },
             sender: input_tx,
             frames: frame_rx,
             health,
             totals: totals_rx,
             limits: limits_rx,
+            summaries: summary_tx,
         }
     }
 
@@ -110,16 +122,27 @@ impl Engine {
                 input = self.inputs.recv() => match input {
                     Some(input) => {
                         self.state.apply(input, unix_now_ms());
-                        // Drain what is already queued so a burst makes one frame, not many.
-                        while let Ok(more) = self.inputs.try_recv() {
-                            self.state.apply(more, unix_now_ms());
-                        }
+                        self.apply_queued();
                     }
                     None => break,
                 },
+                // A closed request channel only disables this branch.
+                Some(reply) = self.summaries.recv() => {
+                    // What was sent before the question is part of the answer.
+                    self.apply_queued();
+                    // The asker may have gone; then nobody needs the answer.
+                    let _ = reply.send(self.state.summary(unix_now_ms()));
+                }
                 _ = tick.tick() => {}
             }
             self.publish();
+        }
+    }
+
+    /// Applies what is already queued, so a burst makes one frame, not many.
+    fn apply_queued(&mut self) {
+        while let Ok(more) = self.inputs.try_recv() {
+            self.state.apply(more, unix_now_ms());
         }
     }
 

@@ -7,12 +7,14 @@
 
 mod frame;
 mod health;
+mod summary;
 
 use std::collections::{HashMap, VecDeque};
 
 use gauge_core::ModelFamily;
 
 pub(crate) use health::{SourceHealth, SourceStatus};
+pub(crate) use summary::{FuelSummary, LimitOrigin, StartupSummary, TachSummary, Unknown};
 
 use super::settings::FrameSettings;
 use super::totals::TotalsByModel;

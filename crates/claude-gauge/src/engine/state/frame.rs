@@ -87,7 +87,7 @@ impl EngineState {
             .sum()
     }
 
-    fn tach_tokens(&self, now_ms: i64) -> u64 {
+    pub(super) fn tach_tokens(&self, now_ms: i64) -> u64 {
         match self.basis() {
             UsageBasis::Local => {
                 self.recent.tach_tokens_last_minute(now_ms) + self.metered_tach_tokens(now_ms)
@@ -130,7 +130,7 @@ impl EngineState {
         .map(|(_, family)| family)
     }
 
-    fn fuel_5h(&self, now_ms: i64) -> Option<Fuel> {
+    pub(super) fn fuel_5h(&self, now_ms: i64) -> Option<Fuel> {
         let (used_tokens, limit, resets_at_secs) = match self.basis() {
             UsageBasis::Local => {
                 // One walk of the recent index serves the active block and the P90 history.
@@ -171,7 +171,7 @@ impl EngineState {
         })
     }
 
-    fn fuel_7d(&self, now_ms: i64) -> Option<Fuel> {
+    pub(super) fn fuel_7d(&self, now_ms: i64) -> Option<Fuel> {
         let (used_tokens, has_data) = match self.basis() {
             UsageBasis::Local => (
                 self.recent
@@ -195,7 +195,7 @@ impl EngineState {
 
     /// The calibrated estimate of a window (see `limits::calibrated_estimate`): the tokens since
     /// the last official sample, and, once its window is over, the tokens of the new one.
-    fn calibrated(&self, window: Window, now_ms: i64) -> Option<CalibratedUse> {
+    pub(super) fn calibrated(&self, window: Window, now_ms: i64) -> Option<CalibratedUse> {
         let (official, calibration) = self.official_and_calibration(window);
         calibration?;
         let tokens_since = |from_ms: i64| {
@@ -237,7 +237,7 @@ impl EngineState {
     }
 
     /// Whether an estimate makes sense: requests on record, or a usage source that has worked.
-    fn has_local_usage(&self) -> bool {
+    pub(super) fn has_local_usage(&self) -> bool {
         self.recent.len() > 0
             || [
                 SourceKind::Transcripts,
