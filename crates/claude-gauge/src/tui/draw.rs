@@ -30,9 +30,11 @@ pub(crate) struct View<'a> {
 }
 
 impl View<'_> {
-    /// Whether the last frame says `gauge`'s fuel is unknown (its needle parks below E).
+    /// Whether the last frame says `gauge`'s fuel is unknown, so its needle parks below E
+    /// (not while stalled: then every needle rests at its zero).
     fn is_unknown(&self, gauge: Gauge) -> bool {
-        self.frame.is_some_and(|frame| match gauge {
+        let frame = self.frame.filter(|_| !self.sample.is_stalled);
+        frame.is_some_and(|frame| match gauge {
             Gauge::Fuel5h => frame.fuel_5h.is_none(),
             Gauge::Tach => false,
             Gauge::Fuel7d => frame.fuel_7d.is_none(),
@@ -190,7 +192,7 @@ fn paint_dial(ctx: &mut Context, config: &ClusterConfig, gauge: Gauge, needle: (
         ZoneKind::Reserve => AMBER,
     };
     // Sub-ticks fill the zone's colour in between the face's ticks.
-    let fine = face.tick_intervals() * 4;
+    let fine = face.tick_intervals().saturating_mul(4);
     for i in 0..=fine {
         let bp = u16::try_from(u32::from(i) * u32::from(FULL_SCALE_BP) / u32::from(fine))
             .unwrap_or(FULL_SCALE_BP);

@@ -89,6 +89,18 @@ fn an_unknown_7d_parks_below_e_and_says_how_to_get_a_value() {
     assert!(dial_has_color(&buffer, Gauge::Fuel5h, NEEDLE));
     assert!(!dial_has_color(&buffer, Gauge::Fuel7d, NEEDLE));
 
+    // Stalled: every needle rests at its zero, so no needle is parked and no hint shows.
+    let (mut sim, now_us) = settled_on(UNKNOWN_7D);
+    sim.advance(now_us + 10_000_000);
+    let stalled = sim.sample(now_us + 10_000_000);
+    assert!(stalled.is_stalled);
+    assert_eq!(i32::from(stalled.positions[2]), dial.position_steps(0));
+    let stalled_view = View {
+        sample: &stalled,
+        ..view
+    };
+    assert!(!render_text(&stalled_view, 100, 24).contains("unknown"));
+
     // Known fuel: no hint.
     let (sim, now_us) = settled();
     let sample = sim.sample(now_us);
