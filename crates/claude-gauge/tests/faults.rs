@@ -137,3 +137,84 @@ async fn a_full_disk_loses_nothing_once_space_returns() {
     drop(daemon);
     drop(disk);
 }
+
+#[tokio::test]
+async fn a_fifo_or_a_symlink_named_jsonl_is_not_read_and_nothing_freezes() {
+    let dirs = TestDirs::new();
+    let project = dirs.claude().join("projects/-work");
+    std::fs::create_dir_all(&project).expect("mkdir");
+    let mkfifo = |path: &Path| {
+        Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .expect("mkfifo")
+            .success()
+    };
+    assert!(mkfifo(&project.join("at-start.jsonl")));
+    let line = |id: &str| {
+        format!(
+            "{}\n",
+            assistant_line(id, &timestamp_now(0), "claude-opus-4-5", 5, 5)
+        )
+    };
+    append(&project.join("real.jsonl"), &line("req_a"));
+    let daemon = Daemon::start_with(dirs, &[]);
+    wait_stats(&daemon, Duration::from_secs(20), |s| {
+        s["usage_totals"]["requests"] == 1
+    })
+    .await;
+    // Created while tailing: a FIFO, and a symlink to a file outside the projects.
+    assert!(mkfifo(&project.join("later.jsonl")));
+    let outside = daemon.dirs.root.path().join("outside.jsonl");
+    append(&outside, &line("req_outside"));
+    std::os::unix::fs::symlink(&outside, project.join("link.jsonl")).expect("symlink");
+    // The reader is not stuck: a real append after them is read.
+    append(&project.join("real.jsonl"), &line("req_b"));
+    let stats = wait_stats(&daemon, Duration::from_secs(20), |s| {
+        s["usage_totals"]["requests"] == 2
+    })
+    .await;
+    assert_eq!(stats["usage_totals"]["requests"], 2, "{stats}");
+    // A rescan (every 10 s) does not follow the symlink either.
+    tokio::time::sleep(Duration::from_millis(10_500)).await;
+    let stats = daemon.get_json("/stats").await;
+    assert_eq!(stats["usage_totals"]["requests"], 2, "{stats}");
+}
+
+#[tokio::test]
+async fn a_file_rewritten_in_place_while_the_daemon_was_down_is_read_again() {
+    let dirs = TestDirs::new();
+    let file = dirs.claude().join("projects/-work/s.jsonl");
+    std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+    let line = |id: &str| {
+        format!(
+            "{}\n",
+            assistant_line(id, &timestamp_now(0), "claude-opus-4-5", 5, 5)
+        )
+    };
+    append(&file, &(line("req_1") + &line("req_2")));
+    let mut daemon = Daemon::start_with(dirs, &[]);
+    wait_stats(&daemon, Duration::from_secs(20), |s| {
+        s["usage_totals"]["requests"] == 2
+    })
+    .await;
+    daemon.stop();
+    let dirs = std::mem::replace(&mut daemon.dirs, TestDirs::new());
+    drop(daemon);
+    // Same inode: truncate and write longer, different content (an editor saving in place).
+    let rewritten = line("req_x") + &line("req_y") + &line("req_z");
+    let mut handle = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&file)
+        .expect("open");
+    std::io::Write::write_all(&mut handle, rewritten.as_bytes()).expect("write");
+    drop(handle);
+    let daemon = Daemon::start_with(dirs, &[]);
+    let stats = wait_stats(&daemon, Duration::from_secs(20), |s| {
+        s["usage_totals"]["requests"] == 5
+    })
+    .await;
+    // The two first requests stay (history is never subtracted); all three new ones count.
+    assert_eq!(stats["usage_totals"]["requests"], 5, "{stats}");
+}

@@ -53,7 +53,7 @@ pub use report::{parse_time_zone, TimeZoneError};
 pub use scan::{
     parse_lines, scan_files, scan_files_each, FileScan, LineCounts, Scan, ScanOptions, TrailingLine,
 };
-pub use tail::{read_appended, TailRead};
+pub use tail::{read_appended, TailRead, MAX_READ_BYTES};
 pub use timestamp::{format_timestamp_ms, parse_timestamp_ms};
 
 /// Re-exported so callers name the same `TimeZone` type the daily report takes.

@@ -30,15 +30,33 @@ pub struct TailRead {
     pub restarted: bool,
 }
 
-/// Reads the complete lines of `path` from `offset` to the end of file.
+/// The most bytes one read holds: a read of more stops at the last complete line before this,
+/// and the next read goes on from there. It also bounds one line: a line this long without a
+/// newline (no real transcript line comes near) is skipped and counted as malformed, so a huge
+/// unfinished line costs neither unbounded memory nor a re-read of it at every call.
+pub const MAX_READ_BYTES: u64 = 64 << 20;
+
+/// Reads the complete lines of `path` from `offset` on, at most [`MAX_READ_BYTES`] at a time.
 ///
 /// `parser` must carry this file's origin; `buffer` is reused between calls to avoid an
-/// allocation per event.
+/// allocation per event. On return it holds exactly the bytes consumed (from the read's start to
+/// `new_offset`), or is empty when an oversize line was skipped.
 pub fn read_appended(
     path: &Path,
     offset: u64,
     parser: &mut LineParser,
     buffer: &mut Vec<u8>,
+) -> io::Result<TailRead> {
+    read_capped(path, offset, parser, buffer, MAX_READ_BYTES)
+}
+
+/// [`read_appended`] with the cap as a parameter (tests use a small one).
+fn read_capped(
+    path: &Path,
+    offset: u64,
+    parser: &mut LineParser,
+    buffer: &mut Vec<u8>,
+    cap: u64,
 ) -> io::Result<TailRead> {
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
@@ -49,7 +67,9 @@ pub fn read_appended(
     };
     file.seek(SeekFrom::Start(start))?;
     buffer.clear();
-    file.take(len - start).read_to_end(buffer)?;
+    let want = (len - start).min(cap);
+    buffer.reserve_exact(usize::try_from(want).unwrap_or(usize::MAX));
+    (&mut file).take(want).read_to_end(buffer)?;
     let mut read = TailRead {
         restarted,
         ..TailRead::default()
@@ -58,7 +78,34 @@ pub fn read_appended(
         parse_lines(parser, buffer, start, TrailingLine::Wait, &mut read.entries);
     read.counts = counts;
     read.new_offset = start + consumed as u64;
+    if consumed == 0 && buffer.len() as u64 >= cap {
+        // One line longer than any real one: skip it, through its newline if it has one.
+        let skipped_to = skip_line(&mut file, start + buffer.len() as u64, len)?;
+        read.counts.malformed_lines += 1;
+        read.new_offset = skipped_to;
+        buffer.clear();
+    } else {
+        buffer.truncate(consumed);
+    }
     Ok(read)
+}
+
+/// The offset just past the next newline at or after `from` (the file's read position), or
+/// `len` when there is none; reads in small chunks, holding none of it.
+fn skip_line(file: &mut File, from: u64, len: u64) -> io::Result<u64> {
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut at = from;
+    while at < len {
+        let n = file.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        if let Some(newline) = memchr::memchr(b'\n', &chunk[..n]) {
+            return Ok(at + newline as u64 + 1);
+        }
+        at += n as u64;
+    }
+    Ok(at.min(len))
 }
 
 #[cfg(test)]
@@ -100,5 +147,56 @@ mod tests {
         let third = read_appended(&path, second.new_offset, &mut parser, &mut buffer).unwrap();
         assert!(third.restarted);
         assert_eq!(third.entries.len(), 1);
+    }
+
+    #[test]
+    fn a_line_over_the_cap_is_skipped_and_counted_without_holding_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("projects/p/s.jsonl");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut parser = LineParser::new(FileOrigin::from_path(&path), PriceTable::embedded());
+        let mut buffer = Vec::new();
+        const CAP: u64 = 4096;
+        // A sparse file: one line of 200 KiB zeros, unfinished.
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(200 << 10).unwrap();
+        drop(file);
+        let first = read_capped(&path, 0, &mut parser, &mut buffer, CAP).unwrap();
+        assert_eq!(first.counts.malformed_lines, 1);
+        assert_eq!(first.new_offset, 200 << 10);
+        assert!(
+            buffer.capacity() <= 2 * CAP as usize,
+            "{}",
+            buffer.capacity()
+        );
+        // The line ends and a real one follows: the rest of the long line is one malformed
+        // line, the real one counts.
+        let mut append = OpenOptions::new().append(true).open(&path).unwrap();
+        write!(append, "xyz\n{LINE}\n").unwrap();
+        let next = read_capped(&path, first.new_offset, &mut parser, &mut buffer, CAP).unwrap();
+        assert_eq!(next.entries.len(), 1);
+        assert_eq!(next.counts.malformed_lines, 1);
+    }
+
+    #[test]
+    fn a_long_read_stops_at_the_cap_and_goes_on_next_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("projects/p/s.jsonl");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut parser = LineParser::new(FileOrigin::from_path(&path), PriceTable::embedded());
+        let mut buffer = Vec::new();
+        const CAP: u64 = 4096;
+        let line = format!("{LINE}\n");
+        let lines = (CAP as usize / line.len()) * 2 + 10;
+        std::fs::write(&path, line.repeat(lines)).unwrap();
+        let mut offset = 0;
+        let mut entries = 0;
+        for _ in 0..4 {
+            let read = read_capped(&path, offset, &mut parser, &mut buffer, CAP).unwrap();
+            entries += read.entries.len();
+            offset = read.new_offset;
+        }
+        assert_eq!(entries, lines);
+        assert_eq!(offset as usize, lines * line.len());
     }
 }

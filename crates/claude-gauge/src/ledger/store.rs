@@ -63,6 +63,9 @@ pub(crate) struct FileProgress {
     pub(crate) mtime_ns: i64,
     /// Bytes consumed: everything before this offset has been parsed and stored.
     pub(crate) offset: u64,
+    /// A fingerprint of the bytes before `offset` (see the transcript source's tracker); 0 for
+    /// none.
+    pub(crate) fingerprint: u64,
 }
 
 /// Sums over every stored request.
@@ -210,7 +213,9 @@ impl Store {
     pub(crate) fn file_progress(&self) -> Result<HashMap<String, FileProgress>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT path, device, inode, size, mtime_ns, offset FROM files")
+            .prepare_cached(
+                "SELECT path, device, inode, size, mtime_ns, offset, fingerprint FROM files",
+            )
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |row| {
@@ -221,6 +226,7 @@ impl Store {
                     size: row.get::<_, i64>(3)? as u64,
                     mtime_ns: row.get(4)?,
                     offset: row.get::<_, i64>(5)? as u64,
+                    fingerprint: row.get::<_, i64>(6)? as u64,
                 })
             })
             .map_err(|e| self.err(e))?;
@@ -403,8 +409,8 @@ fn upsert_entries(
 
 fn upsert_progress(tx: &Transaction<'_>, progress: &[FileProgress]) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(
-        "INSERT OR REPLACE INTO files (path, device, inode, size, mtime_ns, offset)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR REPLACE INTO files (path, device, inode, size, mtime_ns, offset, fingerprint)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for p in progress {
         stmt.execute(params![
@@ -413,7 +419,8 @@ fn upsert_progress(tx: &Transaction<'_>, progress: &[FileProgress]) -> rusqlite:
             p.inode as i64,
             p.size as i64,
             p.mtime_ns,
-            p.offset as i64
+            p.offset as i64,
+            p.fingerprint as i64
         ])?;
     }
     Ok(())

@@ -42,6 +42,7 @@ fn higher_rank_replaces_lower_is_ignored_and_survives_reopen() {
         size: 30,
         mtime_ns: 4,
         offset: 30,
+        fingerprint: 7,
     };
     store
         .write_batch(&[], std::slice::from_ref(&progress), &[], |_| {})

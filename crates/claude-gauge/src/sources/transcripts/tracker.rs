@@ -34,9 +34,14 @@ impl FileStat {
         self.size
     }
 
-    /// Stats `path`; `None` when it is gone or unreadable.
+    /// Stats `path`; `None` when it is gone, unreadable, or not a regular file: a FIFO named
+    /// `*.jsonl` would block the reader in `open`, and a symbolic link is not followed (the same
+    /// rule as the directory walk, at start and while tailing).
     pub(crate) fn of(path: &Path) -> Option<FileStat> {
-        let meta = std::fs::metadata(path).ok()?;
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
         #[cfg(unix)]
         let (device, inode) = {
             use std::os::unix::fs::MetadataExt;
@@ -87,7 +92,10 @@ impl FileTracker {
         }
     }
 
-    /// Where reading `path` should start, or `None` when nothing changed since the last read.
+    /// Where reading `path` should start, or `None` when nothing changed since the last read
+    /// (a file that ends in an unfinished line is not read again until it changes). A file
+    /// rewritten in place, as long as before or longer, is told by the fingerprint of what was
+    /// read: then it is read from the start (the ledger keeps one copy of each request).
     pub(crate) fn start_offset(&self, path: &Path, stat: &FileStat) -> Option<u64> {
         let Some(known) = self.progress.get(&path_key(path)) else {
             return Some(0);
@@ -96,8 +104,12 @@ impl FileTracker {
         if !same_file || stat.size < known.offset {
             return Some(0);
         }
-        let unchanged = stat.size == known.size && stat.mtime_ns == known.mtime_ns;
-        (!unchanged || stat.size > known.offset).then_some(known.offset)
+        if stat.size == known.size && stat.mtime_ns == known.mtime_ns {
+            return None;
+        }
+        let rewritten = known.fingerprint != 0
+            && fingerprint(path, known.offset).is_some_and(|now| now != known.fingerprint);
+        Some(if rewritten { 0 } else { known.offset })
     }
 
     /// Reads what was added to `path` since the last read. Errors are counted, not fatal.
@@ -166,6 +178,7 @@ impl FileTracker {
             size: stat.size.max(offset),
             mtime_ns: stat.mtime_ns,
             offset,
+            fingerprint: fingerprint(path, offset).unwrap_or(0),
         };
         self.progress
             .insert(progress.path.clone(), progress.clone());
@@ -192,7 +205,8 @@ pub(crate) struct RawRead {
 }
 
 /// Reads the complete lines of `path` from `offset` on; `None` when the file cannot be read.
-/// Safe to call from worker threads, each with its own buffer.
+/// A long backlog is read in pieces of at most [`claude_usage::MAX_READ_BYTES`]. Safe to call
+/// from worker threads, each with its own buffer.
 pub(crate) fn read_from(
     path: &Path,
     offset: u64,
@@ -200,29 +214,66 @@ pub(crate) fn read_from(
     buffer: &mut Vec<u8>,
 ) -> Option<RawRead> {
     let mut parser = LineParser::new(FileOrigin::from_path(path), prices.clone());
-    let read = read_appended(path, offset, &mut parser, buffer).ok()?;
-    let start = if read.restarted { 0 } else { offset };
-    let consumed = usize::try_from(read.new_offset - start)
-        .unwrap_or(buffer.len())
-        .min(buffer.len());
     let mut out = RawRead {
-        new_offset: read.new_offset,
-        counts: read.counts,
-        limit_resets_secs: limit_notices(&buffer[..consumed]),
+        new_offset: offset,
         ..RawRead::default()
     };
+    loop {
+        let from = out.new_offset;
+        let read = read_appended(path, from, &mut parser, buffer).ok()?;
+        let start = if read.restarted { 0 } else { from };
+        let consumed = usize::try_from(read.new_offset - start)
+            .unwrap_or(buffer.len())
+            .min(buffer.len());
+        out.limit_resets_secs
+            .extend(limit_notices(&buffer[..consumed]));
+        out.counts.usage_lines += read.counts.usage_lines;
+        out.counts.skipped_lines += read.counts.skipped_lines;
+        out.counts.malformed_lines += read.counts.malformed_lines;
+        convert_entries(
+            &read.entries,
+            path,
+            &mut out.events,
+            &mut out.limit_resets_secs,
+            &mut out.counts,
+        );
+        out.new_offset = read.new_offset;
+        let is_capped = read.new_offset - start >= claude_usage::MAX_READ_BYTES / 2;
+        if read.restarted || !is_capped {
+            break;
+        }
+    }
     // Do not keep a large file's bytes around between reads.
     if buffer.capacity() > 4 << 20 {
         *buffer = Vec::new();
     }
-    convert_entries(
-        &read.entries,
-        path,
-        &mut out.events,
-        &mut out.limit_resets_secs,
-        &mut out.counts,
-    );
     Some(out)
+}
+
+/// How many bytes at each end of a file's read prefix its fingerprint covers.
+const FINGERPRINT_BYTES: u64 = 256;
+
+/// A fingerprint of `path`'s first `offset` bytes: FNV-1a over the first and the last
+/// [`FINGERPRINT_BYTES`] of them and the offset itself, stable across builds (it is stored).
+/// `None` when the file cannot be read; 0 is never returned for a readable file.
+pub(crate) fn fingerprint(path: &Path, offset: u64) -> Option<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    let head_len = offset.min(FINGERPRINT_BYTES);
+    let tail_from = offset.saturating_sub(FINGERPRINT_BYTES).max(head_len);
+    let mut bytes = Vec::with_capacity(2 * FINGERPRINT_BYTES as usize);
+    (&mut file).take(head_len).read_to_end(&mut bytes).ok()?;
+    file.seek(SeekFrom::Start(tail_from)).ok()?;
+    (&mut file)
+        .take(offset - tail_from)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes.iter().chain(&offset.to_le_bytes()) {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    Some(hash.max(1))
 }
 
 /// The daemon's events for `entries` read from `path`, and the usage-limit resets they announce
@@ -314,4 +365,48 @@ pub(crate) fn jsonl_files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unfinished_last_line_is_not_read_again_until_the_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.jsonl");
+        std::fs::write(&path, "{\"type\":\"user\"}\n{\"unfinished\":").unwrap();
+        let mut tracker = FileTracker::new(HashMap::new(), Arc::default());
+        let stat = FileStat::of(&path).unwrap();
+        assert_eq!(tracker.start_offset(&path, &stat), Some(0));
+        let read = tracker.read_new(&path);
+        assert_eq!(read.progress.map(|p| p.offset), Some(16));
+        // Nothing changed: no read, however long the unfinished line.
+        assert_eq!(
+            tracker.start_offset(&path, &FileStat::of(&path).unwrap()),
+            None
+        );
+        std::fs::write(&path, "{\"type\":\"user\"}\n{\"unfinished\":1}\n").unwrap();
+        assert_eq!(
+            tracker.start_offset(&path, &FileStat::of(&path).unwrap()),
+            Some(16)
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_covers_the_read_prefix_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.jsonl");
+        std::fs::write(&path, "a".repeat(1000)).unwrap();
+        let before = fingerprint(&path, 900).unwrap();
+        std::fs::write(&path, "a".repeat(900) + &"b".repeat(500)).unwrap();
+        assert_eq!(fingerprint(&path, 900), Some(before), "appends keep it");
+        std::fs::write(&path, "a".repeat(899) + "c" + &"a".repeat(100)).unwrap();
+        assert_ne!(
+            fingerprint(&path, 900),
+            Some(before),
+            "a rewrite changes it"
+        );
+        assert!(FileStat::of(dir.path()).is_none(), "a directory is no file");
+    }
 }
