@@ -218,3 +218,62 @@ async fn a_file_rewritten_in_place_while_the_daemon_was_down_is_read_again() {
     // The two first requests stay (history is never subtracted); all three new ones count.
     assert_eq!(stats["usage_totals"]["requests"], 5, "{stats}");
 }
+
+#[tokio::test]
+async fn a_damaged_store_is_set_aside_and_rebuilt_with_equal_totals() {
+    let dirs = TestDirs::new();
+    let file = dirs.claude().join("projects/-work/s.jsonl");
+    std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+    let lines: String = (0..2_000)
+        .map(|i| {
+            let at = timestamp_now(-1_000 * i);
+            format!(
+                "{}\n",
+                assistant_line(&format!("req_{i}"), &at, "claude-opus-4-5", 7, 3)
+            )
+        })
+        .collect();
+    append(&file, &lines);
+    let mut daemon = Daemon::start_with(dirs, &[]);
+    let before = wait_stats(&daemon, Duration::from_secs(30), |s| {
+        s["usage_totals"]["requests"] == 2_000
+    })
+    .await;
+    daemon.stop();
+    let dirs = std::mem::replace(&mut daemon.dirs, TestDirs::new());
+    drop(daemon);
+    // Damage the file: garbage over everything after SQLite's 100-byte header, and no WAL.
+    let store = dirs.data().join("claude-gauge.sqlite3");
+    for side in ["claude-gauge.sqlite3-wal", "claude-gauge.sqlite3-shm"] {
+        let _ = std::fs::remove_file(dirs.data().join(side));
+    }
+    let mut bytes = std::fs::read(&store).expect("read the store");
+    bytes.resize(bytes.len().max(64 * 1024), 0);
+    for byte in &mut bytes[100..] {
+        *byte = 0xA5;
+    }
+    std::fs::write(&store, bytes).expect("damage the store");
+    let daemon = Daemon::start_with(dirs, &[]);
+    let after = wait_stats(&daemon, Duration::from_secs(30), |s| {
+        s["usage_totals"]["requests"] == 2_000
+    })
+    .await;
+    assert_eq!(after["usage_totals"], before["usage_totals"], "{after}");
+    let aside: Vec<String> = std::fs::read_dir(daemon.dirs.data())
+        .expect("data dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("damaged"))
+        .collect();
+    assert!(!aside.is_empty(), "the damaged file is kept aside");
+    assert!(
+        daemon.startup_lines.iter().any(|l| l.contains("damaged")) || {
+            let mut said = false;
+            while let Ok(line) = daemon.stderr.try_recv() {
+                said |= line.contains("damaged") && line.contains("OTLP");
+            }
+            said
+        },
+        "one line says what happened"
+    );
+}

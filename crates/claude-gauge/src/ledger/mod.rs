@@ -194,8 +194,12 @@ pub(crate) fn open(
     engine: EngineSender,
     preload_since_ms: i64,
 ) -> Result<(LedgerHandle, LedgerStartup, LedgerThread), StoreError> {
-    let store = Store::open(&data_dir.join(STORE_FILE))?;
-    let reader = Arc::new(Mutex::new(Store::open(&data_dir.join(STORE_FILE))?));
+    let path = data_dir.join(STORE_FILE);
+    let store = match Store::open(&path) {
+        Err(StoreError::Corrupt { reason, .. }) => rebuild(&path, &reason)?,
+        opened => opened?,
+    };
+    let reader = Arc::new(Mutex::new(Store::open_reader(&path)?));
     let recent = store.entries_since(preload_since_ms)?;
     let by_model = store.totals_by_model()?;
     let official = store.latest_official()?;
@@ -226,6 +230,42 @@ pub(crate) fn open(
     ))
 }
 
+/// Moves a damaged store aside (with its WAL and shared-memory files), says so in one line with
+/// how many requests only it knew (those that came by OTLP: the transcripts still on disk are
+/// read again), and opens a new one.
+fn rebuild(path: &Path, reason: &str) -> Result<Store, StoreError> {
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
+    let aside = path.with_extension(format!("sqlite3.damaged-{stamp}"));
+    let io_error = |source: std::io::Error| StoreError::Sqlite {
+        path: path.display().to_string(),
+        source: rusqlite::Error::ToSqlConversionFailure(Box::new(source)),
+    };
+    std::fs::rename(path, &aside).map_err(io_error)?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        let mut side_aside = aside.as_os_str().to_owned();
+        side_aside.push(suffix);
+        let _ = std::fs::rename(&side, &side_aside);
+    }
+    let lost = rusqlite::Connection::open(&aside)
+        .and_then(|conn| {
+            conn.query_row(
+                "SELECT COUNT(*) FROM entries WHERE origin = 'otlp'",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+        })
+        .map_or_else(|_| "an unknown number of".to_string(), |n| n.to_string());
+    tracing::error!(
+        "the store was damaged ({reason}); moved it to {} and rebuilding from the transcripts: {lost} requests received only by OTLP are lost",
+        aside.display()
+    );
+    Store::open(path)
+}
+
 /// What a store holds: the totals, the newest official samples and the file progress.
 #[cfg(test)]
 pub(crate) type StoredState = (
@@ -238,7 +278,7 @@ pub(crate) type StoredState = (
 /// that check that what was acknowledged is on disk.
 #[cfg(test)]
 pub(crate) fn read_stored(data_dir: &Path) -> Result<StoredState, StoreError> {
-    let store = Store::open(&data_dir.join(STORE_FILE))?;
+    let store = Store::open_reader(&data_dir.join(STORE_FILE))?;
     Ok((
         store.totals()?,
         store.latest_official()?,

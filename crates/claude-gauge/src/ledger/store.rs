@@ -43,9 +43,26 @@ pub(crate) enum StoreError {
         /// Ours.
         known: i64,
     },
+    /// The file is damaged (`PRAGMA quick_check` failed, or SQLite says it is corrupt or not a
+    /// database).
+    #[error("store {path} is damaged: {reason}")]
+    Corrupt {
+        /// The database file.
+        path: String,
+        /// What SQLite found.
+        reason: String,
+    },
     /// The writer thread could not be started.
     #[error("cannot start the ledger writer: {0}")]
     Thread(std::io::Error),
+}
+
+/// Whether SQLite's error says the file is damaged.
+fn is_corruption(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
 }
 
 /// How far one transcript file has been read, and which file it was.
@@ -94,10 +111,41 @@ pub(crate) struct Store {
 impl Store {
     /// Opens (creating and migrating as needed) the store at `path`.
     pub(crate) fn open(path: &Path) -> Result<Store, StoreError> {
+        let mut store = Store::connect(path)?;
+        store.migrate().map_err(|err| store.corrupt_or(err))?;
+        // A damaged file is found now, not after the daemon said it serves.
+        let check: String = store
+            .conn
+            .query_row("PRAGMA quick_check(1)", [], |row| row.get(0))
+            .map_err(|e| store.corrupt_or(store.err(e)))?;
+        if check != "ok" {
+            return Err(StoreError::Corrupt {
+                path: store.path.clone(),
+                reason: check,
+            });
+        }
+        Ok(store)
+    }
+
+    /// A second connection to an open store, for reads; no migration, no check.
+    pub(crate) fn open_reader(path: &Path) -> Result<Store, StoreError> {
+        Store::connect(path)
+    }
+
+    fn connect(path: &Path) -> Result<Store, StoreError> {
         let display = path.display().to_string();
-        let wrap = |source| StoreError::Sqlite {
-            path: display.clone(),
-            source,
+        let wrap = |source: rusqlite::Error| {
+            if is_corruption(&source) {
+                StoreError::Corrupt {
+                    path: display.clone(),
+                    reason: source.to_string(),
+                }
+            } else {
+                StoreError::Sqlite {
+                    path: display.clone(),
+                    source,
+                }
+            }
         };
         let conn = Connection::open(path).map_err(wrap)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -106,12 +154,21 @@ impl Store {
             .map_err(wrap)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(wrap)?;
-        let mut store = Store {
+        Ok(Store {
             conn,
             path: display,
-        };
-        store.migrate()?;
-        Ok(store)
+        })
+    }
+
+    /// `err`, or [`StoreError::Corrupt`] when SQLite's error says the file is damaged.
+    fn corrupt_or(&self, err: StoreError) -> StoreError {
+        match err {
+            StoreError::Sqlite { path, source } if is_corruption(&source) => StoreError::Corrupt {
+                path,
+                reason: source.to_string(),
+            },
+            other => other,
+        }
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
