@@ -10,60 +10,22 @@
 //! WAL mode with `synchronous = NORMAL`: a killed process loses at most the batch that was not
 //! committed yet, which its source re-reads from the stored offset on restart.
 
+mod error;
+mod rows;
 mod schema;
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use error::is_corruption;
+pub(crate) use error::StoreError;
+use rows::{insert_samples, row_to_event, upsert_entries, upsert_progress};
+use rusqlite::{Connection, OptionalExtension};
 use schema::MIGRATIONS;
 
 use crate::readings::{
-    ModelUsage, OfficialOrigin, OfficialSample, Origin, TokenCounts, UsageEvent, Window,
+    ModelUsage, OfficialOrigin, OfficialSample, TokenCounts, UsageEvent, Window,
 };
-
-/// A store failure (I/O, corruption, a newer schema).
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum StoreError {
-    /// SQLite said no.
-    #[error("store {path}: {source}")]
-    Sqlite {
-        /// The database file.
-        path: String,
-        /// SQLite's error.
-        source: rusqlite::Error,
-    },
-    /// The file was written by a newer claude-gauge.
-    #[error("store {path} has schema version {found}, newer than this claude-gauge knows ({known}); upgrade claude-gauge or use another --data-dir")]
-    TooNew {
-        /// The database file.
-        path: String,
-        /// Its version.
-        found: i64,
-        /// Ours.
-        known: i64,
-    },
-    /// The file is damaged (`PRAGMA quick_check` failed, or SQLite says it is corrupt or not a
-    /// database).
-    #[error("store {path} is damaged: {reason}")]
-    Corrupt {
-        /// The database file.
-        path: String,
-        /// What SQLite found.
-        reason: String,
-    },
-    /// The writer thread could not be started.
-    #[error("cannot start the ledger writer: {0}")]
-    Thread(std::io::Error),
-}
-
-/// Whether SQLite's error says the file is damaged.
-fn is_corruption(err: &rusqlite::Error) -> bool {
-    matches!(
-        err.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
-    )
-}
 
 /// How far one transcript file has been read, and which file it was.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -375,129 +337,6 @@ impl Store {
             )
             .map_err(|e| self.err(e))
     }
-}
-
-fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<UsageEvent> {
-    let origin: String = row.get(2)?;
-    let tokens = TokenCounts {
-        input: row.get::<_, i64>(4)? as u64,
-        output: row.get::<_, i64>(5)? as u64,
-        cache_creation: row.get::<_, i64>(6)? as u64,
-        cache_read: row.get::<_, i64>(7)? as u64,
-    };
-    Ok(UsageEvent {
-        dedup_key: row.get(0)?,
-        at_ms: row.get(1)?,
-        origin: if origin == "otlp" {
-            Origin::Otlp
-        } else {
-            Origin::Transcript
-        },
-        model: row.get(3)?,
-        tokens,
-        cost_usd: row.get(8)?,
-        is_sidechain: row.get::<_, i64>(9)? != 0,
-        has_speed: row.get::<_, i64>(10)? != 0,
-        message_id: row.get(11)?,
-    })
-}
-
-fn upsert_entries(
-    tx: &Transaction<'_>,
-    events: &[UsageEvent],
-) -> rusqlite::Result<Vec<UsageEvent>> {
-    let mut select = tx.prepare_cached(
-        "SELECT dedup_key, at_ms, origin, model, input_tokens, output_tokens,
-                cache_creation_tokens, cache_read_tokens, cost_usd, is_sidechain, has_speed,
-                message_id
-         FROM entries WHERE dedup_key = ?1",
-    )?;
-    let mut upsert = tx.prepare_cached(
-        "INSERT OR REPLACE INTO entries (dedup_key, at_ms, origin, model, input_tokens,
-            output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd,
-            is_sidechain, has_speed, message_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?;
-    let mut changed = Vec::new();
-    for event in events {
-        let mut existing = select
-            .query_row([&event.dedup_key], row_to_event)
-            .optional()?;
-        // A second message under the same request id is a response of its own (ccusage keys
-        // on message id + request id): it gets a key of its own, `<key>#<message id>`.
-        let mut event = std::borrow::Cow::Borrowed(event);
-        if let (Some(old), Some(message_id)) = (&existing, &event.message_id) {
-            if old.message_id.as_ref().is_some_and(|m| m != message_id) {
-                let mut own = event.clone().into_owned();
-                own.dedup_key = format!("{}#{message_id}", own.dedup_key);
-                existing = select
-                    .query_row([&own.dedup_key], row_to_event)
-                    .optional()?;
-                event = std::borrow::Cow::Owned(own);
-            }
-        }
-        if existing.as_ref().is_some_and(|old| !event.beats(old)) {
-            continue;
-        }
-        // A copy without a message id (OTLP) keeps the message id of the copy it replaces.
-        let message_id = event
-            .message_id
-            .clone()
-            .or_else(|| existing.as_ref().and_then(|old| old.message_id.clone()));
-        let t = &event.tokens;
-        upsert.execute(params![
-            event.dedup_key,
-            event.at_ms,
-            event.origin.as_str(),
-            event.model,
-            t.input as i64,
-            t.output as i64,
-            t.cache_creation as i64,
-            t.cache_read as i64,
-            event.cost_usd,
-            i64::from(event.is_sidechain),
-            i64::from(event.has_speed),
-            message_id,
-        ])?;
-        changed.push(event.into_owned());
-    }
-    Ok(changed)
-}
-
-fn upsert_progress(tx: &Transaction<'_>, progress: &[FileProgress]) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT OR REPLACE INTO files (path, device, inode, size, mtime_ns, offset, fingerprint)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
-    for p in progress {
-        stmt.execute(params![
-            p.path,
-            p.device as i64,
-            p.inode as i64,
-            p.size as i64,
-            p.mtime_ns,
-            p.offset as i64,
-            p.fingerprint as i64
-        ])?;
-    }
-    Ok(())
-}
-
-fn insert_samples(tx: &Transaction<'_>, samples: &[OfficialSample]) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO official_samples (at_ms, window, used_pct, resets_at_secs, origin)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for s in samples {
-        stmt.execute(params![
-            s.at_ms,
-            s.window.as_str(),
-            s.used_pct,
-            s.resets_at_secs,
-            s.origin.as_str()
-        ])?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::readings::Origin;
 
 fn event(key: &str, at_ms: i64, output: u64) -> UsageEvent {
     let tokens = TokenCounts {
