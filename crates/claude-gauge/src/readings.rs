@@ -125,6 +125,13 @@ impl Window {
         }
     }
 
+    /// The window [`Window::as_str`] names, if any.
+    pub(crate) fn from_name(name: &str) -> Option<Window> {
+        [Window::FiveHour, Window::SevenDay]
+            .into_iter()
+            .find(|window| window.as_str() == name)
+    }
+
     /// The window's length in seconds.
     pub(crate) fn length_secs(self) -> i64 {
         match self {
@@ -235,6 +242,24 @@ pub(crate) struct ModelUsage {
     pub(crate) cost_nano_usd: u64,
 }
 
+/// What was learned of one window's limit from Claude's own readings: fuel tokens per percent
+/// (see `limits::Calibration`). Kept in the store, so a restart keeps the limit in use.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct LearnedRate {
+    /// Which window.
+    pub(crate) window: Window,
+    /// Fuel tokens per percent of the window.
+    pub(crate) tokens_per_pct: f64,
+    /// When it was learned, unix ms.
+    pub(crate) learned_at_ms: i64,
+    /// The official percentage it was learned from.
+    pub(crate) from_used_pct: f64,
+    /// The local fuel tokens in the window then.
+    pub(crate) from_tokens: u64,
+    /// The reset time of the window it was learned in, unix seconds.
+    pub(crate) window_resets_at_secs: Option<i64>,
+}
+
 /// Something the engine is told: by the ledger (requests, once deduplicated) or by a source
 /// through `sources::Out` (everything that need not be stored).
 #[derive(Debug)]
@@ -249,8 +274,13 @@ pub(crate) enum EngineInput {
     },
     /// Requests that are new, or replace an earlier version with the same dedup key.
     Usage(Vec<UsageEvent>),
+    /// Inputs that belong together (what one ledger transaction stored): applied as one, so no
+    /// frame shows half of them.
+    Together(Vec<EngineInput>),
     /// Claude's own reading of a window.
     Official(OfficialSample),
+    /// A window's learned rate, as stored (at start).
+    Learned(LearnedRate),
     /// A Prometheus source's aggregates; they drive tach, fuel and model while that source is
     /// configured.
     Aggregate(PrometheusReading),

@@ -60,6 +60,7 @@ pub(crate) fn render(
     let mut rows = vec![[
         "window".to_string(),
         "official".to_string(),
+        "limit in use".to_string(),
         "learned limit".to_string(),
     ]];
     for window in &report.windows {
@@ -84,7 +85,14 @@ pub(crate) fn render(
             ),
             None => "not learned yet".to_string(),
         };
-        rows.push([window.window.clone(), official, learned]);
+        let in_use = match &window.limit_in_use {
+            Some(limit) => match limit.completed_blocks {
+                Some(blocks) => format!("{} tokens (p90 of {blocks} blocks)", limit.tokens),
+                None => format!("{} tokens ({})", limit.tokens, limit.source),
+            },
+            None => "none (set limits.tokens_7d)".to_string(),
+        };
+        rows.push([window.window.clone(), official, in_use, learned]);
     }
     let width = |column: usize| {
         rows.iter()
@@ -92,9 +100,12 @@ pub(crate) fn render(
             .max()
             .unwrap_or(0)
     };
-    let (first, second) = (width(0), width(1));
-    for [window, official, learned] in &rows {
-        writeln!(out, "{window:<first$}  {official:<second$}  {learned}")?;
+    let (first, second, third) = (width(0), width(1), width(2));
+    for [window, official, in_use, learned] in &rows {
+        writeln!(
+            out,
+            "{window:<first$}  {official:<second$}  {in_use:<third$}  {learned}"
+        )?;
     }
     if let Some(until) = report.limit_until_secs {
         if until * 1000 > now_ms {
@@ -161,7 +172,8 @@ mod tests {
                 {"window": "5h",
                  "official": {"used_pct": 40.0, "resets_at_secs": null, "origin": "statusline", "at_ms": 1_000},
                  "calibration": {"tokens_per_pct": 500.0, "effective_limit_tokens": 50_000,
-                                 "learned_at_ms": 1_000, "from_used_pct": 40.0, "from_tokens": 20_000}},
+                                 "learned_at_ms": 1_000, "from_used_pct": 40.0, "from_tokens": 20_000},
+                 "limit_in_use": {"source": "learned", "tokens": 50_000}},
                 {"window": "7d", "official": null, "calibration": null}],
             "limit_until_secs": null,
             "oauth": {"last_ok_ms": null, "last_error": "disconnected: HTTP 401"}

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::state::EngineState;
+use super::state::{EngineState, LimitOrigin};
 use crate::limits::Calibration;
 use crate::readings::{OfficialSample, SourceKind, Window};
 
@@ -28,6 +28,23 @@ pub(crate) struct WindowReport {
     pub(crate) official: Option<OfficialReport>,
     /// What was learned from official readings and local tokens.
     pub(crate) calibration: Option<CalibrationReport>,
+    /// The limit an estimate of this window uses now, and where it comes from; `None` when the
+    /// window has none (a 7-day window without `limits.tokens_7d` or a learned rate).
+    #[serde(default)]
+    pub(crate) limit_in_use: Option<LimitInUse>,
+}
+
+/// The limit an estimate uses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct LimitInUse {
+    /// `learned` (from Claude's readings), `configured` (`limits.*` or a plan), `p90` (of recent
+    /// 5-hour blocks) or `default` (no history yet).
+    pub(crate) source: String,
+    /// The limit, fuel tokens (input + output).
+    pub(crate) tokens: u64,
+    /// For `p90`: how many completed blocks it was taken over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) completed_blocks: Option<usize>,
 }
 
 /// An official reading.
@@ -56,6 +73,9 @@ pub(crate) struct CalibrationReport {
     pub(crate) from_used_pct: f64,
     /// The local fuel tokens it was learned from.
     pub(crate) from_tokens: u64,
+    /// The reset time of the window it was learned in, unix seconds.
+    #[serde(default)]
+    pub(crate) window_resets_at_secs: Option<i64>,
 }
 
 /// A source's last success and error.
@@ -78,6 +98,21 @@ impl LimitsReport {
                     window: window.as_str().to_string(),
                     official: official.map(official_report),
                     calibration: calibration.map(calibration_report),
+                    limit_in_use: state.limit_in_use(window, now_ms).map(|(tokens, origin)| {
+                        let (source, completed_blocks) = match origin {
+                            LimitOrigin::Learned => ("learned", None),
+                            LimitOrigin::Configured => ("configured", None),
+                            LimitOrigin::History { completed_blocks } => {
+                                ("p90", Some(completed_blocks))
+                            }
+                            LimitOrigin::Default => ("default", None),
+                        };
+                        LimitInUse {
+                            source: source.to_string(),
+                            tokens,
+                            completed_blocks,
+                        }
+                    }),
                 }
             })
             .collect();
@@ -110,5 +145,6 @@ fn calibration_report(calibration: &Calibration) -> CalibrationReport {
         learned_at_ms: calibration.learned_at_ms,
         from_used_pct: calibration.from_used_pct,
         from_tokens: calibration.from_tokens,
+        window_resets_at_secs: calibration.window_resets_at_secs,
     }
 }

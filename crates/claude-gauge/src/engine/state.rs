@@ -83,6 +83,11 @@ impl EngineState {
                 self.recent.prune(now_ms);
                 self.totals = TotalsByModel::from_stored(by_model);
             }
+            EngineInput::Together(inputs) => {
+                for input in inputs {
+                    self.apply(input, now_ms);
+                }
+            }
             EngineInput::Usage(events) => {
                 for event in &events {
                     let replaced = self.recent.upsert(event);
@@ -99,6 +104,13 @@ impl EngineState {
                     *slot = Some(sample);
                     self.learn(&sample);
                 }
+            }
+            EngineInput::Learned(rate) => {
+                let slot = match rate.window {
+                    Window::FiveHour => &mut self.calibration_5h,
+                    Window::SevenDay => &mut self.calibration_7d,
+                };
+                *slot = Some(Calibration::from_learned(&rate));
             }
             EngineInput::Aggregate(reading) => self.apply_aggregate(reading),
             EngineInput::Model(model_id) => {

@@ -25,7 +25,9 @@ use tokio::sync::{mpsc, oneshot};
 use store::Store;
 pub(crate) use store::{FileProgress, StoreError, StoredTotals};
 
-use crate::readings::{EngineInput, EngineSender, OfficialSample, SourceKind, UsageEvent};
+use crate::readings::{
+    EngineInput, EngineSender, LearnedRate, OfficialSample, SourceKind, UsageEvent,
+};
 
 /// The store's file name inside the data directory.
 pub(crate) const STORE_FILE: &str = "claude-gauge.sqlite3";
@@ -69,6 +71,7 @@ enum LedgerInput {
         samples: Vec<OfficialSample>,
         reply: CommitReply,
     },
+    Learned(LearnedRate),
 }
 
 impl std::fmt::Debug for LedgerInput {
@@ -154,6 +157,15 @@ impl LedgerHandle {
         Ok(Receipt(receipt))
     }
 
+    /// Keeps what was learned of a window's limit (not waited for: it is learned again from
+    /// the next official reading should this write be lost).
+    pub(crate) async fn record_learned(&self, rate: LearnedRate) -> Result<(), LedgerClosed> {
+        self.queue
+            .send(LedgerInput::Learned(rate))
+            .await
+            .map_err(|_| LedgerClosed)
+    }
+
     /// Sums over every committed request. Read on a connection of its own, so it answers while
     /// a write waits for the disk (and `/stats` can say why).
     pub(crate) async fn totals(&self) -> Result<StoredTotals, String> {
@@ -203,6 +215,7 @@ pub(crate) fn open(
     let recent = store.entries_since(preload_since_ms)?;
     let by_model = store.totals_by_model()?;
     let official = store.latest_official()?;
+    let learned = store.learned_rates()?;
     let startup = LedgerStartup {
         file_progress: store.file_progress()?,
     };
@@ -211,7 +224,8 @@ pub(crate) fn open(
         .name("ledger-writer".into())
         .spawn(move || {
             let preload = std::iter::once(EngineInput::Stored { recent, by_model })
-                .chain(official.into_iter().map(EngineInput::Official));
+                .chain(official.into_iter().map(EngineInput::Official))
+                .chain(learned.into_iter().map(EngineInput::Learned));
             for input in preload {
                 if engine.blocking_send(input).is_err() {
                     return;
@@ -279,11 +293,14 @@ pub(crate) type StoredState = (
 #[cfg(test)]
 pub(crate) fn read_stored(data_dir: &Path) -> Result<StoredState, StoreError> {
     let store = Store::open_reader(&data_dir.join(STORE_FILE))?;
-    Ok((
-        store.totals()?,
-        store.latest_official()?,
-        store.file_progress()?,
-    ))
+    // One read transaction: one snapshot, so the three reads agree with each other.
+    store.read_together(|store| {
+        Ok((
+            store.totals()?,
+            store.latest_official()?,
+            store.file_progress()?,
+        ))
+    })
 }
 
 /// Everything drained from the queue for one transaction.
@@ -292,6 +309,7 @@ struct Batch {
     events: Vec<UsageEvent>,
     progress: Vec<FileProgress>,
     samples: Vec<OfficialSample>,
+    learned: Vec<LearnedRate>,
     replies: Vec<CommitReply>,
 }
 
@@ -311,6 +329,7 @@ impl Batch {
                 self.samples.extend(samples);
                 self.replies.push(reply);
             }
+            LedgerInput::Learned(rate) => self.learned.push(rate),
         }
     }
 }
@@ -347,11 +366,19 @@ fn write_loop(mut store: Store, mut queue: mpsc::Receiver<LedgerInput>, engine: 
             let forward = |changed: &[UsageEvent]| {
                 let usage = (!changed.is_empty()).then(|| EngineInput::Usage(changed.to_vec()));
                 let official = samples.iter().copied().map(EngineInput::Official);
-                for input in usage.into_iter().chain(official) {
-                    is_engine_gone |= engine.blocking_send(input).is_err();
+                let inputs: Vec<EngineInput> = usage.into_iter().chain(official).collect();
+                if !inputs.is_empty() {
+                    is_engine_gone |= engine.blocking_send(EngineInput::Together(inputs)).is_err();
                 }
             };
-            match store.write_batch(&batch.events, &batch.progress, samples, forward) {
+            let written = store.write_batch(
+                &batch.events,
+                &batch.progress,
+                samples,
+                &batch.learned,
+                forward,
+            );
+            match written {
                 Ok(_) => {
                     health.succeeded(engine);
                     break Ok(());

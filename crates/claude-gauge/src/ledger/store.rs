@@ -19,12 +19,12 @@ use std::path::Path;
 
 use error::is_corruption;
 pub(crate) use error::StoreError;
-use rows::{insert_samples, row_to_event, upsert_entries, upsert_progress};
+use rows::{insert_samples, row_to_event, upsert_entries, upsert_learned, upsert_progress};
 use rusqlite::{Connection, OptionalExtension};
 use schema::MIGRATIONS;
 
 use crate::readings::{
-    ModelUsage, OfficialOrigin, OfficialSample, TokenCounts, UsageEvent, Window,
+    LearnedRate, ModelUsage, OfficialOrigin, OfficialSample, TokenCounts, UsageEvent, Window,
 };
 
 /// How far one transcript file has been read, and which file it was.
@@ -195,6 +195,7 @@ impl Store {
         events: &[UsageEvent],
         progress: &[FileProgress],
         samples: &[OfficialSample],
+        learned: &[LearnedRate],
         before_commit: impl FnOnce(&[UsageEvent]),
     ) -> Result<Vec<UsageEvent>, StoreError> {
         let path = self.path.clone();
@@ -206,6 +207,7 @@ impl Store {
         let changed = upsert_entries(&tx, events).map_err(wrap)?;
         upsert_progress(&tx, progress).map_err(wrap)?;
         insert_samples(&tx, samples).map_err(wrap)?;
+        upsert_learned(&tx, learned).map_err(wrap)?;
         before_commit(&changed);
         tx.commit().map_err(wrap)?;
         Ok(changed)
@@ -255,6 +257,47 @@ impl Store {
             map.insert(progress.path.clone(), progress);
         }
         Ok(map)
+    }
+
+    /// Runs `reads` in one read transaction, so they all see the same committed state.
+    #[cfg(test)]
+    pub(crate) fn read_together<T>(
+        &self,
+        reads: impl FnOnce(&Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn.execute_batch("BEGIN").map_err(|e| self.err(e))?;
+        let result = reads(self);
+        let _ = self.conn.execute_batch("COMMIT");
+        result
+    }
+
+    /// What was learned of each window's limit.
+    pub(crate) fn learned_rates(&self) -> Result<Vec<LearnedRate>, StoreError> {
+        let mut out = Vec::new();
+        for window in [Window::FiveHour, Window::SevenDay] {
+            let rate = self
+                .conn
+                .query_row(
+                    "SELECT tokens_per_pct, learned_at_ms, from_used_pct, from_tokens,
+                            window_resets_at_secs
+                     FROM learned_rates WHERE window = ?1",
+                    [window.as_str()],
+                    |row| {
+                        Ok(LearnedRate {
+                            window,
+                            tokens_per_pct: row.get(0)?,
+                            learned_at_ms: row.get(1)?,
+                            from_used_pct: row.get(2)?,
+                            from_tokens: row.get::<_, i64>(3)? as u64,
+                            window_resets_at_secs: row.get(4)?,
+                        })
+                    },
+                )
+                .optional()
+                .map_err(|e| self.err(e))?;
+            out.extend(rate);
+        }
+        Ok(out)
     }
 
     /// The newest official sample of each window.

@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::readings::OfficialSample;
+use crate::readings::{LearnedRate, OfficialSample};
 
 /// Below this percentage a reading says too little (the statusLine rounds to whole percent).
 const MIN_LEARN_PCT: f64 = 1.0;
@@ -34,6 +34,17 @@ pub(crate) struct Calibration {
 }
 
 impl Calibration {
+    /// A calibration as stored.
+    pub(crate) fn from_learned(rate: &LearnedRate) -> Calibration {
+        Calibration {
+            tokens_per_pct: rate.tokens_per_pct,
+            learned_at_ms: rate.learned_at_ms,
+            from_used_pct: rate.from_used_pct,
+            from_tokens: rate.from_tokens,
+            window_resets_at_secs: rate.window_resets_at_secs,
+        }
+    }
+
     /// The rate one official `sample` and the local fuel tokens of its window (`window_tokens`)
     /// imply, or `None` when the pair says too little.
     pub(crate) fn learn(sample: &OfficialSample, window_tokens: u64) -> Option<Calibration> {

@@ -143,6 +143,19 @@ impl EngineState {
         }
     }
 
+    /// The limit an estimate of `window` uses at `now_ms`: the learned one while a calibration
+    /// exists, else the plain estimate's; `None` for a 7-day window without any.
+    pub(crate) fn limit_in_use(&self, window: Window, now_ms: i64) -> Option<(u64, LimitOrigin)> {
+        let (_, calibration) = self.official_and_calibration(window);
+        if let Some(calibration) = calibration {
+            return Some((calibration.effective_limit_tokens(), LimitOrigin::Learned));
+        }
+        if window == Window::SevenDay && self.settings.token_limits.tokens_7d.is_none() {
+            return None;
+        }
+        Some(self.estimate_limit(window, now_ms))
+    }
+
     /// The plain estimate's limit, as `fuel_5h` / `fuel_7d` choose it.
     fn estimate_limit(&self, window: Window, now_ms: i64) -> (u64, LimitOrigin) {
         let limits = self.settings.token_limits;

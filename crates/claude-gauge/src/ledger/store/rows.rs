@@ -3,7 +3,7 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::FileProgress;
-use crate::readings::{OfficialSample, Origin, TokenCounts, UsageEvent};
+use crate::readings::{LearnedRate, OfficialSample, Origin, TokenCounts, UsageEvent};
 
 pub(super) fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<UsageEvent> {
     let origin: String = row.get(2)?;
@@ -129,6 +129,25 @@ pub(super) fn insert_samples(
             s.used_pct,
             s.resets_at_secs,
             s.origin.as_str()
+        ])?;
+    }
+    Ok(())
+}
+
+pub(super) fn upsert_learned(tx: &Transaction<'_>, rates: &[LearnedRate]) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR REPLACE INTO learned_rates (window, tokens_per_pct, learned_at_ms,
+            from_used_pct, from_tokens, window_resets_at_secs)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for rate in rates {
+        stmt.execute(params![
+            rate.window.as_str(),
+            rate.tokens_per_pct,
+            rate.learned_at_ms,
+            rate.from_used_pct,
+            i64::try_from(rate.from_tokens).unwrap_or(i64::MAX),
+            rate.window_resets_at_secs
         ])?;
     }
     Ok(())

@@ -40,4 +40,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // v3: a fingerprint of each file's read prefix, so a file rewritten in place (same inode,
     // as long or longer) is read again; 0 (rows from v2) skips the check once.
     "ALTER TABLE files ADD COLUMN fingerprint INTEGER NOT NULL DEFAULT 0;",
+    // v4: what was learned of each window's limit, so a restart keeps the limit in use.
+    "CREATE TABLE learned_rates (
+        window TEXT PRIMARY KEY,
+        tokens_per_pct REAL NOT NULL,
+        learned_at_ms INTEGER NOT NULL,
+        from_used_pct REAL NOT NULL,
+        from_tokens INTEGER NOT NULL,
+        window_resets_at_secs INTEGER
+    ) WITHOUT ROWID;",
 ];

@@ -28,11 +28,11 @@ fn higher_rank_replaces_lower_is_ignored_and_survives_reopen() {
     let mut store = Store::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
     let changed = store
-        .write_batch(&[event("a", 5, 1), event("b", 6, 1)], &[], &[], |_| {})
+        .write_batch(&[event("a", 5, 1), event("b", 6, 1)], &[], &[], &[], |_| {})
         .unwrap();
     assert_eq!(changed.len(), 2);
     let changed = store
-        .write_batch(&[event("a", 5, 9), event("b", 6, 0)], &[], &[], |_| {})
+        .write_batch(&[event("a", 5, 9), event("b", 6, 0)], &[], &[], &[], |_| {})
         .unwrap();
     assert_eq!(changed.len(), 1);
     assert_eq!(changed[0].tokens.output, 9);
@@ -46,7 +46,7 @@ fn higher_rank_replaces_lower_is_ignored_and_survives_reopen() {
         fingerprint: 7,
     };
     store
-        .write_batch(&[], std::slice::from_ref(&progress), &[], |_| {})
+        .write_batch(&[], std::slice::from_ref(&progress), &[], &[], |_| {})
         .unwrap();
     drop(store);
     let store = Store::open(&path).unwrap();
@@ -77,13 +77,25 @@ fn two_messages_under_one_request_id_both_count_and_otlp_meets_the_first() {
     };
     // Claude Code 1.0.x: a thinking-only message, then the full one, one request id.
     let changed = store
-        .write_batch(&[message("m1", 3), message("m2", 40)], &[], &[], |_| {})
+        .write_batch(
+            &[message("m1", 3), message("m2", 40)],
+            &[],
+            &[],
+            &[],
+            |_| {},
+        )
         .unwrap();
     assert_eq!(changed.len(), 2);
     assert_eq!(changed[1].dedup_key, "req:r1#m2");
     // A streamed copy of each counts once more only if it wins.
     let changed = store
-        .write_batch(&[message("m1", 3), message("m2", 41)], &[], &[], |_| {})
+        .write_batch(
+            &[message("m1", 3), message("m2", 41)],
+            &[],
+            &[],
+            &[],
+            |_| {},
+        )
         .unwrap();
     assert_eq!(changed.len(), 1);
     assert_eq!(changed[0].dedup_key, "req:r1#m2");
@@ -95,7 +107,7 @@ fn two_messages_under_one_request_id_both_count_and_otlp_meets_the_first() {
         ..event("req:r1", 5, 3)
     };
     assert!(store
-        .write_batch(&[otlp], &[], &[], |_| {})
+        .write_batch(&[otlp], &[], &[], &[], |_| {})
         .unwrap()
         .is_empty());
     assert_eq!(store.totals().unwrap().requests, 2);
@@ -104,12 +116,16 @@ fn two_messages_under_one_request_id_both_count_and_otlp_meets_the_first() {
         origin: Origin::Otlp,
         ..event("req:r2", 5, 3)
     };
-    store.write_batch(&[otlp_first], &[], &[], |_| {}).unwrap();
+    store
+        .write_batch(&[otlp_first], &[], &[], &[], |_| {})
+        .unwrap();
     let transcript = UsageEvent {
         message_id: Some("m9".into()),
         ..event("req:r2", 5, 4)
     };
-    let changed = store.write_batch(&[transcript], &[], &[], |_| {}).unwrap();
+    let changed = store
+        .write_batch(&[transcript], &[], &[], &[], |_| {})
+        .unwrap();
     assert_eq!(changed[0].dedup_key, "req:r2");
     assert_eq!(store.totals().unwrap().requests, 3);
 }
