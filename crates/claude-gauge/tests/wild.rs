@@ -1,5 +1,6 @@
-//! Parity on real data: the transcripts people committed to public repositories
-//! (`../shared/fixtures/wild/` beside the repository, when it is there) through the real ccusage
+//! Parity on real data: transcripts people committed to public repositories, when a folder of
+//! them is laid beside the repository (`../shared/fixtures/wild/`; it is not part of the
+//! repository and is never copied into it), through the real ccusage
 //! 20.0.24 and through us: `blocks --json` and `claude daily --json` byte for byte in several
 //! time zones, and the daemon's ledger totals against ccusage's. Skipped, saying so, when the
 //! folder or ccusage (`CCUSAGE_BIN`) is missing. The files are laid out in a temporary Claude

@@ -1,5 +1,5 @@
 //! Session blocks: ccusage's 5-hour billing windows, with gaps, the active block, its burn
-//! rate and its projection (spec section 6).
+//! rate and its projection (`docs/ccusage-rules.md`, section 6).
 //!
 //! A pure function of deduped entries (under [`crate::DedupRules::Regular`]) and `now`.
 

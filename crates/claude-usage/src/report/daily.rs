@@ -1,5 +1,5 @@
 //! The daily report: usage per calendar day in a time zone, with per-model breakdowns and
-//! totals, as `ccusage claude daily` computes them (spec sections 5.1-5.2).
+//! totals, as `ccusage claude daily` computes them (`docs/ccusage-rules.md`, section 5).
 //!
 //! A pure function of entries deduped under [`crate::DedupRules::Daily`], in canonical order
 //! (which fixes the float summation order and the `modelsUsed` order).

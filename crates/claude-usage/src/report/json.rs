@@ -1,5 +1,5 @@
 //! JSON output identical in shape to `ccusage blocks --json` and `ccusage claude daily --json`
-//! 20.0.24 (spec 5.3): keys in alphabetical order (declared so, not relying on map order),
+//! 20.0.24 (`docs/ccusage-rules.md`, section 7): keys in alphabetical order (declared so, not relying on map order),
 //! pretty-printed with two spaces, floats with `.0`, block costs as integers when whole.
 
 use std::io::{self, Write};
