@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
@@ -275,5 +275,129 @@ async fn a_damaged_store_is_set_aside_and_rebuilt_with_equal_totals() {
             said
         },
         "one line says what happened"
+    );
+}
+
+/// An OTLP/JSON logs export of `count` `api_request` events with request ids
+/// `<prefix>-0 .. <prefix>-<count-1>`, shaped like Claude Code's own (one of its captured
+/// records as the template).
+fn otlp_batch(prefix: &str, count: usize) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/otlp/delta-http-json-0001-logs.json");
+    let fixture: Value =
+        serde_json::from_slice(&std::fs::read(path).expect("fixture")).expect("JSON");
+    let records = fixture["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
+        .as_array()
+        .expect("records");
+    let template = records
+        .iter()
+        .find(|r| r["body"]["stringValue"] == "claude_code.api_request")
+        .expect("an api_request record")
+        .clone();
+    let now_ns = (SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos())
+    .to_string();
+    let events: Vec<Value> = (0..count)
+        .map(|i| {
+            let mut record = template.clone();
+            record["timeUnixNano"] = Value::String(now_ns.clone());
+            for kv in record["attributes"].as_array_mut().expect("attributes") {
+                if kv["key"] == "request_id" {
+                    kv["value"] = serde_json::json!({"stringValue": format!("{prefix}-{i}")});
+                }
+            }
+            record
+        })
+        .collect();
+    let mut export = fixture.clone();
+    export["resourceLogs"] = serde_json::json!([{
+        "resource": fixture["resourceLogs"][0]["resource"].clone(),
+        "scopeLogs": [{"scope": fixture["resourceLogs"][0]["scopeLogs"][0]["scope"].clone(),
+                       "logRecords": events}]
+    }]);
+    serde_json::to_vec(&export).expect("JSON")
+}
+
+#[tokio::test]
+async fn kill_9_under_concurrent_otlp_load_loses_no_acknowledged_export() {
+    const EXPORTERS: usize = 8;
+    const PER_BATCH: usize = 50;
+    let dirs = TestDirs::new();
+    let daemon = Daemon::start_with(
+        dirs,
+        &["--otlp-http", "127.0.0.1:0", "--otlp-grpc", "127.0.0.1:0"],
+    );
+    let http = daemon
+        .startup_lines
+        .iter()
+        .find_map(|l| {
+            l.split("otlp http on ")
+                .nth(1)
+                .map(|a| format!("http://{}/v1/logs", a.trim()))
+        })
+        .expect("the OTLP address");
+    let stop_at = Instant::now() + Duration::from_secs(3);
+    let mut exporters = Vec::new();
+    for exporter in 0..EXPORTERS {
+        let http = http.clone();
+        exporters.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut acknowledged = Vec::new();
+            let mut batch = 0;
+            while Instant::now() < stop_at {
+                let prefix = format!("req-e{exporter}-b{batch}");
+                let sent = client
+                    .post(&http)
+                    .header("content-type", "application/json")
+                    .body(otlp_batch(&prefix, PER_BATCH))
+                    .send()
+                    .await;
+                if sent.is_ok_and(|r| r.status() == 200) {
+                    acknowledged.push(prefix);
+                }
+                batch += 1;
+            }
+            acknowledged
+        }));
+    }
+    // kill -9 while they are still sending.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let mut daemon = daemon;
+    daemon.stop();
+    let mut acknowledged = Vec::new();
+    for exporter in exporters {
+        acknowledged.extend(exporter.await.expect("exporter"));
+    }
+    assert!(
+        acknowledged.len() >= EXPORTERS,
+        "too few exports got through: {acknowledged:?}"
+    );
+    // Every request of every acknowledged export is in the store.
+    let store = rusqlite::Connection::open(daemon.dirs.data().join("claude-gauge.sqlite3"))
+        .expect("open the store");
+    let mut missing = Vec::new();
+    for prefix in &acknowledged {
+        for i in 0..PER_BATCH {
+            let key = format!("req:{prefix}-{i}");
+            let found: i64 = store
+                .query_row(
+                    "SELECT COUNT(*) FROM entries WHERE dedup_key = ?1",
+                    [&key],
+                    |row| row.get(0),
+                )
+                .expect("query");
+            if found != 1 {
+                missing.push(key);
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged requests lost, e.g. {:?}",
+        missing.len(),
+        acknowledged.len() * PER_BATCH,
+        &missing[..missing.len().min(3)]
     );
 }

@@ -82,7 +82,10 @@ async fn a_payload_written_late_is_still_stored() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let report = wait_for_limits(&daemon, |r| r["windows"][0]["official"].is_object()).await;
-    assert_eq!(report["windows"][0]["official"]["used_pct"], 42.0, "{report}");
+    assert_eq!(
+        report["windows"][0]["official"]["used_pct"], 42.0,
+        "{report}"
+    );
 }
 
 #[tokio::test]
