@@ -126,7 +126,7 @@ fn binary_on_path(setup: &Setup) -> Check {
                 NAME,
                 "no claude-gauge on PATH",
                 format!(
-                    "`{INSTALL_COMMAND}` (from the repository; about 5 minutes and 2 GB of memory)"
+                    "`{INSTALL_COMMAND}` (in a clone of the repository; about 9 minutes on 2 cores)"
                 ),
             ),
         },
