@@ -12,6 +12,10 @@ pub(crate) struct IngestStats {
     pub(crate) transcript_usage_lines: AtomicU64,
     /// Transcript lines that were not valid JSON or failed validation, skipped.
     pub(crate) transcript_malformed_lines: AtomicU64,
+    /// Transcript lines with usage that failed ccusage's validation (a `null` guarded key, a
+    /// negative, fractional or string token count, a bad timestamp or id), skipped as ccusage
+    /// skips them.
+    pub(crate) transcript_rejected_lines: AtomicU64,
     /// Transcript files that could not be read.
     pub(crate) transcript_file_errors: AtomicU64,
     /// statusLine payloads accepted.
@@ -33,6 +37,7 @@ pub(crate) struct IngestStats {
 pub(crate) struct IngestCounts {
     transcript_usage_lines: u64,
     transcript_malformed_lines: u64,
+    transcript_rejected_lines: u64,
     transcript_file_errors: u64,
     statusline_payloads: u64,
     statusline_rejected: u64,
@@ -54,6 +59,7 @@ impl IngestStats {
         IngestCounts {
             transcript_usage_lines: get(&self.transcript_usage_lines),
             transcript_malformed_lines: get(&self.transcript_malformed_lines),
+            transcript_rejected_lines: get(&self.transcript_rejected_lines),
             transcript_file_errors: get(&self.transcript_file_errors),
             statusline_payloads: get(&self.statusline_payloads),
             statusline_rejected: get(&self.statusline_rejected),

@@ -401,3 +401,34 @@ async fn kill_9_under_concurrent_otlp_load_loses_no_acknowledged_export() {
         &missing[..missing.len().min(3)]
     );
 }
+
+#[tokio::test]
+async fn lines_failing_validation_are_counted_and_change_nothing() {
+    let dirs = TestDirs::new();
+    let file = dirs.claude().join("projects/-work/s.jsonl");
+    std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+    let good = assistant_line("req_ok", &timestamp_now(0), "claude-opus-4-5", 5, 5);
+    let mut text = format!("{good}\n");
+    for (i, bad) in ["-1", "1.5", "\"10\"", "null"].iter().enumerate() {
+        let line = assistant_line(
+            &format!("req_bad{i}"),
+            &timestamp_now(0),
+            "claude-opus-4-5",
+            7,
+            7,
+        )
+        .replacen("\"input_tokens\":7", &format!("\"input_tokens\":{bad}"), 1);
+        assert!(line.contains(&format!("\"input_tokens\":{bad}")), "{line}");
+        text.push_str(&line);
+        text.push('\n');
+    }
+    append(&file, &text);
+    let daemon = Daemon::start_with(dirs, &[]);
+    let stats = wait_stats(&daemon, Duration::from_secs(20), |s| {
+        s["ingest"]["transcript_rejected_lines"] == 4
+    })
+    .await;
+    assert_eq!(stats["ingest"]["transcript_rejected_lines"], 4, "{stats}");
+    assert_eq!(stats["usage_totals"]["requests"], 1, "{stats}");
+    assert_eq!(stats["usage_totals"]["input_tokens"], 5, "{stats}");
+}

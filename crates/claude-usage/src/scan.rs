@@ -41,6 +41,10 @@ pub struct LineCounts {
     pub skipped_lines: u64,
     /// Lines that are not a JSON object.
     pub malformed_lines: u64,
+    /// Of the skipped lines, those that carry usage but fail ccusage's validation (a `null`
+    /// guarded key, a token count that is negative, fractional or a string, a bad timestamp,
+    /// version or id): counted apart, so they show up somewhere.
+    pub rejected_lines: u64,
 }
 
 impl LineCounts {
@@ -49,12 +53,18 @@ impl LineCounts {
         self.usage_lines += other.usage_lines;
         self.skipped_lines += other.skipped_lines;
         self.malformed_lines += other.malformed_lines;
+        self.rejected_lines += other.rejected_lines;
     }
 
     fn count(&mut self, parsed: &ParsedLine) {
         match parsed {
             ParsedLine::Usage { .. } => self.usage_lines += 1,
-            ParsedLine::Skipped(_) => self.skipped_lines += 1,
+            ParsedLine::Skipped(reason) => {
+                self.skipped_lines += 1;
+                if *reason != crate::SkipReason::NoUsage {
+                    self.rejected_lines += 1;
+                }
+            }
             ParsedLine::Malformed => self.malformed_lines += 1,
         }
     }

@@ -76,6 +76,9 @@ pub(crate) struct FileTracker {
     prices: PriceTable,
     buffer: Vec<u8>,
     stats: Arc<IngestStats>,
+    /// Files that could not be read, counted and named once until a read works again (the
+    /// rescan tries every 10 s).
+    failing: std::collections::HashSet<String>,
 }
 
 impl FileTracker {
@@ -89,6 +92,7 @@ impl FileTracker {
             prices: PriceTable::embedded(),
             buffer: Vec::new(),
             stats,
+            failing: std::collections::HashSet::new(),
         }
     }
 
@@ -132,9 +136,10 @@ impl FileTracker {
         read: Option<RawRead>,
     ) -> FileRead {
         let Some(read) = read else {
-            IngestStats::add(&self.stats.transcript_file_errors, 1);
+            self.unreadable(path, "cannot read it");
             return FileRead::default();
         };
+        self.failing.remove(&path_key(path));
         self.count(&read.counts);
         FileRead {
             events: read.events,
@@ -145,10 +150,11 @@ impl FileTracker {
 
     /// Records a file read by the cold scan (as `stat` before the scan): counts, progress.
     pub(crate) fn finish_scan(&mut self, file: FileScan, stat: FileStat) -> FileRead {
-        if file.error.is_some() {
-            IngestStats::add(&self.stats.transcript_file_errors, 1);
+        if let Some(error) = &file.error {
+            self.unreadable(&file.path, &error.to_string());
             return FileRead::default();
         }
+        self.failing.remove(&path_key(&file.path));
         let mut read = FileRead::default();
         let mut counts = file.counts;
         convert_entries(
@@ -185,6 +191,18 @@ impl FileTracker {
         progress
     }
 
+    /// Counts and names a file that could not be read, once until a read of it works again.
+    fn unreadable(&mut self, path: &Path, reason: &str) {
+        if self.failing.insert(path_key(path)) {
+            IngestStats::add(&self.stats.transcript_file_errors, 1);
+            // The path and the I/O error only, never the file's contents.
+            tracing::warn!(
+                "cannot read {}: {reason}; it is tried again at each rescan",
+                path.display()
+            );
+        }
+    }
+
     /// Adds line counts to the ingest stats.
     pub(crate) fn count(&self, counts: &LineCounts) {
         IngestStats::add(&self.stats.transcript_usage_lines, counts.usage_lines);
@@ -192,6 +210,7 @@ impl FileTracker {
             &self.stats.transcript_malformed_lines,
             counts.malformed_lines,
         );
+        IngestStats::add(&self.stats.transcript_rejected_lines, counts.rejected_lines);
     }
 }
 
@@ -230,6 +249,7 @@ pub(crate) fn read_from(
         out.counts.usage_lines += read.counts.usage_lines;
         out.counts.skipped_lines += read.counts.skipped_lines;
         out.counts.malformed_lines += read.counts.malformed_lines;
+        out.counts.rejected_lines += read.counts.rejected_lines;
         convert_entries(
             &read.entries,
             path,
