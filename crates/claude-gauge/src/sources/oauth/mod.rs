@@ -32,6 +32,9 @@ use crate::secret::Secret;
 const ANTHROPIC_BETA: &str = "oauth-2025-04-20";
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest usage answer read (the real one is under a kilobyte): past it the poll fails
+/// instead of filling memory.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The longest wait between polls after failures.
 const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
 /// The longest `Retry-After` honoured; longer ones are capped so the gauge comes back eventually.
@@ -177,12 +180,12 @@ impl OauthPoller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, unix_now_ms()));
         match status {
-            200 => match response.bytes().await {
+            200 => match read_capped(response, MAX_BODY_BYTES).await {
                 Ok(body) => match parse_usage(&body, unix_now_ms()) {
                     Ok(reading) => PollOutcome::Usage(reading),
                     Err(err) => PollOutcome::Failed(err.to_string()),
                 },
-                Err(err) => PollOutcome::Failed(format!("cannot read the usage answer: {err}")),
+                Err(problem) => PollOutcome::Failed(problem),
             },
             401 => PollOutcome::Disconnected(
                 "disconnected: Claude rejected the login token (HTTP 401); open Claude Code so it \
@@ -196,6 +199,24 @@ impl OauthPoller {
             ),
             429 => PollOutcome::RateLimited(retry_after),
             other => PollOutcome::Failed(format!("the usage endpoint answered HTTP {other}")),
+        }
+    }
+}
+
+/// The body, at most `max_bytes` of it: a longer one (declared or sent) is an error.
+async fn read_capped(mut response: reqwest::Response, max_bytes: usize) -> Result<Vec<u8>, String> {
+    let too_long = || format!("the usage answer is over {max_bytes} bytes; not read");
+    let max_len = u64::try_from(max_bytes).unwrap_or(u64::MAX);
+    if response.content_length().is_some_and(|len| len > max_len) {
+        return Err(too_long());
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() > max_bytes => return Err(too_long()),
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => return Ok(body),
+            Err(err) => return Err(format!("cannot read the usage answer: {err}")),
         }
     }
 }

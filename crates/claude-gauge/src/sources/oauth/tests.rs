@@ -131,3 +131,74 @@ proptest! {
         prop_assert!(d >= interval && d <= MAX_RETRY_AFTER);
     }
 }
+
+/// A usage endpoint on loopback that answers 200 with `body_len` bytes of JSON whitespace,
+/// chunked (no Content-Length to refuse it by) unless `is_declared`.
+async fn endless_endpoint(body_len: usize, is_declared: bool) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut head = [0u8; 4096];
+        let _ = stream.read(&mut head).await;
+        let framing = if is_declared {
+            format!("Content-Length: {body_len}")
+        } else {
+            "Transfer-Encoding: chunked".to_string()
+        };
+        let head =
+            format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{framing}\r\n\r\n");
+        if stream.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        let chunk = vec![b' '; 64 * 1024];
+        let mut sent = 0;
+        while sent < body_len {
+            let part = if is_declared {
+                chunk.clone()
+            } else {
+                let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+                framed.extend_from_slice(&chunk);
+                framed.extend_from_slice(b"\r\n");
+                framed
+            };
+            if stream.write_all(&part).await.is_err() {
+                return;
+            }
+            sent += chunk.len();
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn poller(base_url: String) -> OauthPoller {
+    OauthPoller::new(OauthSettings {
+        enabled: true,
+        base_url,
+        interval: Duration::from_secs(180),
+        credentials_file: PathBuf::from("/nonexistent"),
+        env_token: Some(Secret::new("sk-ant-oat01-test".into())),
+        user_agent: "claude-code/test".into(),
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_answer_over_the_cap_is_refused_not_read_to_the_end() {
+    // 64 MiB streamed: without the cap the whole of it would be held in memory.
+    let outcome = poller(endless_endpoint(64 << 20, false).await)
+        .poll_once()
+        .await;
+    let PollOutcome::Failed(problem) = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert!(problem.contains("over 1048576 bytes"), "{problem}");
+    let outcome = poller(endless_endpoint(64 << 20, true).await)
+        .poll_once()
+        .await;
+    assert!(
+        matches!(&outcome, PollOutcome::Failed(p) if p.contains("over")),
+        "{outcome:?}"
+    );
+}
