@@ -8,7 +8,7 @@
 //! Once the usage sources have read what they had (the first transcript catch-up), the daemon
 //! hands a [`StartupReport`] to the command line: what each gauge shows and from where.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,7 @@ use tokio::sync::{oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::access::Access;
 use crate::clock::unix_now_ms;
 use crate::config::Settings;
 use crate::engine::{Engine, StartupSummary, SummaryRequests};
@@ -65,8 +66,11 @@ pub(crate) async fn run(
             settings.data_dir.display()
         )
     })?;
-    let otlp = bind_otlp(settings.otlp.clone()).await?;
-    let listener = bind(&settings).await?;
+    ensure_writable(&settings.data_dir)?;
+    // Makes the token on the first start; beyond loopback every write needs it.
+    let access = Arc::new(Access::new(&settings.access)?);
+    let otlp = bind_otlp(settings.otlp.clone(), &access).await?;
+    let listener = bind(&settings, &access).await?;
     init_logging();
     // Lives until `run` returns: dropping it withdraws the mDNS service.
     let _advertiser = advertise(&listener);
@@ -127,13 +131,7 @@ pub(crate) async fn run(
         shutdown: shutdown.clone(),
     };
     let app = serve::app(state).merge(ingest_router);
-    let server_shutdown = shutdown.clone();
-    tracker.spawn(async move {
-        if let Err(err) = serve::serve(listener, app, server_shutdown.clone()).await {
-            tracing::error!("http server stopped: {err}");
-            server_shutdown.cancel();
-        }
-    });
+    tracker.spawn(serve::serve(listener, app, access, shutdown.clone()));
     tracker.close();
 
     tokio::select! {
@@ -282,7 +280,35 @@ async fn drain(tracker: TaskTracker, ledger_thread: LedgerThread) {
     }
 }
 
-async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
+/// Fails the start in one line, naming the dir and the fix, when the data dir or the store in it
+/// cannot be written: the ledger would otherwise fail every write after "serving".
+fn ensure_writable(data_dir: &Path) -> anyhow::Result<()> {
+    let fix = |what: &Path, mode: &str| {
+        format!(
+            "cannot write to {}; make it writable (chmod {mode} {}) or pass another --data-dir",
+            what.display(),
+            what.display()
+        )
+    };
+    let probe = data_dir.join(format!(".write-test-{}", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&probe);
+    let _ = std::fs::remove_file(&probe);
+    written.with_context(|| format!("the data dir is not writable: {}", fix(data_dir, "u+rwx")))?;
+    let store = data_dir.join(ledger::STORE_FILE);
+    if store.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&store)
+            .with_context(|| format!("the store is read-only: {}", fix(&store, "u+rw")))?;
+    }
+    Ok(())
+}
+
+async fn bind(settings: &Settings, access: &Access) -> anyhow::Result<TcpListener> {
     let addr = settings.listen;
     let listener = TcpListener::bind(addr).await.map_err(|err| {
         if err.kind() == std::io::ErrorKind::AddrInUse {
@@ -291,12 +317,19 @@ async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
             anyhow::anyhow!("cannot listen on {addr}: {err}")
         }
     })?;
-    if !addr.ip().is_loopback() {
-        eprintln!("claude-gauge: warning: listening on {addr}, beyond loopback: anyone who can reach it sees your usage aggregates");
-    }
     let bound = listener
         .local_addr()
         .context("cannot read the bound address")?;
+    if !bound.ip().is_loopback() {
+        // What is exposed, exactly: the reads, unless they need the token too.
+        let exposed = if access.is_read_protected() {
+            "every request needs the token (claude-gauge token)"
+        } else {
+            "anyone who can reach it can read your usage (/usage, /events, /stats, /metrics, \
+             /limits, the web page); writes need the token (claude-gauge token)"
+        };
+        eprintln!("claude-gauge: warning: listening on {bound}, beyond loopback: {exposed}");
+    }
     // Tests and scripts read this line to find a port chosen with :0.
     eprintln!(
         "claude-gauge: serving http://{bound}/ (data dir {})",
@@ -307,18 +340,23 @@ async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
 
 /// Binds the OTLP receivers, when configured. Called before the main listener is bound, so the
 /// "serving" line comes last and a busy OTLP port fails the start.
-async fn bind_otlp(settings: Option<OtlpSettings>) -> anyhow::Result<Option<OtlpReceiver>> {
+async fn bind_otlp(
+    settings: Option<OtlpSettings>,
+    access: &Arc<Access>,
+) -> anyhow::Result<Option<OtlpReceiver>> {
     let Some(settings) = settings else {
         return Ok(None);
     };
-    let receiver = OtlpReceiver::bind(settings).await?;
+    let receiver = OtlpReceiver::bind(settings)
+        .await?
+        .with_access(access.clone());
     for (kind, addr) in [
         ("http", receiver.http_addr()),
         ("grpc", receiver.grpc_addr()),
     ] {
         let Some(addr) = addr else { continue };
         if !addr.ip().is_loopback() {
-            eprintln!("claude-gauge: warning: OTLP {kind} receiver on {addr}, beyond loopback: anyone who can reach it can feed usage in");
+            eprintln!("claude-gauge: warning: OTLP {kind} receiver on {addr}, beyond loopback: anyone who can reach it can try to send usage; exports need the token (claude-gauge token)");
         }
         // Tests and scripts read these lines to find ports chosen with :0.
         eprintln!("claude-gauge: otlp {kind} on {addr}");

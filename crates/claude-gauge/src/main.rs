@@ -11,6 +11,8 @@
 //! - `ledger/`: dedup across sources, the durable store, and the way into the engine;
 //! - `limits/`: pure fuel, rate and history computations the engine calls;
 //! - `serve/`: the HTTP transport (and the web page); `serial/`: the USB-serial transport;
+//! - `access/`: what every listener checks first (Host, Origin, the token) and its connection
+//!   bounds;
 //! - `link/`, `sim/`, `tui/`: the cluster's side, on this machine: frames from a daemon into
 //!   gauge-core's `Cluster`, printed by the simulator or drawn by the terminal view;
 //! - `config/` and `cli/`: the only places that know about files, env vars and flags.
@@ -18,6 +20,7 @@
 //! Must never: listen beyond loopback without the explicit flag; log tokens, prompts or file
 //! contents; change a user's Claude files except through an explicit install command.
 
+mod access;
 mod cli;
 mod clock;
 mod config;

@@ -16,8 +16,9 @@ use mdns_sd::{ServiceDaemon, ServiceInfo};
 pub(crate) const SERVICE_TYPE: &str = "_claude-gauge._tcp.local.";
 /// The instance name shown by service browsers.
 const INSTANCE_NAME: &str = "claude-gauge";
-/// The host name in the SRV record (its A records are this machine's addresses).
-const HOST_NAME: &str = "claude-gauge.local.";
+/// The host name in the SRV record (its A records are this machine's addresses); `access`
+/// answers requests that name it.
+pub(crate) const HOST_NAME: &str = "claude-gauge.local.";
 
 /// Why the advertisement could not start (the daemon runs on without it).
 #[derive(Debug, thiserror::Error)]

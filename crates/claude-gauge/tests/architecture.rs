@@ -167,6 +167,10 @@ fn each_layer_uses_only_what_lies_below_it() {
         ("engine", "sources"),
         ("engine", "ledger"),
         ("engine", "config"),
+        ("access", "engine"),
+        ("access", "config"),
+        ("access", "sources"),
+        ("access", "serve"),
     ];
     for (from, to) in forbidden {
         assert!(

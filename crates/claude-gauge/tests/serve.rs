@@ -93,6 +93,7 @@ async fn malformed_statusline_is_a_400_and_counted() {
     let client = reqwest::Client::new();
     let resp = client
         .post(daemon.url("/ingest/statusline"))
+        .header("content-type", "application/json")
         .body("{not json")
         .send()
         .await

@@ -19,6 +19,7 @@ mod learned;
 mod official;
 mod otlp;
 mod prometheus;
+mod security;
 mod serve;
 mod transcripts;
 mod vocabulary;

@@ -8,6 +8,8 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
+use crate::secret::Secret;
+
 /// Why a request to the daemon failed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum LocalHttpError {
@@ -39,6 +41,18 @@ pub(crate) struct Reply {
     pub(crate) body: Vec<u8>,
 }
 
+/// One request to the daemon.
+pub(crate) struct Request<'a> {
+    /// `GET`, `POST`.
+    pub(crate) method: &'a str,
+    /// The path after the daemon's URL.
+    pub(crate) path: &'a str,
+    /// A JSON body.
+    pub(crate) body: Option<&'a [u8]>,
+    /// The daemon's token, sent as `Authorization: Bearer` (never logged).
+    pub(crate) bearer: Option<&'a Secret>,
+}
+
 /// Sends one request to `base_url` + `path` and reads the whole answer, all before `deadline`.
 pub(crate) fn request(
     base_url: &str,
@@ -47,6 +61,27 @@ pub(crate) fn request(
     body: Option<&[u8]>,
     deadline: Instant,
 ) -> Result<Reply, LocalHttpError> {
+    let request = Request {
+        method,
+        path,
+        body,
+        bearer: None,
+    };
+    send(base_url, &request, deadline)
+}
+
+/// Sends `request` to `base_url` and reads the whole answer, all before `deadline`.
+pub(crate) fn send(
+    base_url: &str,
+    request: &Request<'_>,
+    deadline: Instant,
+) -> Result<Reply, LocalHttpError> {
+    let Request {
+        method,
+        path,
+        body,
+        bearer,
+    } = *request;
     let rest = base_url
         .strip_prefix("http://")
         .ok_or_else(|| LocalHttpError::BadUrl(base_url.to_string()))?;
@@ -65,9 +100,12 @@ pub(crate) fn request(
     } else {
         format!("/{prefix}{path}")
     };
+    let authorization = bearer.map_or_else(String::new, |token| {
+        format!("Authorization: Bearer {}\r\n", token.expose())
+    });
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+         Content-Type: application/json\r\n{authorization}Content-Length: {}\r\n\r\n",
         body.len()
     );
     let mut request = head.into_bytes();

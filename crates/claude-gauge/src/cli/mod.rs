@@ -15,6 +15,7 @@ mod reports;
 mod service;
 mod statusline;
 mod summary;
+mod token_cmd;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -62,6 +63,9 @@ enum Command {
     /// Claude Code's statusLine command: forward the statusLine JSON to the daemon, print one
     /// line (install it with install-statusline).
     Statusline(statusline::StatuslineArgs),
+    /// Print the daemon's token (made on first use): beyond loopback every write needs it as
+    /// `Authorization: Bearer <token>`.
+    Token(token_cmd::TokenArgs),
     /// Make `claude-gauge statusline` Claude Code's statusLine command (keeps and chains an
     /// existing one; backs settings.json up).
     InstallStatusline(install_statusline::InstallArgs),
@@ -120,6 +124,10 @@ pub(crate) struct ServeArgs {
     /// Line speed for --serial, bits per second (default 115200).
     #[arg(long, value_name = "N", requires = "serial")]
     baud: Option<u32>,
+    /// Reads (/usage, /events, the page) need the token too, as writes do beyond loopback
+    /// (also `[server] read_token = true`).
+    #[arg(long)]
+    read_token: bool,
 }
 
 /// Parses the command line and runs the command.
@@ -127,16 +135,21 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let env = EnvOverrides::from_process();
     if let Some(Command::Statusline(args)) = cli.command {
-        // Never fails: a missing home or a broken config only means the default URL.
-        let url = client_settings(cli.config, &env).map_or_else(
+        // Never fails: a missing home or a broken config only means the default URL, and no
+        // token file only a request without one (enough on loopback).
+        let settings = client_settings(cli.config, &env);
+        let url = settings.as_ref().map_or_else(
             || {
                 env.gauge_url
                     .clone()
                     .unwrap_or_else(|| "http://127.0.0.1:8765".into())
             },
-            |s| s.daemon_url,
+            |s| s.daemon_url.clone(),
         );
-        return Ok(statusline::run(args, &url));
+        let token = settings
+            .and_then(|s| crate::access::read_token(&s.access.token_file).ok())
+            .flatten();
+        return Ok(statusline::run(args, &url, token.as_ref()));
     }
     let dirs = PlatformDirs::detect()?;
     match cli.command {
@@ -161,6 +174,15 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
                 ..FlagOverrides::default()
             };
             config_cmd::run(action, &dirs, &env, &flags)
+        }
+        Some(Command::Token(args)) => {
+            let flags = FlagOverrides {
+                config_file: cli.config,
+                data_dir: args.data_dir,
+                ..FlagOverrides::default()
+            };
+            let settings = Settings::load(&dirs, &env, &flags)?;
+            token_cmd::run(&settings, &mut std::io::stdout().lock())
         }
         Some(Command::OtelEnv(args)) => {
             let settings = load_settings(cli.config, &dirs, &env)?;
@@ -237,6 +259,7 @@ fn serve(
         oauth_usage: args.oauth_usage,
         serial_port: args.serial,
         serial_baud: args.baud,
+        read_token: args.read_token,
     };
     let settings = Settings::load(dirs, env, &flags)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

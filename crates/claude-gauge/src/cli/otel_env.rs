@@ -1,5 +1,7 @@
 //! `claude-gauge otel-env`: prints the environment variables that point Claude Code's telemetry
-//! at this daemon's OTLP receiver, in the user's shell syntax (or as a settings.json `env` block).
+//! at this daemon's OTLP receiver, in the user's shell syntax (or as a settings.json `env` block),
+//! the daemon's token among them (`OTEL_EXPORTER_OTLP_HEADERS`): beyond loopback the receivers
+//! refuse exports without it.
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -7,7 +9,9 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
+use super::token_cmd::daemon_token;
 use crate::config::Settings;
+use crate::secret::Secret;
 use crate::sources::otlp::{
     claude_code_env, ExportProtocol, DEFAULT_GRPC_LISTEN, DEFAULT_HTTP_LISTEN,
 };
@@ -71,8 +75,22 @@ pub(super) fn run(
         .or_else(|| default.parse().ok())
         .map(reachable)
         .ok_or_else(|| anyhow::anyhow!("no OTLP address configured"))?;
-    render(args.shell, &claude_code_env(protocol, addr), out)?;
+    let mut vars = claude_code_env(protocol, addr);
+    match daemon_token(settings) {
+        Ok(token) => vars.push(("OTEL_EXPORTER_OTLP_HEADERS", otlp_headers(&token))),
+        // Still useful on loopback, where no token is asked for.
+        Err(err) => eprintln!(
+            "claude-gauge: warning: {err:#}; a receiver beyond loopback refuses exports without the token"
+        ),
+    }
+    render(args.shell, &vars, out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `OTEL_EXPORTER_OTLP_HEADERS` carrying the token: `key=value` pairs whose values are
+/// percent-decoded by the exporters, so the space is `%20`.
+fn otlp_headers(token: &Secret) -> String {
+    format!("Authorization=Bearer%20{}", token.expose())
 }
 
 /// A wildcard listen address is reached over loopback.
@@ -131,5 +149,11 @@ mod tests {
             reachable("0.0.0.0:4318".parse().unwrap()).to_string(),
             "127.0.0.1:4318"
         );
+    }
+
+    #[test]
+    fn the_token_goes_into_the_otlp_headers() {
+        let token = Secret::new("0a1b".into());
+        assert_eq!(otlp_headers(&token), "Authorization=Bearer%200a1b");
     }
 }

@@ -16,6 +16,7 @@ use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
 use super::local_http;
+use crate::secret::Secret;
 use crate::sources::statusline::clamp_percentage;
 
 /// Our whole budget, from the payload read to the printed line (the chained command is not
@@ -62,8 +63,10 @@ pub(crate) struct StatusView {
     pub(crate) tach: Option<u64>,
 }
 
-/// Runs the command; `default_url` is the daemon's URL unless `--daemon` says otherwise.
-pub(crate) fn run(args: StatuslineArgs, default_url: &str) -> ExitCode {
+/// Runs the command; `default_url` is the daemon's URL unless `--daemon` says otherwise; `token`
+/// (the daemon's, when its file could be read) goes with the POST, as beyond loopback every write
+/// needs it.
+pub(crate) fn run(args: StatuslineArgs, default_url: &str, token: Option<&Secret>) -> ExitCode {
     let mut input = Vec::new();
     if !std::io::stdin().is_terminal() {
         // Claude Code writes one object and closes stdin.
@@ -79,7 +82,7 @@ pub(crate) fn run(args: StatuslineArgs, default_url: &str) -> ExitCode {
     let url = args.daemon.as_deref().unwrap_or(default_url);
     let line = match serde_json::from_slice::<Value>(&input) {
         Ok(payload) if payload.is_object() => {
-            let frame = exchange(url, &payload, deadline);
+            let frame = exchange(url, token, &payload, deadline);
             let colour = match args.color {
                 ColorChoice::Auto => std::io::stdout().is_terminal(),
                 ColorChoice::Always => true,
@@ -104,12 +107,29 @@ pub(crate) fn run(args: StatuslineArgs, default_url: &str) -> ExitCode {
 
 /// Forwards the fields the daemon reads and fetches the current frame, both before `deadline`.
 /// Failures only mean no frame.
-fn exchange(url: &str, payload: &Value, deadline: Instant) -> Option<Value> {
+fn exchange(
+    url: &str,
+    token: Option<&Secret>,
+    payload: &Value,
+    deadline: Instant,
+) -> Option<Value> {
     let forwarded = forwarded_fields(payload);
     let body = serde_json::to_vec(&forwarded).ok()?;
+    let post = local_http::Request {
+        method: "POST",
+        path: "/ingest/statusline",
+        body: Some(&body),
+        bearer: token,
+    };
     // The answer does not matter: a refusal still leaves the line to print.
-    let _ = local_http::request(url, "POST", "/ingest/statusline", Some(&body), deadline);
-    let reply = local_http::request(url, "GET", "/usage", None, deadline).ok()?;
+    let _ = local_http::send(url, &post, deadline);
+    let get = local_http::Request {
+        method: "GET",
+        path: "/usage",
+        body: None,
+        bearer: token,
+    };
+    let reply = local_http::send(url, &get, deadline).ok()?;
     (reply.status == 200)
         .then(|| serde_json::from_slice(&reply.body).ok())
         .flatten()

@@ -69,6 +69,8 @@ pub(crate) struct FlagOverrides {
     pub(crate) prometheus_url: Option<String>,
     /// `--oauth-usage`: turn the OAuth poller on.
     pub(crate) oauth_usage: bool,
+    /// `serve --read-token`: reads need the token too.
+    pub(crate) read_token: bool,
 }
 
 /// The environment variables we read, captured once.

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use claude_usage::ClaudeRoots;
+
+use crate::access::{AccessSettings, TOKEN_FILE};
 pub(crate) use in_force::Override;
 use inputs::ENV_LISTEN;
 pub(crate) use inputs::{EnvOverrides, FlagOverrides, PlatformDirs};
@@ -110,6 +112,8 @@ pub(crate) struct Settings {
     pub(crate) prometheus: Option<PrometheusSettings>,
     /// The OAuth usage poller.
     pub(crate) oauth: OauthSettings,
+    /// Who may use the listeners: allowed hosts, the token file, whether reads need the token.
+    pub(crate) access: AccessSettings,
     /// The daemon's URL as clients (`statusline`, `limits`) reach it: `CLAUDE_GAUGE_URL`, else
     /// the listen address (loopback when it listens on every interface).
     pub(crate) daemon_url: String,
@@ -203,7 +207,10 @@ fn resolve(
         .unwrap_or_else(|| daemon_url_for(listen));
     let serial = serial_settings(flags)?;
     let claude_roots = claude_roots(&raw, env, &dirs.home);
+    let otlp = resolve_otlp(&raw.otlp, flags)?;
+    let access = resolve_access(&raw, flags, listen, otlp.as_ref(), &data_dir)?;
     Ok(Settings {
+        access,
         overrides: in_force::overrides(&raw, env, flags),
         oauth,
         daemon_url,
@@ -220,7 +227,7 @@ fn resolve(
             roots: claude_roots.candidates.clone(),
         }),
         claude_roots,
-        otlp: resolve_otlp(&raw.otlp, flags)?,
+        otlp,
         serial,
         prometheus,
         raw,
@@ -264,6 +271,49 @@ fn resolve_otlp(raw: &RawOtlp, flags: &FlagOverrides) -> Result<Option<OtlpSetti
         max_body_bytes: raw.max_body_bytes,
         max_decompressed_bytes: raw.max_decompressed_bytes,
     }))
+}
+
+/// The access check: the token is needed once any listener is beyond loopback.
+fn resolve_access(
+    raw: &RawConfig,
+    flags: &FlagOverrides,
+    listen: SocketAddr,
+    otlp: Option<&OtlpSettings>,
+    data_dir: &Path,
+) -> Result<AccessSettings, ConfigError> {
+    let otlp_listens = otlp
+        .into_iter()
+        .flat_map(|otlp| [otlp.http_listen, otlp.grpc_listen])
+        .flatten();
+    let is_beyond_loopback = std::iter::once(listen)
+        .chain(otlp_listens)
+        .any(|addr| !addr.ip().is_loopback());
+    let mut extra_hosts = Vec::new();
+    for name in &raw.server.allowed_hosts {
+        let trimmed = name.trim();
+        let host = trimmed
+            .strip_suffix('.')
+            .unwrap_or(trimmed)
+            .to_ascii_lowercase();
+        let is_name = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+        if !is_name && host.parse::<std::net::IpAddr>().is_err() {
+            return Err(ConfigError::Invalid {
+                key: "server.allowed_hosts",
+                value: format!("{name:?}"),
+                fix: "list host names or addresses without scheme or port, e.g. [\"gauge.lan\"]",
+            });
+        }
+        extra_hosts.push(host);
+    }
+    Ok(AccessSettings {
+        is_beyond_loopback,
+        extra_hosts,
+        is_read_protected: raw.server.read_token || flags.read_token,
+        token_file: data_dir.join(TOKEN_FILE),
+    })
 }
 
 fn serial_settings(flags: &FlagOverrides) -> Result<Option<SerialSettings>, ConfigError> {

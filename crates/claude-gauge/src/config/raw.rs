@@ -53,6 +53,12 @@ pub(crate) struct RawServer {
     /// The durable store's directory (default: the platform data dir).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) data_dir: Option<PathBuf>,
+    /// Host names answered besides loopback and, beyond loopback, this machine's own names and
+    /// addresses (docs/protocol.md, "Access").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) allowed_hosts: Vec<String>,
+    /// Reads (`/usage`, `/events`, the page) need the token too, as writes do beyond loopback.
+    pub(crate) read_token: bool,
 }
 
 impl Default for RawServer {
@@ -60,6 +66,8 @@ impl Default for RawServer {
         RawServer {
             listen: default_listen(),
             data_dir: None,
+            allowed_hosts: Vec::new(),
+            read_token: false,
         }
     }
 }
@@ -290,6 +298,9 @@ pub(crate) fn default_file_text() -> String {
 # usage aggregates to your network.
 listen = "127.0.0.1:8765"
 # data_dir = "/path/to/store"   # default: the platform data directory
+# Beyond loopback every write needs the token (`claude-gauge token`); this asks it of reads too.
+read_token = false
+# allowed_hosts = ["gauge.example.lan"]  # more names of this machine to answer to
 
 [lamps]
 redline_tokens_per_min = 40000  # HOT at or over this tach reading

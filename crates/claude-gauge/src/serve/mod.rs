@@ -3,7 +3,8 @@
 //! routers the daemon merges into this one.
 //!
 //! One shape, as in axum's examples: [`app`] builds the router from an [`AppState`], [`serve`]
-//! runs it on a bound listener until shutdown. Handlers are named `<resource>_<verb>`.
+//! runs it on a bound listener until shutdown, behind `access` (Host, Origin, the token, the
+//! connection bounds). Handlers are named `<resource>_<verb>`.
 
 mod handlers;
 mod metrics;
@@ -18,6 +19,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::access::{self, Access, Protocol};
 use crate::engine::{FrameFeed, HealthBoard, LimitsFeed, TotalsFeed};
 use crate::ledger::LedgerHandle;
 use crate::stats::IngestStats;
@@ -68,13 +70,12 @@ pub(crate) fn app(state: AppState) -> Router {
     plain.merge(streaming).merge(page).with_state(state)
 }
 
-/// Serves `app` on `listener` until `shutdown` fires.
+/// Serves `app` on `listener` behind `access` until `shutdown` fires.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
+    access: Arc<Access>,
     shutdown: CancellationToken,
-) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
+) {
+    access::serve(listener, app, access, Protocol::Http1, shutdown).await;
 }

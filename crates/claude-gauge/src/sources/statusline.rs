@@ -8,11 +8,15 @@
 //! merges into its HTTP app; the router hands each body to [`Source::run`] over a channel and
 //! answers with what `run` made of it, so a payload is acknowledged (202) only once its samples
 //! are stored.
+//!
+//! Only `Content-Type: application/json` is read (415 otherwise): a browser can send a
+//! `text/plain` POST to any site without asking first, and JSON it cannot. The Host, Origin and
+//! token checks are the listener's (`access`).
 
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -136,8 +140,17 @@ async fn take(out: &Out, body: &[u8]) -> Outcome {
 /// forwards it.
 async fn statusline_post(
     State(source): State<mpsc::Sender<Payload>>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    if !is_json(&headers) {
+        let error = "send the statusLine JSON with Content-Type: application/json";
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Json(json!({ "error": error })),
+        )
+            .into_response();
+    }
     let (reply, answer) = oneshot::channel();
     let outcome = match source.send((body, reply)).await {
         Ok(()) => answer.await.unwrap_or(Outcome::Unavailable(SHUTTING_DOWN)),
@@ -156,6 +169,16 @@ async fn statusline_post(
         )
             .into_response(),
     }
+}
+
+/// Whether the body is declared JSON (`application/json`, any parameters).
+fn is_json(headers: &HeaderMap) -> bool {
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
 }
 
 /// The part of the statusLine JSON we read; every other key is ignored.
@@ -237,6 +260,20 @@ pub(crate) fn clamp_percentage(pct: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_json_is_read() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, value.parse().unwrap());
+            is_json(&headers)
+        };
+        assert!(with("application/json"));
+        assert!(with("Application/JSON; charset=utf-8"));
+        assert!(!with("text/plain"));
+        assert!(!with("application/x-www-form-urlencoded"));
+        assert!(!is_json(&HeaderMap::new()));
+    }
 
     #[test]
     fn reads_both_windows_and_drops_bad_values() {

@@ -1,6 +1,8 @@
 //! The OTLP/gRPC receiver: the metrics and logs `Export` services (docs/otlp.md, "The
 //! receivers"; <https://opentelemetry.io/docs/specs/otlp/#otlpgrpc>), gzip accepted,
-//! `UNAVAILABLE` (retryable) while the daemon shuts down.
+//! `UNAVAILABLE` (retryable) while the daemon shuts down. Served as a router over HTTP/2 by
+//! `access::serve`, like every listener, so the Host check, the token and the connection bounds
+//! hold here too.
 
 use std::sync::Arc;
 
@@ -16,10 +18,8 @@ use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::
 use opentelemetry_proto::tonic::collector::metrics::v1::{
     ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
-use tonic::transport::server::TcpIncoming;
+use tonic::service::Routes;
 use tonic::{Request, Response, Status};
 
 use super::Ingest;
@@ -60,13 +60,8 @@ impl LogsService for LogsExport {
     }
 }
 
-/// Serves both services on `listener` until `shutdown` fires.
-pub(super) async fn serve(
-    listener: TcpListener,
-    ingest: Arc<Ingest>,
-    max_message_bytes: usize,
-    shutdown: CancellationToken,
-) {
+/// Both services as a router, for the listener `access::serve` runs over HTTP/2.
+pub(super) fn app(ingest: Arc<Ingest>, max_message_bytes: usize) -> axum::Router {
     // tonic checks this limit on the message as decoded, after decompression.
     let max = max_message_bytes;
     let metrics = MetricsServiceServer::new(MetricsExport(ingest.clone()))
@@ -75,12 +70,5 @@ pub(super) async fn serve(
     let logs = LogsServiceServer::new(LogsExport(ingest))
         .accept_compressed(CompressionEncoding::Gzip)
         .max_decoding_message_size(max);
-    let served = tonic::transport::Server::builder()
-        .add_service(metrics)
-        .add_service(logs)
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown.cancelled_owned())
-        .await;
-    if let Err(err) = served {
-        tracing::error!("otlp grpc receiver stopped: {err}");
-    }
+    Routes::new(metrics).add_service(logs).into_axum_router()
 }

@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::{Out, Source};
+use crate::access::{self, Access, Protocol};
 use crate::clock::unix_now_ms;
 use crate::ledger::{LedgerClosed, WriteError};
 use crate::readings::SourceKind;
@@ -124,6 +125,7 @@ pub(crate) struct OtlpReceiver {
     http: Option<TcpListener>,
     grpc: Option<TcpListener>,
     settings: OtlpSettings,
+    access: Arc<Access>,
 }
 
 impl OtlpReceiver {
@@ -142,7 +144,14 @@ impl OtlpReceiver {
             http: bind(settings.http_listen).await?,
             grpc: bind(settings.grpc_listen).await?,
             settings,
+            access: Arc::new(Access::loopback_only()),
         })
+    }
+
+    /// Puts `access` (Host, Origin, the token) in front of both receivers; without it they
+    /// answer loopback names only, with no token.
+    pub(crate) fn with_access(self, access: Arc<Access>) -> OtlpReceiver {
+        OtlpReceiver { access, ..self }
     }
 
     /// The bound HTTP address (the real port when configured with port 0).
@@ -172,25 +181,25 @@ impl Source for OtlpReceiver {
         let servers = TaskTracker::new();
         if let Some(listener) = self.http {
             let app = http::app(ingest.clone(), &self.settings);
-            let stop = shutdown.clone();
-            servers.spawn(async move {
-                let served = axum::serve(listener, app)
-                    .with_graceful_shutdown(stop.cancelled_owned())
-                    .await;
-                if let Err(err) = served {
-                    tracing::error!("otlp http receiver stopped: {err}");
-                }
-            });
+            let access = self.access.clone();
+            servers.spawn(access::serve(
+                listener,
+                app,
+                access,
+                Protocol::Http1,
+                shutdown.clone(),
+            ));
         }
         if let Some(listener) = self.grpc {
-            let max_message_bytes = self.settings.max_decompressed_bytes;
-            let service = grpc::serve(
+            let app = grpc::app(ingest.clone(), self.settings.max_decompressed_bytes);
+            let access = self.access.clone();
+            servers.spawn(access::serve(
                 listener,
-                ingest.clone(),
-                max_message_bytes,
+                app,
+                access,
+                Protocol::Http2,
                 shutdown.clone(),
-            );
-            servers.spawn(service);
+            ));
         }
         servers.close();
         let _ = ingest.out.configured(SourceKind::Otlp).await;
