@@ -159,7 +159,14 @@ fn install_statusline_round_trips_settings() {
 }"#;
     write(&settings, original);
     let run = |cmd: &str| {
-        let out = dirs.command().arg(cmd).output().unwrap();
+        // The test binary lives in the cargo target dir, which install-statusline refuses
+        // without --force (a `cargo clean` would take Claude Code's status line with it).
+        let force: &[&str] = if cmd == "install-statusline" {
+            &["--force"]
+        } else {
+            &[]
+        };
+        let out = dirs.command().arg(cmd).args(force).output().unwrap();
         assert!(
             out.status.success(),
             "{}",
@@ -497,7 +504,12 @@ mod real_claude {
         // Our statusline, installed by our installer into this test's own Claude config dir.
         let out = dirs
             .command()
-            .args(["install-statusline", "--daemon", &daemon.base_url])
+            .args([
+                "install-statusline",
+                "--force",
+                "--daemon",
+                &daemon.base_url,
+            ])
             .output()
             .unwrap();
         assert!(
