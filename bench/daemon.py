@@ -10,6 +10,8 @@ import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile, th
 import http.client
 
 CAUGHT_UP = re.compile(r"caught up (\d+) of (\d+) files, (\d+) bytes read, in (\d+) ms")
+# A warm restart that finds nothing appended says so instead.
+NOTHING_NEW = re.compile(r"nothing new in (\d+) files?, in (\d+) ms")
 
 
 def start(binary, corpus, data_dir):
@@ -31,6 +33,12 @@ def start(binary, corpus, data_dir):
             m = CAUGHT_UP.search(line)
             if m:
                 state["caught_up"] = [int(x) for x in m.groups()]
+                state["caught_up_wall_s"] = time.monotonic() - t0
+                done.set()
+            m = NOTHING_NEW.search(line)
+            if m:
+                files, ms = (int(x) for x in m.groups())
+                state["caught_up"] = [0, files, 0, ms]
                 state["caught_up_wall_s"] = time.monotonic() - t0
                 done.set()
     threading.Thread(target=reader, daemon=True).start()

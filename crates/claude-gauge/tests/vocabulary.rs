@@ -88,11 +88,18 @@ fn the_daemon_url_flag_is_url_everywhere_and_daemon_still_works() {
         )
         .unwrap();
         let command = settings["statusLine"]["command"].as_str().unwrap();
-        assert!(command.ends_with(&format!("--daemon '{url}'")), "{command}");
+        assert!(command.ends_with(&format!("--url '{url}'")), "{command}");
         run(&["uninstall-statusline"]);
     }
     // The help says --url.
-    for command in ["limits", "watch", "sim", "doctor", "install-statusline"] {
+    for command in [
+        "limits",
+        "watch",
+        "sim",
+        "doctor",
+        "install-statusline",
+        "statusline",
+    ] {
         let help = succeeded({
             let mut c = daemon.dirs.command();
             c.args([command, "--help"]);

@@ -90,12 +90,12 @@ pub(crate) fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `'<exe>' statusline [--daemon 'URL']`, quoted for `sh`. (`--daemon` is the spelling every
-/// installed `statusline` understands; `--url` is the same flag.)
+/// `'<exe>' statusline [--url 'URL']`, quoted for `sh` (the command runs this very binary,
+/// which also reads the older spelling `--daemon`).
 fn our_command(exe: &str, url: Option<&str>) -> String {
     let mut command = format!("{} statusline", shell_quote(exe));
     if let Some(url) = url {
-        command.push_str(&format!(" --daemon {}", shell_quote(url)));
+        command.push_str(&format!(" --url {}", shell_quote(url)));
     }
     command
 }

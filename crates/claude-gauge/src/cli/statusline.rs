@@ -31,7 +31,7 @@ const FALLBACK_LINE: &str = "claude-gauge: no status";
 #[derive(Debug, Args)]
 pub(crate) struct StatuslineArgs {
     /// The daemon's URL (default: CLAUDE_GAUGE_URL, else the configured listen address).
-    #[arg(long, value_name = "URL")]
+    #[arg(long = "url", alias = "daemon", value_name = "URL")]
     daemon: Option<String>,
     /// The previous statusLine command: run with the same stdin, its output printed after ours.
     #[arg(long, value_name = "CMD")]
