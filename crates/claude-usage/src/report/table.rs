@@ -7,7 +7,12 @@ use crate::{
     timestamp::format_timestamp_ms,
 };
 
-/// Writes the daily report as a table: one row per day and a total row.
+/// The width of the columns before `Models` in the daily table, with their separators.
+const DAILY_MODELS_AT: usize = 10 + 2 + 12 + 2 + 12 + 2 + 14 + 2 + 14 + 2 + 14 + 2 + 10 + 2;
+
+/// Writes the daily report as a table: one row per day and a total row. The Models column
+/// wraps: one model per line, as ccusage lists them, so a day of many models stays readable
+/// in a terminal of any width.
 pub fn write_daily_table<W: Write>(out: &mut W, report: &DailyReport) -> io::Result<()> {
     writeln!(
         out,
@@ -15,7 +20,7 @@ pub fn write_daily_table<W: Write>(out: &mut W, report: &DailyReport) -> io::Res
         "Date", "Input", "Output", "Cache create", "Cache read", "Total tokens", "Cost USD"
     )?;
     for row in &report.rows {
-        let models: Vec<&str> = row.models_used.iter().map(|m| &**m).collect();
+        let mut models = row.models_used.iter().map(|m| format!("- {m}"));
         writeln!(
             out,
             "{:<10}  {:>12}  {:>12}  {:>14}  {:>14}  {:>14}  {:>10.2}  {}",
@@ -26,8 +31,11 @@ pub fn write_daily_table<W: Write>(out: &mut W, report: &DailyReport) -> io::Res
             row.usage.cache_read_tokens,
             row.usage.total_tokens(),
             row.total_cost_usd,
-            models.join(", ")
+            models.next().unwrap_or_default()
         )?;
+        for model in models {
+            writeln!(out, "{:DAILY_MODELS_AT$}{model}", "")?;
+        }
     }
     let usage = &report.usage;
     writeln!(
@@ -104,5 +112,28 @@ mod tests {
         let mut out = Vec::new();
         write_blocks_table(&mut out, &[], 0).unwrap();
         assert_eq!(String::from_utf8(out).unwrap().lines().count(), 1);
+    }
+
+    #[test]
+    fn the_models_column_wraps_one_model_per_line() {
+        let mut report = daily_report(&[], &TimeZone::UTC);
+        report.rows.push(crate::report::daily::DailyRow {
+            date: "2026-11-27".into(),
+            usage: Default::default(),
+            total_cost_usd: 1.5,
+            models_used: vec!["opus-4-5".into(), "sonnet-4-5".into(), "haiku-4-5".into()],
+            breakdowns: Vec::new(),
+        });
+        let mut out = Vec::new();
+        write_daily_table(&mut out, &report).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines[0].find("Models").unwrap();
+        assert_eq!(at, DAILY_MODELS_AT);
+        assert!(lines[1].starts_with("2026-11-27"));
+        assert_eq!(&lines[1][at..], "- opus-4-5");
+        assert_eq!(lines[2], format!("{}- sonnet-4-5", " ".repeat(at)));
+        assert_eq!(lines[3], format!("{}- haiku-4-5", " ".repeat(at)));
+        assert!(lines[4].starts_with("Total"));
     }
 }
