@@ -97,6 +97,11 @@ impl OtlpDaemon {
             format!("[otlp]\nmetrics_hold_ms = {METRICS_HOLD_MS}\n"),
         )
         .expect("write the config");
+        OtlpDaemon::start_configured(dirs)
+    }
+
+    /// [`OtlpDaemon::start`] with the config file the test wrote.
+    fn start_configured(dirs: TestDirs) -> OtlpDaemon {
         let daemon = Daemon::start_with(
             dirs,
             &["--otlp-http", "127.0.0.1:0", "--otlp-grpc", "127.0.0.1:0"],
@@ -229,6 +234,27 @@ async fn grpc_export_counts() {
     client.export(request.clone()).await.unwrap();
     client.export(request).await.unwrap();
     otlp.wait_for_totals(1, FIXTURE_USAGE).await;
+}
+
+#[tokio::test]
+async fn an_oversize_grpc_export_is_resource_exhausted_and_counted() {
+    let dirs = TestDirs::new();
+    std::fs::write(dirs.config_file(), "[otlp]\nmax_decompressed_bytes = 512\n").unwrap();
+    let otlp = OtlpDaemon::start_configured(dirs);
+    let request =
+        ExportLogsServiceRequest::decode(fixture("delta-http-protobuf-0001-logs.pb").as_slice())
+            .unwrap();
+    assert!(request.encoded_len() > 512);
+    let mut client = LogsServiceClient::connect(otlp.grpc.clone()).await.unwrap();
+    let refused = client.export(request).await.unwrap_err();
+    // Not OUT_OF_RANGE, which the OTLP spec treats as retryable: this export never fits.
+    assert_eq!(
+        refused.code(),
+        tonic::Code::ResourceExhausted,
+        "{refused:?}"
+    );
+    let stats = otlp.daemon.get_json("/stats").await;
+    assert_eq!(stats["ingest"]["otlp_rejected"], 1, "{stats}");
 }
 
 #[tokio::test]
