@@ -432,3 +432,40 @@ async fn lines_failing_validation_are_counted_and_change_nothing() {
     assert_eq!(stats["usage_totals"]["requests"], 1, "{stats}");
     assert_eq!(stats["usage_totals"]["input_tokens"], 5, "{stats}");
 }
+
+#[tokio::test]
+async fn the_bad_input_corpus_is_skipped_counted_and_changes_no_total() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad-input");
+    let expected: Value = serde_json::from_slice(
+        &std::fs::read(corpus.join("expected.json")).expect("expected.json"),
+    )
+    .expect("JSON");
+    let dirs = TestDirs::new();
+    let project = dirs.claude().join("projects/-bad");
+    std::fs::create_dir_all(&project).expect("mkdir");
+    let (mut malformed, mut rejected, mut good) = (0, 0, 0);
+    for (name, counts) in expected.as_object().expect("an object") {
+        std::fs::copy(corpus.join(name), project.join(name)).expect("copy");
+        malformed += counts["malformed"].as_u64().expect("malformed");
+        rejected += counts["rejected"].as_u64().expect("rejected");
+        good += counts["good"].as_u64().expect("good");
+    }
+    let daemon = Daemon::start_with(dirs, &[]);
+    let stats = wait_stats(&daemon, Duration::from_secs(20), |s| {
+        s["usage_totals"]["requests"] == good
+    })
+    .await;
+    // The good lines only: 10 input and 5 output tokens each.
+    assert_eq!(stats["usage_totals"]["requests"], good, "{stats}");
+    assert_eq!(stats["usage_totals"]["input_tokens"], 10 * good, "{stats}");
+    assert_eq!(stats["usage_totals"]["output_tokens"], 5 * good, "{stats}");
+    assert_eq!(
+        stats["ingest"]["transcript_malformed_lines"], malformed,
+        "{stats}"
+    );
+    assert_eq!(
+        stats["ingest"]["transcript_rejected_lines"], rejected,
+        "{stats}"
+    );
+    assert_eq!(daemon.get_json("/healthz").await["status"], "ok");
+}
