@@ -92,10 +92,13 @@ pub(crate) struct RawLamps {
 
 impl Default for RawLamps {
     fn default() -> Self {
+        // HOT at the dial's redline and WARN at the start of its reserve arc: the scales are
+        // gauge-core's (docs/gauge-core.md, "Scales"), so lamps and dials cannot drift apart.
+        let reserve = f64::from(gauge_core::FUEL_RESERVE_BP) / 10_000.0;
         RawLamps {
-            redline_tokens_per_min: 40_000,
-            warn_fuel_5h: 0.2,
-            warn_fuel_7d: 0.2,
+            redline_tokens_per_min: gauge_core::TACH_REDLINE_PER_MIN,
+            warn_fuel_5h: reserve,
+            warn_fuel_7d: reserve,
             idle_after_secs: 300,
         }
     }

@@ -242,3 +242,22 @@ fn claude_code_dir_is_the_first_listed_root_expanded_like_the_rest() {
     );
     assert_eq!(claude_dir(&env(Some(" , ")), home), home.join(".claude"));
 }
+
+#[test]
+fn lamp_defaults_are_the_dials_scales() {
+    let lamps = RawConfig::default().lamps;
+    assert_eq!(
+        lamps.redline_tokens_per_min,
+        gauge_core::TACH_REDLINE_PER_MIN
+    );
+    assert_eq!(
+        lamps.warn_fuel_5h,
+        f64::from(gauge_core::FUEL_RESERVE_BP) / 10_000.0
+    );
+    // The default file states the same figures.
+    let text = default_file_text();
+    assert!(text.contains(&format!(
+        "redline_tokens_per_min = {}",
+        gauge_core::TACH_REDLINE_PER_MIN
+    )));
+}
