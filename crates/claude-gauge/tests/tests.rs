@@ -15,6 +15,7 @@ mod cluster;
 mod config;
 mod faults;
 mod first_run;
+mod fuzz_replay;
 mod learned;
 mod official;
 mod otlp;

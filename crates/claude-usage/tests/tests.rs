@@ -2,6 +2,7 @@
 //! cold scan against the live tail on the same corpus.
 
 mod corpus;
+mod fuzz_replay;
 mod parity;
 mod paths;
 mod pricing;

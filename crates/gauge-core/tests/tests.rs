@@ -4,6 +4,7 @@
 mod docs_scales;
 mod firmware_paths;
 mod frame_fuzz;
+mod fuzz_replay;
 mod motion_props;
 mod switec_reference;
 mod util;

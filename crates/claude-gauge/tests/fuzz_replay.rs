@@ -1,0 +1,77 @@
+//! The `otlp_protobuf` and `otlp_json` fuzzers' saved inputs, replayed on stable through the same
+//! harness the fuzz targets run (`fuzz/harness/otlp.rs`: the OTLP/HTTP receiver's decode, with
+//! the daemon's own prost, serde_json and opentelemetry-proto). The recorded exports in
+//! `tests/fixtures/otlp/` were the fuzzers' seeds and go through the harness too. Runs and
+//! findings: `docs/reliability.md`, "Fuzzing".
+
+#[path = "../../../fuzz/harness/replay.rs"]
+mod replay;
+
+#[path = "../../../fuzz/harness/otlp.rs"]
+mod otlp;
+
+use std::{fs, path::Path};
+
+use replay::replay;
+
+#[test]
+fn otlp_protobuf_corpus_keeps_its_invariants() {
+    replay(
+        env!("CARGO_MANIFEST_DIR"),
+        "otlp_protobuf",
+        otlp::check_protobuf,
+    );
+}
+
+#[test]
+fn otlp_json_corpus_keeps_its_invariants() {
+    replay(env!("CARGO_MANIFEST_DIR"), "otlp_json", otlp::check_json);
+}
+
+#[test]
+fn recorded_otlp_exports_keep_the_fuzz_invariants() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/otlp");
+    for entry in fs::read_dir(fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = fs::read(&path).unwrap();
+        match path.extension().and_then(|ext| ext.to_str()) {
+            Some("pb") => otlp::check_protobuf(&bytes),
+            Some("json") => otlp::check_json(&bytes),
+            _ => {}
+        }
+    }
+}
+
+/// The statusLine payload has no fuzz target (its decoder lives in the binary crate); this pins
+/// what reading it found: a `resets_at` too large for milliseconds in an `i64` (here 1e300,
+/// read as `i64::MAX` seconds) overflows `reset * 1000` in the engine, which panics in a debug
+/// build (every later ingest answers 503) and, in release, wraps into a reset in the past (a
+/// wrong LIMIT lamp and a learned limit from the wrong window). See `docs/reliability.md`.
+#[tokio::test]
+#[ignore = "open: statusLine resets_at beyond i64 milliseconds overflows the engine (docs/reliability.md)"]
+async fn a_statusline_reset_beyond_i64_milliseconds_keeps_the_engine_running() {
+    let daemon = crate::util::Daemon::start();
+    let post = |resets_at: &'static str| {
+        let body = format!(
+            r#"{{"model":{{"id":"claude-opus-4-5"}},"rate_limits":{{"five_hour":{{"used_percentage":100,"resets_at":{resets_at}}}}}}}"#
+        );
+        let url = daemon.url("/ingest/statusline");
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let first = post("1e300").await;
+    assert!(first == 202 || first == 400, "answered {first}");
+    for _ in 0..10 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(post("1795494907").await, 202, "the engine stopped");
+    }
+}

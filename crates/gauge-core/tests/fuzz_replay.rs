@@ -1,0 +1,32 @@
+//! The `frame_decode` and `serial_line_buffer` fuzzers' saved inputs, replayed on stable through
+//! the same harness the fuzz targets run (`fuzz/harness/`). Runs and findings:
+//! `docs/reliability.md`, "Fuzzing".
+
+#[path = "../../../fuzz/harness/replay.rs"]
+mod replay;
+
+#[path = "../../../fuzz/harness/frame_decode.rs"]
+mod frame_decode;
+
+#[path = "../../../fuzz/harness/serial_line_buffer.rs"]
+mod serial_line_buffer;
+
+use replay::replay;
+
+#[test]
+fn frame_decode_corpus_keeps_its_invariants() {
+    replay(
+        env!("CARGO_MANIFEST_DIR"),
+        "frame_decode",
+        frame_decode::check,
+    );
+}
+
+#[test]
+fn serial_line_buffer_corpus_keeps_its_invariants() {
+    replay(
+        env!("CARGO_MANIFEST_DIR"),
+        "serial_line_buffer",
+        serial_line_buffer::check,
+    );
+}
