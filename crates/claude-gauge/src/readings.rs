@@ -199,6 +199,10 @@ pub(crate) struct PrometheusReading {
     pub(crate) model: Option<String>,
 }
 
+/// The latest time any reading may name, unix seconds (9999-12-31T23:59:59Z): a reset or limit
+/// time past it cannot be real, and its milliseconds would overflow an `i64`.
+pub(crate) const MAX_UNIX_SECS: i64 = 253_402_300_799;
+
 /// A kind of source, for health and STALL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum SourceKind {

@@ -19,7 +19,9 @@ pub(crate) use summary::{FuelSummary, LimitOrigin, StartupSummary, TachSummary, 
 use super::settings::FrameSettings;
 use super::totals::TotalsByModel;
 use crate::limits::{Calibration, RecentUsage};
-use crate::readings::{EngineInput, OfficialSample, PrometheusReading, SourceKind, Window};
+use crate::readings::{
+    EngineInput, OfficialSample, PrometheusReading, SourceKind, Window, MAX_UNIX_SECS,
+};
 
 /// Where the tach and fuel-token figures come from.
 #[derive(Clone, Copy, Debug)]
@@ -143,7 +145,7 @@ impl EngineState {
             // Only a reset still ahead counts: a limit message of months ago (read from an old
             // transcript) lifted long since.
             EngineInput::LimitReached { until_secs }
-                if until_secs.saturating_mul(1000) > now_ms =>
+                if until_secs <= MAX_UNIX_SECS && until_secs.saturating_mul(1000) > now_ms =>
             {
                 self.limit_until_secs = Some(
                     self.limit_until_secs
@@ -182,7 +184,9 @@ impl EngineState {
         let Some(reset_secs) = sample.resets_at_secs else {
             return;
         };
-        let span_ms = sample.at_ms - (reset_secs - sample.window.length_secs()) * 1000;
+        let span_ms = sample
+            .at_ms
+            .saturating_sub((reset_secs - sample.window.length_secs()).saturating_mul(1000));
         if span_ms <= 0 {
             return;
         }

@@ -118,7 +118,7 @@ pub(crate) fn calibrated_estimate(inputs: CalibratedInputs<'_>) -> Option<Calibr
     let anchored = inputs.last_official.filter(|sample| {
         sample
             .resets_at_secs
-            .is_none_or(|reset| inputs.now_ms < reset * 1000)
+            .is_none_or(|reset| inputs.now_ms < reset.saturating_mul(1000))
     });
     let (used_pct, resets_at_secs) = match anchored {
         Some(sample) => (

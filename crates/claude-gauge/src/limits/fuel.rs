@@ -50,7 +50,7 @@ pub(crate) fn choose_fuel(inputs: FuelInputs<'_>) -> Option<Fuel> {
         if age_ms <= inputs.official_stale_after_ms {
             let is_over = sample
                 .resets_at_secs
-                .is_some_and(|reset| inputs.now_ms >= reset * 1000);
+                .is_some_and(|reset| inputs.now_ms >= reset.saturating_mul(1000));
             // At resets_at the window is over: full again until newer data says otherwise (the
             // calibrated estimate of the new window, when something was learned).
             return Some(if is_over {

@@ -29,7 +29,7 @@ use tower_http::timeout::TimeoutLayer;
 use super::{Out, Source};
 use crate::clock::unix_now_ms;
 use crate::ledger::WriteError;
-use crate::readings::{OfficialOrigin, OfficialSample, SourceKind, Window};
+use crate::readings::{OfficialOrigin, OfficialSample, SourceKind, Window, MAX_UNIX_SECS};
 use crate::stats::IngestStats;
 
 /// The ingest path.
@@ -241,7 +241,7 @@ pub(crate) fn official_samples(payload: &StatuslinePayload, now_ms: i64) -> Vec<
             used_pct,
             resets_at_secs: rate
                 .resets_at
-                .filter(|r| r.is_finite() && *r > 0.0)
+                .filter(|r| r.is_finite() && *r > 0.0 && *r <= MAX_UNIX_SECS as f64)
                 .map(|r| r as i64),
             origin: OfficialOrigin::Statusline,
         })

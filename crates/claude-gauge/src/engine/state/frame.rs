@@ -211,7 +211,8 @@ impl EngineState {
             (Window::FiveHour, reset) => {
                 let block = self.recent.active_block(now_ms);
                 let block_tokens = block.map_or(0, |b| b.fuel_tokens);
-                let since_reset = reset.map_or(block_tokens, |r| tokens_since(r * 1000));
+                let since_reset =
+                    reset.map_or(block_tokens, |r| tokens_since(r.saturating_mul(1000)));
                 let block_end = block
                     .map(|b| b.end_ms() / 1000)
                     .filter(|end| reset.is_none_or(|r| *end > r));
@@ -222,7 +223,10 @@ impl EngineState {
                 let length = window.length_secs();
                 let cycles = ((now_ms / 1000 - reset).max(0) / length) + 1;
                 let new_reset = reset + cycles * length;
-                (tokens_since((new_reset - length) * 1000), Some(new_reset))
+                (
+                    tokens_since((new_reset - length).saturating_mul(1000)),
+                    Some(new_reset),
+                )
             }
             (Window::SevenDay, None) => (0, None),
         };
@@ -266,12 +270,13 @@ impl EngineState {
         );
         let limit_lamp = self
             .limit_until_secs
-            .is_some_and(|until| now_ms < until * 1000)
+            .is_some_and(|until| now_ms < until.saturating_mul(1000))
             || [&self.official_5h, &self.official_7d].iter().any(|sample| {
                 sample.is_some_and(|s| {
                     s.used_pct >= 100.0
                         && now_ms - s.at_ms <= self.settings.official_stale_after.as_millis() as i64
-                        && s.resets_at_secs.is_none_or(|reset| now_ms < reset * 1000)
+                        && s.resets_at_secs
+                            .is_none_or(|reset| now_ms < reset.saturating_mul(1000))
                 })
             });
         lamps.set(Lamp::Limit, limit_lamp);
