@@ -47,6 +47,22 @@ pub(crate) type LimitsFeed = watch::Receiver<LimitsReport>;
 /// Where to ask for the [`StartupSummary`]: send a reply channel.
 pub(crate) type SummaryRequests = mpsc::Sender<oneshot::Sender<StartupSummary>>;
 
+/// Whether `input` changes the limits report at once (official readings, learned rates, a limit,
+/// the OAuth poller's state); requests alone change it only through the limit in use, which the
+/// next tick picks up.
+fn changes_limits(input: &EngineInput) -> bool {
+    match input {
+        EngineInput::Official(_) | EngineInput::Learned(_) | EngineInput::LimitReached { .. } => {
+            true
+        }
+        EngineInput::Health(kind, _) | EngineInput::Configured(kind) => {
+            *kind == crate::readings::SourceKind::Oauth
+        }
+        EngineInput::Together(inputs) => inputs.iter().any(changes_limits),
+        _ => false,
+    }
+}
+
 /// How often the engine re-evaluates time-dependent readings (tach decay, STALL, IDLE).
 const TICK: Duration = Duration::from_millis(500);
 /// Room in the input queue before sources wait.
@@ -78,6 +94,8 @@ pub(crate) struct Engine {
     health: HealthBoard,
     totals: watch::Sender<TotalsByModel>,
     limits: watch::Sender<LimitsReport>,
+    /// When the limits report was last computed, unix ms.
+    limits_at_ms: i64,
     summaries: mpsc::Receiver<oneshot::Sender<StartupSummary>>,
 }
 
@@ -101,6 +119,7 @@ impl Engine {
                 health: health.clone(),
                 totals: totals_tx,
                 limits: limits_tx,
+                limits_at_ms: now_ms,
                 summaries: summary_rx,
             },
             sender: input_tx,
@@ -121,7 +140,7 @@ impl Engine {
                 () = shutdown.cancelled() => break,
                 input = self.inputs.recv() => match input {
                     Some(input) => {
-                        self.state.apply(input, unix_now_ms());
+                        self.apply(input);
                         self.apply_queued();
                     }
                     None => break,
@@ -142,8 +161,16 @@ impl Engine {
     /// Applies what is already queued, so a burst makes one frame, not many.
     fn apply_queued(&mut self) {
         while let Ok(more) = self.inputs.try_recv() {
-            self.state.apply(more, unix_now_ms());
+            self.apply(more);
         }
+    }
+
+    /// Applies one input; one that changes what `/limits` shows asks for a fresh report.
+    fn apply(&mut self, input: EngineInput) {
+        if changes_limits(&input) {
+            self.limits_at_ms = i64::MIN;
+        }
+        self.state.apply(input, unix_now_ms());
     }
 
     fn publish(&mut self) {
@@ -160,15 +187,20 @@ impl Engine {
             // send_replace never fails, even with no receiver.
             self.frames.send_replace(next);
         }
-        // The report changes with inputs and with time (a limit that lifts).
-        let report = LimitsReport::of(&self.state, now_ms);
-        self.limits.send_if_modified(|old| {
-            let is_changed = *old != report;
-            if is_changed {
-                *old = report;
-            }
-            is_changed
-        });
+        // The report changes with inputs and with time (a limit that lifts). It walks the recent
+        // index, so it is made at most once per tick: a burst of inputs (the first scan) is not
+        // slowed by it, and `/limits` is at most half a second behind.
+        if now_ms.saturating_sub(self.limits_at_ms) >= TICK.as_millis() as i64 {
+            self.limits_at_ms = now_ms;
+            let report = LimitsReport::of(&self.state, now_ms);
+            self.limits.send_if_modified(|old| {
+                let is_changed = *old != report;
+                if is_changed {
+                    *old = report;
+                }
+                is_changed
+            });
+        }
         let totals = self.state.totals();
         self.totals.send_if_modified(|old| {
             let is_changed = old != totals;
