@@ -68,10 +68,13 @@ pub(crate) struct UsageEvent {
     pub(crate) origin: Origin,
     /// The key that makes one request count once.
     pub(crate) dedup_key: String,
-    /// The response's `message.id`, when the source knows it (transcripts do, OTLP does not).
-    /// Claude Code 1.0.x wrote two messages under one request id (a thinking-only one, then the
-    /// full one); ccusage counts both, and so does the ledger (see `docs/architecture.md`).
-    pub(crate) message_id: Option<String>,
+    /// A fingerprint of the response's `message.id` ([`message_fingerprint`]), when the source
+    /// knows it (transcripts do, OTLP does not). Claude Code 1.0.x wrote two messages under one
+    /// request id (a thinking-only one, then the full one); ccusage counts both, and so does the
+    /// ledger, which only needs to tell the two apart (see `docs/architecture.md`). A number,
+    /// not the id: every copy of every request carries it, and a string each would cost the
+    /// first scan tens of megabytes.
+    pub(crate) message_id: Option<u64>,
     /// The model id, e.g. `claude-opus-4-5-20251101`.
     pub(crate) model: String,
     /// Tokens by kind.
@@ -82,6 +85,17 @@ pub(crate) struct UsageEvent {
     pub(crate) is_sidechain: bool,
     /// The request carried a `speed` (fast mode) marker.
     pub(crate) has_speed: bool,
+}
+
+/// The fingerprint of a `message.id` that [`UsageEvent::message_id`] holds: FNV-1a, stable
+/// across builds (the store keeps it); never 0.
+pub(crate) fn message_fingerprint(message_id: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in message_id.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash.max(1)
 }
 
 impl UsageEvent {

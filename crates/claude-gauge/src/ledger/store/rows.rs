@@ -26,7 +26,9 @@ pub(super) fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<UsageEve
         cost_usd: row.get(8)?,
         is_sidechain: row.get::<_, i64>(9)? != 0,
         has_speed: row.get::<_, i64>(10)? != 0,
-        message_id: row.get(11)?,
+        message_id: row
+            .get::<_, Option<String>>(11)?
+            .and_then(|hex| u64::from_str_radix(&hex, 16).ok()),
     })
 }
 
@@ -55,9 +57,9 @@ pub(super) fn upsert_entries(
         // on message id + request id): it gets a key of its own, `<key>#<message id>`.
         let mut event = std::borrow::Cow::Borrowed(event);
         if let (Some(old), Some(message_id)) = (&existing, &event.message_id) {
-            if old.message_id.as_ref().is_some_and(|m| m != message_id) {
+            if old.message_id.is_some_and(|m| m != *message_id) {
                 let mut own = event.clone().into_owned();
-                own.dedup_key = format!("{}#{message_id}", own.dedup_key);
+                own.dedup_key = format!("{}#{message_id:016x}", own.dedup_key);
                 existing = select
                     .query_row([&own.dedup_key], row_to_event)
                     .optional()?;
@@ -70,8 +72,8 @@ pub(super) fn upsert_entries(
         // A copy without a message id (OTLP) keeps the message id of the copy it replaces.
         let message_id = event
             .message_id
-            .clone()
-            .or_else(|| existing.as_ref().and_then(|old| old.message_id.clone()));
+            .or_else(|| existing.as_ref().and_then(|old| old.message_id))
+            .map(|id| format!("{id:016x}"));
         let t = &event.tokens;
         upsert.execute(params![
             event.dedup_key,

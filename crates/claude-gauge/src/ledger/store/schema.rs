@@ -34,8 +34,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
         origin TEXT NOT NULL
     );
     CREATE INDEX official_at ON official_samples(at_ms);",
-    // v2: the response's message id, so one request id can hold two messages (Claude Code
-    // 1.0.x); rows from v1 have none and match any message of their request, as before.
+    // v2: a fingerprint of the response's message id (16 hex digits), so one request id can
+    // hold two messages (Claude Code 1.0.x); rows from v1 have none and match any message of
+    // their request, as before.
     "ALTER TABLE entries ADD COLUMN message_id TEXT;",
     // v3: a fingerprint of each file's read prefix, so a file rewritten in place (same inode,
     // as long or longer) is read again; 0 (rows from v2) skips the check once.

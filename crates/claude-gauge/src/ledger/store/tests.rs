@@ -72,7 +72,7 @@ fn two_messages_under_one_request_id_both_count_and_otlp_meets_the_first() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
     let message = |id: &str, output: u64| UsageEvent {
-        message_id: Some(id.into()),
+        message_id: Some(crate::readings::message_fingerprint(id)),
         ..event("req:r1", 5, output)
     };
     // Claude Code 1.0.x: a thinking-only message, then the full one, one request id.
@@ -86,7 +86,8 @@ fn two_messages_under_one_request_id_both_count_and_otlp_meets_the_first() {
         )
         .unwrap();
     assert_eq!(changed.len(), 2);
-    assert_eq!(changed[1].dedup_key, "req:r1#m2");
+    let second = format!("req:r1#{:016x}", crate::readings::message_fingerprint("m2"));
+    assert_eq!(changed[1].dedup_key, second);
     // A streamed copy of each counts once more only if it wins.
     let changed = store
         .write_batch(
@@ -98,7 +99,7 @@ fn two_messages_under_one_request_id_both_count_and_otlp_meets_the_first() {
         )
         .unwrap();
     assert_eq!(changed.len(), 1);
-    assert_eq!(changed[0].dedup_key, "req:r1#m2");
+    assert_eq!(changed[0].dedup_key, second);
     let totals = store.totals().unwrap();
     assert_eq!((totals.requests, totals.output_tokens), (2, 3 + 41));
     // OTLP knows the request id only: it meets the stored copy and adds nothing.
@@ -120,7 +121,7 @@ fn two_messages_under_one_request_id_both_count_and_otlp_meets_the_first() {
         .write_batch(&[otlp_first], &[], &[], &[], |_| {})
         .unwrap();
     let transcript = UsageEvent {
-        message_id: Some("m9".into()),
+        message_id: Some(crate::readings::message_fingerprint("m9")),
         ..event("req:r2", 5, 4)
     };
     let changed = store

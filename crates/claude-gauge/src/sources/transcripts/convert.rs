@@ -9,7 +9,7 @@ use std::path::Path;
 
 use claude_usage::UsageEntry;
 
-use crate::readings::{Origin, TokenCounts, UsageEvent};
+use crate::readings::{message_fingerprint, Origin, TokenCounts, UsageEvent};
 
 /// The event for one entry read from `path`; `None` for entries ccusage's regular loader drops
 /// (agent-progress copies).
@@ -27,7 +27,7 @@ pub(crate) fn to_event(entry: &UsageEntry, path: &Path) -> Option<UsageEvent> {
         at_ms: entry.timestamp_ms,
         origin: Origin::Transcript,
         dedup_key,
-        message_id: entry.message_id.as_deref().map(str::to_string),
+        message_id: entry.message_id.as_deref().map(message_fingerprint),
         model: entry.model.as_deref().unwrap_or("unknown").to_string(),
         tokens: TokenCounts {
             input: usage.input_tokens,
