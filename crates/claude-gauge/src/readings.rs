@@ -87,12 +87,17 @@ pub(crate) struct UsageEvent {
     pub(crate) has_speed: bool,
 }
 
-/// The fingerprint of a `message.id` that [`UsageEvent::message_id`] holds: FNV-1a, stable
-/// across builds (the store keeps it); never 0.
+/// The fingerprint of a `message.id` that [`UsageEvent::message_id`] holds ([`stable_hash`]).
 pub(crate) fn message_fingerprint(message_id: &str) -> u64 {
+    stable_hash(message_id.as_bytes())
+}
+
+/// FNV-1a over `bytes`, never 0: stable across builds and platforms, so what it gives can be
+/// stored (message ids, transcript prefixes) and compared after an upgrade.
+pub(crate) fn stable_hash(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in message_id.bytes() {
-        hash ^= u64::from(byte);
+    for byte in bytes {
+        hash ^= u64::from(*byte);
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
     hash.max(1)

@@ -16,7 +16,7 @@ use claude_usage::{
 use super::convert::to_event;
 use crate::ledger::FileProgress;
 use crate::limits::usage_limit_reset;
-use crate::readings::UsageEvent;
+use crate::readings::{stable_hash, UsageEvent};
 use crate::stats::IngestStats;
 
 /// The identity and size of a file on disk.
@@ -273,7 +273,7 @@ pub(crate) fn read_from(
 /// How many bytes at each end of a file's read prefix its fingerprint covers.
 const FINGERPRINT_BYTES: u64 = 256;
 
-/// A fingerprint of `path`'s first `offset` bytes: FNV-1a over the first and the last
+/// A fingerprint of `path`'s first `offset` bytes: [`stable_hash`] of the first and the last
 /// [`FINGERPRINT_BYTES`] of them and the offset itself, stable across builds (it is stored).
 /// `None` when the file cannot be read; 0 is never returned for a readable file.
 pub(crate) fn fingerprint(path: &Path, offset: u64) -> Option<u64> {
@@ -288,12 +288,8 @@ pub(crate) fn fingerprint(path: &Path, offset: u64) -> Option<u64> {
         .take(offset - tail_from)
         .read_to_end(&mut bytes)
         .ok()?;
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in bytes.iter().chain(&offset.to_le_bytes()) {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    Some(hash.max(1))
+    bytes.extend_from_slice(&offset.to_le_bytes());
+    Some(stable_hash(&bytes))
 }
 
 /// The daemon's events for `entries` read from `path`, and the usage-limit resets they announce
