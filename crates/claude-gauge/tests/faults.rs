@@ -43,17 +43,6 @@ impl Drop for SmallDisk {
     }
 }
 
-async fn wait_stats(daemon: &Daemon, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let stats = daemon.get_json("/stats").await;
-        if pred(&stats) || Instant::now() > deadline {
-            return stats;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 fn store_error(stats: &Value) -> Option<String> {
     stats["sources"]
         .as_array()?
@@ -92,10 +81,9 @@ async fn a_full_disk_loses_nothing_once_space_returns() {
         write_file(index);
     }
     let mut daemon = Daemon::start_with(dirs, &[]);
-    let stats = wait_stats(&daemon, Duration::from_secs(60), |s| {
-        store_error(s).is_some()
-    })
-    .await;
+    let stats = daemon
+        .wait_stats(Duration::from_secs(60), |s| store_error(s).is_some())
+        .await;
     let error = store_error(&stats).unwrap_or_else(|| panic!("the disk never filled: {stats}"));
     assert!(error.contains("full"), "{error}");
     assert!(
@@ -108,10 +96,11 @@ async fn a_full_disk_loses_nothing_once_space_returns() {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     disk.resize("256m");
-    let stats = wait_stats(&daemon, Duration::from_secs(120), |s| {
-        s["usage_totals"]["requests"] == REQUESTS && store_error(s).is_none()
-    })
-    .await;
+    let stats = daemon
+        .wait_stats(Duration::from_secs(120), |s| {
+            s["usage_totals"]["requests"] == REQUESTS && store_error(s).is_none()
+        })
+        .await;
     assert_eq!(stats["usage_totals"]["requests"], REQUESTS, "{stats}");
     assert_eq!(
         stats["usage_totals"]["input_tokens"],
@@ -125,11 +114,12 @@ async fn a_full_disk_loses_nothing_once_space_returns() {
     let dirs = std::mem::replace(&mut daemon.dirs, TestDirs::new());
     drop(daemon);
     let daemon = Daemon::start_with(dirs, &[]);
-    let stats = wait_stats(&daemon, Duration::from_secs(60), |s| {
-        s["ingest"]["transcript_usage_lines"].as_u64().is_some()
-            && s["usage_totals"]["requests"] == REQUESTS
-    })
-    .await;
+    let stats = daemon
+        .wait_stats(Duration::from_secs(60), |s| {
+            s["ingest"]["transcript_usage_lines"].as_u64().is_some()
+                && s["usage_totals"]["requests"] == REQUESTS
+        })
+        .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let again = daemon.get_json("/stats").await;
     assert_eq!(again["usage_totals"], stats["usage_totals"], "{again}");
@@ -159,10 +149,11 @@ async fn a_fifo_or_a_symlink_named_jsonl_is_not_read_and_nothing_freezes() {
     };
     append(&project.join("real.jsonl"), &line("req_a"));
     let daemon = Daemon::start_with(dirs, &[]);
-    wait_stats(&daemon, Duration::from_secs(20), |s| {
-        s["usage_totals"]["requests"] == 1
-    })
-    .await;
+    daemon
+        .wait_stats(Duration::from_secs(20), |s| {
+            s["usage_totals"]["requests"] == 1
+        })
+        .await;
     // Created while tailing: a FIFO, and a symlink to a file outside the projects.
     assert!(mkfifo(&project.join("later.jsonl")));
     let outside = daemon.dirs.root.path().join("outside.jsonl");
@@ -170,10 +161,11 @@ async fn a_fifo_or_a_symlink_named_jsonl_is_not_read_and_nothing_freezes() {
     std::os::unix::fs::symlink(&outside, project.join("link.jsonl")).expect("symlink");
     // The reader is not stuck: a real append after them is read.
     append(&project.join("real.jsonl"), &line("req_b"));
-    let stats = wait_stats(&daemon, Duration::from_secs(20), |s| {
-        s["usage_totals"]["requests"] == 2
-    })
-    .await;
+    let stats = daemon
+        .wait_stats(Duration::from_secs(20), |s| {
+            s["usage_totals"]["requests"] == 2
+        })
+        .await;
     assert_eq!(stats["usage_totals"]["requests"], 2, "{stats}");
     // A rescan (every 10 s) does not follow the symlink either.
     tokio::time::sleep(Duration::from_millis(10_500)).await;
@@ -194,10 +186,11 @@ async fn a_file_rewritten_in_place_while_the_daemon_was_down_is_read_again() {
     };
     append(&file, &(line("req_1") + &line("req_2")));
     let mut daemon = Daemon::start_with(dirs, &[]);
-    wait_stats(&daemon, Duration::from_secs(20), |s| {
-        s["usage_totals"]["requests"] == 2
-    })
-    .await;
+    daemon
+        .wait_stats(Duration::from_secs(20), |s| {
+            s["usage_totals"]["requests"] == 2
+        })
+        .await;
     daemon.stop();
     let dirs = std::mem::replace(&mut daemon.dirs, TestDirs::new());
     drop(daemon);
@@ -211,10 +204,11 @@ async fn a_file_rewritten_in_place_while_the_daemon_was_down_is_read_again() {
     std::io::Write::write_all(&mut handle, rewritten.as_bytes()).expect("write");
     drop(handle);
     let daemon = Daemon::start_with(dirs, &[]);
-    let stats = wait_stats(&daemon, Duration::from_secs(20), |s| {
-        s["usage_totals"]["requests"] == 5
-    })
-    .await;
+    let stats = daemon
+        .wait_stats(Duration::from_secs(20), |s| {
+            s["usage_totals"]["requests"] == 5
+        })
+        .await;
     // The two first requests stay (history is never subtracted); all three new ones count.
     assert_eq!(stats["usage_totals"]["requests"], 5, "{stats}");
 }
@@ -235,10 +229,11 @@ async fn a_damaged_store_is_set_aside_and_rebuilt_with_equal_totals() {
         .collect();
     append(&file, &lines);
     let mut daemon = Daemon::start_with(dirs, &[]);
-    let before = wait_stats(&daemon, Duration::from_secs(30), |s| {
-        s["usage_totals"]["requests"] == 2_000
-    })
-    .await;
+    let before = daemon
+        .wait_stats(Duration::from_secs(30), |s| {
+            s["usage_totals"]["requests"] == 2_000
+        })
+        .await;
     daemon.stop();
     let dirs = std::mem::replace(&mut daemon.dirs, TestDirs::new());
     drop(daemon);
@@ -254,10 +249,11 @@ async fn a_damaged_store_is_set_aside_and_rebuilt_with_equal_totals() {
     }
     std::fs::write(&store, bytes).expect("damage the store");
     let daemon = Daemon::start_with(dirs, &[]);
-    let after = wait_stats(&daemon, Duration::from_secs(30), |s| {
-        s["usage_totals"]["requests"] == 2_000
-    })
-    .await;
+    let after = daemon
+        .wait_stats(Duration::from_secs(30), |s| {
+            s["usage_totals"]["requests"] == 2_000
+        })
+        .await;
     assert_eq!(after["usage_totals"], before["usage_totals"], "{after}");
     let aside: Vec<String> = std::fs::read_dir(daemon.dirs.data())
         .expect("data dir")
@@ -424,10 +420,11 @@ async fn lines_failing_validation_are_counted_and_change_nothing() {
     }
     append(&file, &text);
     let daemon = Daemon::start_with(dirs, &[]);
-    let stats = wait_stats(&daemon, Duration::from_secs(20), |s| {
-        s["ingest"]["transcript_rejected_lines"] == 4
-    })
-    .await;
+    let stats = daemon
+        .wait_stats(Duration::from_secs(20), |s| {
+            s["ingest"]["transcript_rejected_lines"] == 4
+        })
+        .await;
     assert_eq!(stats["ingest"]["transcript_rejected_lines"], 4, "{stats}");
     assert_eq!(stats["usage_totals"]["requests"], 1, "{stats}");
     assert_eq!(stats["usage_totals"]["input_tokens"], 5, "{stats}");
@@ -451,10 +448,11 @@ async fn the_bad_input_corpus_is_skipped_counted_and_changes_no_total() {
         good += counts["good"].as_u64().expect("good");
     }
     let daemon = Daemon::start_with(dirs, &[]);
-    let stats = wait_stats(&daemon, Duration::from_secs(20), |s| {
-        s["usage_totals"]["requests"] == good
-    })
-    .await;
+    let stats = daemon
+        .wait_stats(Duration::from_secs(20), |s| {
+            s["usage_totals"]["requests"] == good
+        })
+        .await;
     // The good lines only: 10 input and 5 output tokens each.
     assert_eq!(stats["usage_totals"]["requests"], good, "{stats}");
     assert_eq!(stats["usage_totals"]["input_tokens"], 10 * good, "{stats}");

@@ -362,20 +362,6 @@ fn install_statusline_refuses_a_binary_in_a_cargo_target_dir_without_force() {
 }
 
 /// Reads the daemon's stderr until a line contains `needle`; returns every line read.
-fn stderr_until(daemon: &Daemon, needle: &str) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut lines = Vec::new();
-    while Instant::now() < deadline {
-        if let Ok(line) = daemon.stderr.recv_timeout(Duration::from_millis(100)) {
-            let found = line.contains(needle);
-            lines.push(line);
-            if found {
-                return lines;
-            }
-        }
-    }
-    panic!("no {needle:?} in {lines:?}");
-}
 
 #[test]
 fn the_daemon_says_what_each_gauge_shows_and_from_where() {
@@ -395,7 +381,7 @@ fn the_daemon_says_what_each_gauge_shows_and_from_where() {
         ),
     );
     let daemon = Daemon::start_with(dirs, &[]);
-    let lines = stderr_until(&daemon, "claude-gauge: 7d:").join("\n");
+    let lines = daemon.stderr_until("claude-gauge: 7d:").join("\n");
     assert!(
         lines.contains("claude-gauge: 5h: estimate, 25 % of 10k tokens (configured), resets "),
         "{lines}"
@@ -410,7 +396,7 @@ fn the_daemon_says_what_each_gauge_shows_and_from_where() {
 
     // No projects/ directory anywhere: the summary warns.
     let daemon = Daemon::start_with(TestDirs::new(), &[]);
-    let lines = stderr_until(&daemon, "no projects/ directory").join("\n");
+    let lines = daemon.stderr_until("no projects/ directory").join("\n");
     assert!(lines.contains("claude-gauge: 5h: unknown"), "{lines}");
 }
 

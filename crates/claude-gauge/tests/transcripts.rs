@@ -62,10 +62,11 @@ async fn appended_line_moves_tach_and_fuel_and_malformed_changes_nothing() {
     let before = daemon.usage().await;
     append(&file, "{\"type\":\"assistant\",\"message\":{\"usage\":\n");
     append(&file, "not json at all\n");
-    let stats = wait_stats(&daemon, |s| {
-        s["ingest"]["transcript_malformed_lines"].as_u64() >= Some(2)
-    })
-    .await;
+    let stats = daemon
+        .wait_stats(Duration::from_secs(30), |s| {
+            s["ingest"]["transcript_malformed_lines"].as_u64() >= Some(2)
+        })
+        .await;
     assert!(
         stats["ingest"]["transcript_malformed_lines"].as_u64() >= Some(2),
         "{stats}"
@@ -116,7 +117,11 @@ async fn a_new_project_and_subagent_dir_are_picked_up_at_once() {
             assistant_line("req_b", &timestamp_now(0), "claude-sonnet-4-5", 1, 2)
         ),
     );
-    let stats = wait_stats(&daemon, |s| s["usage_totals"]["requests"] == 2).await;
+    let stats = daemon
+        .wait_stats(Duration::from_secs(30), |s| {
+            s["usage_totals"]["requests"] == 2
+        })
+        .await;
     assert_eq!(stats["usage_totals"]["input_tokens"], 11, "{stats}");
     assert_eq!(stats["usage_totals"]["output_tokens"], 22, "{stats}");
 }
@@ -135,7 +140,11 @@ async fn partial_last_line_waits_for_its_newline() {
     assert_eq!(stats["usage_totals"]["requests"], 0, "{stats}");
     assert_eq!(stats["ingest"]["transcript_malformed_lines"], 0, "{stats}");
     append(&file, &format!("{tail}\n"));
-    let stats = wait_stats(&daemon, |s| s["usage_totals"]["requests"] == 1).await;
+    let stats = daemon
+        .wait_stats(Duration::from_secs(30), |s| {
+            s["usage_totals"]["requests"] == 1
+        })
+        .await;
     assert_eq!(stats["usage_totals"]["input_tokens"], 7);
     assert_eq!(stats["ingest"]["transcript_malformed_lines"], 0, "{stats}");
 }
@@ -168,7 +177,11 @@ async fn restart_resumes_without_double_counting_and_keeps_deleted_history() {
         ),
     );
     let mut daemon = Daemon::start_with(dirs, &[]);
-    let stats = wait_stats(&daemon, |s| s["usage_totals"]["requests"] == 50).await;
+    let stats = daemon
+        .wait_stats(Duration::from_secs(30), |s| {
+            s["usage_totals"]["requests"] == 50
+        })
+        .await;
     assert_eq!(stats["usage_totals"]["input_tokens"], 5_000, "{stats}");
     daemon.stop();
     let dirs = std::mem::replace(&mut daemon.dirs, TestDirs::new());
@@ -183,25 +196,15 @@ async fn restart_resumes_without_double_counting_and_keeps_deleted_history() {
         ),
     );
     let daemon = Daemon::start_with(dirs, &[]);
-    let stats = wait_stats(&daemon, |s| s["usage_totals"]["requests"] == 51).await;
+    let stats = daemon
+        .wait_stats(Duration::from_secs(30), |s| {
+            s["usage_totals"]["requests"] == 51
+        })
+        .await;
     assert_eq!(stats["usage_totals"]["input_tokens"], 5_001, "{stats}");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let stats = daemon.get_json("/stats").await;
     assert_eq!(stats["usage_totals"]["requests"], 51, "{stats}");
-}
-
-async fn wait_stats(
-    daemon: &Daemon,
-    pred: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let stats = daemon.get_json("/stats").await;
-        if pred(&stats) || std::time::Instant::now() > deadline {
-            return stats;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 #[tokio::test]
@@ -238,10 +241,11 @@ async fn kill_9_during_the_first_scan_then_restart_equals_a_clean_run() {
     }
     let mut daemon = Daemon::start_with(dirs, &[]);
     // Kill as soon as the first chunk is committed, while the scan goes on.
-    let partial = wait_stats(&daemon, |s| {
-        s["usage_totals"]["requests"].as_u64() > Some(0)
-    })
-    .await;
+    let partial = daemon
+        .wait_stats(Duration::from_secs(30), |s| {
+            s["usage_totals"]["requests"].as_u64() > Some(0)
+        })
+        .await;
     let stored = partial["usage_totals"]["requests"].as_u64().unwrap();
     assert!(
         stored > 0 && stored < requests,
@@ -255,7 +259,11 @@ async fn kill_9_during_the_first_scan_then_restart_equals_a_clean_run() {
     let dirs = std::mem::replace(&mut daemon.dirs, TestDirs::new());
     drop(daemon);
     let daemon = Daemon::start_with(dirs, &[]);
-    let stats = wait_stats(&daemon, |s| s["usage_totals"]["requests"] == requests).await;
+    let stats = daemon
+        .wait_stats(Duration::from_secs(30), |s| {
+            s["usage_totals"]["requests"] == requests
+        })
+        .await;
     assert_eq!(
         stats["usage_totals"]["requests"], requests,
         "partial before the kill: {partial}\nafter: {stats}"
@@ -357,7 +365,11 @@ async fn metrics_counters_are_the_same_after_a_restart() {
         append(&file, &format!("{line}\n"));
     }
     let mut daemon = Daemon::start_with(dirs, &[]);
-    wait_stats(&daemon, |s| s["usage_totals"]["requests"] == 20).await;
+    daemon
+        .wait_stats(Duration::from_secs(30), |s| {
+            s["usage_totals"]["requests"] == 20
+        })
+        .await;
     let before = usage_counters(&daemon).await;
     assert!(
         before
@@ -371,7 +383,11 @@ async fn metrics_counters_are_the_same_after_a_restart() {
     // Nothing new: a Prometheus scraping before and after must see the same counters (today's
     // bug was counting the start-up scan as new usage).
     let daemon = Daemon::start_with(dirs, &[]);
-    wait_stats(&daemon, |s| s["usage_totals"]["requests"] == 20).await;
+    daemon
+        .wait_stats(Duration::from_secs(30), |s| {
+            s["usage_totals"]["requests"] == 20
+        })
+        .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(usage_counters(&daemon).await, before);
 }

@@ -20,7 +20,6 @@ pub struct Daemon {
     pub base_url: String,
     pub dirs: TestDirs,
     /// Every stderr line after the "serving" line.
-    #[allow(dead_code)]
     pub stderr: mpsc::Receiver<String>,
     /// The stderr lines up to and including the "serving" line.
     pub startup_lines: Vec<String>,
@@ -129,14 +128,45 @@ impl Daemon {
 
     /// Polls `/usage` until `pred` holds or `timeout` passes; returns the last frame.
     pub async fn wait_for(&self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        self.poll_json("/usage", timeout, pred).await
+    }
+
+    /// Polls `/stats` until `pred` holds or `timeout` passes; returns the last answer.
+    pub async fn wait_stats(&self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        self.poll_json("/stats", timeout, pred).await
+    }
+
+    async fn poll_json(
+        &self,
+        path: &str,
+        timeout: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
         let deadline = Instant::now() + timeout;
         loop {
-            let frame = self.usage().await;
-            if pred(&frame) || Instant::now() > deadline {
-                return frame;
+            let answer = self.get_json(path).await;
+            if pred(&answer) || Instant::now() > deadline {
+                return answer;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// The stderr lines after the "serving" line, up to and including the first that contains
+    /// `needle` (panics after 20 s without one).
+    pub fn stderr_until(&self, needle: &str) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut lines = Vec::new();
+        while Instant::now() < deadline {
+            if let Ok(line) = self.stderr.recv_timeout(Duration::from_millis(100)) {
+                let found = line.contains(needle);
+                lines.push(line);
+                if found {
+                    return lines;
+                }
+            }
+        }
+        panic!("no {needle:?} in {lines:?}");
     }
 
     pub fn stop(&mut self) {

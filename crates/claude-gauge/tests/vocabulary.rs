@@ -252,21 +252,6 @@ async fn limits_aligns_its_columns_and_names_an_error_once() {
     assert!(stderr.contains("claude-gauge serve"), "{stderr}");
 }
 
-fn stderr_until(daemon: &Daemon, needle: &str) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut lines = daemon.startup_lines.clone();
-    while Instant::now() < deadline {
-        if let Ok(line) = daemon.stderr.recv_timeout(Duration::from_millis(100)) {
-            let found = line.contains(needle);
-            lines.push(line);
-            if found {
-                return lines;
-            }
-        }
-    }
-    panic!("no {needle:?} in {lines:?}");
-}
-
 #[test]
 fn a_warm_restart_with_nothing_appended_says_nothing_new() {
     let dirs = TestDirs::new();
@@ -278,7 +263,7 @@ fn a_warm_restart_with_nothing_appended_says_nothing_new() {
         ),
     );
     let mut daemon = Daemon::start_with(dirs, &[]);
-    stderr_until(&daemon, "transcripts: caught up 1 of 1 files");
+    daemon.stderr_until("transcripts: caught up 1 of 1 files");
     // A clean stop (SIGTERM) commits what was read, file offsets with it.
     let pid = daemon.child.id().to_string();
     assert!(Command::new("kill")
@@ -289,7 +274,8 @@ fn a_warm_restart_with_nothing_appended_says_nothing_new() {
     assert!(daemon.child.wait().unwrap().success());
     let dirs = std::mem::replace(&mut daemon.dirs, TestDirs::new());
     let daemon = Daemon::start_with(dirs, &[]);
-    let lines = stderr_until(&daemon, "transcripts: nothing new in 1 file,");
+    let mut lines = daemon.startup_lines.clone();
+    lines.extend(daemon.stderr_until("transcripts: nothing new in 1 file,"));
     assert!(
         !lines.iter().any(|line| line.contains("caught up")),
         "{lines:?}"

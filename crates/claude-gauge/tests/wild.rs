@@ -138,14 +138,11 @@ async fn real_transcripts_match_ccusage_in_reports_and_ledger() {
         .map(|b| b["costUSD"].as_f64().unwrap_or(0.0))
         .sum();
     let daemon = Daemon::start_with(dirs, &[]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let stats = loop {
-        let stats = daemon.get_json("/stats").await;
-        if stats["usage_totals"]["requests"] == requests || std::time::Instant::now() > deadline {
-            break stats;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let stats = daemon
+        .wait_stats(Duration::from_secs(60), |s| {
+            s["usage_totals"]["requests"] == requests
+        })
+        .await;
     let totals = &stats["usage_totals"];
     assert_eq!(totals["requests"], requests, "{stats}");
     assert_eq!(totals["input_tokens"], tokens("inputTokens"), "{stats}");
@@ -199,14 +196,11 @@ async fn the_ledger_counts_two_messages_of_one_request_as_ccusage_does() {
     std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
     std::fs::write(&file, lines.join("\n") + "\n").expect("write");
     let daemon = Daemon::start_with(dirs, &[]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let stats = loop {
-        let stats = daemon.get_json("/stats").await;
-        if stats["usage_totals"]["requests"] == 3 || std::time::Instant::now() > deadline {
-            break stats;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let stats = daemon
+        .wait_stats(Duration::from_secs(20), |s| {
+            s["usage_totals"]["requests"] == 3
+        })
+        .await;
     let totals = &stats["usage_totals"];
     assert_eq!(totals["requests"], 3, "{stats}");
     assert_eq!(totals["input_tokens"], 27, "{stats}");
