@@ -33,6 +33,16 @@ struct Theirs {
 }
 
 fn run_ccusage(bin: &str, root: &Path, args: &[&str]) -> Theirs {
+    let text = ccusage_json(bin, root, args);
+    Theirs {
+        json: serde_json::from_slice(&text).expect("ccusage prints JSON"),
+        text,
+    }
+}
+
+/// `ccusage <args> --json --offline` over the Claude config dir `root`, in UTC, with every
+/// other directory it might read pointed beside `root`; its stdout.
+pub(crate) fn ccusage_json(bin: &str, root: &Path, args: &[&str]) -> Vec<u8> {
     let scratch = root.parent().expect("corpus root has a parent");
     let output = Command::new(bin)
         .args(args)
@@ -51,10 +61,7 @@ fn run_ccusage(bin: &str, root: &Path, args: &[&str]) -> Theirs {
         "ccusage {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    Theirs {
-        json: serde_json::from_slice(&output.stdout).expect("ccusage prints JSON"),
-        text: output.stdout,
-    }
+    output.stdout
 }
 
 struct Ours {

@@ -7,7 +7,6 @@
 use std::{
     collections::HashSet,
     path::Path,
-    process::Command,
     time::{SystemTime, UNIX_EPOCH},
 };
 
@@ -119,21 +118,7 @@ fn ours_blocks(root: &Path, now_ms: i64) -> Vec<u8> {
 /// ccusage's JSON for `args`, or `None` when `CCUSAGE_BIN` is not set.
 fn theirs(root: &Path, args: &[&str]) -> Option<Vec<u8>> {
     let bin = std::env::var("CCUSAGE_BIN").ok()?;
-    let scratch = root.parent().expect("corpus root has a parent");
-    let output = Command::new(bin)
-        .args(args)
-        .args(["--json", "--offline"])
-        .env("CLAUDE_CONFIG_DIR", root)
-        .env("TZ", "UTC")
-        .env("HOME", scratch)
-        .env("XDG_CONFIG_HOME", scratch.join("xdg-config"))
-        .env("XDG_CACHE_HOME", scratch.join("xdg-cache"))
-        .env("NO_COLOR", "1")
-        .current_dir(scratch)
-        .output()
-        .expect("run ccusage");
-    assert!(output.status.success(), "ccusage {args:?} failed");
-    Some(output.stdout)
+    Some(crate::parity::ccusage_json(&bin, root, args))
 }
 
 fn assert_identical(report: &str, ours: &[u8], theirs: &[u8]) {
