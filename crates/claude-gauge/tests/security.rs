@@ -471,9 +471,18 @@ fn slowloris_leaves_a_normal_request_answered() {
         matches!(oldest.read(&mut buf), Ok(0) | Err(_)),
         "the oldest stalled connection is closed"
     );
-    let fds = std::fs::read_dir(format!("/proc/{}/fd", daemon.child.id()))
-        .map(|dir| dir.count())
-        .unwrap_or(0);
+    // Evicted connections close as the daemon gets to them: give a loaded machine a moment.
+    let count_fds = || {
+        std::fs::read_dir(format!("/proc/{}/fd", daemon.child.id()))
+            .map(|dir| dir.count())
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut fds = count_fds();
+    while fds >= 600 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        fds = count_fds();
+    }
     assert!(fds < 600, "{fds} file descriptors open");
     drop(stalled);
 }
