@@ -3,9 +3,11 @@
 // positions, needle angles and lamp patterns back, so it shows what the hardware would
 // (docs/architecture.md: the page runs gauge-core, through crates/gauge-wasm).
 //
-// Faces: ticks, figures, units and zones are gauge-core's too (`face_*` exports; the scales are
-// described in docs/gauge-core.md, "Scales"). A fuel the frame leaves null is unknown: gauge-core
-// parks its needle below E, and this page dims it and says how to get a value.
+// Faces: each dial face is gauge-core's SVG generator's (`face_svg` export), the one
+// `claude-gauge dial-faces` prints from, so a printed face, this page and the needle agree
+// (docs/dial-faces.md; the scales are described in docs/gauge-core.md, "Scales"). A fuel the
+// frame leaves null is unknown: gauge-core parks its needle below E, and this page dims it and
+// says how to get a value.
 //
 // Link: frames come from the daemon's /events (Server-Sent Events). While the stream is open the
 // last frame is fed again every second, as the serial transport's heartbeat does, so the
@@ -60,6 +62,13 @@ class Instrument {
         kind: x.face_zone_kind(g) === 1 ? 'redline' : 'reserve',
       },
     };
+  }
+
+  /** Gauge `g`'s dial face as SVG text, `size` units across (gauge-core's generator). */
+  faceSvg(g, size) {
+    const len = this.x.face_svg(g, size);
+    if (len === 0) throw new Error(`gauge ${g}: the dial face did not fit the module's buffer`);
+    return this.text(this.x.svg_ptr(), len);
   }
 
   /** The needle angle at `bp` of gauge `g`'s scale, on the step the motor would use. */
@@ -144,35 +153,24 @@ function el(name, attrs, parent) {
   return node;
 }
 
-function polar(angleDeg, radius) {
-  const a = (angleDeg - 90) * Math.PI / 180;
-  return [100 + radius * Math.cos(a), 100 + radius * Math.sin(a)];
-}
+/** The page's dial coordinates: a face 200 units across, centred on (100, 100). */
+const DIAL_UNITS = 200;
 
-function arc(from, to, radius) {
-  const [x1, y1] = polar(from, radius);
-  const [x2, y2] = polar(to, radius);
-  const large = to - from > 180 ? 1 : 0;
-  return `M ${x1.toFixed(2)} ${y1.toFixed(2)} A ${radius} ${radius} 0 ${large} 1 ${x2.toFixed(2)} ${y2.toFixed(2)}`;
-}
-
-/** Draws one dial face (gauge-core's) and its needle; returns the needle group. */
+/**
+ * Draws one dial: gauge-core's face (ticks, figures, unit, zone, park mark: the printed face's
+ * SVG, scaled) and the needle over it; returns the needle group.
+ */
 function drawDial(svg, instrument, g) {
-  const face = instrument.face(g);
-  const at = (bp) => instrument.angleAtBp(g, bp);
-  el('circle', { cx: 100, cy: 100, r: 96, class: 'face' }, svg);
-  const { zone } = face;
-  el('path', { d: arc(at(zone.from), at(zone.to), 80), class: `zone ${zone.kind}` }, svg);
-  for (const tick of face.ticks) {
-    const [x1, y1] = polar(at(tick.bp), 88);
-    const [x2, y2] = polar(at(tick.bp), tick.major ? 74 : 80);
-    el('line', { x1, y1, x2, y2, class: tick.major ? 'tick major' : 'tick' }, svg);
+  const parsed = new DOMParser().parseFromString(instrument.faceSvg(g, DIAL_UNITS), 'image/svg+xml');
+  const face = parsed.documentElement;
+  if (face.localName !== 'svg' || parsed.querySelector('parsererror')) {
+    throw new Error(`gauge ${g}: the dial face is not SVG`);
   }
-  for (const label of face.labels) {
-    const [x, y] = polar(at(label.bp), 60);
-    el('text', { x, y, class: 'label' }, svg).textContent = label.text;
+  svg.setAttribute('viewBox', face.getAttribute('viewBox'));
+  const group = el('g', { class: 'dial-face', 'font-family': face.getAttribute('font-family') }, svg);
+  for (const node of [...face.children]) {
+    if (node.localName !== 'title') group.appendChild(document.importNode(node, true));
   }
-  el('text', { x: 100, y: 160, class: 'unit' }, svg).textContent = face.unit;
   const needle = el('g', { class: 'needle', 'data-position-steps': 0, 'data-angle-deg': 0 }, svg);
   el('path', { d: 'M 97.6 112 L 99.2 22 L 100.8 22 L 102.4 112 Z', class: 'blade' }, needle);
   el('circle', { cx: 100, cy: 100, r: 9, class: 'hub' }, svg);

@@ -20,6 +20,10 @@
 //! - [`DialFace`] ([`Gauge::face`]): what each dial prints (ticks, figures, unit, reserve or
 //!   redline zone); with [`TACH_FULL_SCALE_PER_MIN`], [`TACH_REDLINE_PER_MIN`] and
 //!   [`FUEL_RESERVE_BP`] the one source of the scales (`docs/gauge-core.md`, "Scales").
+//! - [`write_face_svg`], [`write_panel_svg`]: each dial's face and the front panel as SVG at
+//!   true size ([`FaceLayout`], millimetres), through `core::fmt::Write`: what is printed, what
+//!   the web page shows and where the needle points come from the same numbers
+//!   (`docs/dial-faces.md`).
 //! - [`LampPanel`]: lamp patterns, the master-caution rule, lamp test, brightness.
 //! - [`LinkWatchdog`]: STALL when frames stop.
 //!
@@ -35,6 +39,7 @@ mod dial;
 mod dimmer;
 mod driver;
 mod error;
+mod face_svg;
 mod frame;
 mod glide;
 mod lamps;
@@ -54,6 +59,10 @@ pub use dial::{
 pub use dimmer::{DimmerConfig, NightDimmer};
 pub use driver::{DirectDrive, StepDir, Vid6606Reset, PARTIAL_STEP_STATES, STEP_PULSE_NS};
 pub use error::ConfigError;
+pub use face_svg::{
+    face_file_stem, write_face_svg, write_panel_svg, FaceLayout, DIAL_DIAMETER_MM,
+    DIAL_DIAMETER_RANGE_MM, DIAL_PITCH_MM, SHAFT_HOLE_MM,
+};
 pub use frame::{
     decode_frame, encode_frame, DecodeError, Frame, FuelSource, Lamp, Lamps, ModelFamily,
     FRAME_MAX_LEN, FRAME_VERSION,

@@ -67,9 +67,11 @@ pub struct DialFace {
     zone: ScaleZone,
 }
 
-const FUEL_LABELS: [ScaleLabel; 3] = [
+const FUEL_LABELS: [ScaleLabel; 5] = [
     ScaleLabel::new(0, "E"),
+    ScaleLabel::new(FULL_SCALE_BP / 4, "¼"),
     ScaleLabel::new(FULL_SCALE_BP / 2, "½"),
+    ScaleLabel::new(FULL_SCALE_BP / 4 * 3, "¾"),
     ScaleLabel::new(FULL_SCALE_BP, "F"),
 ];
 
@@ -91,7 +93,7 @@ const fn tach_bp(per_min: u32) -> u16 {
 }
 
 impl DialFace {
-    /// The fuel dials (5 h and 7 d): E, ½, F; ticks at every eighth, long at the quarters;
+    /// The fuel dials (5 h and 7 d): E, ¼, ½, ¾, F; ticks at every eighth, long at the quarters;
     /// the reserve zone from E to [`FUEL_RESERVE_BP`].
     pub const FUEL: DialFace = DialFace {
         tick_intervals: 8,

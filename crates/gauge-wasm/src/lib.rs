@@ -7,7 +7,9 @@
 //! input buffer ([`input_ptr`]). Times are microseconds as `f64` (exact below 2^53 µs, 285
 //! years), since JavaScript numbers are doubles. The dial faces (ticks, figures, unit, zone) are
 //! gauge-core's too (`face_*`, `docs/gauge-core.md`, "Scales"); text comes back as a pointer
-//! and a length of UTF-8 in the module's memory.
+//! and a length of UTF-8 in the module's memory. The page draws each face from [`face_svg`]:
+//! gauge-core's SVG generator, the one `claude-gauge dial-faces` prints from, written into a
+//! fixed buffer ([`svg_ptr`]).
 //!
 //! The built module is checked in as `web/gauge.wasm`; `scripts/build-wasm` rebuilds it and
 //! `scripts/build-wasm --check` (run by `scripts/test`) fails when it is stale.
@@ -20,20 +22,43 @@
 use std::sync::Mutex;
 
 use gauge_core::{
-    Cluster, ClusterConfig, DialFace, Gauge, Lamp, LampPattern, ZoneKind, FRAME_MAX_LEN,
+    write_face_svg, Cluster, ClusterConfig, DialFace, FaceLayout, Gauge, Lamp, LampPattern,
+    ZoneKind, FRAME_MAX_LEN,
 };
 
-/// Everything the page drives: the cluster and the buffer frames arrive in.
+/// How many bytes of SVG [`face_svg`] can hand out: a face is about 5 KiB.
+const SVG_CAPACITY: usize = 16 * 1024;
+
+/// Everything the page drives: the cluster, the buffer frames arrive in and the one SVG text
+/// handed out.
 struct Module {
     cluster: Option<Cluster>,
     input: [u8; FRAME_MAX_LEN],
+    svg: [u8; SVG_CAPACITY],
 }
 
 // WebAssembly here is single-threaded; the mutex only makes the global safe Rust.
 static MODULE: Mutex<Module> = Mutex::new(Module {
     cluster: None,
     input: [0; FRAME_MAX_LEN],
+    svg: [0; SVG_CAPACITY],
 });
+
+/// `core::fmt::Write` into a fixed buffer: an error, not a reallocation, when it is full.
+struct BufferWriter<'a> {
+    buffer: &'a mut [u8],
+    len: usize,
+}
+
+impl std::fmt::Write for BufferWriter<'_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        let end = self.len + text.len();
+        let slot = self.buffer.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        slot.copy_from_slice(text.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
 
 fn with_module<T>(f: impl FnOnce(&mut Module) -> T) -> T {
     // A poisoned lock needs a panic, and a panic aborts the module: recover the data anyway.
@@ -205,6 +230,36 @@ pub extern "C" fn needle_angle_deg(gauge_index: u32, position_steps: f32) -> f32
     })
 }
 
+/// Writes one dial's face as SVG ([`gauge_core::write_face_svg`], `diameter_mm` across, placed
+/// by the running cluster's dials, or the page's default ones before [`cluster_new`]) at
+/// [`svg_ptr`]; returns its length in bytes, 0 when it did not fit.
+#[no_mangle]
+pub extern "C" fn face_svg(gauge_index: u32, diameter_mm: f32) -> u32 {
+    with_module(|module| {
+        let config = module
+            .cluster
+            .as_ref()
+            .map_or_else(|| page_config(5000, 1), |cluster| *cluster.config());
+        let layout = FaceLayout::default().with_diameter_mm(diameter_mm);
+        let mut out = BufferWriter {
+            buffer: &mut module.svg,
+            len: 0,
+        };
+        match write_face_svg(&mut out, &config, gauge(gauge_index), &layout) {
+            // At most SVG_CAPACITY (16 KiB).
+            Ok(()) => out.len as u32,
+            Err(_) => 0,
+        }
+    })
+}
+
+/// Where the text of the last [`face_svg`] (UTF-8) starts in the module's memory.
+#[no_mangle]
+pub extern "C" fn svg_ptr() -> *const u8 {
+    // The buffer lives in a static, so the address stays valid for the module's life.
+    with_module(|module| module.svg.as_ptr())
+}
+
 fn face(gauge_index: u32) -> DialFace {
     gauge(gauge_index).face()
 }
@@ -351,8 +406,24 @@ mod tests {
             assert_eq!(face_zone_from_bp(g), u32::from(face.zone().from_bp));
             assert_eq!(face_zone_to_bp(g), u32::from(face.zone().to_bp));
         }
-        assert_eq!(text(face_label_ptr(0, 1), face_label_len(0, 1)), "½");
+        assert_eq!(text(face_label_ptr(0, 2), face_label_len(0, 2)), "½");
         assert_eq!((face_zone_kind(0), face_zone_kind(1)), (0, 1));
         assert_eq!(face_label_len(0, 99), 0);
+    }
+
+    #[test]
+    fn the_face_svg_is_gauge_core_s_generator() {
+        // The other tests boot clusters with the page's dials; before any, those are used too.
+        for (index, gauge) in Gauge::ALL.into_iter().enumerate() {
+            let len = face_svg(index as u32, 200.0);
+            assert!(len > 1000, "{gauge:?}: {len}");
+            // SAFETY: the export hands out the static buffer's pointer; `len` bytes are written.
+            let bytes = unsafe { std::slice::from_raw_parts(svg_ptr(), len as usize) };
+            let mut expected = String::new();
+            let layout = FaceLayout::default().with_diameter_mm(200.0);
+            write_face_svg(&mut expected, &page_config(5000, 1), gauge, &layout).unwrap();
+            assert_eq!(std::str::from_utf8(bytes).unwrap(), expected);
+            assert!(expected.starts_with("<svg") && expected.contains(r#"viewBox="0 0 200 200""#));
+        }
     }
 }

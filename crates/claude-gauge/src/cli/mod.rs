@@ -4,6 +4,7 @@
 mod binary;
 mod cluster_cmd;
 mod config_cmd;
+mod dial_faces;
 mod doctor;
 mod install_statusline;
 mod limits_cmd;
@@ -88,6 +89,8 @@ enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Write the printable dial faces and the front panel as SVG at true size (mm).
+    DialFaces(dial_faces::DialFacesArgs),
 }
 
 /// Flags of `serve`.
@@ -208,6 +211,7 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
             manual::completions(shell, &mut std::io::stdout().lock())
         }
         Some(Command::Man) => manual::man(&mut std::io::stdout().lock()),
+        Some(Command::DialFaces(args)) => dial_faces::run(&args, &mut std::io::stdout().lock()),
     }
 }
 
