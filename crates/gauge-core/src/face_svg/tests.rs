@@ -1,4 +1,5 @@
 use super::*;
+use crate::frame::Lamp;
 
 fn face(gauge: Gauge, layout: &FaceLayout) -> String {
     let mut svg = String::new();
