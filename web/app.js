@@ -153,6 +153,18 @@ function el(name, attrs, parent) {
   return node;
 }
 
+function polar(angleDeg, radius) {
+  const a = (angleDeg - 90) * Math.PI / 180;
+  return [100 + radius * Math.cos(a), 100 + radius * Math.sin(a)];
+}
+
+function arc(from, to, radius) {
+  const [x1, y1] = polar(from, radius);
+  const [x2, y2] = polar(to, radius);
+  const large = to - from > 180 ? 1 : 0;
+  return `M ${x1.toFixed(2)} ${y1.toFixed(2)} A ${radius} ${radius} 0 ${large} 1 ${x2.toFixed(2)} ${y2.toFixed(2)}`;
+}
+
 /** The page's dial coordinates: a face 200 units across, centred on (100, 100). */
 const DIAL_UNITS = 200;
 
