@@ -52,9 +52,11 @@ pub(crate) type SummaryRequests = mpsc::Sender<oneshot::Sender<StartupSummary>>;
 /// next tick picks up.
 fn changes_limits(input: &EngineInput) -> bool {
     match input {
-        EngineInput::Official(_) | EngineInput::Learned(_) | EngineInput::LimitReached { .. } => {
-            true
-        }
+        EngineInput::Official(_)
+        | EngineInput::Learned(_)
+        | EngineInput::LimitReached { .. }
+        | EngineInput::Scoped(_)
+        | EngineInput::Extra(_) => true,
         EngineInput::Health(kind, _) | EngineInput::Configured(kind) => {
             *kind == crate::readings::SourceKind::Oauth
         }
