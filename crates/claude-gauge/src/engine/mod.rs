@@ -24,7 +24,7 @@ use gauge_core::Frame;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
-pub(crate) use report::LimitsReport;
+pub(crate) use report::{LimitsReport, ScopedReport};
 pub(crate) use settings::{FrameSettings, LampThresholds, TokenLimits};
 pub(crate) use state::{
     EngineState, FuelSummary, LimitOrigin, SourceStatus, StartupSummary, TachSummary, Unknown,

@@ -2,6 +2,7 @@ use proptest::prelude::*;
 
 use gauge_core::ModelFamily;
 
+use super::parse::UnreadableUsage;
 use super::*;
 use crate::readings::{OfficialOrigin, Window};
 
