@@ -1,4 +1,5 @@
-//! Drawing the cluster in a terminal: three round dials on braille canvases and the annunciator
+//! Drawing the cluster in a terminal: three round dials on braille canvases (each fuel dial with
+//! its pace mark), the figures (with the run-out), Claude's other windows and the annunciator
 //! row, from a [`View`]. Pure: a ratatui `Frame` in, nothing else touched. The faces (ticks,
 //! figures, zones) are gauge-core's ([`Gauge::face`], `docs/gauge-core.md`, "Scales").
 
@@ -11,6 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Context, Line as CanvasLine};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+use crate::engine::LimitsReport;
 use crate::sim::Sample;
 
 /// Everything one screen shows.
@@ -27,6 +29,8 @@ pub(crate) struct View<'a> {
     pub(crate) now_secs: u64,
     /// Whether keys work (the live view): only then are the key hints shown.
     pub(crate) is_interactive: bool,
+    /// The daemon's limits report (`/limits`), for Claude's other windows and extra usage.
+    pub(crate) limits: Option<&'a LimitsReport>,
 }
 
 impl View<'_> {
@@ -61,14 +65,19 @@ pub(crate) fn draw(frame: &mut ratatui::Frame, view: &View) {
             1
         }
     });
-    let [header, dials, figures, hint_area, lamps] = Layout::vertical([
+    let windows = other_windows_line(view);
+    let [header, dials, figures, hint_area, windows_area, lamps] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(5),
         Constraint::Length(2),
         Constraint::Length(hint_lines),
+        Constraint::Length(u16::from(windows.is_some())),
         Constraint::Length(1),
     ])
     .areas(frame.area());
+    if let Some(windows) = windows {
+        frame.render_widget(windows, windows_area);
+    }
     frame.render_widget(header_line(view), header);
     if let Some(hint) = hint {
         let paragraph = Paragraph::new(hint)
@@ -165,12 +174,16 @@ fn draw_dial(frame: &mut ratatui::Frame, area: Rect, view: &View, gauge: Gauge) 
     let position = view.sample.positions[gauge.index()];
     // A parked needle is drawn dim: it shows no value.
     let needle = if view.is_unknown(gauge) { DIM } else { NEEDLE };
+    let pace = pace_of(view, gauge);
     let canvas = Canvas::default()
         .block(block)
         .marker(Marker::Braille)
         .x_bounds([-x_span, x_span])
         .y_bounds([-y_span, y_span])
-        .paint(move |ctx| paint_dial(ctx, &config, gauge, (position, needle)));
+        .paint(move |ctx| {
+            paint_dial(ctx, &config, gauge, (position, needle));
+            paint_pace_mark(ctx, &config, gauge, pace);
+        });
     frame.render_widget(canvas, area);
 }
 
@@ -238,6 +251,85 @@ fn paint_dial(ctx: &mut Context, config: &ClusterConfig, gauge: Gauge, needle: (
     });
 }
 
+/// The pace a fuel dial marks (`pace_5h` / `pace_7d`), unless the dial shows no value.
+fn pace_of(view: &View, gauge: Gauge) -> Option<f32> {
+    let frame = view.frame.filter(|_| !view.sample.is_stalled)?;
+    match gauge {
+        Gauge::Fuel5h if frame.fuel_5h.is_some() => frame.pace_5h,
+        Gauge::Fuel7d if frame.fuel_7d.is_some() => frame.pace_7d,
+        _ => None,
+    }
+}
+
+/// The pace mark: a short blue tick outside the scale where an even burn would have the needle
+/// now (a needle below it burns faster than the window allows).
+fn paint_pace_mark(ctx: &mut Context, config: &ClusterConfig, gauge: Gauge, pace: Option<f32>) {
+    let Some(scale_bp) = gauge_core::fuel_scale_bp(pace) else {
+        return;
+    };
+    let steps = config.dial(gauge).position_steps(scale_bp) as f32;
+    let angle = f64::from(config.needle_angle_deg(gauge, steps));
+    let (x1, y1) = point(angle, 1.02);
+    let (x2, y2) = point(angle, 1.14);
+    ctx.draw(&CanvasLine {
+        x1,
+        y1,
+        x2,
+        y2,
+        color: BLUE,
+    });
+}
+
+/// `empty in 1h 12m`.
+pub(crate) fn empty_in(empty_secs: Option<u64>, now_secs: u64) -> Option<String> {
+    let left = empty_secs?.saturating_sub(now_secs);
+    let (days, hours, mins) = (left / 86_400, left % 86_400 / 3600, left % 3600 / 60);
+    Some(if days > 0 {
+        format!("empty in {days}d {hours}h")
+    } else if hours > 0 {
+        format!("empty in {hours}h {mins:02}m")
+    } else {
+        format!("empty in {mins}m")
+    })
+}
+
+/// Claude's other windows (model windows first) and extra usage, as one line; `None` without
+/// any.
+fn other_windows_line(view: &View) -> Option<Paragraph<'static>> {
+    let limits = view.limits?;
+    let mut windows: Vec<_> = limits.scoped.iter().collect();
+    windows.sort_by_key(|w| (w.model.is_none(), w.name.clone()));
+    let mut spans = Vec::new();
+    for window in windows {
+        let label = match &window.model {
+            Some(model) => format!("7D {}", model.to_uppercase()),
+            None => window.name.clone(),
+        };
+        let left = (100.0 - window.used_pct).clamp(0.0, 100.0);
+        let color = if left < 20.0 { RED } else { Color::Gray };
+        if !spans.is_empty() {
+            spans.push(Span::styled(" · ", Style::new().fg(DIM)));
+        }
+        spans.push(Span::styled(
+            format!("{label} {left:.0}% left"),
+            Style::new().fg(color),
+        ));
+    }
+    if let Some(extra) = limits.extra_usage.as_ref().filter(|e| e.is_enabled) {
+        if !spans.is_empty() {
+            spans.push(Span::styled(" · ", Style::new().fg(DIM)));
+        }
+        let used = extra
+            .used_pct
+            .map_or("on".to_string(), |pct| format!("{pct:.0}% used"));
+        spans.push(Span::styled(
+            format!("EXTRA {used}"),
+            Style::new().fg(AMBER),
+        ));
+    }
+    (!spans.is_empty()).then(|| Paragraph::new(Line::from(spans)).centered())
+}
+
 fn countdown(reset_secs: Option<u64>, now_secs: u64) -> String {
     let Some(reset) = reset_secs else {
         return "reset --".into();
@@ -253,21 +345,28 @@ fn countdown(reset_secs: Option<u64>, now_secs: u64) -> String {
 
 fn figure(view: &View, gauge: Gauge) -> Paragraph<'static> {
     let percent = |fuel: Option<f32>| fuel.map_or("--".into(), |f| format!("{:.0}%", f * 100.0));
-    let (value, detail) = match (view.frame, gauge) {
-        (None, _) => ("--".to_string(), String::new()),
+    let with_run_out = |reset: Option<u64>, empty: Option<u64>| {
+        let countdown = countdown(reset, view.now_secs);
+        match empty_in(empty, view.now_secs) {
+            Some(empty) => (format!("{countdown} · {empty}"), RED),
+            None => (countdown, AMBER),
+        }
+    };
+    let (value, (detail, detail_color)) = match (view.frame, gauge) {
+        (None, _) => ("--".to_string(), (String::new(), AMBER)),
         (Some(frame), Gauge::Fuel5h) => (
             percent(frame.fuel_5h),
-            countdown(frame.reset_5h, view.now_secs),
+            with_run_out(frame.reset_5h, frame.empty_5h),
         ),
         (Some(frame), Gauge::Fuel7d) => (
             percent(frame.fuel_7d),
-            countdown(frame.reset_7d, view.now_secs),
+            with_run_out(frame.reset_7d, frame.empty_7d),
         ),
-        (Some(frame), Gauge::Tach) => (format!("{} tok/min", frame.tach), String::new()),
+        (Some(frame), Gauge::Tach) => (format!("{} tok/min", frame.tach), (String::new(), AMBER)),
     };
     Paragraph::new(vec![
         Line::styled(value, Style::new().add_modifier(Modifier::BOLD)),
-        Line::styled(detail, Style::new().fg(AMBER)),
+        Line::styled(detail, Style::new().fg(detail_color)),
     ])
     .centered()
 }
@@ -291,13 +390,27 @@ fn lamp_span(label: &str, pattern: &str, is_on: bool, color: Color) -> Span<'sta
 fn lamp_row(sample: &Sample) -> Paragraph<'static> {
     let mut spans = Vec::new();
     for model in ["opus", "sonnet", "haiku"] {
-        let is_lit = sample.model == Some(model);
-        let pattern = if is_lit { "steady" } else { "off" };
-        spans.push(lamp_span(&model.to_uppercase(), pattern, is_lit, BLUE));
+        // A model lamp flashes (gauge-core's caution) while that model's weekly window is past
+        // the warn level (WARN_OPUS, WARN_SONNET); else it burns while the model is in use.
+        let caution = format!("WARN_{}", model.to_uppercase());
+        let warned = sample
+            .lamps
+            .iter()
+            .find(|lamp| lamp.lamp == caution && lamp.pattern != "off");
+        let (pattern, is_on, color) = match warned {
+            Some(lamp) => (lamp.pattern, lamp.is_on, AMBER),
+            None if sample.model == Some(model) => ("steady", true, BLUE),
+            None => ("off", false, BLUE),
+        };
+        spans.push(lamp_span(&model.to_uppercase(), pattern, is_on, color));
         spans.push(Span::raw(" "));
     }
     spans.push(Span::raw("  "));
-    for lamp in &sample.lamps {
+    // The model cautions show on the model lamps above.
+    let is_model_caution = |name: &str| {
+        gauge_core::Lamp::from_wire(name).is_some_and(|lamp| lamp.model_family().is_some())
+    };
+    for lamp in sample.lamps.iter().filter(|l| !is_model_caution(l.lamp)) {
         let color = match lamp.lamp {
             "HOT" | "LIMIT" | "STALL" => RED,
             "IDLE" => GREEN,
