@@ -161,6 +161,10 @@ async fn web_page_shows_the_frame_with_gauge_core_motion_and_stalls_and_reconnec
     }
     let lit = lamps(&frame);
     for lamp in Lamp::ALL {
+        if lamp.model_family().is_some() {
+            // WARN_OPUS / WARN_SONNET show on the model lamps (tests/pace.rs).
+            continue;
+        }
         let pattern = state["lamps"][lamp.as_str()].as_str().unwrap();
         assert_eq!(
             pattern != "off",
