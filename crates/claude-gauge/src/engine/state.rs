@@ -115,26 +115,8 @@ impl EngineState {
                     self.learn(&sample);
                 }
             }
-            EngineInput::Scoped(samples) => {
-                for sample in samples {
-                    let is_newer = self
-                        .scoped
-                        .get(&sample.name)
-                        .is_none_or(|old| old.at_ms <= sample.at_ms);
-                    if is_newer {
-                        self.scoped.insert(sample.name.clone(), sample);
-                    }
-                }
-            }
-            EngineInput::Extra(extra) => {
-                if self
-                    .extra_usage
-                    .as_ref()
-                    .is_none_or(|old| old.at_ms <= extra.at_ms)
-                {
-                    self.extra_usage = Some(extra);
-                }
-            }
+            EngineInput::Scoped(samples) => self.apply_scoped(samples),
+            EngineInput::Extra(extra) => self.apply_extra(extra),
             EngineInput::Learned(rate) => {
                 let slot = match rate.window {
                     Window::FiveHour => &mut self.calibration_5h,
@@ -181,6 +163,30 @@ impl EngineState {
                 );
             }
             EngineInput::LimitReached { .. } => {}
+        }
+    }
+
+    /// Keeps the newest report of extra usage.
+    fn apply_extra(&mut self, extra: ExtraUsage) {
+        if self
+            .extra_usage
+            .as_ref()
+            .is_none_or(|old| old.at_ms <= extra.at_ms)
+        {
+            self.extra_usage = Some(extra);
+        }
+    }
+
+    /// Keeps the newest reading of each other window, by name.
+    fn apply_scoped(&mut self, samples: Vec<ScopedSample>) {
+        for sample in samples {
+            let is_newer = self
+                .scoped
+                .get(&sample.name)
+                .is_none_or(|old| old.at_ms <= sample.at_ms);
+            if is_newer {
+                self.scoped.insert(sample.name.clone(), sample);
+            }
         }
     }
 

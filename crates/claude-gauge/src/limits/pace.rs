@@ -71,7 +71,9 @@ pub(crate) fn burn_per_ms(inputs: &BurnInputs) -> Option<f64> {
 /// already empty or over, or without a reset time.
 pub(crate) fn run_out_secs(inputs: &BurnInputs) -> Option<i64> {
     let reset_ms = inputs.resets_at_secs?.checked_mul(1000)?;
-    if inputs.now_ms >= reset_ms || !(inputs.fraction > 0.0) {
+    // NaN fuel counts as empty: nothing to forecast.
+    let has_fuel = inputs.fraction.is_finite() && inputs.fraction > 0.0;
+    if inputs.now_ms >= reset_ms || !has_fuel {
         return None;
     }
     let rate = burn_per_ms(inputs).filter(|rate| *rate > 0.0 && rate.is_finite())?;
