@@ -82,6 +82,15 @@ fn widest_frame_fits_the_buffer() {
         "{n}: update FRAME_MAX_LEN's doc and docs/protocol.md"
     );
     assert_eq!(decode_frame(&buf[..n]).unwrap(), frame);
+    // A device's line buffer takes it whole, as one serial line.
+    let mut lines = crate::line::LineBuffer::<FRAME_MAX_LEN>::new();
+    let pushed: Vec<_> = buf[..n]
+        .iter()
+        .chain(b"\n")
+        .map(|b| lines.push(*b))
+        .collect();
+    assert_eq!(pushed.last(), Some(&crate::line::LinePush::Line));
+    assert_eq!(decode_frame(lines.line()).unwrap(), frame);
     // A real frame (times of this century, four-decimal fuel, two-decimal pace) still fits the
     // 384-byte buffer of earlier clusters, which ignore the fields they do not know.
     let real = Frame {
