@@ -230,6 +230,127 @@ function showText(frame) {
   source.textContent = { official: 'OFFICIAL', estimate: 'ESTIMATE' }[frame.source] || 'NO DATA';
 }
 
+// ---- pace, run-out and Claude's other windows -----------------------------------------------
+// Kept apart from the dial drawing: a small overlay on each fuel dial (the pace mark: where an
+// even burn would have the needle now, the frame's `pace_5h` / `pace_7d`), "empty in ..." under
+// the reset countdown (`empty_5h` / `empty_7d`), the model lamps' cautions (WARN_OPUS,
+// WARN_SONNET, flashed by gauge-core like every caution) and a line of the windows the frame does
+// not carry (per-model weekly ones and extra usage, from /limits).
+
+const PACE_GAUGES = { '5h': 0, '7d': 2 };
+const MODEL_CAUTIONS = { opus: 'WARN_OPUS', sonnet: 'WARN_SONNET' };
+const LIMITS_INTERVAL_MS = 5000;
+
+/** Adds a hidden pace mark to fuel gauge `id`'s dial; returns it. */
+function drawPaceMark(id) {
+  const svg = document.querySelector(`#gauge-${id} svg`);
+  const mark = el('g', { class: 'pace-mark', 'data-pace': '', visibility: 'hidden' }, svg);
+  el('path', { d: 'M 100 13 L 94.5 3 L 105.5 3 Z' }, mark);
+  return mark;
+}
+
+/** "empty in 1h 12m", or '' when the frame has no run-out. */
+function emptyIn(emptySecs) {
+  if (emptySecs == null) return '';
+  const left = Math.max(0, emptySecs - Date.now() / 1000);
+  const d = Math.floor(left / 86400);
+  const h = Math.floor((left % 86400) / 3600);
+  const m = Math.floor((left % 3600) / 60);
+  if (d > 0) return `empty in ${d}d ${h}h`;
+  if (h > 0) return `empty in ${h}h ${String(m).padStart(2, '0')}m`;
+  return `empty in ${m}m`;
+}
+
+/** The run-out line under gauge `id`'s countdown (made on first use). */
+function emptyNode(id) {
+  let node = document.getElementById(`empty-${id}`);
+  if (!node) {
+    node = document.createElement('span');
+    node.className = 'empty';
+    node.id = `empty-${id}`;
+    document.getElementById(`reset-${id}`).after(node);
+  }
+  return node;
+}
+
+/** Moves each pace mark to the frame's pace (on gauge-core's scale) and writes the run-outs. */
+function showPace(instrument, marks, frame) {
+  if (!frame) return;
+  for (const [id, g] of Object.entries(PACE_GAUGES)) {
+    const pace = frame[`pace_${id}`];
+    const mark = marks[id];
+    if (pace == null || frame[`fuel_${id}`] == null) {
+      mark.setAttribute('visibility', 'hidden');
+      mark.dataset.pace = '';
+    } else {
+      const angle = instrument.angleAtBp(g, Math.round(Math.min(1, Math.max(0, pace)) * 10000));
+      mark.setAttribute('visibility', 'visible');
+      mark.setAttribute('transform', `rotate(${angle.toFixed(3)} 100 100)`);
+      mark.dataset.pace = pace;
+      mark.dataset.angleDeg = angle.toFixed(3);
+    }
+    emptyNode(id).textContent = emptyIn(frame[`empty_${id}`]);
+  }
+}
+
+/** The model lamps' cautions: a lit WARN_<MODEL> lamp flashes that model's lamp. */
+function showModelCautions(instrument, models, nowUs) {
+  const x = instrument.x;
+  const count = x.lamp_count();
+  const on = x.lamps_on_bits(nowUs);
+  for (const node of models) {
+    const name = MODEL_CAUTIONS[node.dataset.model];
+    const i = LAMP_ORDER.indexOf(name);
+    const pattern = i >= 0 && i < count ? PATTERNS[x.lamp_pattern(i, nowUs)] || 'off' : 'off';
+    node.dataset.caution = pattern === 'off' ? 0 : 1;
+    if (pattern !== 'off') {
+      node.dataset.pattern = pattern;
+      node.dataset.on = (on >> i) & 1;
+    }
+  }
+}
+
+/** gauge-core's lamp order (Lamp::ALL), the model cautions after the six the panel shows. */
+const LAMP_ORDER = ['HOT', 'WARN_5H', 'WARN_7D', 'LIMIT', 'STALL', 'IDLE', 'WARN_OPUS', 'WARN_SONNET'];
+
+/** One line of Claude's other windows (model windows first) and extra usage, from /limits. */
+function windowsText(report) {
+  const parts = [];
+  const windows = [...(report.scoped || [])].sort((a, b) =>
+    (a.model == null) - (b.model == null) || a.name.localeCompare(b.name));
+  for (const w of windows) {
+    const label = w.model ? `7D ${w.model.toUpperCase()}` : w.name;
+    parts.push(`${label} ${Math.round(Math.max(0, 100 - w.used_pct))}% left`);
+  }
+  const extra = report.extra_usage;
+  if (extra && extra.is_enabled) {
+    parts.push(extra.used_pct == null ? 'EXTRA on' : `EXTRA ${Math.round(extra.used_pct)}% used`);
+  }
+  return parts.join(' · ');
+}
+
+/** Reads /limits now and every few seconds into a line under the gauges. */
+function followWindows() {
+  const line = document.createElement('section');
+  line.className = 'windows';
+  line.id = 'windows';
+  line.hidden = true;
+  document.querySelector('.gauges').after(line);
+  const refresh = async () => {
+    try {
+      const response = await fetch('limits');
+      if (!response.ok) return;
+      const text = windowsText(await response.json());
+      line.textContent = text;
+      line.hidden = text === '';
+    } catch (err) {
+      // The daemon is away: the link badge says so; the last line stays.
+    }
+  };
+  refresh();
+  setInterval(refresh, LIMITS_INTERVAL_MS);
+}
+
 // ---- the live page ---------------------------------------------------------------------------
 
 function nowUs() {
@@ -247,6 +368,7 @@ class Page {
     });
     this.lamps = LAMPS.map((name) => document.querySelector(`[data-lamp="${name}"]`));
     this.models = [...document.querySelectorAll('[data-model]')];
+    this.paceMarks = { '5h': drawPaceMark('5h'), '7d': drawPaceMark('7d') };
     for (const lamp of document.querySelectorAll('.lamp')) {
       lamp.addEventListener('click', () => instrument.acknowledge());
     }
@@ -259,6 +381,7 @@ class Page {
     this.lastFedUs = now;
     document.body.dataset.seq = this.lastFrame.seq;
     showText(this.lastFrame);
+    showPace(this.instrument, this.paceMarks, this.lastFrame);
   }
 
   render() {
@@ -290,6 +413,7 @@ class Page {
       node.dataset.pattern = lit ? 'steady' : 'off';
       node.dataset.on = lit ? 1 : 0;
     }
+    showModelCautions(this.instrument, this.models, now);
     document.body.dataset.stalled = state.stalled ? 1 : 0;
     document.body.dataset.settled = state.positions.every((p, g) => p === state.goals[g]) ? 1 : 0;
   }
@@ -338,6 +462,8 @@ async function main() {
   loop();
   // Countdowns tick even when no frame arrives.
   setInterval(() => showText(page.lastFrame), 1000);
+  setInterval(() => showPace(instrument, page.paceMarks, page.lastFrame), 1000);
+  followWindows();
   page.connect();
   document.body.dataset.ready = 1;
 }

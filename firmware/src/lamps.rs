@@ -48,8 +48,8 @@ impl ShiftRegister {
     }
 }
 
-/// The 595 bit pattern for a set of lamp outputs.
-fn shift_bits(outputs: &[LampOutput; 6]) -> u8 {
+/// The 595 bit pattern for a set of lamp outputs (lamps without a 595 output stay dark).
+fn shift_bits(outputs: &[LampOutput]) -> u8 {
     outputs
         .iter()
         .zip(LAMP_SHIFT_BITS)

@@ -201,6 +201,58 @@ pub(crate) struct OfficialSample {
     pub(crate) origin: OfficialOrigin,
 }
 
+/// Claude's own reading of a window beyond the two the gauges show: a per-model weekly window
+/// (`seven_day_opus`, `seven_day_sonnet`, a `limits[]` `weekly_scoped` entry) or any other one
+/// Claude reports (`seven_day_oauth_apps`, ...). Kept generically, by the name Claude gives it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ScopedSample {
+    /// When it was read, unix milliseconds.
+    pub(crate) at_ms: i64,
+    /// The name Claude reports it under: the key (`seven_day_opus`), or for a `limits[]` entry
+    /// its kind and scope (`weekly_scoped:Fable`).
+    pub(crate) name: String,
+    /// The model family it limits, when its name or scope names one.
+    pub(crate) family: Option<ModelFamily>,
+    /// Percent of the window used, already clamped to 0..=100.
+    pub(crate) used_pct: f64,
+    /// When the window resets, unix seconds.
+    pub(crate) resets_at_secs: Option<i64>,
+    /// Where it came from.
+    pub(crate) origin: OfficialOrigin,
+}
+
+impl ScopedSample {
+    /// The model family a window name or scope speaks of: only a whole `opus`, `sonnet` or
+    /// `haiku` word counts (so a codename that merely contains one does not).
+    pub(crate) fn family_of(name: &str) -> Option<ModelFamily> {
+        name.split(|c: char| !c.is_ascii_alphanumeric())
+            .find_map(|word| match word.to_ascii_lowercase().as_str() {
+                "opus" => Some(ModelFamily::Opus),
+                "sonnet" => Some(ModelFamily::Sonnet),
+                "haiku" => Some(ModelFamily::Haiku),
+                _ => None,
+            })
+    }
+}
+
+/// Extra usage: paid use past the plan's limits, as the OAuth endpoint reports it
+/// (`extra_usage`). Amounts are as Claude sends them.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ExtraUsage {
+    /// When it was read, unix milliseconds.
+    pub(crate) at_ms: i64,
+    /// Whether extra usage is switched on for the account.
+    pub(crate) is_enabled: bool,
+    /// The monthly spending limit, if one is set.
+    pub(crate) monthly_limit: Option<f64>,
+    /// What was spent this month.
+    pub(crate) used_credits: Option<f64>,
+    /// Percent of the monthly limit used, clamped to 0..=100.
+    pub(crate) used_pct: Option<f64>,
+    /// The currency of the amounts (`USD`), when given.
+    pub(crate) currency: Option<String>,
+}
+
 /// One reading of a Prometheus usage source: aggregates over a label selector, not requests.
 /// Token figures count the same kinds as local data (tach: input + output + cache creation;
 /// fuel: input + output), so the needles mean the same whichever source drives them.
@@ -302,6 +354,11 @@ pub(crate) enum EngineInput {
     Together(Vec<EngineInput>),
     /// Claude's own reading of a window.
     Official(OfficialSample),
+    /// Claude's readings of windows beyond the 5-hour and 7-day ones (per-model weekly windows
+    /// and others), kept in memory: newest per name.
+    Scoped(Vec<ScopedSample>),
+    /// Claude's report of extra usage.
+    Extra(ExtraUsage),
     /// A window's learned rate, as stored (at start).
     Learned(LearnedRate),
     /// A Prometheus source's aggregates; they drive tach, fuel and model while that source is

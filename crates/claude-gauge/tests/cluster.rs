@@ -161,6 +161,10 @@ async fn web_page_shows_the_frame_with_gauge_core_motion_and_stalls_and_reconnec
     }
     let lit = lamps(&frame);
     for lamp in Lamp::ALL {
+        if lamp.model_family().is_some() {
+            // WARN_OPUS / WARN_SONNET show on the model lamps (tests/pace.rs).
+            continue;
+        }
         let pattern = state["lamps"][lamp.as_str()].as_str().unwrap();
         assert_eq!(
             pattern != "off",
@@ -328,7 +332,8 @@ async fn serve_serial_drives_the_simulator_over_a_pty_and_resumes_after_unplug()
 
     let sim = Sim::start(&link);
     let sample = sim.wait_for_positions(expected, Duration::from_secs(10));
-    assert_eq!(sample["seq"], frame["seq"]);
+    // This frame or a later one: the frame's pace moves on by itself (every 3 minutes).
+    assert!(sample["seq"].as_u64() >= frame["seq"].as_u64(), "{sample}");
     assert_eq!(sample["model"], "opus");
     let warn = sample["lamps"]
         .as_array()
@@ -346,7 +351,7 @@ async fn serve_serial_drives_the_simulator_over_a_pty_and_resumes_after_unplug()
     // Plug back in: a new pty at the same path; the daemon reopens it and frames flow again.
     let sim = Sim::start(&link);
     let sample = sim.wait_for_positions(expected, Duration::from_secs(10));
-    assert_eq!(sample["seq"], frame["seq"]);
+    assert!(sample["seq"].as_u64() >= frame["seq"].as_u64(), "{sample}");
 }
 
 #[tokio::test]
@@ -458,7 +463,7 @@ async fn unknown_7d_parks_below_e_not_on_it() {
     // sim --jsonl: the simulated 7 d needle stands below E.
     let sim = Sim::start_with(&["--url", &daemon.base_url]);
     let sample = sim.wait_for_positions(expected, Duration::from_secs(10));
-    assert_eq!(sample["seq"], frame["seq"]);
+    assert!(sample["seq"].as_u64() >= frame["seq"].as_u64(), "{sample}");
     assert!(sample["positions"][2].as_i64().unwrap() < i64::from(e_steps));
     drop(sim);
 

@@ -98,7 +98,9 @@ async fn statusline_forwards_and_prints_one_line() {
     );
     assert!(ok);
     assert_eq!(out.lines().count(), 1, "{out:?}");
-    assert!(out.starts_with("5h 58% left · 7d 83% left · "), "{out:?}");
+    // The daemon's pace may follow each figure: `5h 58% left (pace 20%) · 7d 83% left ...`.
+    assert!(out.starts_with("5h 58% left"), "{out:?}");
+    assert!(out.contains(" · 7d 83% left"), "{out:?}");
     assert!(!out.contains('\x1b'), "no colour on a pipe: {out:?}");
     let frame = daemon
         .wait_for(Duration::from_secs(20), |f| f["source"] == "official")
@@ -582,4 +584,87 @@ mod real_claude {
         }
         assert!(screen.contains("5h 58% left"), "screen:\n{screen}");
     }
+}
+
+#[tokio::test]
+async fn an_opus_weekly_window_at_91_pct_shows_in_limits_and_flashes_the_opus_lamp() {
+    let reset_7d = now_secs() + 3 * 86_400;
+    let body = json!({
+        "five_hour": {"utilization": 10.0, "resets_at": iso(now_secs() + 3 * 3600)},
+        "seven_day": {"utilization": 40.0, "resets_at": iso(reset_7d)},
+        "seven_day_opus": {"utilization": 91.0, "resets_at": iso(reset_7d)},
+        "seven_day_sonnet": {"utilization": 12.0, "resets_at": iso(reset_7d)},
+        "seven_day_oauth_apps": null,
+        "extra_usage": {"is_enabled": true, "monthly_limit": 5000, "used_credits": 1250,
+                        "utilization": 25.0}});
+    let mock = start_usage_mock(200, body.to_string(), None).await;
+    let daemon = oauth_daemon(&mock);
+    let report = wait_for_limits(&daemon, |r| {
+        r["scoped"].as_array().is_some_and(|s| s.len() == 2)
+    })
+    .await;
+    let opus = report["scoped"]
+        .as_array()
+        .and_then(|s| s.iter().find(|w| w["name"] == "seven_day_opus"))
+        .unwrap_or_else(|| panic!("no Opus weekly window: {report}"));
+    assert_eq!(opus["model"], "opus", "{report}");
+    assert_eq!(opus["used_pct"], 91.0, "{report}");
+    assert_eq!(opus["resets_at_secs"], reset_7d, "{report}");
+    assert_eq!(opus["origin"], "oauth", "{report}");
+    assert_eq!(report["extra_usage"]["used_pct"], 25.0, "{report}");
+    // The frame lights the Opus model lamp's caution (Sonnet, at 12 %, stays dark) ...
+    let frame = daemon
+        .wait_for(Duration::from_secs(20), |f| {
+            crate::util::lamps(f).contains(&"WARN_OPUS".to_string())
+        })
+        .await;
+    crate::util::assert_valid_frame(&frame);
+    let lit = crate::util::lamps(&frame);
+    assert!(lit.contains(&"WARN_OPUS".to_string()), "{frame}");
+    assert!(!lit.contains(&"WARN_SONNET".to_string()), "{frame}");
+    // ... which a cluster (gauge-core, run by `sim`) flashes once the lamp test is over.
+    let out = daemon
+        .dirs
+        .command()
+        .args([
+            "sim",
+            "--url",
+            &daemon.base_url,
+            "--jsonl",
+            "--no-boot-sweep",
+        ])
+        .args(["--duration-secs", "3.5", "--interval-ms", "100"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last: Value = text
+        .lines()
+        .last()
+        .and_then(|line| serde_json::from_str(line).ok())
+        .unwrap_or_else(|| panic!("no sim output: {text}"));
+    let pattern = |name: &str| {
+        last["lamps"]
+            .as_array()
+            .and_then(|l| l.iter().find(|lamp| lamp["lamp"] == name))
+            .map(|lamp| lamp["pattern"].clone())
+    };
+    assert_eq!(pattern("WARN_OPUS"), Some(json!("slow")), "{last}");
+    assert_eq!(pattern("WARN_SONNET"), Some(json!("off")), "{last}");
+    // `claude-gauge limits` lists it.
+    let out = daemon
+        .dirs
+        .command()
+        .args(["limits", "--url", &daemon.base_url])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("7d opus (seven_day_opus) ") && l.contains(" 91.0% used")),
+        "{text}"
+    );
+    assert!(
+        text.contains("extra usage: on, 1250.00 of 5000.00"),
+        "{text}"
+    );
 }

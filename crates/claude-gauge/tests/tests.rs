@@ -20,6 +20,7 @@ mod fuzz_replay;
 mod learned;
 mod official;
 mod otlp;
+mod pace;
 mod prometheus;
 mod security;
 mod serve;

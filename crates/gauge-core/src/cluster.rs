@@ -298,7 +298,7 @@ impl Cluster {
     }
 
     /// What every lamp shows at `now_us`, in [`Lamp::ALL`] order.
-    pub fn lamp_outputs(&self, now_us: u64) -> [LampOutput; 6] {
+    pub fn lamp_outputs(&self, now_us: u64) -> [LampOutput; Lamp::COUNT] {
         self.lamps.outputs(now_us)
     }
 

@@ -15,9 +15,10 @@ pub const FRAME_VERSION: u8 = 1;
 
 /// The longest encoded frame, in bytes, that a cluster must be able to hold.
 ///
-/// The largest possible v1 frame (every field at its widest, every lamp lit) is 269 bytes;
-/// the margin leaves room for fields added later.
-pub const FRAME_MAX_LEN: usize = 384;
+/// The largest possible v1 frame (every field at its widest, every lamp lit, the pace and
+/// run-out fields included) is 400 bytes; the margin leaves room for fields added later. A real
+/// frame (unix times of this century) stays under 384 bytes, the buffer of earlier clusters.
+pub const FRAME_MAX_LEN: usize = 512;
 
 /// Which family of Claude model served the most recent request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -159,17 +160,27 @@ pub enum Lamp {
     Stall = 4,
     /// No activity for a while.
     Idle = 5,
+    /// Claude's weekly Opus window is under the warn level (a model lamp: the cluster flashes
+    /// its OPUS lamp).
+    WarnOpus = 6,
+    /// Claude's weekly Sonnet window is under the warn level (flashes the SONNET lamp).
+    WarnSonnet = 7,
 }
 
 impl Lamp {
+    /// How many lamps there are.
+    pub const COUNT: usize = 8;
+
     /// Every lamp, in wire order.
-    pub const ALL: [Lamp; 6] = [
+    pub const ALL: [Lamp; Lamp::COUNT] = [
         Lamp::Hot,
         Lamp::Warn5h,
         Lamp::Warn7d,
         Lamp::Limit,
         Lamp::Stall,
         Lamp::Idle,
+        Lamp::WarnOpus,
+        Lamp::WarnSonnet,
     ];
 
     /// The wire name, e.g. `WARN_5H`.
@@ -181,6 +192,17 @@ impl Lamp {
             Lamp::Limit => "LIMIT",
             Lamp::Stall => "STALL",
             Lamp::Idle => "IDLE",
+            Lamp::WarnOpus => "WARN_OPUS",
+            Lamp::WarnSonnet => "WARN_SONNET",
+        }
+    }
+
+    /// The model family whose weekly window this lamp warns of, for a model lamp.
+    pub const fn model_family(self) -> Option<ModelFamily> {
+        match self {
+            Lamp::WarnOpus => Some(ModelFamily::Opus),
+            Lamp::WarnSonnet => Some(ModelFamily::Sonnet),
+            _ => None,
         }
     }
 
@@ -194,7 +216,8 @@ impl Lamp {
     }
 }
 
-/// The set of lit lamps; on the wire a JSON array of lamp names in [`Lamp::ALL`] order.
+/// The set of lit lamps; on the wire a JSON array of lamp names in [`Lamp::ALL`] order. One bit
+/// per lamp: a u8 holds all eight (a ninth lamp widens it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Lamps(u8);
 
@@ -297,6 +320,21 @@ pub struct Frame {
     pub source: FuelSource,
     /// The lit annunciators.
     pub lamps: Lamps,
+    /// The 5-hour fuel an even burn would leave now: the fraction of the window still ahead in
+    /// time (0..=1); `None` when the reset is unknown. Absent in older frames.
+    #[serde(default)]
+    pub pace_5h: Option<f32>,
+    /// The 7-day fuel an even burn would leave now; `None` when the reset is unknown.
+    #[serde(default)]
+    pub pace_7d: Option<f32>,
+    /// When the 5-hour fuel runs out at the recent burn rate, unix seconds; `None` when that is
+    /// after the reset (or nothing burns).
+    #[serde(default)]
+    pub empty_5h: Option<u64>,
+    /// When the 7-day fuel runs out at the recent burn rate, unix seconds; `None` when that is
+    /// after the reset.
+    #[serde(default)]
+    pub empty_7d: Option<u64>,
 }
 
 impl Default for Frame {
@@ -313,17 +351,23 @@ impl Default for Frame {
             model: None,
             source: FuelSource::None,
             lamps: Lamps::NONE,
+            pace_5h: None,
+            pace_7d: None,
+            empty_5h: None,
+            empty_7d: None,
         }
     }
 }
 
 impl Frame {
-    /// This frame with every value forced into its valid range: fuel into 0..=1 (NaN becomes
-    /// unknown).
+    /// This frame with every value forced into its valid range: fuel and pace into 0..=1 (NaN
+    /// becomes unknown).
     #[must_use]
     pub fn clamped(mut self) -> Frame {
         self.fuel_5h = clamp_fraction(self.fuel_5h);
         self.fuel_7d = clamp_fraction(self.fuel_7d);
+        self.pace_5h = clamp_fraction(self.pace_5h);
+        self.pace_7d = clamp_fraction(self.pace_7d);
         self
     }
 

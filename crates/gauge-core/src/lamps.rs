@@ -1,6 +1,7 @@
 //! Lamps: the frame's lit set -> what each annunciator shows, with the master-caution rule.
 //!
-//! Rule (also in `docs/gauge-core.md`): HOT, WARN_5H, WARN_7D, LIMIT and STALL are cautions.
+//! Rule (also in `docs/gauge-core.md`): HOT, WARN_5H, WARN_7D, LIMIT, STALL and the model
+//! lamps' WARN_OPUS and WARN_SONNET are cautions.
 //! A caution that lights after being off for at least the re-arm time (or for the first time)
 //! flashes (LIMIT and STALL fast, the others slow) until [`LampPanel::acknowledge`] (or the
 //! optional auto-acknowledge time); then it burns steady. IDLE is advisory: steady, never
@@ -43,7 +44,9 @@ impl LampPattern {
     pub const fn caution(lamp: Lamp) -> LampPattern {
         match lamp {
             Lamp::Limit | Lamp::Stall => LampPattern::FastFlash,
-            Lamp::Hot | Lamp::Warn5h | Lamp::Warn7d => LampPattern::SlowFlash,
+            Lamp::Hot | Lamp::Warn5h | Lamp::Warn7d | Lamp::WarnOpus | Lamp::WarnSonnet => {
+                LampPattern::SlowFlash
+            }
             Lamp::Idle => LampPattern::Steady,
         }
     }
@@ -124,8 +127,8 @@ pub struct LampPanel {
     epoch_us: u64,
     lit: Lamps,
     unacknowledged: Lamps,
-    flash_since_us: [u64; 6],
-    off_since_us: [Option<u64>; 6],
+    flash_since_us: [u64; Lamp::COUNT],
+    off_since_us: [Option<u64>; Lamp::COUNT],
     brightness_pct: u8,
 }
 
@@ -137,8 +140,8 @@ impl LampPanel {
             epoch_us: now_us,
             lit: Lamps::NONE,
             unacknowledged: Lamps::NONE,
-            flash_since_us: [0; 6],
-            off_since_us: [None; 6],
+            flash_since_us: [0; Lamp::COUNT],
+            off_since_us: [None; Lamp::COUNT],
             brightness_pct: config.brightness_pct,
         }
     }
@@ -231,7 +234,7 @@ impl LampPanel {
     }
 
     /// Every lamp at `now_us`, in [`Lamp::ALL`] order.
-    pub fn outputs(&self, now_us: u64) -> [LampOutput; 6] {
+    pub fn outputs(&self, now_us: u64) -> [LampOutput; Lamp::COUNT] {
         Lamp::ALL.map(|lamp| self.output(lamp, now_us))
     }
 }

@@ -107,6 +107,7 @@ pub(crate) fn render(
             "{window:<first$}  {official:<second$}  {in_use:<third$}  {learned}"
         )?;
     }
+    render_scoped(report, now_ms, out)?;
     if let Some(until) = report.limit_until_secs {
         if until * 1000 > now_ms {
             writeln!(out, "LIMIT reached until {}", local_time(until))?;
@@ -120,6 +121,51 @@ pub(crate) fn render(
         },
     };
     writeln!(out, "oauth usage poller: {oauth}")
+}
+
+/// The other windows (per-model weekly ones first) and extra usage, one line each.
+fn render_scoped(report: &LimitsReport, now_ms: i64, out: &mut impl Write) -> std::io::Result<()> {
+    let mut scoped: Vec<_> = report.scoped.iter().collect();
+    // Model windows first, then the rest, each by name.
+    scoped.sort_by_key(|w| (w.model.is_none(), w.name.clone()));
+    let width = scoped
+        .iter()
+        .map(|w| scoped_label(w).chars().count())
+        .max()
+        .unwrap_or(0);
+    for window in scoped {
+        writeln!(
+            out,
+            "{:<width$}  {:.1}% used, {} ({}, {})",
+            scoped_label(window),
+            window.used_pct,
+            resets(window.resets_at_secs),
+            window.origin,
+            age(now_ms, Some(window.at_ms)),
+        )?;
+    }
+    if let Some(extra) = &report.extra_usage {
+        let state = if extra.is_enabled { "on" } else { "off" };
+        let currency = extra.currency.as_deref().unwrap_or("credits");
+        let spent = match (extra.used_credits, extra.monthly_limit) {
+            (Some(used), Some(limit)) => format!(", {used:.2} of {limit:.2} {currency}"),
+            (Some(used), None) => format!(", {used:.2} {currency} spent"),
+            _ => String::new(),
+        };
+        let pct = extra
+            .used_pct
+            .map_or(String::new(), |pct| format!(" ({pct:.1}%)"));
+        writeln!(out, "extra usage: {state}{spent}{pct}")?;
+    }
+    Ok(())
+}
+
+/// `7d opus (seven_day_opus)` for a model's weekly window, else the name as Claude gives it.
+fn scoped_label(window: &crate::engine::ScopedReport) -> String {
+    match &window.model {
+        Some(model) => format!("7d {model} ({})", window.name),
+        None => window.name.clone(),
+    }
 }
 
 fn resets(secs: Option<i64>) -> String {
@@ -195,5 +241,33 @@ mod tests {
         let column = lines[0].find("learned limit").unwrap();
         assert!(lines[1][column..].starts_with("50000 tokens"), "{text}");
         assert!(lines[2][column..].starts_with("not learned yet"), "{text}");
+        assert!(!text.contains("extra usage"), "{text}");
+    }
+
+    #[test]
+    fn renders_model_windows_and_extra_usage() {
+        let report: LimitsReport = serde_json::from_value(serde_json::json!({
+            "windows": [], "limit_until_secs": null, "oauth": null,
+            "scoped": [
+                {"name": "seven_day_oauth_apps", "model": null, "used_pct": 3.5,
+                 "resets_at_secs": null, "origin": "oauth", "at_ms": 1_000},
+                {"name": "seven_day_opus", "model": "opus", "used_pct": 91.0,
+                 "resets_at_secs": null, "origin": "oauth", "at_ms": 1_000}],
+            "extra_usage": {"is_enabled": true, "monthly_limit": 5000.0, "used_credits": 1234.5,
+                            "used_pct": 24.69, "currency": "USD", "at_ms": 1_000}
+        }))
+        .unwrap();
+        let mut out = Vec::new();
+        render(&report, 31_000, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let opus = text
+            .find("7d opus (seven_day_opus)  91.0% used")
+            .expect(&text);
+        let apps = text.find("seven_day_oauth_apps").expect(&text);
+        assert!(opus < apps, "model windows first: {text}");
+        assert!(
+            text.contains("extra usage: on, 1234.50 of 5000.00 USD (24.7%)"),
+            "{text}"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! `claude-gauge statusline`: Claude Code's statusLine command. Reads the statusLine JSON on stdin,
 //! forwards what the daemon needs to `POST /ingest/statusline`, and prints one compact line:
-//! 5-hour fuel, 7-day fuel, tach.
+//! 5-hour fuel, 7-day fuel (each with its pace and run-out when the daemon knows them), tach.
 //!
 //! It must never hurt Claude Code: our part has 50 ms in all, counted from the moment the payload
 //! has been read (Claude Code may write it late); a daemon that is down or slow only
@@ -61,6 +61,19 @@ pub(crate) struct StatusView {
     pub(crate) fuel_7d: Option<(f64, bool)>,
     /// Tach, tokens per minute; `None` when the daemon did not answer.
     pub(crate) tach: Option<u64>,
+    /// The daemon's pace and run-out of the 5-hour window.
+    pub(crate) pace_5h: PaceView,
+    /// The daemon's pace and run-out of the 7-day window.
+    pub(crate) pace_7d: PaceView,
+}
+
+/// A window's pace and run-out, from the daemon's frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct PaceView {
+    /// The fuel an even burn would leave now, 0..=1.
+    pub(crate) pace: Option<f64>,
+    /// Seconds until the fuel runs out at the recent burn rate (before the reset).
+    pub(crate) empty_in_secs: Option<u64>,
 }
 
 /// Runs the command; `default_url` is the daemon's URL unless `--daemon` says otherwise; `token`
@@ -171,10 +184,49 @@ pub(crate) fn view(payload: &Value, frame: Option<&Value>, now_secs: i64) -> Sta
         let fuel = frame?.get(key)?.as_f64()?;
         Some((fuel.clamp(0.0, 1.0), is_estimate))
     };
+    let pace = |pace_key: &str, empty_key: &str| PaceView {
+        pace: frame
+            .and_then(|f| f.get(pace_key)?.as_f64())
+            .map(|p| p.clamp(0.0, 1.0)),
+        empty_in_secs: frame
+            .and_then(|f| f.get(empty_key)?.as_u64())
+            .map(|empty| empty.saturating_sub(u64::try_from(now_secs).unwrap_or(0))),
+    };
     StatusView {
         fuel_5h: from_stdin("five_hour").or_else(|| from_frame("fuel_5h")),
         fuel_7d: from_stdin("seven_day").or_else(|| from_frame("fuel_7d")),
         tach: frame.and_then(|f| f.get("tach")?.as_u64()),
+        pace_5h: pace("pace_5h", "empty_5h"),
+        pace_7d: pace("pace_7d", "empty_7d"),
+    }
+}
+
+/// ` (pace 20%, empty in 1h12m)`, the parts that are known, or nothing.
+fn pace_suffix(pace: PaceView) -> String {
+    let parts: Vec<String> = [
+        pace.pace.map(|p| format!("pace {:.0}%", p * 100.0)),
+        pace.empty_in_secs
+            .map(|secs| format!("empty in {}", duration_compact(secs))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
+/// `42m`, `1h12m`, `3d4h`.
+pub(crate) fn duration_compact(secs: u64) -> String {
+    let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    if days > 0 {
+        format!("{days}d{hours}h")
+    } else if hours > 0 {
+        format!("{hours}h{mins:02}m")
+    } else {
+        format!("{mins}m")
     }
 }
 
@@ -187,17 +239,23 @@ pub(crate) fn render(view: &StatusView, colour: bool) -> String {
             text
         }
     };
-    let fuel = |label: &str, fuel: Option<(f64, bool)>| match fuel {
+    let fuel = |label: &str, fuel: Option<(f64, bool)>, pace: PaceView| match fuel {
         Some((left, is_estimate)) => {
             let mark = if is_estimate { "~" } else { "" };
-            let code = if left < 0.2 {
+            // A run-out before the reset is a caution, whatever the level.
+            let code = if left < 0.2 || pace.empty_in_secs.is_some() {
                 "31"
             } else if left < 0.5 {
                 "33"
             } else {
                 "32"
             };
-            paint(format!("{label} {mark}{:.0}% left", left * 100.0), code)
+            let text = format!(
+                "{label} {mark}{:.0}% left{}",
+                left * 100.0,
+                pace_suffix(pace)
+            );
+            paint(text, code)
         }
         None => format!("{label} --"),
     };
@@ -208,8 +266,8 @@ pub(crate) fn render(view: &StatusView, colour: bool) -> String {
     };
     format!(
         "{} · {} · {}",
-        fuel("5h", view.fuel_5h),
-        fuel("7d", view.fuel_7d),
+        fuel("5h", view.fuel_5h, view.pace_5h),
+        fuel("7d", view.fuel_7d, view.pace_7d),
         paint(tach, "36")
     )
 }
@@ -286,6 +344,25 @@ mod tests {
         // A percentage equal to the reset epoch is dropped, not shown as 0% left.
         let bad = json!({"rate_limits": {"five_hour": {"used_percentage": 1774020000}}});
         assert_eq!(view(&bad, None, 0).fuel_5h, None);
+    }
+
+    #[test]
+    fn pace_and_run_out_come_from_the_frame_compactly() {
+        let payload = json!({"rate_limits": {
+            "five_hour": {"used_percentage": 50, "resets_at": 4_600}}});
+        let frame = json!({"fuel_5h": 0.5, "fuel_7d": 0.9, "tach": 10, "source": "official",
+                           "pace_5h": 0.2, "empty_5h": 1_000 + 72 * 60 + 30,
+                           "pace_7d": 0.95, "empty_7d": null});
+        let v = view(&payload, Some(&frame), 1_000);
+        assert_eq!(v.pace_5h.empty_in_secs, Some(72 * 60 + 30));
+        assert_eq!(
+            render(&v, false),
+            "5h 50% left (pace 20%, empty in 1h12m) · 7d 90% left (pace 95%) · 10 tok/min"
+        );
+        // An early run-out paints the window red even above the warn level.
+        assert!(render(&v, true).contains("\x1b[31m5h 50% left"));
+        assert_eq!(duration_compact(42 * 60), "42m");
+        assert_eq!(duration_compact(3 * 86_400 + 4 * 3600), "3d4h");
     }
 
     #[test]

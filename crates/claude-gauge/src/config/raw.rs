@@ -88,6 +88,11 @@ pub(crate) struct RawLamps {
     pub(crate) warn_fuel_7d: f64,
     /// `IDLE` after this many seconds without a request.
     pub(crate) idle_after_secs: u64,
+    /// `WARN_5H` also when the 5-hour fuel runs out (at the recent burn rate) at least this many
+    /// seconds before its reset.
+    pub(crate) warn_run_out_margin_5h_secs: u64,
+    /// `WARN_7D` also when the 7-day fuel runs out at least this many seconds before its reset.
+    pub(crate) warn_run_out_margin_7d_secs: u64,
 }
 
 impl Default for RawLamps {
@@ -100,6 +105,8 @@ impl Default for RawLamps {
             warn_fuel_5h: reserve,
             warn_fuel_7d: reserve,
             idle_after_secs: 300,
+            warn_run_out_margin_5h_secs: 300,
+            warn_run_out_margin_7d_secs: 3600,
         }
     }
 }
@@ -129,6 +136,8 @@ impl RawLamps {
             warn_fuel_5h: fraction("lamps.warn_fuel_5h", self.warn_fuel_5h)?,
             warn_fuel_7d: fraction("lamps.warn_fuel_7d", self.warn_fuel_7d)?,
             idle_after: std::time::Duration::from_secs(self.idle_after_secs),
+            run_out_margin_5h: std::time::Duration::from_secs(self.warn_run_out_margin_5h_secs),
+            run_out_margin_7d: std::time::Duration::from_secs(self.warn_run_out_margin_7d_secs),
         })
     }
 }
@@ -310,6 +319,8 @@ redline_tokens_per_min = 40000  # HOT at or over this tach reading
 warn_fuel_5h = 0.2              # WARN_5H under this much 5-hour fuel
 warn_fuel_7d = 0.2              # WARN_7D under this much 7-day fuel
 idle_after_secs = 300           # IDLE after this long without a request
+warn_run_out_margin_5h_secs = 300   # WARN_5H also when 5-hour fuel runs out this long before its reset
+warn_run_out_margin_7d_secs = 3600  # WARN_7D also when 7-day fuel runs out this long before its reset
 
 [limits]
 # plan = "auto"        # auto (learn), pro, max5, max20

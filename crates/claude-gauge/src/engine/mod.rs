@@ -24,7 +24,7 @@ use gauge_core::Frame;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
-pub(crate) use report::LimitsReport;
+pub(crate) use report::{LimitsReport, ScopedReport};
 pub(crate) use settings::{FrameSettings, LampThresholds, TokenLimits};
 pub(crate) use state::{
     EngineState, FuelSummary, LimitOrigin, SourceStatus, StartupSummary, TachSummary, Unknown,
@@ -52,9 +52,11 @@ pub(crate) type SummaryRequests = mpsc::Sender<oneshot::Sender<StartupSummary>>;
 /// next tick picks up.
 fn changes_limits(input: &EngineInput) -> bool {
     match input {
-        EngineInput::Official(_) | EngineInput::Learned(_) | EngineInput::LimitReached { .. } => {
-            true
-        }
+        EngineInput::Official(_)
+        | EngineInput::Learned(_)
+        | EngineInput::LimitReached { .. }
+        | EngineInput::Scoped(_)
+        | EngineInput::Extra(_) => true,
         EngineInput::Health(kind, _) | EngineInput::Configured(kind) => {
             *kind == crate::readings::SourceKind::Oauth
         }

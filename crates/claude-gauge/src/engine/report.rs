@@ -17,6 +17,47 @@ pub(crate) struct LimitsReport {
     pub(crate) limit_until_secs: Option<i64>,
     /// The OAuth poller's state; `None` when it is off.
     pub(crate) oauth: Option<SourceReport>,
+    /// Every other window Claude reports (per-model weekly windows and the like), newest reading
+    /// of each, by name.
+    #[serde(default)]
+    pub(crate) scoped: Vec<ScopedReport>,
+    /// Extra usage, as the OAuth endpoint last reported it.
+    #[serde(default)]
+    pub(crate) extra_usage: Option<ExtraUsageReport>,
+}
+
+/// A window beyond the 5-hour and 7-day ones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ScopedReport {
+    /// The name Claude reports it under, e.g. `seven_day_opus`.
+    pub(crate) name: String,
+    /// The model family it limits (`opus`, `sonnet`, `haiku`), if its name says.
+    pub(crate) model: Option<String>,
+    /// Percent used.
+    pub(crate) used_pct: f64,
+    /// Reset time, unix seconds.
+    pub(crate) resets_at_secs: Option<i64>,
+    /// `statusline` or `oauth`.
+    pub(crate) origin: String,
+    /// When it was read, unix ms.
+    pub(crate) at_ms: i64,
+}
+
+/// Extra usage (paid use past the plan's limits).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ExtraUsageReport {
+    /// Whether it is switched on.
+    pub(crate) is_enabled: bool,
+    /// The monthly limit, in Claude's units.
+    pub(crate) monthly_limit: Option<f64>,
+    /// Spent this month.
+    pub(crate) used_credits: Option<f64>,
+    /// Percent of the monthly limit spent.
+    pub(crate) used_pct: Option<f64>,
+    /// The currency, when given.
+    pub(crate) currency: Option<String>,
+    /// When it was read, unix ms.
+    pub(crate) at_ms: i64,
 }
 
 /// One window's official reading and calibration.
@@ -125,6 +166,25 @@ impl LimitsReport {
                     last_ok_ms: h.last_ok_ms,
                     last_error: h.last_error.as_ref().map(|(_, reason)| reason.clone()),
                 }),
+            scoped: state
+                .scoped()
+                .map(|sample| ScopedReport {
+                    name: sample.name.clone(),
+                    model: sample.family.map(|family| family.as_str().to_string()),
+                    used_pct: sample.used_pct,
+                    resets_at_secs: sample.resets_at_secs,
+                    origin: sample.origin.as_str().to_string(),
+                    at_ms: sample.at_ms,
+                })
+                .collect(),
+            extra_usage: state.extra_usage().map(|extra| ExtraUsageReport {
+                is_enabled: extra.is_enabled,
+                monthly_limit: extra.monthly_limit,
+                used_credits: extra.used_credits,
+                used_pct: extra.used_pct,
+                currency: extra.currency.clone(),
+                at_ms: extra.at_ms,
+            }),
         }
     }
 }

@@ -25,6 +25,10 @@ pub(crate) struct LampThresholds {
     pub(crate) warn_fuel_7d: f64,
     /// `IDLE` after this long without a request.
     pub(crate) idle_after: Duration,
+    /// `WARN_5H` also when the 5-hour fuel runs out at least this long before its reset.
+    pub(crate) run_out_margin_5h: Duration,
+    /// `WARN_7D` also when the 7-day fuel runs out at least this long before its reset.
+    pub(crate) run_out_margin_7d: Duration,
 }
 
 /// Token limits for the estimate.

@@ -9,7 +9,7 @@ mod frame;
 mod health;
 mod summary;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use gauge_core::ModelFamily;
 
@@ -20,7 +20,8 @@ use super::settings::FrameSettings;
 use super::totals::TotalsByModel;
 use crate::limits::{Calibration, RecentUsage};
 use crate::readings::{
-    EngineInput, OfficialSample, PrometheusReading, SourceKind, Window, MAX_UNIX_SECS,
+    EngineInput, ExtraUsage, OfficialSample, PrometheusReading, ScopedSample, SourceKind, Window,
+    MAX_UNIX_SECS,
 };
 
 /// Where the tach and fuel-token figures come from.
@@ -41,6 +42,11 @@ pub(crate) struct EngineState {
     official_7d: Option<OfficialSample>,
     calibration_5h: Option<Calibration>,
     calibration_7d: Option<Calibration>,
+    /// The newest reading of every other window Claude reports (per-model weekly windows and
+    /// the like), by name.
+    scoped: BTreeMap<String, ScopedSample>,
+    /// The newest report of extra usage.
+    extra_usage: Option<ExtraUsage>,
     health: HashMap<SourceKind, SourceHealth>,
     limit_until_secs: Option<i64>,
     reported_model: Option<(i64, ModelFamily)>,
@@ -64,6 +70,8 @@ impl EngineState {
             official_7d: None,
             calibration_5h: None,
             calibration_7d: None,
+            scoped: BTreeMap::new(),
+            extra_usage: None,
             health: HashMap::new(),
             limit_until_secs: None,
             reported_model: None,
@@ -107,6 +115,8 @@ impl EngineState {
                     self.learn(&sample);
                 }
             }
+            EngineInput::Scoped(samples) => self.apply_scoped(samples),
+            EngineInput::Extra(extra) => self.apply_extra(extra),
             EngineInput::Learned(rate) => {
                 let slot = match rate.window {
                     Window::FiveHour => &mut self.calibration_5h,
@@ -153,6 +163,30 @@ impl EngineState {
                 );
             }
             EngineInput::LimitReached { .. } => {}
+        }
+    }
+
+    /// Keeps the newest report of extra usage.
+    fn apply_extra(&mut self, extra: ExtraUsage) {
+        if self
+            .extra_usage
+            .as_ref()
+            .is_none_or(|old| old.at_ms <= extra.at_ms)
+        {
+            self.extra_usage = Some(extra);
+        }
+    }
+
+    /// Keeps the newest reading of each other window, by name.
+    fn apply_scoped(&mut self, samples: Vec<ScopedSample>) {
+        for sample in samples {
+            let is_newer = self
+                .scoped
+                .get(&sample.name)
+                .is_none_or(|old| old.at_ms <= sample.at_ms);
+            if is_newer {
+                self.scoped.insert(sample.name.clone(), sample);
+            }
         }
     }
 
@@ -210,6 +244,16 @@ impl EngineState {
             Window::FiveHour => (self.official_5h.as_ref(), self.calibration_5h.as_ref()),
             Window::SevenDay => (self.official_7d.as_ref(), self.calibration_7d.as_ref()),
         }
+    }
+
+    /// The newest reading of every window beyond the 5-hour and 7-day ones, by name.
+    pub(crate) fn scoped(&self) -> impl Iterator<Item = &ScopedSample> {
+        self.scoped.values()
+    }
+
+    /// The newest report of extra usage.
+    pub(crate) fn extra_usage(&self) -> Option<&ExtraUsage> {
+        self.extra_usage.as_ref()
     }
 
     /// Until when Claude reported the limit reached, unix seconds.

@@ -8,7 +8,8 @@ use tokio::sync::watch;
 
 use crate::ledger::{FileProgress, LedgerClosed, LedgerHandle, Receipt, WriteError};
 use crate::readings::{
-    EngineInput, EngineSender, OfficialSample, PrometheusReading, SourceKind, UsageEvent,
+    EngineInput, EngineSender, ExtraUsage, OfficialSample, PrometheusReading, ScopedSample,
+    SourceKind, UsageEvent,
 };
 use crate::stats::IngestStats;
 
@@ -82,6 +83,20 @@ impl Out {
         }
         let receipt = self.ledger.record_official(samples).await?;
         receipt.committed().await
+    }
+
+    /// Claude's readings of windows beyond the two the gauges show; straight to the engine (not
+    /// stored: the next reading brings them again).
+    pub(crate) async fn scoped(&self, samples: Vec<ScopedSample>) -> Result<(), LedgerClosed> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        self.tell(EngineInput::Scoped(samples)).await
+    }
+
+    /// Claude's report of extra usage; straight to the engine.
+    pub(crate) async fn extra_usage(&self, extra: ExtraUsage) -> Result<(), LedgerClosed> {
+        self.tell(EngineInput::Extra(extra)).await
     }
 
     /// The source is configured, so STALL counts it from now on.

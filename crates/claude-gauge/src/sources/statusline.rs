@@ -1,7 +1,8 @@
 //! The statusLine feed: Claude Code's statusLine JSON (as forwarded by `claude-gauge statusline`
 //! to `POST /ingest/statusline`) turned into official samples and the current model.
 //!
-//! Claude's own percentages arrive here. Known bad values are clamped or dropped: a percentage
+//! Claude's own percentages arrive here: the 5-hour and 7-day windows as official samples, and
+//! any other window `rate_limits` carries (`seven_day_opus`, ...) as a scoped sample, by name. Known bad values are clamped or dropped: a percentage
 //! over 101 (seen when it equals the reset epoch) is dropped, 100..=101 reads as 100.
 //!
 //! Shape: [`StatuslineSource::new`] gives the source and its ingest [`Router`], which the daemon
@@ -29,7 +30,9 @@ use tower_http::timeout::TimeoutLayer;
 use super::{Out, Source};
 use crate::clock::unix_now_ms;
 use crate::ledger::WriteError;
-use crate::readings::{OfficialOrigin, OfficialSample, SourceKind, Window, MAX_UNIX_SECS};
+use crate::readings::{
+    OfficialOrigin, OfficialSample, ScopedSample, SourceKind, Window, MAX_UNIX_SECS,
+};
 use crate::stats::IngestStats;
 
 /// The ingest path.
@@ -115,7 +118,9 @@ async fn take(out: &Out, body: &[u8]) -> Outcome {
         }
     };
     IngestStats::add(&out.stats().statusline_payloads, 1);
-    let samples = official_samples(&payload, unix_now_ms());
+    let now_ms = unix_now_ms();
+    let samples = official_samples(&payload, now_ms);
+    let scoped = scoped_samples(&payload, now_ms);
     let accepted = samples.len();
     // The model and liveness first: the samples that follow then land on a frame that already
     // shows them.
@@ -125,6 +130,9 @@ async fn take(out: &Out, body: &[u8]) -> Outcome {
     }
     if told.is_ok() {
         told = out.health(SourceKind::Statusline, Ok(())).await;
+    }
+    if told.is_ok() {
+        told = out.scoped(scoped).await;
     }
     if told.is_err() {
         return Outcome::Unavailable(SHUTTING_DOWN);
@@ -209,6 +217,9 @@ pub(crate) struct RateLimits {
     /// `seven_day`.
     #[serde(default)]
     pub(crate) seven_day: Option<RateWindow>,
+    /// Every other key: windows Claude Code may add (`seven_day_opus`, ...).
+    #[serde(flatten)]
+    pub(crate) others: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One window of `rate_limits`.
@@ -233,20 +244,52 @@ pub(crate) fn official_samples(payload: &StatuslinePayload, now_ms: i64) -> Vec<
     ]
     .into_iter()
     .filter_map(|(window, rate)| {
-        let rate = rate.as_ref()?;
-        let used_pct = clamp_percentage(rate.used_percentage?)?;
+        let (used_pct, resets_at_secs) = rate.as_ref()?.read()?;
         Some(OfficialSample {
             at_ms: now_ms,
             window,
             used_pct,
-            resets_at_secs: rate
-                .resets_at
-                .filter(|r| r.is_finite() && *r > 0.0 && *r <= MAX_UNIX_SECS as f64)
-                .map(|r| r as i64),
+            resets_at_secs,
             origin: OfficialOrigin::Statusline,
         })
     })
     .collect()
+}
+
+/// The other windows a payload's `rate_limits` carries (any key whose value has a
+/// `used_percentage`), read at `now_ms`.
+pub(crate) fn scoped_samples(payload: &StatuslinePayload, now_ms: i64) -> Vec<ScopedSample> {
+    let Some(limits) = &payload.rate_limits else {
+        return Vec::new();
+    };
+    limits
+        .others
+        .iter()
+        .filter_map(|(name, value)| {
+            let rate = RateWindow::deserialize(value).ok()?;
+            let (used_pct, resets_at_secs) = rate.read()?;
+            Some(ScopedSample {
+                at_ms: now_ms,
+                name: name.chars().take(64).collect(),
+                family: ScopedSample::family_of(name),
+                used_pct,
+                resets_at_secs,
+                origin: OfficialOrigin::Statusline,
+            })
+        })
+        .collect()
+}
+
+impl RateWindow {
+    /// The percentage (clamped; `None` when it cannot be real) and the reset time.
+    fn read(&self) -> Option<(f64, Option<i64>)> {
+        let used_pct = clamp_percentage(self.used_percentage?)?;
+        let resets_at_secs = self
+            .resets_at
+            .filter(|r| r.is_finite() && *r > 0.0 && *r <= MAX_UNIX_SECS as f64)
+            .map(|r| r as i64);
+        Some((used_pct, resets_at_secs))
+    }
 }
 
 /// Clamps a used percentage into 0..=100; `None` for values that cannot be real.
@@ -288,8 +331,29 @@ mod tests {
         assert_eq!(samples[0].window, Window::FiveHour);
         assert_eq!(samples[0].used_pct, 42.5);
         assert_eq!(samples[0].resets_at_secs, Some(1_774_020_000));
+        assert!(scoped_samples(&payload, 5).is_empty());
         assert_eq!(clamp_percentage(100.7), Some(100.0));
         assert_eq!(clamp_percentage(-3.0), Some(0.0));
         assert_eq!(clamp_percentage(f64::NAN), None);
+    }
+
+    #[test]
+    fn other_rate_limit_windows_are_kept_by_name() {
+        let payload: StatuslinePayload = serde_json::from_str(
+            r#"{"rate_limits":{"five_hour":{"used_percentage":10,"resets_at":1774020000},
+                "seven_day_opus":{"used_percentage":91.5,"resets_at":1774540000},
+                "seven_day_sonnet":null,"note":"text","seven_day_oauth_apps":{"used_percentage":4}}}"#,
+        )
+        .unwrap();
+        assert_eq!(official_samples(&payload, 5).len(), 1);
+        let scoped = scoped_samples(&payload, 5);
+        assert_eq!(scoped.len(), 2, "{scoped:?}");
+        assert_eq!(scoped[0].name, "seven_day_opus");
+        assert_eq!(scoped[0].family, Some(gauge_core::ModelFamily::Opus));
+        assert_eq!(scoped[0].used_pct, 91.5);
+        assert_eq!(scoped[0].resets_at_secs, Some(1_774_540_000));
+        assert_eq!(scoped[0].origin, OfficialOrigin::Statusline);
+        assert_eq!(scoped[1].name, "seven_day_oauth_apps");
+        assert_eq!(scoped[1].resets_at_secs, None);
     }
 }

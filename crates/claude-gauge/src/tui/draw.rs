@@ -1,4 +1,5 @@
-//! Drawing the cluster in a terminal: three round dials on braille canvases and the annunciator
+//! Drawing the cluster in a terminal: three round dials on braille canvases (each fuel dial with
+//! its pace mark), the figures (with the run-out), Claude's other windows and the annunciator
 //! row, from a [`View`]. Pure: a ratatui `Frame` in, nothing else touched. The faces (ticks,
 //! figures, zones) are gauge-core's ([`Gauge::face`], `docs/gauge-core.md`, "Scales").
 
@@ -11,7 +12,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Context, Line as CanvasLine};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+use crate::engine::LimitsReport;
 use crate::sim::Sample;
+
+mod pace;
+
+use pace::{empty_in, other_windows_line, pace_of, paint_pace_mark};
 
 /// Everything one screen shows.
 pub(crate) struct View<'a> {
@@ -27,6 +33,8 @@ pub(crate) struct View<'a> {
     pub(crate) now_secs: u64,
     /// Whether keys work (the live view): only then are the key hints shown.
     pub(crate) is_interactive: bool,
+    /// The daemon's limits report (`/limits`), for Claude's other windows and extra usage.
+    pub(crate) limits: Option<&'a LimitsReport>,
 }
 
 impl View<'_> {
@@ -61,14 +69,19 @@ pub(crate) fn draw(frame: &mut ratatui::Frame, view: &View) {
             1
         }
     });
-    let [header, dials, figures, hint_area, lamps] = Layout::vertical([
+    let windows = other_windows_line(view);
+    let [header, dials, figures, hint_area, windows_area, lamps] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(5),
         Constraint::Length(2),
         Constraint::Length(hint_lines),
+        Constraint::Length(u16::from(windows.is_some())),
         Constraint::Length(1),
     ])
     .areas(frame.area());
+    if let Some(windows) = windows {
+        frame.render_widget(windows, windows_area);
+    }
     frame.render_widget(header_line(view), header);
     if let Some(hint) = hint {
         let paragraph = Paragraph::new(hint)
@@ -165,12 +178,16 @@ fn draw_dial(frame: &mut ratatui::Frame, area: Rect, view: &View, gauge: Gauge) 
     let position = view.sample.positions[gauge.index()];
     // A parked needle is drawn dim: it shows no value.
     let needle = if view.is_unknown(gauge) { DIM } else { NEEDLE };
+    let pace = pace_of(view, gauge);
     let canvas = Canvas::default()
         .block(block)
         .marker(Marker::Braille)
         .x_bounds([-x_span, x_span])
         .y_bounds([-y_span, y_span])
-        .paint(move |ctx| paint_dial(ctx, &config, gauge, (position, needle)));
+        .paint(move |ctx| {
+            paint_dial(ctx, &config, gauge, (position, needle));
+            paint_pace_mark(ctx, &config, gauge, pace);
+        });
     frame.render_widget(canvas, area);
 }
 
@@ -253,21 +270,28 @@ fn countdown(reset_secs: Option<u64>, now_secs: u64) -> String {
 
 fn figure(view: &View, gauge: Gauge) -> Paragraph<'static> {
     let percent = |fuel: Option<f32>| fuel.map_or("--".into(), |f| format!("{:.0}%", f * 100.0));
-    let (value, detail) = match (view.frame, gauge) {
-        (None, _) => ("--".to_string(), String::new()),
+    let with_run_out = |reset: Option<u64>, empty: Option<u64>| {
+        let countdown = countdown(reset, view.now_secs);
+        match empty_in(empty, view.now_secs) {
+            Some(empty) => (format!("{countdown} · {empty}"), RED),
+            None => (countdown, AMBER),
+        }
+    };
+    let (value, (detail, detail_color)) = match (view.frame, gauge) {
+        (None, _) => ("--".to_string(), (String::new(), AMBER)),
         (Some(frame), Gauge::Fuel5h) => (
             percent(frame.fuel_5h),
-            countdown(frame.reset_5h, view.now_secs),
+            with_run_out(frame.reset_5h, frame.empty_5h),
         ),
         (Some(frame), Gauge::Fuel7d) => (
             percent(frame.fuel_7d),
-            countdown(frame.reset_7d, view.now_secs),
+            with_run_out(frame.reset_7d, frame.empty_7d),
         ),
-        (Some(frame), Gauge::Tach) => (format!("{} tok/min", frame.tach), String::new()),
+        (Some(frame), Gauge::Tach) => (format!("{} tok/min", frame.tach), (String::new(), AMBER)),
     };
     Paragraph::new(vec![
         Line::styled(value, Style::new().add_modifier(Modifier::BOLD)),
-        Line::styled(detail, Style::new().fg(AMBER)),
+        Line::styled(detail, Style::new().fg(detail_color)),
     ])
     .centered()
 }
@@ -291,13 +315,27 @@ fn lamp_span(label: &str, pattern: &str, is_on: bool, color: Color) -> Span<'sta
 fn lamp_row(sample: &Sample) -> Paragraph<'static> {
     let mut spans = Vec::new();
     for model in ["opus", "sonnet", "haiku"] {
-        let is_lit = sample.model == Some(model);
-        let pattern = if is_lit { "steady" } else { "off" };
-        spans.push(lamp_span(&model.to_uppercase(), pattern, is_lit, BLUE));
+        // A model lamp flashes (gauge-core's caution) while that model's weekly window is past
+        // the warn level (WARN_OPUS, WARN_SONNET); else it burns while the model is in use.
+        let caution = format!("WARN_{}", model.to_uppercase());
+        let warned = sample
+            .lamps
+            .iter()
+            .find(|lamp| lamp.lamp == caution && lamp.pattern != "off");
+        let (pattern, is_on, color) = match warned {
+            Some(lamp) => (lamp.pattern, lamp.is_on, AMBER),
+            None if sample.model == Some(model) => ("steady", true, BLUE),
+            None => ("off", false, BLUE),
+        };
+        spans.push(lamp_span(&model.to_uppercase(), pattern, is_on, color));
         spans.push(Span::raw(" "));
     }
     spans.push(Span::raw("  "));
-    for lamp in &sample.lamps {
+    // The model cautions show on the model lamps above.
+    let is_model_caution = |name: &str| {
+        gauge_core::Lamp::from_wire(name).is_some_and(|lamp| lamp.model_family().is_some())
+    };
+    for lamp in sample.lamps.iter().filter(|l| !is_model_caution(l.lamp)) {
         let color = match lamp.lamp {
             "HOT" | "LIMIT" | "STALL" => RED,
             "IDLE" => GREEN,

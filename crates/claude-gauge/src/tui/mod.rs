@@ -5,8 +5,12 @@
 //! the physical ones would and STALL lights when the daemon goes away. `--once` prints one
 //! settled snapshot as plain text instead, without the key hints (it takes no keys).
 //!
-//! Ownership and shutdown: the link task runs under a token that is cancelled when the loop ends
-//! (`q`, Esc, Ctrl-C); the terminal is restored on every exit path, panics included.
+//! Beside the frames it reads the daemon's `/limits` every few seconds for Claude's other windows
+//! (per-model weekly ones) and extra usage, which the frame does not carry.
+//!
+//! Ownership and shutdown: the link task and the limits poller run under a token that is
+//! cancelled when the loop ends (`q`, Esc, Ctrl-C); the terminal is restored on every exit path,
+//! panics included.
 
 mod draw;
 
@@ -15,11 +19,12 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use gauge_core::ClusterConfig;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 pub(crate) use draw::{render_text, View};
 
+use crate::engine::LimitsReport;
 use crate::link::{self, LinkEvent, LinkSource};
 use crate::sim::Simulator;
 
@@ -27,6 +32,42 @@ use crate::sim::Simulator;
 const FRAME_INTERVAL: Duration = Duration::from_millis(33);
 /// How long the snapshot's cluster runs before it is drawn (homing, lamp test, travel).
 const SNAPSHOT_SETTLE: Duration = Duration::from_secs(8);
+/// How often the live view reads `/limits` (it changes with each official reading, minutes
+/// apart).
+const LIMITS_INTERVAL: Duration = Duration::from_secs(5);
+/// How long one `/limits` read may take.
+const LIMITS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The daemon's limits report, or `None` when it cannot be read (an older daemon, a refusal):
+/// the view then shows no other windows.
+async fn fetch_limits(client: &reqwest::Client, url: &str) -> Option<LimitsReport> {
+    let url = format!("{}/limits", url.trim_end_matches('/'));
+    let response = client.get(url).send().await.ok()?.error_for_status().ok()?;
+    serde_json::from_slice(&response.bytes().await.ok()?).ok()
+}
+
+/// Reads `/limits` every [`LIMITS_INTERVAL`] into `out` until `shutdown`.
+async fn poll_limits(
+    url: String,
+    out: watch::Sender<Option<LimitsReport>>,
+    shutdown: CancellationToken,
+) {
+    let Ok(client) = reqwest::Client::builder().timeout(LIMITS_TIMEOUT).build() else {
+        return;
+    };
+    let mut interval = tokio::time::interval(LIMITS_INTERVAL);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = interval.tick() => {}
+        }
+        let report = tokio::select! {
+            () = shutdown.cancelled() => return,
+            report = fetch_limits(&client, &url) => report,
+        };
+        out.send_replace(report);
+    }
+}
 
 /// Why the terminal view stopped early.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +113,10 @@ pub(crate) async fn once(
     };
     shutdown.cancel();
     let _ = link_task.await;
+    let limits = match reqwest::Client::builder().timeout(LIMITS_TIMEOUT).build() {
+        Ok(client) => fetch_limits(&client, url).await,
+        Err(_) => None,
+    };
     // The frame arrives again every second, as a live link would deliver it, until settled.
     let config = ClusterConfig::default().with_boot_sweep(false);
     let mut sim = Simulator::new(config);
@@ -94,6 +139,7 @@ pub(crate) async fn once(
         now_secs: u64::try_from(crate::clock::unix_now_secs()).unwrap_or(0),
         // A snapshot takes no keys: no key hints.
         is_interactive: false,
+        limits: limits.as_ref(),
     };
     out.write_all(render_text(&view, width, height).as_bytes())?;
     Ok(())
@@ -108,6 +154,8 @@ pub(crate) async fn run(url: &str) -> Result<(), WatchError> {
         tx,
         shutdown.clone(),
     ));
+    let (limits_tx, limits_rx) = watch::channel(None);
+    let limits_task = tokio::spawn(poll_limits(url.to_string(), limits_tx, shutdown.clone()));
     // ratatui::init enters raw mode and the alternate screen and restores them on panic.
     let mut terminal = ratatui::init();
     let config = ClusterConfig::default();
@@ -130,6 +178,7 @@ pub(crate) async fn run(url: &str) -> Result<(), WatchError> {
         sim.advance(now);
         let sample = sim.sample(now);
         let frame = sim.cluster().frame().copied();
+        let limits = limits_rx.borrow().clone();
         let view = View {
             sample: &sample,
             config: &config,
@@ -137,6 +186,7 @@ pub(crate) async fn run(url: &str) -> Result<(), WatchError> {
             is_link_up,
             now_secs: u64::try_from(crate::clock::unix_now_secs()).unwrap_or(0),
             is_interactive: true,
+            limits: limits.as_ref(),
         };
         if let Err(err) = terminal.draw(|f| draw::draw(f, &view)) {
             break Err(err.into());
@@ -151,6 +201,7 @@ pub(crate) async fn run(url: &str) -> Result<(), WatchError> {
     ratatui::restore();
     shutdown.cancel();
     let _ = link_task.await;
+    let _ = limits_task.await;
     result
 }
 

@@ -69,11 +69,73 @@ fn widest_frame_fits_the_buffer() {
         model: Some(ModelFamily::Sonnet),
         source: FuelSource::Estimate,
         lamps,
+        pace_5h: Some(0.123_456_78),
+        pace_7d: Some(0.987_654_3),
+        empty_5h: Some(u64::MAX),
+        empty_7d: Some(u64::MAX),
         ..Frame::default()
     };
     let mut buf = [0u8; FRAME_MAX_LEN];
     let n = encode_frame(&frame, &mut buf).unwrap();
-    assert!(n <= 269, "{n}");
+    assert!(
+        n <= 400,
+        "{n}: update FRAME_MAX_LEN's doc and docs/protocol.md"
+    );
+    assert_eq!(decode_frame(&buf[..n]).unwrap(), frame);
+    // A device's line buffer takes it whole, as one serial line.
+    let mut lines = crate::line::LineBuffer::<FRAME_MAX_LEN>::new();
+    let pushed: Vec<_> = buf[..n]
+        .iter()
+        .chain(b"\n")
+        .map(|b| lines.push(*b))
+        .collect();
+    assert_eq!(pushed.last(), Some(&crate::line::LinePush::Line));
+    assert_eq!(decode_frame(lines.line()).unwrap(), frame);
+    // A real frame (times of this century, four-decimal fuel, two-decimal pace) still fits the
+    // 384-byte buffer of earlier clusters, which ignore the fields they do not know.
+    let real = Frame {
+        ts: 4_102_444_800,
+        fuel_5h: Some(0.1235),
+        fuel_7d: Some(0.9877),
+        reset_5h: Some(4_102_444_800),
+        reset_7d: Some(4_102_444_800),
+        pace_5h: Some(0.12),
+        pace_7d: Some(0.99),
+        empty_5h: Some(4_102_444_800),
+        empty_7d: Some(4_102_444_800),
+        ..frame
+    };
+    let n = encode_frame(&real, &mut buf).unwrap();
+    assert!(n < 384, "{n}");
+}
+
+#[test]
+fn frames_with_and_without_pace_and_run_out_decode() {
+    // Without the fields (an older daemon): unknown.
+    let old = decode_frame(EXAMPLE.as_bytes()).unwrap();
+    assert_eq!((old.pace_5h, old.pace_7d), (None, None));
+    assert_eq!((old.empty_5h, old.empty_7d), (None, None));
+    // With them, null or set, and the model lamps lit.
+    let new = br#"{"v":1,"seq":7,"ts":1795491113,"fuel_5h":0.3,"fuel_7d":0.09,"tach":100,
+            "reset_5h":1795494907,"reset_7d":1795750507,"model":"opus","source":"official",
+            "lamps":["WARN_5H","WARN_OPUS","WARN_SONNET"],
+            "pace_5h":0.2,"pace_7d":null,"empty_5h":1795493000,"empty_7d":null}"#;
+    let frame = decode_frame(new).unwrap();
+    assert_eq!(frame.pace_5h, Some(0.2));
+    assert_eq!(frame.pace_7d, None);
+    assert_eq!(frame.empty_5h, Some(1_795_493_000));
+    assert_eq!(frame.empty_7d, None);
+    assert!(frame.lamps.is_lit(Lamp::WarnOpus) && frame.lamps.is_lit(Lamp::WarnSonnet));
+    assert_eq!(Lamp::WarnOpus.model_family(), Some(ModelFamily::Opus));
+    assert_eq!(Lamp::Warn5h.model_family(), None);
+    // Pace is clamped like fuel; the round trip keeps every field.
+    let wild = br#"{"v":1,"seq":1,"ts":2,"fuel_5h":null,"fuel_7d":null,"tach":0,"reset_5h":null,
+            "reset_7d":null,"model":null,"source":"none","lamps":[],"pace_5h":3,"pace_7d":-1}"#;
+    let frame = decode_frame(wild).unwrap();
+    assert_eq!((frame.pace_5h, frame.pace_7d), (Some(1.0), Some(0.0)));
+    let mut buf = [0u8; FRAME_MAX_LEN];
+    let n = encode_frame(&frame, &mut buf).unwrap();
+    assert_eq!(decode_frame(&buf[..n]).unwrap(), frame);
 }
 
 #[test]

@@ -1,14 +1,26 @@
 //! The frame builder: the pure [`EngineState::next_frame`], and the readings and lamps it is
 //! made of.
 
+use std::time::Duration;
+
 use gauge_core::{Frame, FuelSource, Lamp, Lamps, ModelFamily, FRAME_VERSION};
 
-use super::{EngineState, UsageBasis};
+use super::{EngineState, LimitOrigin, UsageBasis};
 use crate::limits::{
-    calibrated_estimate, choose_fuel, history_limit_5h, Block, CalibratedInputs, CalibratedUse,
-    Fuel, FuelInputs,
+    calibrated_estimate, choose_fuel, history_limit_5h, is_run_out_early, pace, run_out_secs,
+    Block, BurnInputs, CalibratedInputs, CalibratedUse, Fuel, FuelInputs, BURN_SPAN_5H_MS,
+    BURN_SPAN_7D_MS,
 };
 use crate::readings::{SourceKind, Window};
+
+/// A window's pace and run-out, as the frame carries them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct PaceAndRunOut {
+    /// The fuel an even burn would leave now (`pace_*`).
+    pub(crate) pace: Option<f64>,
+    /// When the fuel runs out at the recent burn rate, unix seconds (`empty_*`).
+    pub(crate) empty_secs: Option<i64>,
+}
 
 impl EngineState {
     /// The frame for `now_ms`; `seq` and `ts` advance only when the content differs from
@@ -44,6 +56,8 @@ impl EngineState {
                 FuelSource::None => 2,
             })
             .unwrap_or(FuelSource::None);
+        let pace_5h = self.pace_and_run_out(Window::FiveHour, fuel_5h.as_ref(), now_ms);
+        let pace_7d = self.pace_and_run_out(Window::SevenDay, fuel_7d.as_ref(), now_ms);
         let frame = Frame {
             v: FRAME_VERSION,
             seq: 0,
@@ -60,6 +74,10 @@ impl EngineState {
             model: self.model(now_ms),
             source,
             lamps: Lamps::NONE,
+            pace_5h: pace_5h.pace.map(|p| p as f32),
+            pace_7d: pace_7d.pace.map(|p| p as f32),
+            empty_5h: pace_5h.empty_secs.and_then(|s| u64::try_from(s).ok()),
+            empty_7d: pace_7d.empty_secs.and_then(|s| u64::try_from(s).ok()),
         };
         Frame {
             lamps: self.lamps(&frame, now_ms),
@@ -260,14 +278,24 @@ impl EngineState {
         let t = &self.settings.lamps;
         let mut lamps = Lamps::NONE;
         lamps.set(Lamp::Hot, frame.tach >= t.redline_tokens_per_min);
+        let runs_out_early = |empty: Option<u64>, reset: Option<u64>, margin: Duration| {
+            let as_secs = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok());
+            let margin_secs = i64::try_from(margin.as_secs()).unwrap_or(i64::MAX);
+            is_run_out_early(as_secs(empty), as_secs(reset), margin_secs)
+        };
         lamps.set(
             Lamp::Warn5h,
-            frame.fuel_5h.is_some_and(|f| f64::from(f) < t.warn_fuel_5h),
+            frame.fuel_5h.is_some_and(|f| f64::from(f) < t.warn_fuel_5h)
+                || runs_out_early(frame.empty_5h, frame.reset_5h, t.run_out_margin_5h),
         );
         lamps.set(
             Lamp::Warn7d,
-            frame.fuel_7d.is_some_and(|f| f64::from(f) < t.warn_fuel_7d),
+            frame.fuel_7d.is_some_and(|f| f64::from(f) < t.warn_fuel_7d)
+                || runs_out_early(frame.empty_7d, frame.reset_7d, t.run_out_margin_7d),
         );
+        for lamp in [Lamp::WarnOpus, Lamp::WarnSonnet] {
+            lamps.set(lamp, self.is_model_window_low(lamp, now_ms));
+        }
         let limit_lamp = self
             .limit_until_secs
             .is_some_and(|until| now_ms < until.saturating_mul(1000))
@@ -292,6 +320,71 @@ impl EngineState {
             last_request_ms.is_none_or(|at| now_ms - at >= idle_ms),
         );
         lamps
+    }
+}
+
+impl EngineState {
+    /// A window's pace and run-out (`limits::pace`, `limits::run_out_secs`): the recent burn is
+    /// the local fuel tokens of the burn span against the window's limit, when one is known that
+    /// means something for this fuel (a learned one, or the estimate's own).
+    pub(crate) fn pace_and_run_out(
+        &self,
+        window: Window,
+        fuel: Option<&Fuel>,
+        now_ms: i64,
+    ) -> PaceAndRunOut {
+        let Some(fuel) = fuel else {
+            return PaceAndRunOut::default();
+        };
+        let length_secs = window.length_secs();
+        let span_ms = match window {
+            Window::FiveHour => BURN_SPAN_5H_MS,
+            Window::SevenDay => BURN_SPAN_7D_MS,
+        };
+        // Cheap test first: the limit in use may walk the whole recent index (the P90).
+        let (_, calibration) = self.official_and_calibration(window);
+        let has_meaningful_limit = calibration.is_some() || fuel.source == FuelSource::Estimate;
+        let recent = match self.basis() {
+            UsageBasis::Local if has_meaningful_limit => self
+                .limit_in_use(window, now_ms)
+                .filter(|(tokens, origin)| {
+                    *tokens > 0
+                        && (*origin == LimitOrigin::Learned || fuel.source == FuelSource::Estimate)
+                })
+                .map(|(tokens, _)| {
+                    let burned = self.recent.fuel_tokens_since(now_ms, span_ms);
+                    (burned as f64 / tokens as f64, span_ms)
+                }),
+            UsageBasis::Local | UsageBasis::Aggregate(_) => None,
+        };
+        let inputs = BurnInputs {
+            now_ms,
+            length_secs,
+            fraction: fuel.fraction,
+            resets_at_secs: fuel.resets_at_secs,
+            recent,
+        };
+        PaceAndRunOut {
+            pace: pace(now_ms, fuel.resets_at_secs, length_secs),
+            empty_secs: run_out_secs(&inputs),
+        }
+    }
+
+    /// Whether a fresh reading of the weekly window of the lamp's model (e.g. `seven_day_opus`)
+    /// is under the 7-day warn level, before its reset.
+    fn is_model_window_low(&self, lamp: Lamp, now_ms: i64) -> bool {
+        let Some(family) = lamp.model_family() else {
+            return false;
+        };
+        let stale_after_ms = self.settings.official_stale_after.as_millis() as i64;
+        self.scoped().any(|sample| {
+            sample.family == Some(family)
+                && now_ms - sample.at_ms <= stale_after_ms
+                && sample
+                    .resets_at_secs
+                    .is_none_or(|reset| now_ms < reset.saturating_mul(1000))
+                && 1.0 - sample.used_pct / 100.0 < self.settings.lamps.warn_fuel_7d
+        })
     }
 }
 

@@ -215,6 +215,8 @@ mod tests {
                 warn_fuel_5h: 0.2,
                 warn_fuel_7d: 0.2,
                 idle_after: Duration::from_secs(300),
+                run_out_margin_5h: Duration::from_secs(300),
+                run_out_margin_7d: Duration::from_secs(3600),
             },
             token_limits: TokenLimits {
                 tokens_5h,

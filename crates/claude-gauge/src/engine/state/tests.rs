@@ -4,7 +4,9 @@ use gauge_core::{FuelSource, Lamp};
 
 use super::*;
 use crate::engine::{LampThresholds, TokenLimits};
-use crate::readings::{OfficialOrigin, Origin, PrometheusReading, TokenCounts, UsageEvent};
+use crate::readings::{
+    OfficialOrigin, Origin, PrometheusReading, ScopedSample, TokenCounts, UsageEvent,
+};
 
 fn settings() -> FrameSettings {
     FrameSettings {
@@ -13,6 +15,8 @@ fn settings() -> FrameSettings {
             warn_fuel_5h: 0.2,
             warn_fuel_7d: 0.2,
             idle_after: Duration::from_secs(300),
+            run_out_margin_5h: Duration::from_secs(300),
+            run_out_margin_7d: Duration::from_secs(3600),
         },
         token_limits: TokenLimits {
             tokens_5h: Some(10_000),
@@ -339,4 +343,105 @@ fn an_old_limit_message_lights_nothing() {
         crate::engine::LimitsReport::of(&state, after).limit_until_secs,
         None
     );
+}
+
+fn official_5h(at_ms: i64, used_pct: f64, resets_at_secs: i64) -> EngineInput {
+    EngineInput::Official(OfficialSample {
+        at_ms,
+        window: Window::FiveHour,
+        used_pct,
+        resets_at_secs: Some(resets_at_secs),
+        origin: OfficialOrigin::Statusline,
+    })
+}
+
+#[test]
+fn pace_is_the_time_ahead_and_an_even_burn_lights_nothing() {
+    let mut state = EngineState::new(settings());
+    let reset = NOW / 1000 + 3600;
+    state.apply(official_5h(NOW, 50.0, reset), NOW);
+    let frame = state.next_frame(NOW, None);
+    assert_eq!(frame.pace_5h, Some(0.2));
+    assert_eq!(frame.empty_5h, None, "12.5%/h leaves fuel at the reset");
+    assert!(!frame.lamps.is_lit(Lamp::Warn5h));
+    assert_eq!(frame.pace_7d, None, "no 7-day reset known");
+}
+
+#[test]
+fn a_recent_burn_that_empties_the_window_first_lights_warn() {
+    let mut state = EngineState::new(settings());
+    let reset = NOW / 1000 + 3600;
+    // 5,000 fuel tokens in the last 20 minutes, then Claude says 50%: 100 tokens per percent,
+    // so the last half hour burned half the window and the other half lasts 30 minutes.
+    let events = (0..5)
+        .map(|i| event(&format!("r{i}"), NOW - 20 * 60_000 + i * 60_000, 900, 100))
+        .collect();
+    state.apply(EngineInput::Usage(events), NOW);
+    state.apply(official_5h(NOW, 50.0, reset), NOW);
+    let frame = state.next_frame(NOW, None);
+    assert_eq!(frame.fuel_5h, Some(0.5));
+    let empty = frame.empty_5h.expect("runs out before the reset");
+    assert!(
+        (NOW as u64 / 1000 + 29 * 60..=NOW as u64 / 1000 + 31 * 60).contains(&empty),
+        "{empty}"
+    );
+    assert!(frame.lamps.is_lit(Lamp::Warn5h), "run-out, not fuel level");
+    // A margin wider than the gap keeps the lamp dark; the time is still sent.
+    let mut wide = settings();
+    wide.lamps.run_out_margin_5h = Duration::from_secs(3000);
+    let mut state_wide = EngineState::new(wide);
+    let events = (0..5)
+        .map(|i| event(&format!("r{i}"), NOW - 20 * 60_000 + i * 60_000, 900, 100))
+        .collect();
+    state_wide.apply(EngineInput::Usage(events), NOW);
+    state_wide.apply(official_5h(NOW, 50.0, reset), NOW);
+    let frame = state_wide.next_frame(NOW, None);
+    assert!(frame.empty_5h.is_some());
+    assert!(!frame.lamps.is_lit(Lamp::Warn5h));
+}
+
+fn scoped(name: &str, at_ms: i64, used_pct: f64, reset_secs: i64) -> ScopedSample {
+    ScopedSample {
+        at_ms,
+        name: name.into(),
+        family: ScopedSample::family_of(name),
+        used_pct,
+        resets_at_secs: Some(reset_secs),
+        origin: OfficialOrigin::Oauth,
+    }
+}
+
+#[test]
+fn a_model_weekly_window_past_warn_lights_its_model_lamp() {
+    let mut state = EngineState::new(settings());
+    let reset = NOW / 1000 + 86_400;
+    state.apply(
+        EngineInput::Scoped(vec![
+            scoped("seven_day_opus", NOW, 91.0, reset),
+            scoped("seven_day_sonnet", NOW, 50.0, reset),
+            scoped("seven_day_oauth_apps", NOW, 99.0, reset),
+        ]),
+        NOW,
+    );
+    let frame = state.next_frame(NOW, None);
+    assert!(frame.lamps.is_lit(Lamp::WarnOpus));
+    assert!(!frame.lamps.is_lit(Lamp::WarnSonnet));
+    assert_eq!(state.scoped().count(), 3, "every window is kept");
+    // An older reading never replaces a newer one; a stale one or one past its reset lights
+    // nothing.
+    state.apply(
+        EngineInput::Scoped(vec![scoped("seven_day_opus", NOW - 1, 10.0, reset)]),
+        NOW,
+    );
+    assert!(state.next_frame(NOW, None).lamps.is_lit(Lamp::WarnOpus));
+    assert!(!state
+        .next_frame(NOW + 601_000, None)
+        .lamps
+        .is_lit(Lamp::WarnOpus));
+    let mut state = EngineState::new(settings());
+    state.apply(
+        EngineInput::Scoped(vec![scoped("seven_day_opus", NOW, 91.0, NOW / 1000 - 1)]),
+        NOW,
+    );
+    assert!(!state.next_frame(NOW, None).lamps.is_lit(Lamp::WarnOpus));
 }

@@ -10,8 +10,13 @@
 //! credentials file before each poll, and is **never refreshed, written or logged**: a second
 //! refresher would log Claude Code out.
 //!
+//! The answer is read by `parse.rs`: the 5-hour and 7-day windows, every other window it
+//! reports (per-model weekly ones), and extra usage.
+//!
 //! Ownership and shutdown: [`OauthPoller::run`] is one task; it owns its HTTP client and selects on
 //! the shutdown token at every await, so a stop never waits for a poll or a backoff.
+
+mod parse;
 
 use std::path::Path;
 use std::time::Duration;
@@ -21,12 +26,13 @@ use tokio_util::sync::CancellationToken;
 
 use std::path::PathBuf;
 
-use super::statusline::clamp_percentage;
 use super::{Out, Source};
 use crate::clock::unix_now_ms;
 use crate::ledger::LedgerClosed;
-use crate::readings::{OfficialOrigin, OfficialSample, SourceKind, Window};
+use crate::readings::SourceKind;
 use crate::secret::Secret;
+
+pub(crate) use parse::{parse_usage, UsageReading};
 
 /// The beta header the endpoint requires.
 const ANTHROPIC_BETA: &str = "oauth-2025-04-20";
@@ -39,11 +45,6 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
 /// The longest `Retry-After` honoured; longer ones are capped so the gauge comes back eventually.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(6 * 3600);
-/// Just after a reset the endpoint may still report the old window's near-full value with the new
-/// `resets_at` (AIBattery #174): such readings in a window this young are dropped.
-const ROLLOVER_ARTEFACT_AGE_MS: i64 = 5 * 60 * 1000;
-const ROLLOVER_ARTEFACT_PCT: f64 = 95.0;
-
 /// The OAuth usage poller's settings, resolved by `config`.
 #[derive(Clone, Debug)]
 pub(crate) struct OauthSettings {
@@ -68,20 +69,6 @@ pub(crate) enum OauthError {
     #[error("cannot set up the HTTP client for the OAuth usage poller: {0}")]
     Client(#[from] reqwest::Error),
 }
-
-/// One window reading and any lock the endpoint reports.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct UsageReading {
-    /// The official samples, 5h and/or 7d.
-    pub(crate) samples: Vec<OfficialSample>,
-    /// Until when a window is locked (`locked_reason`), unix seconds.
-    pub(crate) locked_until_secs: Option<i64>,
-}
-
-/// The body was not a usage response.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the usage endpoint's answer is not a usage object (no five_hour, seven_day or limits[])")]
-pub(crate) struct UnreadableUsage;
 
 /// What one poll came to.
 #[derive(Clone, Debug, PartialEq)]
@@ -229,6 +216,12 @@ async fn report(
 ) -> Result<(), LedgerClosed> {
     let problem = match outcome {
         PollOutcome::Usage(reading) => {
+            // The other windows and extra usage first, so the frame the samples make already
+            // shows their lamps.
+            out.scoped(reading.scoped).await?;
+            if let Some(extra) = reading.extra {
+                out.extra_usage(extra).await?;
+            }
             if let Err(err) = out.official(reading.samples).await {
                 // The next poll reads the windows again; only a closed ledger ends the loop.
                 if matches!(err, crate::ledger::WriteError::Closed) {
@@ -331,90 +324,6 @@ fn token_from_file(path: &Path, now_ms: i64) -> Result<Secret, String> {
         );
     }
     Ok(Secret::new(token.to_string()))
-}
-
-/// Reads a usage answer, either shape: the flat `five_hour` / `seven_day` buckets and the newer
-/// `limits[]` array, which wins where present, field by field. Unknown keys are ignored.
-pub(crate) fn parse_usage(body: &[u8], now_ms: i64) -> Result<UsageReading, UnreadableUsage> {
-    let value: Value = serde_json::from_slice(body).map_err(|_| UnreadableUsage)?;
-    let root = value.as_object().ok_or(UnreadableUsage)?;
-    let from_limits = |kind: &str| {
-        root.get("limits")?
-            .as_array()?
-            .iter()
-            .find(|entry| entry.get("kind").and_then(Value::as_str) == Some(kind))
-            .and_then(|entry| read_window(entry, "percent"))
-            // A 0% entry without a reset is a placeholder, not a reading.
-            .filter(|w| w.used_pct > 0.0 || w.resets_at_secs.is_some())
-    };
-    let mut reading = UsageReading::default();
-    let mut saw_window = false;
-    for (window, flat_key, limits_kind) in [
-        (Window::FiveHour, "five_hour", "session"),
-        (Window::SevenDay, "seven_day", "weekly_all"),
-    ] {
-        let flat = root
-            .get(flat_key)
-            .and_then(|bucket| read_window(bucket, "utilization"));
-        let Some(found) = from_limits(limits_kind).or(flat) else {
-            continue;
-        };
-        saw_window = true;
-        if found.is_locked {
-            let until = found.resets_at_secs.unwrap_or(now_ms / 1000 + 3600);
-            reading.locked_until_secs =
-                Some(reading.locked_until_secs.map_or(until, |u| u.max(until)));
-        }
-        let window_start_ms = found
-            .resets_at_secs
-            .map(|reset| (reset - window.length_secs()) * 1000);
-        let is_artefact = found.used_pct >= ROLLOVER_ARTEFACT_PCT
-            && window_start_ms.is_some_and(|start| now_ms - start < ROLLOVER_ARTEFACT_AGE_MS);
-        if is_artefact {
-            continue;
-        }
-        reading.samples.push(OfficialSample {
-            at_ms: now_ms,
-            window,
-            used_pct: found.used_pct,
-            resets_at_secs: found.resets_at_secs,
-            origin: OfficialOrigin::Oauth,
-        });
-    }
-    let has_buckets = ["five_hour", "seven_day", "limits"]
-        .iter()
-        .any(|key| root.contains_key(*key));
-    if saw_window || has_buckets {
-        Ok(reading)
-    } else {
-        Err(UnreadableUsage)
-    }
-}
-
-struct WindowRead {
-    used_pct: f64,
-    resets_at_secs: Option<i64>,
-    is_locked: bool,
-}
-
-/// One bucket: a numeric percentage under `pct_key` (0..100, clamped), `resets_at` as RFC 3339 or
-/// null, and `locked_reason`.
-fn read_window(bucket: &Value, pct_key: &str) -> Option<WindowRead> {
-    let used_pct = clamp_percentage(bucket.get(pct_key)?.as_f64()?)?;
-    let resets_at_secs = bucket
-        .get("resets_at")
-        .and_then(Value::as_str)
-        .and_then(|text| text.parse::<jiff::Timestamp>().ok())
-        .map(|at| at.as_second());
-    let is_locked = bucket
-        .get("locked_reason")
-        .and_then(Value::as_str)
-        .is_some_and(|reason| !reason.is_empty());
-    Some(WindowRead {
-        used_pct,
-        resets_at_secs,
-        is_locked,
-    })
 }
 
 #[cfg(test)]

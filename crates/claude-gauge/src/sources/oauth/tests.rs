@@ -1,6 +1,10 @@
 use proptest::prelude::*;
 
+use gauge_core::ModelFamily;
+
+use super::parse::UnreadableUsage;
 use super::*;
+use crate::readings::{OfficialOrigin, Window};
 
 const NOW_MS: i64 = 1_767_370_000_000; // 2026-01-02T16:06:40Z
 
@@ -21,6 +25,59 @@ fn classic_shape() {
     // 2.0 means 2%, not 200% or a fraction.
     assert_eq!(reading.samples[1].used_pct, 2.0);
     assert_eq!(reading.locked_until_secs, None);
+    // The Sonnet weekly window is kept (the null Opus one and the unknown null key are not).
+    assert_eq!(reading.scoped.len(), 1);
+    assert_eq!(reading.scoped[0].name, "seven_day_sonnet");
+    assert_eq!(reading.scoped[0].family, Some(ModelFamily::Sonnet));
+    assert_eq!(reading.scoped[0].used_pct, 1.0);
+    let extra = reading.extra.unwrap();
+    assert!(!extra.is_enabled);
+    assert_eq!(extra.used_pct, None);
+}
+
+#[test]
+fn every_other_window_and_extra_usage_are_kept() {
+    let body = br#"{
+      "five_hour": {"utilization": 10.0, "resets_at": "2026-01-02T19:59:59+00:00"},
+      "seven_day": {"utilization": 40.0, "resets_at": "2026-01-08T06:59:59+00:00"},
+      "seven_day_opus": {"utilization": 91.0, "resets_at": "2026-01-08T06:59:59+00:00"},
+      "seven_day_oauth_apps": {"utilization": 3.5, "resets_at": "2026-01-08T06:59:59+00:00"},
+      "seven_day_cowork": {"utilization": 0.0, "resets_at": null},
+      "nimbus_quill": {"utilization": 12.0, "resets_at": null},
+      "spend": {"percent": 50},
+      "extra_usage": {"is_enabled": true, "monthly_limit": 5000, "used_credits": 1234.5,
+                      "utilization": 24.69, "currency": "USD"},
+      "limits": [
+        {"kind": "weekly_scoped", "group": "weekly", "percent": 81,
+         "resets_at": "2026-01-08T06:59:59+00:00",
+         "scope": {"model": {"id": null, "display_name": "Fable"}, "surface": null}},
+        {"kind": "weekly_scoped", "percent": 0, "resets_at": null,
+         "scope": {"model": {"id": "claude-opus-4-5", "display_name": null}}}
+      ]}"#;
+    let reading = parse_usage(body, NOW_MS).unwrap();
+    assert_eq!(reading.samples.len(), 2);
+    let names: Vec<(&str, Option<ModelFamily>, f64)> = reading
+        .scoped
+        .iter()
+        .map(|s| (s.name.as_str(), s.family, s.used_pct))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("seven_day_opus", Some(ModelFamily::Opus), 91.0),
+            ("seven_day_oauth_apps", None, 3.5),
+            ("nimbus_quill", None, 12.0),
+            ("weekly_scoped:Fable", None, 81.0),
+        ],
+        "placeholders (0% and no reset) and non-windows are left out"
+    );
+    assert_eq!(reading.scoped[0].resets_at_secs, Some(1_767_855_599));
+    let extra = reading.extra.unwrap();
+    assert!(extra.is_enabled);
+    assert_eq!(extra.monthly_limit, Some(5000.0));
+    assert_eq!(extra.used_credits, Some(1234.5));
+    assert_eq!(extra.used_pct, Some(24.69));
+    assert_eq!(extra.currency.as_deref(), Some("USD"));
 }
 
 #[test]

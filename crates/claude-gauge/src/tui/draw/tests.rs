@@ -44,6 +44,7 @@ fn key_hints_show_only_in_the_interactive_view() {
         is_link_up: true,
         now_secs: 0,
         is_interactive: true,
+        limits: None,
     };
     assert!(render_text(&view, 100, 24).contains("q quit  a acknowledge"));
     view.is_interactive = false;
@@ -74,6 +75,7 @@ fn an_unknown_7d_parks_below_e_and_says_how_to_get_a_value() {
         is_link_up: true,
         now_secs: 0,
         is_interactive: false,
+        limits: None,
     };
     let text = render_text(&view, 100, 24);
     for expected in [
@@ -126,6 +128,7 @@ fn a_snapshot_shows_figures_lamps_and_needles() {
         is_link_up: true,
         now_secs: 0,
         is_interactive: false,
+        limits: None,
     };
     let text = render_text(&view, 100, 24);
     for expected in [
@@ -163,9 +166,65 @@ fn any_size_renders_without_panicking() {
         is_link_up: false,
         now_secs: 0,
         is_interactive: true,
+        limits: None,
     };
     for (width, height) in [(1, 1), (20, 5), (40, 12), (200, 60)] {
         let text = render_text(&view, width, height);
         assert_eq!(text.lines().count(), usize::from(height));
     }
+}
+
+/// A frame with pace and a run-out, and the Opus weekly window past the warn level.
+const PACED: &[u8] = br#"{"v":1,"seq":5,"ts":0,"fuel_5h":0.5,"fuel_7d":0.8,"tach":3120,"reset_5h":3600,"reset_7d":300000,"model":"sonnet","source":"official","lamps":["WARN_5H","WARN_OPUS"],"pace_5h":0.2,"pace_7d":0.5,"empty_5h":1800,"empty_7d":null}"#;
+
+#[test]
+fn pace_marks_run_out_model_cautions_and_other_windows_are_drawn() {
+    let (sim, now_us) = settled_on(PACED);
+    // Inside the first flash half-period after the lamp test: a flashing lamp is on.
+    let sample = sim.sample(now_us);
+    let frame = *sim.cluster().frame().unwrap();
+    let config = *sim.cluster().config();
+    let limits: LimitsReport = serde_json::from_value(serde_json::json!({
+        "windows": [], "limit_until_secs": null, "oauth": null,
+        "scoped": [
+            {"name": "seven_day_oauth_apps", "model": null, "used_pct": 3.0,
+             "resets_at_secs": null, "origin": "oauth", "at_ms": 0},
+            {"name": "seven_day_opus", "model": "opus", "used_pct": 91.0,
+             "resets_at_secs": null, "origin": "oauth", "at_ms": 0}],
+        "extra_usage": {"is_enabled": true, "monthly_limit": null, "used_credits": null,
+                        "used_pct": 25.0, "currency": null, "at_ms": 0}
+    }))
+    .unwrap();
+    let mut view = View {
+        sample: &sample,
+        config: &config,
+        frame: Some(&frame),
+        is_link_up: true,
+        now_secs: 0,
+        is_interactive: false,
+        limits: Some(&limits),
+    };
+    let text = render_text(&view, 120, 26);
+    assert!(text.contains("reset 1h 00m · empty in 30m"), "{text}");
+    assert!(
+        text.contains("7D OPUS 9% left · seven_day_oauth_apps 97% left · EXTRA 25% used"),
+        "{text}"
+    );
+    // The OPUS model lamp carries the caution (slow flash, gauge-core's pattern); WARN_OPUS
+    // has no lamp of its own.
+    let opus = sample.lamps.iter().find(|l| l.lamp == "WARN_OPUS").unwrap();
+    assert_eq!(opus.pattern, "slow");
+    assert!(
+        text.contains("[OPUS]") && text.contains("[SONNET]"),
+        "{text}"
+    );
+    assert!(!text.contains("WARN_OPUS"), "{text}");
+    // The pace marks are drawn in blue on both fuel dials, none on the tach.
+    let buffer = render_buffer(&view, 120, 26).unwrap();
+    assert!(dial_has_color(&buffer, Gauge::Fuel5h, BLUE));
+    assert!(dial_has_color(&buffer, Gauge::Fuel7d, BLUE));
+    assert!(!dial_has_color(&buffer, Gauge::Tach, BLUE));
+    // Without a report, no line of other windows.
+    view.limits = None;
+    assert!(!render_text(&view, 120, 26).contains("7D OPUS"));
 }
