@@ -238,7 +238,16 @@ fn dial_faces_writes_three_true_size_faces_and_the_panel_with_ticks_at_gauge_cor
         .collect();
     assert_eq!(
         lamps,
-        ["HOT", "WARN_5H", "WARN_7D", "LIMIT", "STALL", "IDLE"]
+        [
+            "HOT",
+            "WARN_5H",
+            "WARN_7D",
+            "LIMIT",
+            "STALL",
+            "IDLE",
+            "WARN_OPUS",
+            "WARN_SONNET"
+        ]
     );
 }
 
