@@ -128,6 +128,7 @@ pub(crate) async fn run(
         limits_report: parts.limits,
         ledger,
         stats,
+        machine_name: crate::sources::otlp::this_machine_name().into(),
         shutdown: shutdown.clone(),
     };
     let app = serve::app(state).merge(ingest_router);

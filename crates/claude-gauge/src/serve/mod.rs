@@ -39,6 +39,9 @@ pub(crate) struct AppState {
     pub(crate) ledger: LedgerHandle,
     /// Ingest counters.
     pub(crate) stats: Arc<IngestStats>,
+    /// This machine's name, under which `/stats` `machines` counts the requests that named no
+    /// machine (this machine's transcripts).
+    pub(crate) machine_name: Arc<str>,
     /// Fires when the daemon shuts down; ends `/events` streams.
     pub(crate) shutdown: CancellationToken,
 }

@@ -24,6 +24,20 @@ pub(super) fn string<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a str> {
     }
 }
 
+/// The longest `host.name` kept, bytes: a DNS name's limit. A longer one (or one with control
+/// characters) names no machine at all rather than a cut one.
+const MAX_HOST_NAME_BYTES: usize = 253;
+
+/// The machine a resource or record names (`host.name`, as `OTEL_RESOURCE_ATTRIBUTES` sets it),
+/// trimmed; `None` when absent, empty, too long or holding control characters.
+pub(super) fn host_name(attrs: &[KeyValue]) -> Option<String> {
+    let name = string(attrs, "host.name")?.trim();
+    let is_usable = !name.is_empty()
+        && name.len() <= MAX_HOST_NAME_BYTES
+        && !name.chars().any(char::is_control);
+    is_usable.then(|| name.to_owned())
+}
+
 /// A non-negative whole number, from an int, a whole double or a numeric string.
 pub(super) fn count(attrs: &[KeyValue], key: &str) -> Option<u64> {
     let number = number(attrs, key)?;
@@ -115,6 +129,17 @@ mod tests {
         assert_eq!(count(&attrs, "missing"), None);
         assert_eq!(string(&attrs, "c"), Some(" 7 "));
         assert_eq!(string(&attrs, "a"), None);
+    }
+
+    #[test]
+    fn host_names_are_trimmed_and_bounded() {
+        let host = |value: &str| host_name(&[kv("host.name", Value::StringValue(value.into()))]);
+        assert_eq!(host(" laptop "), Some("laptop".to_string()));
+        assert_eq!(host(""), None);
+        assert_eq!(host("a\nb"), None);
+        assert_eq!(host("a\u{7}b"), None);
+        assert_eq!(host(&"x".repeat(254)), None);
+        assert_eq!(host_name(&[kv("host.name", Value::IntValue(1))]), None);
     }
 
     #[test]

@@ -107,6 +107,21 @@ pub(crate) fn claude_code_env(
     ]
 }
 
+/// This machine's name as a hub knows it: what `claude-gauge otel-env --hub` puts into
+/// `OTEL_RESOURCE_ATTRIBUTES` as `host.name`, and the name a hub gives the requests of its own
+/// transcripts. The first label of the host name (`desk`, not `desk.example.lan`); `local` when
+/// the system has none.
+pub(crate) fn this_machine_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|name| name.into_string().ok())
+        .and_then(|name| {
+            let short = name.split('.').next().unwrap_or_default().trim().to_owned();
+            (!short.is_empty()).then_some(short)
+        })
+        .unwrap_or_else(|| "local".to_owned())
+}
+
 /// A receiver could not start.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum OtlpError {
@@ -273,7 +288,7 @@ impl Ingest {
         if digest.skipped > 0 {
             tracing::debug!("otlp: {} api_request events without tokens", digest.skipped);
         }
-        self.out.usage(digest.usage).await?;
+        self.out.usage_from(digest.usage, digest.hosts).await?;
         if let Some(&hit_ms) = digest.limit_hits_ms.iter().max() {
             let until_secs = hit_ms / 1000 + LIMIT_HOLD_SECS;
             self.out.limit_reached(until_secs).await?;
