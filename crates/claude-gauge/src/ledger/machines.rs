@@ -51,4 +51,3 @@ impl LedgerHandle {
         .map_err(|e| e.to_string())?
     }
 }
-

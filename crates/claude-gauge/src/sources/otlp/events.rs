@@ -41,7 +41,10 @@ pub(super) fn digest_logs(request: &ExportLogsServiceRequest, now_ms: i64) -> Lo
     // The machine is a resource attribute; Claude Code also copies `OTEL_RESOURCE_ATTRIBUTES` onto
     // every record, which is the fallback for a resource without it.
     let records = request.resource_logs.iter().flat_map(|r| {
-        let host = r.resource.as_ref().and_then(|r| attrs::host_name(&r.attributes));
+        let host = r
+            .resource
+            .as_ref()
+            .and_then(|r| attrs::host_name(&r.attributes));
         r.scope_logs
             .iter()
             .flat_map(|s| &s.log_records)

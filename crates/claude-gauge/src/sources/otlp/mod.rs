@@ -79,11 +79,11 @@ const LOGS_EXPORT_INTERVAL_MS: u32 = 1000;
 /// How often Claude Code should export metrics, ms (only the fallback path reads them).
 const METRIC_EXPORT_INTERVAL_MS: u32 = 10_000;
 
-/// The environment variables that point Claude Code's telemetry at a receiver on `addr`
-/// (docs/otlp.md, "Point Claude Code at it"), in the order to print them.
+/// The environment variables that point Claude Code's telemetry at a receiver at `endpoint`
+/// (`http://127.0.0.1:4318`; docs/otlp.md, "Point Claude Code at it"), in the order to print them.
 pub(crate) fn claude_code_env(
     protocol: ExportProtocol,
-    addr: SocketAddr,
+    endpoint: String,
 ) -> Vec<(&'static str, String)> {
     let protocol = match protocol {
         ExportProtocol::HttpProtobuf => "http/protobuf",
@@ -95,7 +95,7 @@ pub(crate) fn claude_code_env(
         ("OTEL_METRICS_EXPORTER", "otlp".into()),
         ("OTEL_LOGS_EXPORTER", "otlp".into()),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.into()),
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{addr}")),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
         (
             "OTEL_LOGS_EXPORT_INTERVAL",
             LOGS_EXPORT_INTERVAL_MS.to_string(),
