@@ -3,9 +3,10 @@
 //! daemon's `/metrics`, and every PromQL query of `deploy/grafana/dashboards/claude-gauge.json`
 //! and of Anthropic's monitoring guide returns data, with the numbers the fake API reported.
 //!
-//! A headless run exports tokens, cost, sessions and active time. Lines of code, commits, pull
-//! requests and edit decisions come from interactive work that a `-p` run against the fake API
-//! does not do, so those are fed from a captured export's resource, scope and attributes
+//! The runs export tokens, cost, sessions and active time, and (each writes a file through the
+//! Write tool, which the fake API calls) lines of code and an edit decision. Commits and pull
+//! requests (counted from `git commit` and `gh pr create` runs) are not made here, so those are
+//! fed from a captured export's resource, scope and attributes
 //! (`tests/fixtures/otlp/delta-tool-http-json-0002-metrics.json`) under those metric names.
 
 use std::path::{Path, PathBuf};
@@ -136,6 +137,9 @@ struct Export<'a> {
     endpoint: &'a str,
     protocol: &'a str,
     temporality: &'a str,
+    /// More `claude` arguments (tool permissions; not `--bare`, which offers only Bash, Edit
+    /// and Read).
+    args: &'a [&'a str],
 }
 
 /// Runs `claude -p` once in `home` (one user: the same `user.id` every run), exporting to the
@@ -169,8 +173,9 @@ async fn run_claude(bin: &Path, fake: &FakeApi, home: &Path, export: Export<'_>)
             "OTEL_RESOURCE_ATTRIBUTES",
             "host.name=laptop,user.email=ana@example.com",
         )
-        .args(["-p", "say hello", "--model", "claude-sonnet-4-5", "--bare"])
+        .args(["-p", "say hello", "--model", "claude-sonnet-4-5"])
         .args(["--output-format", "json"])
+        .args(export.args)
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
     let out = tokio::time::timeout(Duration::from_secs(90), cmd.output())
@@ -185,10 +190,10 @@ async fn run_claude(bin: &Path, fake: &FakeApi, home: &Path, export: Export<'_>)
     );
 }
 
-/// The metrics a `-p` run does not make, in a captured export's shape: its resource, scope and
-/// point attributes (session, user, terminal), under Claude Code's names and attributes
-/// (https://code.claude.com/docs/en/monitoring-usage), as one delta export at now.
-fn interactive_metrics(lines_added: f64) -> Vec<u8> {
+/// Commits and pull requests, which a test run cannot make, in a captured export's shape: its
+/// resource, scope and point attributes (session, user, terminal), under Claude Code's names
+/// (https://code.claude.com/docs/en/monitoring-usage), `count` each, as one delta export at now.
+fn commit_and_pr_metrics(count: f64) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/otlp/delta-tool-http-json-0002-metrics.json");
     let mut export: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
@@ -222,31 +227,14 @@ fn interactive_metrics(lines_added: f64) -> Vec<u8> {
     };
     scope_metrics["metrics"] = json!([
         metric(
-            "claude_code.lines_of_code.count",
-            "Count of lines of code modified, with the 'type' attribute indicating whether lines were added or removed",
-            vec![
-                point(lines_added, &[("type", "added"), ("model", "claude-sonnet-4-5")]),
-                point(3.0, &[("type", "removed"), ("model", "claude-sonnet-4-5")]),
-            ]
+            "claude_code.commit.count",
+            "Number of git commits created",
+            vec![point(count, &[])]
         ),
-        metric("claude_code.commit.count", "Number of git commits created", vec![point(1.0, &[])]),
         metric(
             "claude_code.pull_request.count",
             "Number of pull requests created",
-            vec![point(1.0, &[])]
-        ),
-        metric(
-            "claude_code.code_edit_tool.decision",
-            "Count of code editing tool permission decisions",
-            vec![point(
-                1.0,
-                &[
-                    ("tool_name", "Edit"),
-                    ("decision", "accept"),
-                    ("source", "config"),
-                    ("language", "Rust")
-                ]
-            )]
+            vec![point(count, &[])]
         ),
     ]);
     serde_json::to_vec(&export).unwrap()
@@ -293,21 +281,28 @@ async fn every_dashboard_query_has_data_from_a_daemon_fed_by_claude_code() {
     );
 
     // Two real runs, delta then cumulative: one user's series, growing (so increase() sees it).
+    // Each writes a file through the Write tool, which its fake API calls.
     let home = tempfile::tempdir().unwrap();
+    let tool_fake = |file: &str| {
+        let path = home.path().join(file);
+        let tool = json!({"name": "Write", "input": {
+            "file_path": path.to_str().unwrap(),
+            "content": "fn main() {\n    let greeting = \"hello\";\n    println!(\"{greeting}\");\n}",
+        }});
+        FakeApi::start_with_tool(USAGE, &[], Some(tool))
+    };
+    let (fake, second_fake) = (tool_fake("one.rs").await, tool_fake("two.rs").await);
     let export = |protocol, temporality| Export {
         endpoint: &otlp,
         protocol,
         temporality,
+        args: &["--allowedTools", "Write"],
     };
     run_claude(&bin, &fake, home.path(), export("http/protobuf", "delta")).await;
     let (requests, _) = fake.totals();
     let first_input = (requests * USAGE.input) as f64;
-    let got = wait_total(
-        &prometheus,
-        "claude_code_token_usage_tokens_total{type=\"input\"}",
-        first_input,
-    )
-    .await;
+    let promql = "claude_code_token_usage_tokens_total{type=\"input\"}";
+    let got = wait_total(&prometheus, promql, first_input).await;
     assert_eq!(
         got, first_input,
         "the first run's input tokens reach Prometheus"
@@ -319,21 +314,40 @@ async fn every_dashboard_query_has_data_from_a_daemon_fed_by_claude_code() {
             .body(body)
             .send()
     };
-    assert_eq!(post(interactive_metrics(10.0)).await.unwrap().status(), 200);
-    wait_total(
-        &prometheus,
-        "claude_code_lines_of_code_count_total{type=\"added\"}",
-        10.0,
+    let status = post(commit_and_pr_metrics(1.0)).await.unwrap().status();
+    assert_eq!(status, 200);
+    wait_total(&prometheus, "claude_code_commit_count_total", 1.0).await;
+    run_claude(
+        &bin,
+        &second_fake,
+        home.path(),
+        export("http/json", "cumulative"),
     )
     .await;
-    run_claude(&bin, &fake, home.path(), export("http/json", "cumulative")).await;
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
-    assert_eq!(post(interactive_metrics(20.0)).await.unwrap().status(), 200);
+    for file in ["one.rs", "two.rs"] {
+        let path = home.path().join(file);
+        assert!(
+            path.is_file(),
+            "Claude Code wrote {file} through the Write tool"
+        );
+    }
+    let status = post(commit_and_pr_metrics(2.0)).await.unwrap().status();
+    assert_eq!(status, 200);
 
     // Claude Code's counters in Prometheus equal what the fake API reported, exactly, and the
     // cost equals the daemon's own record of the events.
-    let (requests, reported) = fake.totals();
-    assert!(requests >= 2, "two runs, {requests} requests");
+    let ((first, a), (second, b)) = (fake.totals(), second_fake.totals());
+    let requests = first + second;
+    assert!(
+        first >= 2 && second >= 2,
+        "each run a tool call and the answer after it"
+    );
+    let reported = FakeUsage {
+        input: a.input + b.input,
+        output: a.output + b.output,
+        cache_creation: a.cache_creation + b.cache_creation,
+        cache_read: a.cache_read + b.cache_read,
+    };
     for (kind, want) in [
         ("input", reported.input),
         ("output", reported.output),
@@ -358,12 +372,23 @@ async fn every_dashboard_query_has_data_from_a_daemon_fed_by_claude_code() {
     assert_eq!(machines[0]["requests"], requests, "{stats}");
     let got = wait_total(&prometheus, "sum(claude_code_cost_usage_USD_total)", cost).await;
     assert!((got - cost).abs() < 1e-6, "metrics {got} vs events {cost}");
-    wait_total(
-        &prometheus,
-        "sum(claude_code_lines_of_code_count_total{type=\"added\"})",
-        30.0,
-    )
-    .await;
+    // Each Write's four lines (no newline at the end: Claude Code would count a fifth), and
+    // its permission decision (allowed by the flag: source config).
+    let added = "sum(claude_code_lines_of_code_count_total{type=\"added\"})";
+    assert_eq!(wait_total(&prometheus, added, 8.0).await, 8.0, "{added}");
+    let decision =
+        "sum(claude_code_code_edit_tool_decision_total{tool_name=\"Write\",decision=\"accept\"})";
+    assert_eq!(
+        wait_total(&prometheus, decision, 2.0).await,
+        2.0,
+        "{decision}"
+    );
+    let commits = "sum(claude_code_commit_count_total)";
+    assert_eq!(
+        wait_total(&prometheus, commits, 3.0).await,
+        3.0,
+        "{commits}"
+    );
     // Every series carries the user and the machine; none a session.
     let series = query(&prometheus, "claude_code_token_usage_tokens_total");
     for s in &series {
@@ -376,7 +401,9 @@ async fn every_dashboard_query_has_data_from_a_daemon_fed_by_claude_code() {
     }
     assert_eq!(series.len(), 4, "one series per token type: {series:?}");
 
-    // Every query of the dashboard and of the guide returns data.
+    // Every query of the dashboard and of the guide returns data (increase() needs two samples
+    // of a series: give Prometheus two more scrapes).
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
     let (exprs, variables) = dashboard_queries();
     assert!(exprs.len() >= 15, "{exprs:?}");
     let mut empty = Vec::new();
@@ -406,8 +433,9 @@ async fn every_dashboard_query_has_data_from_a_daemon_fed_by_claude_code() {
             "{definition}: {values:?}"
         );
     }
-    // The growing counters give the guide's figures: a cost over 0, one active user, 30 - 0
-    // lines added after the first sample (increase() starts at a series' first sample).
+    // The growing counters give the guide's figures: a cost over 0, one active user (the
+    // captured export's user has no cost), lines of code over 0.
     assert!(total(&prometheus, &grafana(GUIDE_QUERIES[5])) > 0.0);
     assert_eq!(total(&prometheus, &grafana(GUIDE_QUERIES[6])), 1.0);
+    assert!(total(&prometheus, &grafana(GUIDE_QUERIES[8])) > 0.0);
 }
