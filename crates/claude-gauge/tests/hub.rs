@@ -190,6 +190,34 @@ async fn two_machines_into_one_hub_show_apart_and_sum_to_the_totals() {
         .await;
     assert_eq!(frame["tach"], both, "{frame}");
 
+    // `claude-gauge machines` prints the same breakdown, one row per machine and a total.
+    let out = daemon
+        .dirs
+        .command()
+        .args(["machines", "--url", &daemon.base_url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let row = |name: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .map(|l| l.split_whitespace().skip(1).take(2).collect::<Vec<_>>())
+            .unwrap_or_else(|| panic!("no {name} row in\n{text}"))
+    };
+    assert_eq!(row("laptop"), ["1", "4250"], "{text}");
+    assert_eq!(row("desktop"), ["1", "4250"], "{text}");
+    let total_tokens: u64 = machines.iter().map(|m| m["tokens"].as_u64().unwrap()).sum();
+    assert_eq!(
+        row("total"),
+        ["3".to_string(), total_tokens.to_string()],
+        "{text}"
+    );
+
     // What points a machine at this hub: the endpoint, the token and this machine's name.
     let token_file = daemon.dirs.root.path().join("hub-token");
     std::fs::write(&token_file, format!("{token}\n")).unwrap();

@@ -5,7 +5,7 @@
 use super::{Store, StoreError};
 
 /// The stored usage of one machine.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct MachineUsage {
     /// The machine's `host.name` (this machine's name for requests that named none).
     pub(crate) host: String,
