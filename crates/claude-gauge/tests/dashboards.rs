@@ -246,7 +246,6 @@ async fn every_dashboard_query_has_data_from_a_daemon_fed_by_claude_code() {
     let Some(prometheus_bin) = require_tool("prometheus") else {
         return;
     };
-    let fake = FakeApi::start(USAGE, &[]).await;
     let dirs = TestDirs::new();
     // Only OTLP feeds this daemon. A 7-day limit makes the 7-day fuel known (its panel needs a
     // value); the 5-hour one has a default.

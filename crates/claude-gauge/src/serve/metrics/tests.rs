@@ -8,6 +8,22 @@ use crate::readings::CLAUDE_CODE_TOKEN_METRIC as TOKEN_METRIC;
 use crate::readings::{EngineInput, Origin, SourceKind, TokenCounts, UsageEvent};
 use crate::stats::IngestStats;
 
+fn engine() -> EngineState {
+    EngineState::new(FrameSettings {
+        lamps: LampThresholds {
+            redline_tokens_per_min: 1_000,
+            warn_fuel_5h: 0.2,
+            warn_fuel_7d: 0.2,
+            idle_after: Duration::from_secs(300),
+        },
+        token_limits: TokenLimits {
+            tokens_5h: None,
+            tokens_7d: None,
+        },
+        official_stale_after: Duration::from_secs(600),
+    })
+}
+
 #[test]
 fn exposition_has_frame_usage_sources_and_ingest() {
     let frame = Frame {
@@ -20,19 +36,7 @@ fn exposition_has_frame_usage_sources_and_ingest() {
         seq: 7,
         ..Frame::default()
     };
-    let mut engine = EngineState::new(FrameSettings {
-        lamps: LampThresholds {
-            redline_tokens_per_min: 1_000,
-            warn_fuel_5h: 0.2,
-            warn_fuel_7d: 0.2,
-            idle_after: Duration::from_secs(300),
-        },
-        token_limits: TokenLimits {
-            tokens_5h: None,
-            tokens_7d: None,
-        },
-        official_stale_after: Duration::from_secs(600),
-    });
+    let mut engine = engine();
     engine.apply(EngineInput::Health(SourceKind::Prometheus, Ok(())), 1_000);
     engine.apply(
         EngineInput::Usage(vec![UsageEvent {
@@ -121,19 +125,7 @@ fn the_mirror_takes_the_claude_code_names() {
         ],
         0,
     );
-    let mut engine = EngineState::new(FrameSettings {
-        lamps: LampThresholds {
-            redline_tokens_per_min: 1_000,
-            warn_fuel_5h: 0.2,
-            warn_fuel_7d: 0.2,
-            idle_after: Duration::from_secs(300),
-        },
-        token_limits: TokenLimits {
-            tokens_5h: None,
-            tokens_7d: None,
-        },
-        official_stale_after: Duration::from_secs(600),
-    });
+    let mut engine = engine();
     engine.apply(
         EngineInput::Usage(vec![UsageEvent {
             at_ms: 1_000,

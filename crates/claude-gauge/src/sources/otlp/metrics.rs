@@ -53,6 +53,9 @@ pub(super) struct Metered {
     pub(super) cost_usd: f64,
 }
 
+/// One resource's counter points for the mirror: its attributes as (key, text), its points.
+pub(super) type MirroredResource = (Vec<(String, String)>, Vec<MirrorPoint>);
+
 /// What one metrics export carried.
 #[derive(Debug, Default, PartialEq)]
 pub(super) struct MetricsDigest {
@@ -60,7 +63,7 @@ pub(super) struct MetricsDigest {
     pub(super) metered: Vec<Metered>,
     /// Every Claude Code counter point that counted, with its resource's attributes as text:
     /// for the mirror `/metrics` serves.
-    pub(super) mirrored: Vec<(Vec<(String, String)>, Vec<MirrorPoint>)>,
+    pub(super) mirrored: Vec<MirroredResource>,
     /// Sums of Claude Code metrics that cannot be counted: unspecified temporality or not
     /// monotonic. They are skipped.
     pub(super) rejected_points: u64,
