@@ -404,7 +404,7 @@ async fn every_dashboard_query_has_data_from_a_daemon_fed_by_claude_code() {
     // of a series: give Prometheus two more scrapes).
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     let (exprs, variables) = dashboard_queries();
-    assert!(exprs.len() >= 15, "{exprs:?}");
+    assert!(exprs.len() >= 19, "{exprs:?}");
     let mut empty = Vec::new();
     for promql in exprs
         .iter()
@@ -437,4 +437,12 @@ async fn every_dashboard_query_has_data_from_a_daemon_fed_by_claude_code() {
     assert!(total(&prometheus, &grafana(GUIDE_QUERIES[5])) > 0.0);
     assert_eq!(total(&prometheus, &grafana(GUIDE_QUERIES[6])), 1.0);
     assert!(total(&prometheus, &grafana(GUIDE_QUERIES[8])) > 0.0);
+    // The dashboard's machine panel names the machine.
+    let by_machine = exprs
+        .iter()
+        .find(|e| e.contains("by (host_name)"))
+        .expect("a panel by machine");
+    let answer = query(&prometheus, &grafana(by_machine));
+    assert_eq!(answer.len(), 1, "{answer:?}");
+    assert_eq!(answer[0]["metric"]["host_name"], "laptop", "{answer:?}");
 }
