@@ -78,7 +78,7 @@ pub(crate) enum ExportProtocol {
 
 /// How often Claude Code should export events, ms: the tach is live to this interval.
 const LOGS_EXPORT_INTERVAL_MS: u32 = 1000;
-/// How often Claude Code should export metrics, ms (only the fallback path reads them).
+/// How often Claude Code should export metrics, ms (the fallback and `/metrics` read them).
 const METRIC_EXPORT_INTERVAL_MS: u32 = 10_000;
 
 /// The environment variables that point Claude Code's telemetry at a receiver at `endpoint`
