@@ -25,6 +25,7 @@ use crate::engine::{Engine, StartupSummary, SummaryRequests};
 use crate::ledger::{self, LedgerThread};
 use crate::limits::RECENT_SPAN_MS;
 use crate::mdns::Advertiser;
+use crate::mirror::Mirror;
 use crate::readings::SourceKind;
 use crate::serve::{self, AppState};
 use crate::sources::oauth::OauthPoller;
@@ -90,7 +91,10 @@ pub(crate) async fn run(
     // on the tracker with its own clone of `out` until `shutdown`.
     let (statusline, ingest_router) = StatuslineSource::new();
     spawn_source(&tracker, statusline, &out, &shutdown);
-    if let Some(otlp) = otlp {
+    // With the OTLP receiver on, `/metrics` serves Claude Code's own metrics as it got them.
+    let mirror = otlp.as_ref().map(|_| Arc::new(Mirror::default()));
+    if let (Some(otlp), Some(mirror)) = (otlp, &mirror) {
+        let otlp = otlp.with_mirror(mirror.clone());
         spawn_source(&tracker, otlp, &out, &shutdown);
     }
     if let Some(prometheus) = settings.prometheus.clone() {
@@ -128,6 +132,8 @@ pub(crate) async fn run(
         limits_report: parts.limits,
         ledger,
         stats,
+        mirror,
+        machine_name: crate::sources::otlp::this_machine_name().into(),
         shutdown: shutdown.clone(),
     };
     let app = serve::app(state).merge(ingest_router);

@@ -30,6 +30,7 @@ mod ledger;
 mod limits;
 mod link;
 mod mdns;
+mod mirror;
 mod readings;
 mod secret;
 mod serial;

@@ -26,6 +26,9 @@ pub(crate) struct IngestStats {
     pub(crate) otlp_requests: AtomicU64,
     /// OTLP requests rejected (undecodable, too large).
     pub(crate) otlp_rejected: AtomicU64,
+    /// Claude Code metric points the mirror of `/metrics` dropped (over its series cap, or with
+    /// too many or too long labels).
+    pub(crate) otlp_points_dropped: AtomicU64,
     /// Prometheus polls made (each is four instant queries).
     pub(crate) prometheus_polls: AtomicU64,
     /// Prometheus polls that failed (unreachable, timed out, rejected).
@@ -43,6 +46,7 @@ pub(crate) struct IngestCounts {
     statusline_rejected: u64,
     otlp_requests: u64,
     otlp_rejected: u64,
+    otlp_points_dropped: u64,
     prometheus_polls: u64,
     prometheus_poll_errors: u64,
 }
@@ -65,6 +69,7 @@ impl IngestStats {
             statusline_rejected: get(&self.statusline_rejected),
             otlp_requests: get(&self.otlp_requests),
             otlp_rejected: get(&self.otlp_rejected),
+            otlp_points_dropped: get(&self.otlp_points_dropped),
             prometheus_polls: get(&self.prometheus_polls),
             prometheus_poll_errors: get(&self.prometheus_poll_errors),
         }

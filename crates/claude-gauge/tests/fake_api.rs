@@ -16,6 +16,9 @@ use axum::routing::{any, post};
 use axum::Router;
 use serde_json::{json, Value};
 
+/// How many fakes this test process started.
+static INSTANCES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 /// The usage the fake reports for each request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FakeUsage {
@@ -37,6 +40,11 @@ pub struct FakeLog {
 #[derive(Clone)]
 struct FakeState {
     usage: FakeUsage,
+    /// A tool call (`{"name": ..., "input": {...}}`) to answer a turn with, until the request
+    /// carries its result.
+    tool: Option<Arc<Value>>,
+    /// Which fake of this test process it is (the first is 0).
+    instance: u32,
     extra_headers: Arc<HashMap<String, String>>,
     log: Arc<Mutex<FakeLog>>,
 }
@@ -52,9 +60,21 @@ impl FakeApi {
     /// Starts a fake that reports `usage` per request and adds `extra_headers` to every
     /// response (e.g. the `anthropic-ratelimit-unified-*` headers).
     pub async fn start(usage: FakeUsage, extra_headers: &[(&str, String)]) -> FakeApi {
+        FakeApi::start_with_tool(usage, extra_headers, None).await
+    }
+
+    /// [`FakeApi::start`], answering each prompt first with a call of `tool` (`{"name": "Write",
+    /// "input": {...}}`), then, once the request carries the tool's result, with text.
+    pub async fn start_with_tool(
+        usage: FakeUsage,
+        extra_headers: &[(&str, String)],
+        tool: Option<Value>,
+    ) -> FakeApi {
         let log = Arc::new(Mutex::new(FakeLog::default()));
         let state = FakeState {
             usage,
+            tool: tool.map(Arc::new),
+            instance: INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             extra_headers: Arc::new(
                 extra_headers
                     .iter()
@@ -110,11 +130,13 @@ async fn messages(State(state): State<FakeState>, body: axum::body::Bytes) -> Re
         log.totals.cache_read += u.cache_read;
         log.models.push(model.clone());
         let n = log.requests;
-        log.request_ids.push(format!("req_fake_{n:06}"));
+        log.request_ids
+            .push(format!("req_fake{}_{n:06}", state.instance));
         n
     };
-    let request_id = format!("req_fake_{n:06}");
-    let message_id = format!("msg_fake_{n:06}");
+    // Each fake has ids of its own, so two fakes in one test never share one.
+    let request_id = format!("req_fake{}_{n:06}", state.instance);
+    let message_id = format!("msg_fake{}_{n:06}", state.instance);
     let mut headers = HeaderMap::new();
     headers.insert("request-id", HeaderValue::from_str(&request_id).unwrap());
     for (k, v) in state.extra_headers.iter() {
@@ -145,6 +167,26 @@ async fn messages(State(state): State<FakeState>, body: axum::body::Bytes) -> Re
         "content-type",
         HeaderValue::from_static("text/event-stream"),
     );
+    // A tool call until the conversation holds its result (the messages-streaming format's
+    // tool_use block: the input arrives as `input_json_delta`).
+    let has_tool_result = request["messages"]
+        .as_array()
+        .and_then(|messages| messages.last())
+        .and_then(|last| last["content"].as_array())
+        .is_some_and(|blocks| blocks.iter().any(|b| b["type"] == "tool_result"));
+    let (block, delta, stop_reason) = match &state.tool {
+        Some(tool) if !has_tool_result => (
+            json!({"type": "tool_use", "id": format!("toolu_fake_{n:06}"),
+                   "name": tool["name"], "input": {}}),
+            json!({"type": "input_json_delta", "partial_json": tool["input"].to_string()}),
+            "tool_use",
+        ),
+        _ => (
+            json!({"type": "text", "text": ""}),
+            json!({"type": "text_delta", "text": "Hello from the fake API."}),
+            "end_turn",
+        ),
+    };
     let events = [
         (
             "message_start",
@@ -154,14 +196,12 @@ async fn messages(State(state): State<FakeState>, body: axum::body::Bytes) -> Re
         ),
         (
             "content_block_start",
-            json!({"type": "content_block_start", "index": 0,
-            "content_block": {"type": "text", "text": ""}}),
+            json!({"type": "content_block_start", "index": 0, "content_block": block}),
         ),
         ("ping", json!({"type": "ping"})),
         (
             "content_block_delta",
-            json!({"type": "content_block_delta", "index": 0,
-            "delta": {"type": "text_delta", "text": "Hello from the fake API."}}),
+            json!({"type": "content_block_delta", "index": 0, "delta": delta}),
         ),
         (
             "content_block_stop",
@@ -170,7 +210,7 @@ async fn messages(State(state): State<FakeState>, body: axum::body::Bytes) -> Re
         (
             "message_delta",
             json!({"type": "message_delta",
-            "delta": {"stop_reason": "end_turn", "stop_sequence": null},
+            "delta": {"stop_reason": stop_reason, "stop_sequence": null},
             "usage": {"output_tokens": u.output}}),
         ),
         ("message_stop", json!({"type": "message_stop"})),

@@ -24,7 +24,7 @@ fn repo() -> PathBuf {
 }
 
 /// `name` on `PATH`, or `None` after a skip line; with `CI` set, a missing tool fails the test.
-fn require_tool(name: &str) -> Option<PathBuf> {
+pub(crate) fn require_tool(name: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|path| {
         std::env::split_paths(&path)
             .map(|dir| dir.join(name))
@@ -42,7 +42,7 @@ fn require_tool(name: &str) -> Option<PathBuf> {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("addr").port()
 }
@@ -102,7 +102,7 @@ fn exposition(a_input: u64) -> String {
 }
 
 /// A real Prometheus on a loopback port with its own config and data dir, killed on drop.
-struct Prometheus {
+pub(crate) struct Prometheus {
     bin: PathBuf,
     dir: PathBuf,
     port: u16,
@@ -110,7 +110,7 @@ struct Prometheus {
 }
 
 impl Prometheus {
-    fn start(bin: PathBuf, dir: &Path, targets: &[(&str, String)]) -> Prometheus {
+    pub(crate) fn start(bin: PathBuf, dir: &Path, targets: &[(&str, String)]) -> Prometheus {
         let mut config = String::from(
             "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
              scrape_configs:\n",
@@ -131,7 +131,7 @@ impl Prometheus {
         prometheus
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
@@ -181,7 +181,7 @@ impl Prometheus {
     }
 
     /// An instant query's result array.
-    fn query(&self, promql: &str) -> Vec<Value> {
+    pub(crate) fn query(&self, promql: &str) -> Vec<Value> {
         let url = reqwest::Url::parse_with_params(
             &format!("{}/api/v1/query", self.url()),
             [("query", promql)],
@@ -203,7 +203,7 @@ impl Drop for Prometheus {
 }
 
 /// A blocking GET (status, body), `None` when nothing answers.
-fn http_get(url: &str) -> Option<(u16, String)> {
+pub(crate) fn http_get(url: &str) -> Option<(u16, String)> {
     let url = reqwest::Url::parse(url).ok()?;
     let addr = format!("{}:{}", url.host_str()?, url.port()?);
     let mut stream = std::net::TcpStream::connect(addr).ok()?;

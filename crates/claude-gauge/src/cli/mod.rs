@@ -9,6 +9,7 @@ mod doctor;
 mod install_statusline;
 mod limits_cmd;
 mod local_http;
+mod machines_cmd;
 mod manual;
 mod otel_env;
 mod progress;
@@ -74,6 +75,9 @@ enum Command {
     UninstallStatusline(install_statusline::InstallArgs),
     /// Show Claude's official readings and the learned limits, from the running daemon.
     Limits(limits_cmd::LimitsArgs),
+    /// Show the usage by machine a hub holds (machines that export to this daemon), from the
+    /// running daemon.
+    Machines(machines_cmd::MachinesArgs),
     /// Check the setup, one line per check with its fix (exit status 1 when any fails).
     Doctor(doctor::DoctorArgs),
     /// Run the daemon as a service of this user (systemd user unit, launchd agent).
@@ -202,6 +206,10 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
         Some(Command::Limits(args)) => {
             let settings = load_settings(cli.config, &dirs, &env)?;
             limits_cmd::run(args, &settings.daemon_url)
+        }
+        Some(Command::Machines(args)) => {
+            let settings = load_settings(cli.config, &dirs, &env)?;
+            machines_cmd::run(args, &settings.daemon_url)
         }
         Some(Command::Doctor(args)) => doctor::run(args, cli.config, &dirs, &env),
         Some(Command::Service { action }) => {

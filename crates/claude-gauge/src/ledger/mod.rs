@@ -13,6 +13,7 @@
 //! Must never: tell the engine anything but stored requests and samples (health, models and the
 //! like go from the sources to the engine directly), or acknowledge a write it did not commit.
 
+mod machines;
 mod store;
 
 use std::collections::HashMap;
@@ -23,7 +24,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use store::Store;
-pub(crate) use store::{FileProgress, StoreError, StoredTotals};
+pub(crate) use store::{FileProgress, MachineUsage, StoreError, StoredTotals};
 
 use crate::readings::{
     EngineInput, EngineSender, LearnedRate, OfficialSample, SourceKind, UsageEvent,
@@ -64,6 +65,8 @@ type CommitReply = oneshot::Sender<Result<(), String>>;
 enum LedgerInput {
     Usage {
         events: Vec<UsageEvent>,
+        /// The machine each event came from (`hosts[i]` for `events[i]`); empty: this machine.
+        hosts: Vec<Option<String>>,
         progress: Vec<FileProgress>,
         reply: CommitReply,
     },
@@ -111,25 +114,8 @@ impl std::fmt::Debug for LedgerHandle {
 }
 
 impl LedgerHandle {
-    /// Queues requests and how far their files were read, for one transaction. A request already
-    /// on record under the same dedup key is replaced only when the new copy wins
-    /// ([`UsageEvent::beats`]), so one request counts once whichever source reports it.
-    pub(crate) async fn record_usage(
-        &self,
-        events: Vec<UsageEvent>,
-        progress: Vec<FileProgress>,
-    ) -> Result<Receipt, LedgerClosed> {
-        let (reply, receipt) = oneshot::channel();
-        let input = LedgerInput::Usage {
-            events,
-            progress,
-            reply,
-        };
-        self.queue.send(input).await.map_err(|_| LedgerClosed)?;
-        Ok(Receipt(receipt))
-    }
-
-    /// [`LedgerHandle::record_usage`] for a source on its own thread.
+    /// [`LedgerHandle::record_usage_from`] for a source on its own thread, with every request
+    /// from this machine.
     pub(crate) fn blocking_record_usage(
         &self,
         events: Vec<UsageEvent>,
@@ -138,6 +124,7 @@ impl LedgerHandle {
         let (reply, receipt) = oneshot::channel();
         let input = LedgerInput::Usage {
             events,
+            hosts: Vec::new(),
             progress,
             reply,
         };
@@ -307,6 +294,8 @@ pub(crate) fn read_stored(data_dir: &Path) -> Result<StoredState, StoreError> {
 #[derive(Default)]
 struct Batch {
     events: Vec<UsageEvent>,
+    /// Parallel to `events`: the machine each came from.
+    hosts: Vec<Option<String>>,
     progress: Vec<FileProgress>,
     samples: Vec<OfficialSample>,
     learned: Vec<LearnedRate>,
@@ -318,9 +307,12 @@ impl Batch {
         match input {
             LedgerInput::Usage {
                 events,
+                mut hosts,
                 progress,
                 reply,
             } => {
+                hosts.resize(events.len(), None);
+                self.hosts.extend(hosts);
                 self.events.extend(events);
                 self.progress.extend(progress);
                 self.replies.push(reply);
@@ -371,8 +363,9 @@ fn write_loop(mut store: Store, mut queue: mpsc::Receiver<LedgerInput>, engine: 
                     is_engine_gone |= engine.blocking_send(EngineInput::Together(inputs)).is_err();
                 }
             };
-            let written = store.write_batch(
+            let written = store.write_batch_from(
                 &batch.events,
+                &batch.hosts,
                 &batch.progress,
                 samples,
                 &batch.learned,

@@ -7,10 +7,14 @@
 //!   transaction as the entries read from it, so a crash neither loses nor double-counts;
 //! - `official_samples`: Claude's own percentages as they arrived.
 //!
+//! Each request row names the machine it came from (`host`, the OTLP `host.name`; NULL for this
+//! machine), so a hub can say whose usage it holds (`machines.rs`).
+//!
 //! WAL mode with `synchronous = NORMAL`: a killed process loses at most the batch that was not
 //! committed yet, which its source re-reads from the stored offset on restart.
 
 mod error;
+mod machines;
 mod rows;
 mod schema;
 
@@ -19,6 +23,7 @@ use std::path::Path;
 
 use error::is_corruption;
 pub(crate) use error::StoreError;
+pub(crate) use machines::MachineUsage;
 use rows::{insert_samples, row_to_event, upsert_entries, upsert_learned, upsert_progress};
 use rusqlite::{Connection, OptionalExtension};
 use schema::MIGRATIONS;
@@ -183,16 +188,31 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// [`Store::write_batch_from`] with every request from this machine.
+    #[cfg(test)]
+    pub(crate) fn write_batch(
+        &mut self,
+        events: &[UsageEvent],
+        progress: &[FileProgress],
+        samples: &[OfficialSample],
+        learned: &[LearnedRate],
+        before_commit: impl FnOnce(&[UsageEvent]),
+    ) -> Result<Vec<UsageEvent>, StoreError> {
+        self.write_batch_from(events, &[], progress, samples, learned, before_commit)
+    }
+
     /// Writes one batch in one transaction: requests (a copy replaces the stored one only when its
     /// rank is higher), file progress and official samples. Returns the requests that were new or
-    /// replaced an earlier copy.
+    /// replaced an earlier copy. `hosts[i]` names the machine `events[i]` came from (missing
+    /// entries: this machine).
     ///
     /// `before_commit` gets the changed requests once they are decided and before the commit, so
     /// the gauge does not wait for the disk: should the commit then fail (or the process die),
     /// the file offsets are not stored either and the next start reads those lines again.
-    pub(crate) fn write_batch(
+    pub(crate) fn write_batch_from(
         &mut self,
         events: &[UsageEvent],
+        hosts: &[Option<String>],
         progress: &[FileProgress],
         samples: &[OfficialSample],
         learned: &[LearnedRate],
@@ -204,7 +224,7 @@ impl Store {
             source,
         };
         let tx = self.conn.transaction().map_err(wrap)?;
-        let changed = upsert_entries(&tx, events).map_err(wrap)?;
+        let changed = upsert_entries(&tx, events, hosts).map_err(wrap)?;
         upsert_progress(&tx, progress).map_err(wrap)?;
         insert_samples(&tx, samples).map_err(wrap)?;
         upsert_learned(&tx, learned).map_err(wrap)?;

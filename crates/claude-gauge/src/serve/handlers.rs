@@ -41,16 +41,28 @@ pub(crate) async fn healthz_get() -> Json<serde_json::Value> {
     Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
 }
 
-/// `GET /stats`: ingest counters, the stored usage totals and every source's status.
+/// `GET /stats`: ingest counters, the stored usage totals, the usage by machine (a hub's
+/// breakdown) and every source's status.
 pub(crate) async fn stats_get(State(state): State<AppState>) -> Response {
-    match state.ledger.totals().await {
-        Ok(totals) => {
+    let machine_name = state.machine_name.to_string();
+    let read = async {
+        let totals = state.ledger.totals().await?;
+        let machines = state.ledger.usage_by_machine(0, machine_name).await?;
+        Ok::<_, String>((totals, machines))
+    };
+    match read.await {
+        Ok((totals, machines)) => {
             let sources = state
                 .health
                 .lock()
                 .map(|board| board.clone())
                 .unwrap_or_default();
-            let body = json!({ "ingest": state.stats.snapshot(), "usage_totals": totals, "sources": sources });
+            let body = json!({
+                "ingest": state.stats.snapshot(),
+                "usage_totals": totals,
+                "machines": machines,
+                "sources": sources,
+            });
             Json(body).into_response()
         }
         Err(err) => AppError(err).into_response(),

@@ -2,10 +2,14 @@
 //! Collector at all. Names are listed in `docs/prometheus.md`.
 //!
 //! Rendered per scrape from values the engine already publishes (the frame, the usage totals,
-//! source freshness) and the ingest counters: a fresh registry each time, so nothing here holds
-//! state of its own. Token and cost counters carry Claude Code's own names after the Collector
-//! (`claude_code_token_usage_tokens_total{type,model}`, `claude_code_cost_usage_USD_total{model}`),
-//! so the same PromQL and dashboards read either path.
+//! source freshness), the ingest counters and the mirror of Claude Code's own metrics: a fresh
+//! registry each time, so nothing here holds state of its own.
+//!
+//! Claude Code's names after the Collector (`claude_code_token_usage_tokens_total`, ...), so the
+//! same PromQL and dashboards read either path: with the OTLP receiver on, every Claude Code
+//! metric it got, as the Collector would serve it (`crate::mirror`); without it, the store's
+//! token and cost totals by model. The store's totals are always at `claude_gauge_token_usage_*`
+//! and `claude_gauge_cost_usage_*` too. Never both under one name: sums would count twice.
 
 use std::sync::atomic::AtomicU64;
 
@@ -21,7 +25,9 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::AppState;
+use crate::clock::unix_now_ms;
 use crate::engine::{SourceStatus, TotalsByModel};
+use crate::mirror::{MirrorSnapshot, MirroredFamily};
 use crate::stats::IngestCounts;
 
 /// The OpenMetrics content type; Prometheus picks its parser by it.
@@ -29,6 +35,7 @@ const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset
 
 type Labels = Vec<(&'static str, String)>;
 type FloatGauge = Gauge<f64, AtomicU64>;
+type FloatCounter = Counter<f64, AtomicU64>;
 
 /// `GET /metrics`.
 pub(crate) async fn metrics_get(State(state): State<AppState>) -> Response {
@@ -40,7 +47,17 @@ pub(crate) async fn metrics_get(State(state): State<AppState>) -> Response {
         // A poisoned board only means a reader panicked; the data is plain and still valid.
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
-    match render(&frame, &totals, &sources, state.stats.snapshot()) {
+    let mirror = state
+        .mirror
+        .as_ref()
+        .map(|mirror| mirror.snapshot(unix_now_ms()));
+    match render(
+        &frame,
+        &totals,
+        &sources,
+        state.stats.snapshot(),
+        mirror.as_ref(),
+    ) {
         Ok(text) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
         Err(err) => {
             tracing::error!("cannot render /metrics: {err}");
@@ -49,16 +66,22 @@ pub(crate) async fn metrics_get(State(state): State<AppState>) -> Response {
     }
 }
 
-/// The exposition for one scrape.
+/// The exposition for one scrape. `mirror` is Claude Code's own metrics, when the OTLP receiver
+/// runs: they take the `claude_code_*` names.
 fn render(
     frame: &Frame,
     totals: &TotalsByModel,
     sources: &[SourceStatus],
     ingest: IngestCounts,
+    mirror: Option<&MirrorSnapshot>,
 ) -> Result<String, std::fmt::Error> {
     let mut registry = Registry::default();
     register_frame(&mut registry, frame);
-    register_totals_by_model(&mut registry, totals);
+    register_totals_by_model(&mut registry, totals, "claude_gauge");
+    match mirror {
+        Some(mirror) => register_mirror(&mut registry, mirror),
+        None => register_totals_by_model(&mut registry, totals, "claude_code"),
+    }
     register_sources(&mut registry, sources);
     register_ingest(&mut registry, ingest)?;
     let mut text = String::new();
@@ -145,9 +168,11 @@ fn register_frame(registry: &mut Registry, frame: &Frame) {
     );
 }
 
-fn register_totals_by_model(registry: &mut Registry, totals: &TotalsByModel) {
+/// The store's token and cost totals by model, as `<prefix>_token_usage_tokens_total` and
+/// `<prefix>_cost_usage_USD_total`.
+fn register_totals_by_model(registry: &mut Registry, totals: &TotalsByModel, prefix: &str) {
     let tokens = Family::<Labels, Counter>::default();
-    let cost = Family::<Labels, Counter<f64, AtomicU64>>::default();
+    let cost = Family::<Labels, FloatCounter>::default();
     for (model, totals) in totals.by_model() {
         let t = totals.tokens;
         // The `type` values are Claude Code's own, those of `claude_code.token.usage`
@@ -165,17 +190,43 @@ fn register_totals_by_model(registry: &mut Registry, totals: &TotalsByModel) {
             .inc_by(totals.cost_usd());
     }
     registry.register_with_unit(
-        "claude_code_token_usage",
+        format!("{prefix}_token_usage"),
         "Tokens used, by type and model: every request in the store (the same after a restart)",
         Unit::Other("tokens".into()),
         tokens,
     );
     registry.register_with_unit(
-        "claude_code_cost_usage",
+        format!("{prefix}_cost_usage"),
         "Cost in US dollars, by model: every request in the store (the same after a restart)",
         Unit::Other("USD".into()),
         cost,
     );
+}
+
+/// Claude Code's own metrics, as the Collector's Prometheus exporter serves them.
+fn register_mirror(registry: &mut Registry, mirror: &MirrorSnapshot) {
+    for MirroredFamily { name, help, series } in &mirror.families {
+        let family = Family::<Vec<(String, String)>, FloatCounter>::default();
+        for (labels, value) in series {
+            family.get_or_create(labels).inc_by(*value);
+        }
+        match &name.unit {
+            Some(unit) => registry.register_with_unit(
+                name.base.clone(),
+                help.clone(),
+                Unit::Other(unit.clone()),
+                family,
+            ),
+            None => registry.register(name.base.clone(), help.clone(), family),
+        }
+    }
+    if !mirror.targets.is_empty() {
+        let targets = Family::<Vec<(String, String)>, Gauge>::default();
+        for labels in &mirror.targets {
+            targets.get_or_create(labels).set(1);
+        }
+        registry.register("target_info", "Target metadata", targets);
+    }
 }
 
 fn register_sources(registry: &mut Registry, sources: &[SourceStatus]) {
@@ -221,92 +272,4 @@ fn register_ingest(registry: &mut Registry, ingest: IngestCounts) -> Result<(), 
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use gauge_core::{FuelSource, Lamps, ModelFamily};
-
-    use super::*;
-    use crate::engine::{EngineState, FrameSettings, LampThresholds, TokenLimits};
-    use crate::readings::CLAUDE_CODE_TOKEN_METRIC as TOKEN_METRIC;
-    use crate::readings::{EngineInput, Origin, SourceKind, TokenCounts, UsageEvent};
-    use crate::stats::IngestStats;
-
-    #[test]
-    fn exposition_has_frame_usage_sources_and_ingest() {
-        let frame = Frame {
-            fuel_5h: Some(0.5),
-            tach: 1_200,
-            reset_5h: Some(1_800_000_000),
-            model: Some(ModelFamily::Opus),
-            source: FuelSource::Estimate,
-            lamps: Lamps::NONE.with(Lamp::Stall),
-            seq: 7,
-            ..Frame::default()
-        };
-        let mut engine = EngineState::new(FrameSettings {
-            lamps: LampThresholds {
-                redline_tokens_per_min: 1_000,
-                warn_fuel_5h: 0.2,
-                warn_fuel_7d: 0.2,
-                idle_after: Duration::from_secs(300),
-                run_out_margin_5h: Duration::from_secs(300),
-                run_out_margin_7d: Duration::from_secs(3600),
-            },
-            token_limits: TokenLimits {
-                tokens_5h: None,
-                tokens_7d: None,
-            },
-            official_stale_after: Duration::from_secs(600),
-        });
-        engine.apply(EngineInput::Health(SourceKind::Prometheus, Ok(())), 1_000);
-        engine.apply(
-            EngineInput::Usage(vec![UsageEvent {
-                at_ms: 1_000,
-                origin: Origin::Transcript,
-                dedup_key: "a".into(),
-                message_id: None,
-                model: "claude-opus-4-5".into(),
-                tokens: TokenCounts {
-                    input: 1000,
-                    output: 50,
-                    cache_creation: 200,
-                    cache_read: 3000,
-                },
-                cost_usd: 0.0066,
-                is_sidechain: false,
-                has_speed: false,
-            }]),
-            1_000,
-        );
-        let stats = IngestStats::default();
-        IngestStats::add(&stats.prometheus_poll_errors, 2);
-        let text = render(
-            &frame,
-            engine.totals(),
-            &engine.source_statuses(2_000),
-            stats.snapshot(),
-        )
-        .unwrap();
-        for line in [
-            "claude_gauge_fuel_5h_ratio 0.5",
-            "claude_gauge_tach_tokens_per_minute 1200.0",
-            "claude_gauge_reset_5h_timestamp_seconds 1800000000.0",
-            "claude_gauge_lamp{lamp=\"STALL\"} 1",
-            "claude_gauge_lamp{lamp=\"HOT\"} 0",
-            "claude_gauge_frame_info{source=\"estimate\",model=\"opus\"} 1",
-            "claude_gauge_frame_seq 7",
-            &format!("{TOKEN_METRIC}{{type=\"input\",model=\"claude-opus-4-5\"}} 1000"),
-            "claude_code_token_usage_tokens_total{type=\"cacheRead\",model=\"claude-opus-4-5\"} 3000",
-            "claude_code_cost_usage_USD_total{model=\"claude-opus-4-5\"} 0.0066",
-            "claude_gauge_source_fresh{source=\"prometheus\"} 1",
-            "claude_gauge_source_last_success_timestamp_seconds{source=\"prometheus\"} 1.0",
-            "claude_gauge_ingest_total{counter=\"prometheus_poll_errors\"} 2",
-            "# EOF",
-        ] {
-            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
-        }
-        // Unknown fuel is absent, not zero.
-        assert!(!text.contains("fuel_7d"), "{text}");
-    }
-}
+mod tests;

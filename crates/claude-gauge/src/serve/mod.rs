@@ -22,6 +22,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::access::{self, Access, Protocol};
 use crate::engine::{FrameFeed, HealthBoard, LimitsFeed, TotalsFeed};
 use crate::ledger::LedgerHandle;
+use crate::mirror::Mirror;
 use crate::stats::IngestStats;
 
 /// What every handler can reach. Cheap to clone.
@@ -39,6 +40,13 @@ pub(crate) struct AppState {
     pub(crate) ledger: LedgerHandle,
     /// Ingest counters.
     pub(crate) stats: Arc<IngestStats>,
+    /// Claude Code's own metrics as the OTLP receiver got them, when it runs: `/metrics` then
+    /// serves them under the Collector's names (`claude_code_*`), in place of the store's token
+    /// and cost totals, which stay at `claude_gauge_*`.
+    pub(crate) mirror: Option<Arc<Mirror>>,
+    /// This machine's name, under which `/stats` `machines` counts the requests that named no
+    /// machine (this machine's transcripts).
+    pub(crate) machine_name: Arc<str>,
     /// Fires when the daemon shuts down; ends `/events` streams.
     pub(crate) shutdown: CancellationToken,
 }

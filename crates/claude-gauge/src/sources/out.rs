@@ -55,12 +55,20 @@ impl Out {
     }
 
     /// Records requests and returns once they are committed: what a source acknowledges to its
-    /// sender after this is on disk.
-    pub(crate) async fn usage(&self, events: Vec<UsageEvent>) -> Result<(), WriteError> {
+    /// sender after this is on disk. `hosts[i]` is the machine (`host.name`) `events[i]` came
+    /// from; a missing entry or `None` is this machine.
+    pub(crate) async fn usage_from(
+        &self,
+        events: Vec<UsageEvent>,
+        hosts: Vec<Option<String>>,
+    ) -> Result<(), WriteError> {
         if events.is_empty() {
             return Ok(());
         }
-        let receipt = self.ledger.record_usage(events, Vec::new()).await?;
+        let receipt = self
+            .ledger
+            .record_usage_from(events, hosts, Vec::new())
+            .await?;
         receipt.committed().await
     }
 

@@ -32,9 +32,13 @@ pub(super) fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<UsageEve
     })
 }
 
+/// Upserts `events`; `hosts[i]` (when given) is the machine `events[i]` came from. A stored
+/// machine is never replaced by none, and a copy that does not win still names the machine of a
+/// request stored without one (the OTLP copy of a request first read from a transcript).
 pub(super) fn upsert_entries(
     tx: &Transaction<'_>,
     events: &[UsageEvent],
+    hosts: &[Option<String>],
 ) -> rusqlite::Result<Vec<UsageEvent>> {
     let mut select = tx.prepare_cached(
         "SELECT dedup_key, at_ms, origin, model, input_tokens, output_tokens,
@@ -45,11 +49,15 @@ pub(super) fn upsert_entries(
     let mut upsert = tx.prepare_cached(
         "INSERT OR REPLACE INTO entries (dedup_key, at_ms, origin, model, input_tokens,
             output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd,
-            is_sidechain, has_speed, message_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            is_sidechain, has_speed, message_id, host)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                 COALESCE(?13, (SELECT host FROM entries WHERE dedup_key = ?1)))",
     )?;
+    let mut name_host =
+        tx.prepare_cached("UPDATE entries SET host = ?2 WHERE dedup_key = ?1 AND host IS NULL")?;
     let mut changed = Vec::new();
-    for event in events {
+    for (index, event) in events.iter().enumerate() {
+        let host = hosts.get(index).and_then(Option::as_deref);
         let mut existing = select
             .query_row([&event.dedup_key], row_to_event)
             .optional()?;
@@ -67,6 +75,9 @@ pub(super) fn upsert_entries(
             }
         }
         if existing.as_ref().is_some_and(|old| !event.beats(old)) {
+            if let Some(host) = host {
+                name_host.execute(params![event.dedup_key, host])?;
+            }
             continue;
         }
         // A copy without a message id (OTLP) keeps the message id of the copy it replaces.
@@ -88,6 +99,7 @@ pub(super) fn upsert_entries(
             i64::from(event.is_sidechain),
             i64::from(event.has_speed),
             message_id,
+            host,
         ])?;
         changed.push(event.into_owned());
     }

@@ -50,4 +50,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
         from_tokens INTEGER NOT NULL,
         window_resets_at_secs INTEGER
     ) WITHOUT ROWID;",
+    // v5: the machine a request came from: the OTLP resource's `host.name` (a hub receives many
+    // machines' telemetry); NULL for this machine's own transcripts.
+    "ALTER TABLE entries ADD COLUMN host TEXT;",
 ];

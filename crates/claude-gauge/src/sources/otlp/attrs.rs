@@ -24,6 +24,20 @@ pub(super) fn string<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a str> {
     }
 }
 
+/// The longest `host.name` kept, bytes: a DNS name's limit. A longer one (or one with control
+/// characters) names no machine at all rather than a cut one.
+const MAX_HOST_NAME_BYTES: usize = 253;
+
+/// The machine a resource or record names (`host.name`, as `OTEL_RESOURCE_ATTRIBUTES` sets it),
+/// trimmed; `None` when absent, empty, too long or holding control characters.
+pub(super) fn host_name(attrs: &[KeyValue]) -> Option<String> {
+    let name = string(attrs, "host.name")?.trim();
+    let is_usable = !name.is_empty()
+        && name.len() <= MAX_HOST_NAME_BYTES
+        && !name.chars().any(char::is_control);
+    is_usable.then(|| name.to_owned())
+}
+
 /// A non-negative whole number, from an int, a whole double or a numeric string.
 pub(super) fn count(attrs: &[KeyValue], key: &str) -> Option<u64> {
     let number = number(attrs, key)?;
@@ -39,6 +53,52 @@ pub(super) fn number(attrs: &[KeyValue], key: &str) -> Option<f64> {
         _ => return None,
     };
     number.is_finite().then_some(number)
+}
+
+/// Every attribute as (key, value as text), the way the Collector's Prometheus exporter makes
+/// label values (`pcommon.Value.AsString`): strings as they are, numbers and booleans written
+/// out, arrays and maps as JSON, bytes as hex. Attributes without a value are left out.
+pub(super) fn as_text(attrs: &[KeyValue]) -> Vec<(String, String)> {
+    attrs
+        .iter()
+        .filter_map(|kv| {
+            let value = kv.value.as_ref()?.value.as_ref()?;
+            Some((kv.key.clone(), value_text(value)))
+        })
+        .collect()
+}
+
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::StringValue(s) => s.clone(),
+        Value::BoolValue(b) => b.to_string(),
+        Value::IntValue(i) => i.to_string(),
+        Value::DoubleValue(d) => d.to_string(),
+        Value::StringValueStrindex(i) => i.to_string(),
+        Value::BytesValue(bytes) => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        Value::ArrayValue(_) | Value::KvlistValue(_) => json_of(value).to_string(),
+    }
+}
+
+fn json_of(value: &Value) -> serde_json::Value {
+    match value {
+        Value::StringValue(s) => s.clone().into(),
+        Value::BoolValue(b) => (*b).into(),
+        Value::IntValue(i) => (*i).into(),
+        Value::DoubleValue(d) => (*d).into(),
+        Value::ArrayValue(array) => array
+            .values
+            .iter()
+            .filter_map(|v| v.value.as_ref().map(json_of))
+            .collect(),
+        Value::KvlistValue(list) => list
+            .values
+            .iter()
+            .filter_map(|kv| Some((kv.key.clone(), json_of(kv.value.as_ref()?.value.as_ref()?))))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        other => value_text(other).into(),
+    }
 }
 
 /// Appends a canonical text form of `attrs`, sorted by key, to `out`: the identity of a series
@@ -115,6 +175,36 @@ mod tests {
         assert_eq!(count(&attrs, "missing"), None);
         assert_eq!(string(&attrs, "c"), Some(" 7 "));
         assert_eq!(string(&attrs, "a"), None);
+    }
+
+    #[test]
+    fn values_are_written_as_the_collector_writes_label_values() {
+        let attrs = [
+            kv("s", Value::StringValue("claude-opus-5-5".into())),
+            kv("b", Value::BoolValue(true)),
+            kv("i", Value::IntValue(-3)),
+            kv("d", Value::DoubleValue(0.25)),
+            kv("w", Value::DoubleValue(1.0)),
+            KeyValue {
+                key: "none".into(),
+                value: None,
+                ..KeyValue::default()
+            },
+        ];
+        let text: Vec<(String, String)> = as_text(&attrs);
+        let values: Vec<&str> = text.iter().map(|(_, v)| v.as_str()).collect();
+        assert_eq!(values, ["claude-opus-5-5", "true", "-3", "0.25", "1"]);
+    }
+
+    #[test]
+    fn host_names_are_trimmed_and_bounded() {
+        let host = |value: &str| host_name(&[kv("host.name", Value::StringValue(value.into()))]);
+        assert_eq!(host(" laptop "), Some("laptop".to_string()));
+        assert_eq!(host(""), None);
+        assert_eq!(host("a\nb"), None);
+        assert_eq!(host("a\u{7}b"), None);
+        assert_eq!(host(&"x".repeat(254)), None);
+        assert_eq!(host_name(&[kv("host.name", Value::IntValue(1))]), None);
     }
 
     #[test]

@@ -22,6 +22,9 @@ const STATUS_TOO_MANY_REQUESTS: u64 = 429;
 pub(super) struct LogsDigest {
     /// One per `api_request` event with token counts.
     pub(super) usage: Vec<UsageEvent>,
+    /// Parallel to `usage`: the machine (`host.name`) each request came from, when the export
+    /// named one.
+    pub(super) hosts: Vec<Option<String>>,
     /// The times (unix ms) of `api_error` events with status 429.
     pub(super) limit_hits_ms: Vec<i64>,
     /// The `session.id` of every record (`None` when a record has none), deduplicated.
@@ -35,12 +38,19 @@ pub(super) struct LogsDigest {
 /// Reads a logs export. `now_ms` stands in for records without a time.
 pub(super) fn digest_logs(request: &ExportLogsServiceRequest, now_ms: i64) -> LogsDigest {
     let mut digest = LogsDigest::default();
-    let records = request
-        .resource_logs
-        .iter()
-        .flat_map(|r| &r.scope_logs)
-        .flat_map(|s| &s.log_records);
-    for record in records {
+    // The machine is a resource attribute; Claude Code also copies `OTEL_RESOURCE_ATTRIBUTES` onto
+    // every record, which is the fallback for a resource without it.
+    let records = request.resource_logs.iter().flat_map(|r| {
+        let host = r
+            .resource
+            .as_ref()
+            .and_then(|r| attrs::host_name(&r.attributes));
+        r.scope_logs
+            .iter()
+            .flat_map(|s| &s.log_records)
+            .map(move |record| (host.clone(), record))
+    });
+    for (host, record) in records {
         let session = attrs::string(&record.attributes, "session.id").map(str::to_owned);
         if !digest.sessions.contains(&session) {
             digest.sessions.push(session);
@@ -48,7 +58,11 @@ pub(super) fn digest_logs(request: &ExportLogsServiceRequest, now_ms: i64) -> Lo
         let at_ms = record_time_ms(record).unwrap_or(now_ms);
         match event_name(record) {
             Some("api_request") => match usage_event(record, at_ms) {
-                Some(event) => digest.usage.push(event),
+                Some(event) => {
+                    digest.usage.push(event);
+                    let host = host.or_else(|| attrs::host_name(&record.attributes));
+                    digest.hosts.push(host);
+                }
                 None => digest.skipped += 1,
             },
             Some("api_error") if is_rate_limit(record) => digest.limit_hits_ms.push(at_ms),

@@ -21,6 +21,7 @@ use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value as PointVa
 use opentelemetry_proto::tonic::metrics::v1::{Metric, NumberDataPoint};
 
 use super::attrs;
+use crate::mirror::MirrorPoint;
 use crate::readings::TokenCounts;
 
 const TOKEN_USAGE: &str = "claude_code.token.usage";
@@ -52,11 +53,17 @@ pub(super) struct Metered {
     pub(super) cost_usd: f64,
 }
 
+/// One resource's counter points for the mirror: its attributes as (key, text), its points.
+pub(super) type MirroredResource = (Vec<(String, String)>, Vec<MirrorPoint>);
+
 /// What one metrics export carried.
 #[derive(Debug, Default, PartialEq)]
 pub(super) struct MetricsDigest {
     /// Increments, one per (session, model) with a non-zero change.
     pub(super) metered: Vec<Metered>,
+    /// Every Claude Code counter point that counted, with its resource's attributes as text:
+    /// for the mirror `/metrics` serves.
+    pub(super) mirrored: Vec<MirroredResource>,
     /// Sums of Claude Code metrics that cannot be counted: unspecified temporality or not
     /// monotonic. They are skipped.
     pub(super) rejected_points: u64,
@@ -90,15 +97,33 @@ impl SeriesTracker {
         let mut digest = MetricsDigest::default();
         for resource in &request.resource_metrics {
             let mut resource_key = String::new();
+            let mut resource_text = Vec::new();
             if let Some(r) = &resource.resource {
                 attrs::write_canonical(&mut resource_key, &r.attributes, &[]);
+                resource_text = attrs::as_text(&r.attributes);
             }
+            let mut mirrored = Vec::new();
             for scope in &resource.scope_metrics {
-                let scope_name = scope.scope.as_ref().map_or("", |s| s.name.as_str());
+                let (scope_name, scope_version) = scope
+                    .scope
+                    .as_ref()
+                    .map_or(("", ""), |s| (s.name.as_str(), s.version.as_str()));
                 for metric in &scope.metrics {
                     let series_prefix = format!("{resource_key}|{scope_name}|{}|", metric.name);
-                    self.metric(metric, &series_prefix, now_ms, &mut digest);
+                    let scope = (scope_name.to_owned(), scope_version.to_owned());
+                    let counted = self.metric(metric, &series_prefix, now_ms, &mut digest);
+                    mirrored.extend(counted.into_iter().map(|(point, increment)| MirrorPoint {
+                        metric: metric.name.clone(),
+                        unit: metric.unit.clone(),
+                        description: metric.description.clone(),
+                        attributes: attrs::as_text(&point.attributes),
+                        scope: scope.clone(),
+                        increment,
+                    }));
                 }
+            }
+            if !mirrored.is_empty() {
+                digest.mirrored.push((resource_text, mirrored));
             }
         }
         digest
@@ -107,12 +132,21 @@ impl SeriesTracker {
         digest
     }
 
-    fn metric(&mut self, metric: &Metric, prefix: &str, now_ms: i64, digest: &mut MetricsDigest) {
+    /// Counts the points of one Claude Code counter: token and cost increments go to
+    /// `digest.metered`; every point that counted is returned with its increment (for the
+    /// mirror).
+    fn metric<'m>(
+        &mut self,
+        metric: &'m Metric,
+        prefix: &str,
+        now_ms: i64,
+        digest: &mut MetricsDigest,
+    ) -> Vec<(&'m NumberDataPoint, f64)> {
         if !metric.name.starts_with(METRIC_PREFIX) {
-            return;
+            return Vec::new();
         }
         let Some(Data::Sum(sum)) = &metric.data else {
-            return;
+            return Vec::new();
         };
         let counted = matches!(
             sum.aggregation_temporality,
@@ -120,19 +154,22 @@ impl SeriesTracker {
         ) && sum.is_monotonic;
         if !counted {
             digest.rejected_points += sum.data_points.len() as u64;
-            return;
+            return Vec::new();
         }
-        if metric.name != TOKEN_USAGE && metric.name != COST_USAGE {
-            return;
-        }
+        let is_usage = metric.name == TOKEN_USAGE || metric.name == COST_USAGE;
+        let mut points = Vec::new();
         for point in &sum.data_points {
             let Some(increment) =
                 self.increment(point, prefix, sum.aggregation_temporality, now_ms)
             else {
                 continue;
             };
-            add_increment(digest, &metric.name, point, increment);
+            if is_usage {
+                add_increment(digest, &metric.name, point, increment);
+            }
+            points.push((point, increment));
         }
+        points
     }
 
     /// The point's increment, or `None` when it adds nothing (a duplicate, stale or empty point).

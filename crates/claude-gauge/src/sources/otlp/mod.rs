@@ -4,7 +4,8 @@
 //! Flow: a transport (`http.rs`, `grpc.rs`) decodes an export and hands it to [`Ingest`], which
 //! turns `api_request` events into exact usage for the ledger (`events.rs`), metrics into
 //! metered increments (`metrics.rs`) that reach the tach only for sessions without events
-//! (`fallback.rs`), and a 429 `api_error` into the LIMIT lamp. See `docs/otlp.md`.
+//! (`fallback.rs`), and a 429 `api_error` into the LIMIT lamp. Every Claude Code counter also
+//! goes to the `mirror`, which `/metrics` serves under the Collector's names. See `docs/otlp.md`.
 
 mod attrs;
 mod events;
@@ -29,6 +30,7 @@ use super::{Out, Source};
 use crate::access::{self, Access, Protocol};
 use crate::clock::unix_now_ms;
 use crate::ledger::{LedgerClosed, WriteError};
+use crate::mirror::Mirror;
 use crate::readings::SourceKind;
 use crate::stats::IngestStats;
 
@@ -76,14 +78,14 @@ pub(crate) enum ExportProtocol {
 
 /// How often Claude Code should export events, ms: the tach is live to this interval.
 const LOGS_EXPORT_INTERVAL_MS: u32 = 1000;
-/// How often Claude Code should export metrics, ms (only the fallback path reads them).
+/// How often Claude Code should export metrics, ms (the fallback and `/metrics` read them).
 const METRIC_EXPORT_INTERVAL_MS: u32 = 10_000;
 
-/// The environment variables that point Claude Code's telemetry at a receiver on `addr`
-/// (docs/otlp.md, "Point Claude Code at it"), in the order to print them.
+/// The environment variables that point Claude Code's telemetry at a receiver at `endpoint`
+/// (`http://127.0.0.1:4318`; docs/otlp.md, "Point Claude Code at it"), in the order to print them.
 pub(crate) fn claude_code_env(
     protocol: ExportProtocol,
-    addr: SocketAddr,
+    endpoint: String,
 ) -> Vec<(&'static str, String)> {
     let protocol = match protocol {
         ExportProtocol::HttpProtobuf => "http/protobuf",
@@ -95,7 +97,7 @@ pub(crate) fn claude_code_env(
         ("OTEL_METRICS_EXPORTER", "otlp".into()),
         ("OTEL_LOGS_EXPORTER", "otlp".into()),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.into()),
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{addr}")),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
         (
             "OTEL_LOGS_EXPORT_INTERVAL",
             LOGS_EXPORT_INTERVAL_MS.to_string(),
@@ -105,6 +107,21 @@ pub(crate) fn claude_code_env(
             METRIC_EXPORT_INTERVAL_MS.to_string(),
         ),
     ]
+}
+
+/// This machine's name as a hub knows it: what `claude-gauge otel-env --hub` puts into
+/// `OTEL_RESOURCE_ATTRIBUTES` as `host.name`, and the name a hub gives the requests of its own
+/// transcripts. The first label of the host name (`desk`, not `desk.example.lan`); `local` when
+/// the system has none.
+pub(crate) fn this_machine_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|name| name.into_string().ok())
+        .and_then(|name| {
+            let short = name.split('.').next().unwrap_or_default().trim().to_owned();
+            (!short.is_empty()).then_some(short)
+        })
+        .unwrap_or_else(|| "local".to_owned())
 }
 
 /// A receiver could not start.
@@ -126,6 +143,7 @@ pub(crate) struct OtlpReceiver {
     grpc: Option<TcpListener>,
     settings: OtlpSettings,
     access: Arc<Access>,
+    mirror: Arc<Mirror>,
 }
 
 impl OtlpReceiver {
@@ -145,6 +163,7 @@ impl OtlpReceiver {
             grpc: bind(settings.grpc_listen).await?,
             settings,
             access: Arc::new(Access::loopback_only()),
+            mirror: Arc::new(Mirror::default()),
         })
     }
 
@@ -152,6 +171,12 @@ impl OtlpReceiver {
     /// answer loopback names only, with no token.
     pub(crate) fn with_access(self, access: Arc<Access>) -> OtlpReceiver {
         OtlpReceiver { access, ..self }
+    }
+
+    /// Keeps every Claude Code metric received in `mirror` (what `/metrics` serves under the
+    /// Collector's names); without it they go to a mirror of the receiver's own.
+    pub(crate) fn with_mirror(self, mirror: Arc<Mirror>) -> OtlpReceiver {
+        OtlpReceiver { mirror, ..self }
     }
 
     /// The bound HTTP address (the real port when configured with port 0).
@@ -177,7 +202,7 @@ impl Source for OtlpReceiver {
     /// this task waits for them after its release loop ends, so the daemon's bounded drain
     /// covers them too.
     async fn run(self, out: Out, shutdown: CancellationToken) {
-        let ingest = Arc::new(Ingest::new(out, self.settings.metrics_hold));
+        let ingest = Arc::new(Ingest::new(out, self.settings.metrics_hold, self.mirror));
         let servers = TaskTracker::new();
         if let Some(listener) = self.http {
             let app = http::app(ingest.clone(), &self.settings);
@@ -230,10 +255,11 @@ struct IngestMemory {
 pub(super) struct Ingest {
     out: Out,
     memory: Mutex<IngestMemory>,
+    mirror: Arc<Mirror>,
 }
 
 impl Ingest {
-    fn new(out: Out, metrics_hold: Duration) -> Ingest {
+    fn new(out: Out, metrics_hold: Duration, mirror: Arc<Mirror>) -> Ingest {
         let hold_ms = u64::try_from(metrics_hold.as_millis()).unwrap_or(u64::MAX);
         Ingest {
             out,
@@ -241,6 +267,7 @@ impl Ingest {
                 tracker: metrics::SeriesTracker::default(),
                 gate: fallback::MeteredGate::new(hold_ms),
             }),
+            mirror,
         }
     }
 
@@ -273,7 +300,7 @@ impl Ingest {
         if digest.skipped > 0 {
             tracing::debug!("otlp: {} api_request events without tokens", digest.skipped);
         }
-        self.out.usage(digest.usage).await?;
+        self.out.usage_from(digest.usage, digest.hosts).await?;
         if let Some(&hit_ms) = digest.limit_hits_ms.iter().max() {
             let until_secs = hit_ms / 1000 + LIMIT_HOLD_SECS;
             self.out.limit_reached(until_secs).await?;
@@ -281,15 +308,21 @@ impl Ingest {
         Ok(self.alive().await?)
     }
 
-    /// Takes a metrics export: increments are held for the fallback gate.
+    /// Takes a metrics export: every Claude Code counter's increments go to the mirror
+    /// (`/metrics`), token and cost increments are held for the fallback gate.
     async fn metrics(&self, request: ExportMetricsServiceRequest) -> Result<(), WriteError> {
         let now_ms = unix_now_ms();
-        let rejected_points = {
+        let (rejected_points, mirrored) = {
             let mut memory = self.memory();
             let digest = memory.tracker.digest(&request, now_ms);
             memory.gate.hold(digest.metered, now_ms);
-            digest.rejected_points
+            (digest.rejected_points, digest.mirrored)
         };
+        let dropped: u64 = mirrored
+            .iter()
+            .map(|(resource, points)| self.mirror.record(resource, points, now_ms))
+            .sum();
+        IngestStats::add(&self.stats().otlp_points_dropped, dropped);
         IngestStats::add(&self.stats().otlp_requests, 1);
         if rejected_points > 0 {
             tracing::debug!("otlp: {rejected_points} points with unusable temporality skipped");

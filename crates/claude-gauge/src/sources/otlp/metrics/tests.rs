@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 
 use super::*;
@@ -176,4 +178,66 @@ fn forgotten_entries_are_swept() {
         FORGET_AFTER_MS + SWEEP_EVERY_MS,
     );
     assert_eq!(tracker.remembered(), 0);
+}
+
+/// Feeds a scenario to one tracker and sums every mirrored increment by metric and `type`.
+fn mirrored_totals(files: &[&str]) -> HashMap<(String, String), f64> {
+    let mut tracker = SeriesTracker::default();
+    let mut totals = HashMap::new();
+    for (i, name) in files.iter().enumerate() {
+        let digest = tracker.digest(&fixtures::metrics(name), i as i64 * 1000);
+        for (resource, points) in digest.mirrored {
+            assert!(
+                resource.contains(&("service.name".into(), "claude-code".into())),
+                "{name}: {resource:?}"
+            );
+            for point in points {
+                assert_eq!(point.scope.0, "com.anthropic.claude_code", "{name}");
+                let kind = point
+                    .attributes
+                    .iter()
+                    .find(|(k, _)| k == "type")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                *totals.entry((point.metric, kind)).or_insert(0.0) += point.increment;
+            }
+        }
+    }
+    totals
+}
+
+/// The mirror gets every Claude Code counter, each counted once whatever the temporality: the
+/// two-call scenario gives the same totals delta and cumulative.
+#[test]
+fn every_counter_is_mirrored_once_in_both_temporalities() {
+    let delta = mirrored_totals(&[
+        "delta-tool-http-json-0002-metrics.json",
+        "delta-tool-http-json-0005-metrics.json",
+    ]);
+    let cumulative = mirrored_totals(&[
+        "cumulative-http-json-0002-metrics.json",
+        "cumulative-http-json-0003-metrics.json",
+        "cumulative-http-json-0006-metrics.json",
+    ]);
+    let get = |totals: &HashMap<(String, String), f64>, metric: &str, kind: &str| {
+        totals
+            .get(&(metric.to_string(), kind.to_string()))
+            .copied()
+            .unwrap_or_else(|| panic!("no {metric} {kind} in {totals:?}"))
+    };
+    for totals in [&delta, &cumulative] {
+        assert_eq!(get(totals, TOKEN_USAGE, "input"), 2000.0);
+        assert_eq!(get(totals, TOKEN_USAGE, "output"), 80.0);
+        assert_eq!(get(totals, TOKEN_USAGE, "cacheRead"), 6000.0);
+        assert_eq!(get(totals, TOKEN_USAGE, "cacheCreation"), 400.0);
+        assert!((get(totals, COST_USAGE, "") - 0.0128).abs() < 1e-9);
+        assert_eq!(get(totals, "claude_code.session.count", ""), 1.0);
+        assert!(get(totals, "claude_code.active_time.total", "cli") > 0.0);
+    }
+    let active =
+        |t: &HashMap<(String, String), f64>| get(t, "claude_code.active_time.total", "cli");
+    assert!(
+        (active(&delta) - active(&cumulative)).abs() < 5.0,
+        "the same flow, run twice"
+    );
 }
