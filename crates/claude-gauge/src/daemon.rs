@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::access::Access;
+use crate::alerts::Alerts;
 use crate::clock::unix_now_ms;
 use crate::config::Settings;
 use crate::engine::{Engine, StartupSummary, SummaryRequests};
@@ -106,8 +107,18 @@ pub(crate) async fn run(
         spawn_source(&tracker, poller, &out, &shutdown);
     }
     drop(out);
-    let reporter = report_startup(parts.summaries, &settings, report, shutdown.clone());
+    // The alerts start once the startup report is made: the engine then holds what the store
+    // and the first reads gave it.
+    let ready = CancellationToken::new();
+    let (report_tx, report_rx) = oneshot::channel();
+    let reporter = report_startup(parts.summaries, &settings, report_tx, shutdown.clone());
     tracker.spawn(reporter);
+    tracker.spawn(forward_report(report_rx, report, ready.clone()));
+    if settings.alerts.has_sinks() {
+        let alerts = Alerts::new(settings.alerts.clone(), startup.alert_marks)?;
+        let frames = parts.frames.clone();
+        tracker.spawn(alerts.run(frames, ledger.clone(), ready, shutdown.clone()));
+    }
 
     if let Some(serial) = settings.serial.clone() {
         tracker.spawn(crate::serial::run(
@@ -212,6 +223,19 @@ fn report_startup(
                 () = tokio::time::sleep(STARTUP_POLL) => {}
             }
         }
+    }
+}
+
+/// Hands the startup report on to the command line, and says the daemon is `ready`.
+async fn forward_report(
+    report: oneshot::Receiver<StartupReport>,
+    to: oneshot::Sender<StartupReport>,
+    ready: CancellationToken,
+) {
+    if let Ok(report) = report.await {
+        // The command line may not listen; then nobody prints it.
+        let _ = to.send(report);
+        ready.cancel();
     }
 }
 

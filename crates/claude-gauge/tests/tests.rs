@@ -9,6 +9,7 @@ mod cdp;
 mod fake_api;
 mod util;
 
+mod alerts;
 mod architecture;
 mod claude_code;
 mod cluster;

@@ -50,4 +50,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         from_tokens INTEGER NOT NULL,
         window_resets_at_secs INTEGER
     ) WITHOUT ROWID;",
+    // v5: what the alerts already said (a threshold fired, the last reset seen), so a restart
+    // does not say it again (src/alerts).
+    "CREATE TABLE alert_marks (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;",
 ];
