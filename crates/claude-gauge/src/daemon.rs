@@ -107,17 +107,14 @@ pub(crate) async fn run(
         spawn_source(&tracker, poller, &out, &shutdown);
     }
     drop(out);
-    // The alerts start once the startup report is made: the engine then holds what the store
-    // and the first reads gave it.
+    // Fires with the startup report: the engine then holds what the store and first reads gave.
     let ready = CancellationToken::new();
-    let (report_tx, report_rx) = oneshot::channel();
-    let reporter = report_startup(parts.summaries, &settings, report_tx, shutdown.clone());
+    let reporter = report_startup(parts.summaries, &settings, report, &ready, shutdown.clone());
     tracker.spawn(reporter);
-    tracker.spawn(forward_report(report_rx, report, ready.clone()));
     if settings.alerts.has_sinks() {
         let alerts = Alerts::new(settings.alerts.clone(), startup.alert_marks)?;
-        let frames = parts.frames.clone();
-        tracker.spawn(alerts.run(frames, ledger.clone(), ready, shutdown.clone()));
+        let (frames, store) = (parts.frames.clone(), ledger.clone());
+        tracker.spawn(alerts.run(frames, store, ready, shutdown.clone()));
     }
 
     if let Some(serial) = settings.serial.clone() {
@@ -182,13 +179,15 @@ fn roots_without_projects(settings: &Settings) -> Vec<PathBuf> {
 }
 
 /// Asks the engine for its summary until every usage source has reported (or [`STARTUP_WAIT`]
-/// passed), then sends the report once.
+/// passed), then sends the report once and fires `ready`.
 fn report_startup(
     summaries: SummaryRequests,
     settings: &Settings,
     startup: oneshot::Sender<StartupReport>,
+    ready: &CancellationToken,
     shutdown: CancellationToken,
 ) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let ready = ready.clone();
     let waits_for = startup_waits_for(settings);
     let roots_without_projects = roots_without_projects(settings);
     async move {
@@ -216,6 +215,7 @@ fn report_startup(
                     summary,
                     roots_without_projects,
                 });
+                ready.cancel();
                 return;
             }
             tokio::select! {
@@ -223,19 +223,6 @@ fn report_startup(
                 () = tokio::time::sleep(STARTUP_POLL) => {}
             }
         }
-    }
-}
-
-/// Hands the startup report on to the command line, and says the daemon is `ready`.
-async fn forward_report(
-    report: oneshot::Receiver<StartupReport>,
-    to: oneshot::Sender<StartupReport>,
-    ready: CancellationToken,
-) {
-    if let Ok(report) = report.await {
-        // The command line may not listen; then nobody prints it.
-        let _ = to.send(report);
-        ready.cancel();
     }
 }
 

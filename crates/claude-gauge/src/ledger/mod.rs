@@ -27,6 +27,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use health::StoreHealth;
 pub(crate) use history::StoredHistory;
+/// The rows of a [`StoredHistory`], for tests that build one.
+#[cfg(test)]
+pub(crate) use history::{DayCost, HourTokens, OfficialPoint};
 pub(crate) use marks::AlertMark;
 use store::Store;
 pub(crate) use store::{FileProgress, StoreError, StoredTotals};
