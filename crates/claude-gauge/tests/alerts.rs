@@ -180,6 +180,37 @@ async fn a_failing_webhook_is_retried_and_logged_without_its_secret() {
 }
 
 #[tokio::test]
+async fn a_webhook_that_never_answers_does_not_hold_up_the_gauge() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let keep = held.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            keep.lock().unwrap().push(socket);
+        }
+    });
+    let dirs = TestDirs::new();
+    alert_config(
+        &dirs,
+        &format!("webhook = \"http://{addr}/hook\"\nfuel_thresholds = [0.5, 0.1]"),
+    );
+    let daemon = Daemon::start_with(dirs, &[]);
+    wait_ready(&daemon);
+    for used in [60.0, 70.0, 95.0, 20.0, 55.0] {
+        let started = Instant::now();
+        feed(&daemon, used).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{used}: {:?}",
+            started.elapsed()
+        );
+    }
+    assert!(!held.lock().unwrap().is_empty(), "the alert was sent");
+}
+
+#[tokio::test]
 async fn a_command_gets_the_alert_on_stdin_and_in_its_environment() {
     let dirs = TestDirs::new();
     let out = dirs.root.path().join("alert; out.txt");

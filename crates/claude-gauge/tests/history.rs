@@ -181,6 +181,32 @@ async fn history_json_serves_percentages_resets_tokens_and_cost_from_the_store()
         Some(cost)
     );
 
+    // The page loads only the daemon's own scripts, styles and data.
+    let page = reqwest::get(daemon.url("/history")).await.unwrap();
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        policy.contains("default-src 'none'") && policy.contains("script-src 'self'"),
+        "{policy}"
+    );
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("vendor/uplot/uPlot.iife.min.js"));
+    let index = reqwest::get(daemon.url("/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        index.contains("href=\"history\""),
+        "the cluster page links the history page"
+    );
+
     for bad in ["?days=0", "?days=91", "?days=week", "?days=7&x=1"] {
         let (status, body) = history_json(&daemon, bad).await;
         assert_eq!(status, 400, "{bad}: {body}");
@@ -223,7 +249,7 @@ async fn history_page_draws_the_values_of_history_json() {
     browser.navigate(&daemon.url("/history?days=7")).await;
     let state = browser
         .wait_for(
-            "document.body.dataset.state !== 'loading' && document.body.dataset.state",
+            "document.body && document.body.dataset.state !== 'loading' && document.body.dataset.state",
             Duration::from_secs(20),
         )
         .await;

@@ -239,10 +239,12 @@ mod tests {
             ]
         );
         // Wobbling just above a threshold does not re-arm it.
-        assert!(fired(&rules, &mut marks, &[48.0, 52.0, 47.0, 88.0, 91.0]).is_empty());
+        assert!(fired(&rules, &mut marks, &[88.0, 91.0, 86.0, 92.0]).is_empty());
         // Rising past threshold + margin (a reset) re-arms both.
         assert!(fired(&rules, &mut marks, &[10.0]).is_empty());
         assert_eq!(fired(&rules, &mut marks, &[50.0]).len(), 1);
+        assert!(fired(&rules, &mut marks, &[48.0, 52.0, 47.0]).is_empty());
+        assert_eq!(fired(&rules, &mut marks, &[90.0]).len(), 1);
     }
 
     #[test]
