@@ -54,11 +54,16 @@ async fn start_sink(statuses: Vec<u16>) -> (String, Received) {
 
 /// Posts a statusLine reading (5-hour `used_5h` %, 7-day 10 %) and waits for its frame.
 async fn feed(daemon: &Daemon, used_5h: f64) {
+    feed_resetting(daemon, used_5h, now_secs() / 60 * 60 + 3600).await;
+}
+
+/// [`feed`] with the 5-hour window resetting at `resets_at` (unix seconds).
+async fn feed_resetting(daemon: &Daemon, used_5h: f64, resets_at: u64) {
     let payload = json!({
         "session_id": "s-1", "transcript_path": "/nowhere.jsonl", "cwd": "/tmp",
         "model": {"id": "claude-sonnet-4-5", "display_name": "Sonnet 4.5"},
         "rate_limits": {
-            "five_hour": {"used_percentage": used_5h, "resets_at": now_secs() / 60 * 60 + 3600},
+            "five_hour": {"used_percentage": used_5h, "resets_at": resets_at},
             "seven_day": {"used_percentage": 10.0, "resets_at": now_secs() + 86_400}
         }
     });
@@ -147,6 +152,27 @@ async fn thresholds_fire_once_each_and_not_again_after_a_restart() {
     assert_eq!(posts.len(), 3, "{posts:?}");
     let third: Value = serde_json::from_str(&posts[2].1).unwrap();
     assert_eq!(third["threshold"], 0.5, "{third}");
+}
+
+#[tokio::test]
+async fn a_window_that_resets_is_announced_once() {
+    let (sink, received) = start_sink(Vec::new()).await;
+    let dirs = TestDirs::new();
+    alert_config(
+        &dirs,
+        &format!("webhook = \"{sink}/hook\"\nfuel_thresholds = [0.1]"),
+    );
+    let daemon = Daemon::start_with(dirs, &[]);
+    wait_ready(&daemon);
+    feed_resetting(&daemon, 70.0, now_secs() + 2).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    feed_resetting(&daemon, 1.0, now_secs() + 5 * 3600).await;
+    feed_resetting(&daemon, 2.0, now_secs() + 5 * 3600).await;
+    let posts = settle(&received, 1).await;
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let body: Value = serde_json::from_str(&posts[0].1).unwrap();
+    assert_eq!(body["alert"], "reset", "{body}");
+    assert_eq!(body["window"], "5h", "{body}");
 }
 
 #[tokio::test]
