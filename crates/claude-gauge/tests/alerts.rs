@@ -13,7 +13,7 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::util::{write, Daemon, TestDirs};
+use crate::util::{append, timestamp_now, write, Daemon, TestDirs};
 
 fn now_secs() -> u64 {
     SystemTime::now()
@@ -173,6 +173,37 @@ async fn a_window_that_resets_is_announced_once() {
     let body: Value = serde_json::from_str(&posts[0].1).unwrap();
     assert_eq!(body["alert"], "reset", "{body}");
     assert_eq!(body["window"], "5h", "{body}");
+}
+
+#[tokio::test]
+async fn claude_reporting_the_limit_is_announced_once() {
+    let (sink, received) = start_sink(Vec::new()).await;
+    let dirs = TestDirs::new();
+    std::fs::create_dir_all(dirs.claude().join("projects")).unwrap();
+    alert_config(
+        &dirs,
+        &format!("webhook = \"{sink}/hook\"\nformat = \"discord\""),
+    );
+    let daemon = Daemon::start_with(dirs, &[]);
+    wait_ready(&daemon);
+    let reset = now_secs() + 3600;
+    // Claude Code's usage-limit message, as it writes it into the transcript.
+    let line = json!({
+        "type": "assistant", "timestamp": timestamp_now(0), "sessionId": "s",
+        "isApiErrorMessage": true,
+        "message": {"role": "assistant", "model": "<synthetic>",
+                    "content": [{"type": "text", "text": format!("Claude AI usage limit reached|{reset}")}]}
+    });
+    let transcript = daemon.dirs.claude().join("projects/-p/s.jsonl");
+    append(&transcript, &format!("{line}\n{line}\n"));
+    let posts = settle(&received, 1).await;
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let body: Value = serde_json::from_str(&posts[0].1).unwrap();
+    let content = body["content"].as_str().unwrap();
+    assert!(
+        content.starts_with("**Claude usage limit reached**\n"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
