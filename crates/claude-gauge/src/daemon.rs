@@ -337,7 +337,7 @@ async fn bind(settings: &Settings, access: &Access) -> anyhow::Result<TcpListene
             "every request needs the token (claude-gauge token)"
         } else {
             "anyone who can reach it can read your usage (/usage, /events, /stats, /metrics, \
-             /limits, the web page); writes need the token (claude-gauge token)"
+             /limits, /history, the web pages); writes need the token (claude-gauge token)"
         };
         eprintln!("claude-gauge: warning: listening on {bound}, beyond loopback: {exposed}");
     }
