@@ -135,3 +135,39 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::readings::{OfficialOrigin, OfficialSample};
+
+    #[test]
+    fn each_bucket_gives_its_newest_sample_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        let sample = |at_ms, used_pct, resets_at_secs| OfficialSample {
+            at_ms,
+            window: Window::FiveHour,
+            used_pct,
+            resets_at_secs: Some(resets_at_secs),
+            origin: OfficialOrigin::Statusline,
+        };
+        let samples = [
+            sample(1_000, 10.0, 100),
+            sample(9_000, 90.0, 200),
+            sample(5_000, 50.0, 150),
+            sample(12_000, 5.0, 300),
+        ];
+        store.write_batch(&[], &[], &samples, &[], |_| {}).unwrap();
+        let points = store.official_points(0, 10_000).unwrap();
+        let got: Vec<(i64, f64, Option<i64>)> = points
+            .iter()
+            .map(|p| (p.at_ms, p.used_pct, p.resets_at_secs))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(9_000, 90.0, Some(200)), (12_000, 5.0, Some(300))]
+        );
+        assert!(store.official_points(10_000, 10_000).unwrap().len() == 1);
+    }
+}

@@ -38,3 +38,35 @@ pub(super) fn upsert_marks(tx: &Transaction<'_>, marks: &[AlertMark]) -> rusqlit
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ledger::store::Store;
+    use crate::ledger::AlertMark;
+
+    #[test]
+    fn staged_marks_commit_with_the_next_batch_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite3");
+        let mut store = Store::open(&path).unwrap();
+        let mark = |key: &str, value| AlertMark {
+            key: key.into(),
+            value,
+            at_ms: 1,
+        };
+        store.stage_marks(&[mark("fuel:5h:0.5", 1), mark("reset:5h", 18_000)]);
+        assert!(
+            store.alert_marks().unwrap().is_empty(),
+            "staged, not written"
+        );
+        store.write_batch(&[], &[], &[], &[], |_| {}).unwrap();
+        store.stage_marks(&[mark("fuel:5h:0.5", 0)]);
+        store.write_batch(&[], &[], &[], &[], |_| {}).unwrap();
+        // A batch after them writes no mark again.
+        store.write_batch(&[], &[], &[], &[], |_| {}).unwrap();
+        drop(store);
+        let marks = Store::open(&path).unwrap().alert_marks().unwrap();
+        assert_eq!(marks.get("fuel:5h:0.5"), Some(&0));
+        assert_eq!(marks.get("reset:5h"), Some(&18_000));
+    }
+}
