@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::access::Access;
+use crate::alerts::Alerts;
 use crate::clock::unix_now_ms;
 use crate::config::Settings;
 use crate::engine::{Engine, StartupSummary, SummaryRequests};
@@ -110,8 +111,15 @@ pub(crate) async fn run(
         spawn_source(&tracker, poller, &out, &shutdown);
     }
     drop(out);
-    let reporter = report_startup(parts.summaries, &settings, report, shutdown.clone());
+    // Fires with the startup report: the engine then holds what the store and first reads gave.
+    let ready = CancellationToken::new();
+    let reporter = report_startup(parts.summaries, &settings, report, &ready, shutdown.clone());
     tracker.spawn(reporter);
+    if settings.alerts.has_sinks() {
+        let alerts = Alerts::new(settings.alerts.clone(), startup.alert_marks)?;
+        let (frames, store) = (parts.frames.clone(), ledger.clone());
+        tracker.spawn(alerts.run(frames, store, ready, shutdown.clone()));
+    }
 
     if let Some(serial) = settings.serial.clone() {
         tracker.spawn(crate::serial::run(
@@ -177,13 +185,15 @@ fn roots_without_projects(settings: &Settings) -> Vec<PathBuf> {
 }
 
 /// Asks the engine for its summary until every usage source has reported (or [`STARTUP_WAIT`]
-/// passed), then sends the report once.
+/// passed), then sends the report once and fires `ready`.
 fn report_startup(
     summaries: SummaryRequests,
     settings: &Settings,
     startup: oneshot::Sender<StartupReport>,
+    ready: &CancellationToken,
     shutdown: CancellationToken,
 ) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let ready = ready.clone();
     let waits_for = startup_waits_for(settings);
     let roots_without_projects = roots_without_projects(settings);
     async move {
@@ -211,6 +221,7 @@ fn report_startup(
                     summary,
                     roots_without_projects,
                 });
+                ready.cancel();
                 return;
             }
             tokio::select! {
@@ -332,7 +343,7 @@ async fn bind(settings: &Settings, access: &Access) -> anyhow::Result<TcpListene
             "every request needs the token (claude-gauge token)"
         } else {
             "anyone who can reach it can read your usage (/usage, /events, /stats, /metrics, \
-             /limits, the web page); writes need the token (claude-gauge token)"
+             /limits, /history, the web pages); writes need the token (claude-gauge token)"
         };
         eprintln!("claude-gauge: warning: listening on {bound}, beyond loopback: {exposed}");
     }

@@ -21,6 +21,7 @@
 //! contents; change a user's Claude files except through an explicit install command.
 
 mod access;
+mod alerts;
 mod cli;
 mod clock;
 mod config;

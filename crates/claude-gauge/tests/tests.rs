@@ -9,6 +9,7 @@ mod cdp;
 mod fake_api;
 mod util;
 
+mod alerts;
 mod architecture;
 mod claude_code;
 mod cluster;
@@ -18,6 +19,7 @@ mod dial_faces;
 mod faults;
 mod first_run;
 mod fuzz_replay;
+mod history;
 mod hub;
 mod learned;
 mod official;

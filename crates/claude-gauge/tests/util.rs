@@ -66,7 +66,13 @@ impl Daemon {
     }
 
     pub fn start_with(dirs: TestDirs, extra_args: &[&str]) -> Daemon {
+        Daemon::start_with_env(dirs, extra_args, &[])
+    }
+
+    /// [`Daemon::start_with`] with more environment variables (e.g. a D-Bus session bus).
+    pub fn start_with_env(dirs: TestDirs, extra_args: &[&str], env: &[(&str, &str)]) -> Daemon {
         let mut cmd = dirs.command();
+        cmd.envs(env.iter().copied());
         cmd.arg("serve");
         if !extra_args.contains(&"--listen") {
             cmd.args(["--listen", "127.0.0.1:0"]);

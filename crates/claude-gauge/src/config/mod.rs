@@ -3,6 +3,7 @@
 //! This is the only module that reads environment variables or knows the file format. Everything
 //! downstream receives ready values. Precedence: flag > environment > file > default.
 
+mod alerts;
 mod in_force;
 mod inputs;
 mod prometheus;
@@ -112,6 +113,8 @@ pub(crate) struct Settings {
     pub(crate) prometheus: Option<PrometheusSettings>,
     /// The OAuth usage poller.
     pub(crate) oauth: OauthSettings,
+    /// `[alerts]`: thresholds and sinks.
+    pub(crate) alerts: crate::alerts::AlertSettings,
     /// Who may use the listeners: allowed hosts, the token file, whether reads need the token.
     pub(crate) access: AccessSettings,
     /// The daemon's URL as clients (`statusline`, `limits`) reach it: `CLAUDE_GAUGE_URL`, else
@@ -209,7 +212,9 @@ fn resolve(
     let claude_roots = claude_roots(&raw, env, &dirs.home);
     let otlp = resolve_otlp(&raw.otlp, flags)?;
     let access = resolve_access(&raw, flags, listen, otlp.as_ref(), &data_dir)?;
+    let alerts = raw.alerts.resolve()?;
     Ok(Settings {
+        alerts,
         access,
         overrides: in_force::overrides(&raw, env, flags),
         oauth,

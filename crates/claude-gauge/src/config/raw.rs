@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::alerts::RawAlerts;
 use super::prometheus::RawPrometheus;
 use super::ConfigError;
 use crate::engine::{LampThresholds, TokenLimits};
@@ -30,6 +31,8 @@ pub(crate) struct RawConfig {
     pub(crate) prometheus: Option<RawPrometheus>,
     /// `[oauth]`.
     pub(crate) oauth: RawOauth,
+    /// `[alerts]` (docs/alerts.md).
+    pub(crate) alerts: RawAlerts,
 }
 
 impl RawConfig {
@@ -358,6 +361,17 @@ base_url = "https://api.anthropic.com"
 interval_secs = 180               # at least 180
 # claude_code_version = "2.1.330" # sent as User-Agent: claude-code/<version>
 # credentials_file = "~/.claude/.credentials.json"
+
+[alerts]
+# Say when fuel falls to a threshold, a window resets or the usage limit is reached
+# (docs/alerts.md). Nothing is sent until a sink is set: desktop, webhook or command.
+fuel_thresholds = [0.25, 0.1]  # fractions of fuel left, for the 5-hour and the 7-day window
+on_reset = true
+on_limit = true
+desktop = false                # desktop notifications (D-Bus on Linux, macOS's notification centre)
+# webhook = "https://ntfy.sh/my-topic"  # POST each alert here
+format = "json"                # the webhook body: json, slack, discord or ntfy
+# command = ["/usr/local/bin/on-claude-alert"]  # argv, no shell; the alert as JSON on stdin
 "#
     .to_string()
 }

@@ -13,7 +13,10 @@
 //! Must never: tell the engine anything but stored requests and samples (health, models and the
 //! like go from the sources to the engine directly), or acknowledge a write it did not commit.
 
+mod health;
+mod history;
 mod machines;
+mod marks;
 mod store;
 
 use std::collections::HashMap;
@@ -23,12 +26,16 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
+use health::StoreHealth;
+pub(crate) use history::StoredHistory;
+/// The rows of a [`StoredHistory`], for tests that build one.
+#[cfg(test)]
+pub(crate) use history::{DayCost, HourTokens, OfficialPoint};
+pub(crate) use marks::AlertMark;
 use store::Store;
 pub(crate) use store::{FileProgress, MachineUsage, StoreError, StoredTotals};
 
-use crate::readings::{
-    EngineInput, EngineSender, LearnedRate, OfficialSample, SourceKind, UsageEvent,
-};
+use crate::readings::{EngineInput, EngineSender, LearnedRate, OfficialSample, UsageEvent};
 
 /// The store's file name inside the data directory.
 pub(crate) const STORE_FILE: &str = "claude-gauge.sqlite3";
@@ -75,6 +82,10 @@ enum LedgerInput {
         reply: CommitReply,
     },
     Learned(LearnedRate),
+    Marks {
+        marks: Vec<AlertMark>,
+        reply: CommitReply,
+    },
 }
 
 impl std::fmt::Debug for LedgerInput {
@@ -172,6 +183,8 @@ impl LedgerHandle {
 pub(crate) struct LedgerStartup {
     /// How far each transcript file was read.
     pub(crate) file_progress: HashMap<String, FileProgress>,
+    /// What the alerts already said, by key.
+    pub(crate) alert_marks: HashMap<String, i64>,
 }
 
 /// The writer thread; join it after dropping every handle.
@@ -205,6 +218,7 @@ pub(crate) fn open(
     let learned = store.learned_rates()?;
     let startup = LedgerStartup {
         file_progress: store.file_progress()?,
+        alert_marks: store.alert_marks()?,
     };
     let (queue_tx, queue_rx) = mpsc::channel(QUEUE_CAPACITY);
     let thread = std::thread::Builder::new()
@@ -299,6 +313,7 @@ struct Batch {
     progress: Vec<FileProgress>,
     samples: Vec<OfficialSample>,
     learned: Vec<LearnedRate>,
+    marks: Vec<AlertMark>,
     replies: Vec<CommitReply>,
 }
 
@@ -322,6 +337,10 @@ impl Batch {
                 self.replies.push(reply);
             }
             LedgerInput::Learned(rate) => self.learned.push(rate),
+            LedgerInput::Marks { marks, reply } => {
+                self.marks.extend(marks);
+                self.replies.push(reply);
+            }
         }
     }
 }
@@ -363,6 +382,7 @@ fn write_loop(mut store: Store, mut queue: mpsc::Receiver<LedgerInput>, engine: 
                     is_engine_gone |= engine.blocking_send(EngineInput::Together(inputs)).is_err();
                 }
             };
+            store.stage_marks(&batch.marks);
             let written = store.write_batch_from(
                 &batch.events,
                 &batch.hosts,
@@ -402,31 +422,4 @@ fn retry_delay(attempt: u32) -> Duration {
     RETRY_FIRST
         .saturating_mul(1u32 << attempt.min(16))
         .min(RETRY_MAX)
-}
-
-/// Whether the store's writes work, told to the engine (STALL, `/stats`) and the log only when
-/// it changes.
-#[derive(Default)]
-struct StoreHealth {
-    is_failing: bool,
-}
-
-impl StoreHealth {
-    fn failed(&mut self, engine: &EngineSender, reason: &str) {
-        if !self.is_failing {
-            // The reason names the file and SQLite's complaint; never a request's contents.
-            tracing::error!("ledger write failed, retrying until it succeeds: {reason}");
-            self.is_failing = true;
-            let report = format!("cannot write: {reason}; retrying");
-            let _ = engine.blocking_send(EngineInput::Health(SourceKind::Store, Err(report)));
-        }
-    }
-
-    fn succeeded(&mut self, engine: &EngineSender) {
-        if self.is_failing {
-            tracing::info!("ledger writes succeed again; nothing was lost");
-            self.is_failing = false;
-            let _ = engine.blocking_send(EngineInput::Health(SourceKind::Store, Ok(())));
-        }
-    }
 }

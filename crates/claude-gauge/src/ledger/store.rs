@@ -5,7 +5,10 @@
 //!   [`UsageEvent`] and the rank that decides which copy wins;
 //! - `files`: per transcript file, its identity and how far it was read, written in the same
 //!   transaction as the entries read from it, so a crash neither loses nor double-counts;
-//! - `official_samples`: Claude's own percentages as they arrived.
+//! - `official_samples`: Claude's own percentages as they arrived;
+//! - `alert_marks`: what the alerts already said (`marks.rs`).
+//!
+//! The history page's reads (`history.rs`) run on the reader connection.
 //!
 //! Each request row names the machine it came from (`host`, the OTLP `host.name`; NULL for this
 //! machine), so a hub can say whose usage it holds (`machines.rs`).
@@ -14,7 +17,9 @@
 //! committed yet, which its source re-reads from the stored offset on restart.
 
 mod error;
+mod history;
 mod machines;
+mod marks;
 mod rows;
 mod schema;
 
@@ -23,6 +28,7 @@ use std::path::Path;
 
 use error::is_corruption;
 pub(crate) use error::StoreError;
+pub(crate) use history::{DayCost, HourTokens, OfficialPoint};
 pub(crate) use machines::MachineUsage;
 use rows::{insert_samples, row_to_event, upsert_entries, upsert_learned, upsert_progress};
 use rusqlite::{Connection, OptionalExtension};
@@ -73,6 +79,8 @@ pub(crate) struct StoredTotals {
 pub(crate) struct Store {
     conn: Connection,
     path: String,
+    /// Alert marks for the next transaction ([`Store::stage_marks`]).
+    staged_marks: Vec<crate::ledger::AlertMark>,
 }
 
 impl Store {
@@ -124,6 +132,7 @@ impl Store {
         Ok(Store {
             conn,
             path: display,
+            staged_marks: Vec::new(),
         })
     }
 
@@ -228,8 +237,10 @@ impl Store {
         upsert_progress(&tx, progress).map_err(wrap)?;
         insert_samples(&tx, samples).map_err(wrap)?;
         upsert_learned(&tx, learned).map_err(wrap)?;
+        marks::upsert_marks(&tx, &self.staged_marks).map_err(wrap)?;
         before_commit(&changed);
         tx.commit().map_err(wrap)?;
+        self.staged_marks.clear();
         Ok(changed)
     }
 
@@ -280,7 +291,6 @@ impl Store {
     }
 
     /// Runs `reads` in one read transaction, so they all see the same committed state.
-    #[cfg(test)]
     pub(crate) fn read_together<T>(
         &self,
         reads: impl FnOnce(&Store) -> Result<T, StoreError>,

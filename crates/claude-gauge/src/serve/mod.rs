@@ -1,12 +1,15 @@
-//! The HTTP transport: `/usage`, `/events`, `/healthz`, `/stats`, `/metrics`, `/limits` and the
-//! web page at `/`. Ingest endpoints belong to their sources (`sources::statusline`), whose
-//! routers the daemon merges into this one.
+//! The HTTP transport: `/usage`, `/events`, `/healthz`, `/stats`, `/metrics`, `/limits`, the
+//! web page at `/` and the history page at `/history` (data at `/history.json`). Ingest
+//! endpoints belong to their sources (`sources::statusline`), whose routers the daemon merges
+//! into this one.
 //!
 //! One shape, as in axum's examples: [`app`] builds the router from an [`AppState`], [`serve`]
 //! runs it on a bound listener until shutdown, behind `access` (Host, Origin, the token, the
 //! connection bounds). Handlers are named `<resource>_<verb>`.
 
 mod handlers;
+mod history;
+mod history_page;
 mod metrics;
 mod web;
 
@@ -64,6 +67,7 @@ pub(crate) fn app(state: AppState) -> Router {
         .route("/stats", get(handlers::stats_get))
         .route("/metrics", get(metrics::metrics_get))
         .route("/limits", get(handlers::limits_get))
+        .route("/history.json", get(history::history_json_get))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -74,7 +78,17 @@ pub(crate) fn app(state: AppState) -> Router {
         .route("/", get(web::index_get))
         .route("/app.js", get(web::script_get))
         .route("/style.css", get(web::style_get))
-        .route("/gauge.wasm", get(web::wasm_get));
+        .route("/gauge.wasm", get(web::wasm_get))
+        .route("/history", get(history_page::history_get))
+        .route("/history.js", get(history_page::history_script_get))
+        .route(
+            "/vendor/uplot/uPlot.iife.min.js",
+            get(history_page::uplot_get),
+        )
+        .route(
+            "/vendor/uplot/uPlot.min.css",
+            get(history_page::uplot_style_get),
+        );
     plain.merge(streaming).merge(page).with_state(state)
 }
 

@@ -8,9 +8,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 /// One embedded file: its body and content type.
-struct Asset {
-    body: &'static [u8],
-    content_type: &'static str,
+pub(super) struct Asset {
+    pub(super) body: &'static [u8],
+    pub(super) content_type: &'static str,
 }
 
 const INDEX: Asset = Asset {
@@ -30,7 +30,7 @@ const WASM: Asset = Asset {
     content_type: "application/wasm",
 };
 
-fn respond(asset: &'static Asset) -> Response {
+pub(super) fn respond(asset: &'static Asset) -> Response {
     // Assets change only with the binary; `no-cache` makes a browser revalidate after an upgrade
     // instead of mixing an old script with a new module.
     let headers = [

@@ -53,4 +53,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // v5: the machine a request came from: the OTLP resource's `host.name` (a hub receives many
     // machines' telemetry); NULL for this machine's own transcripts.
     "ALTER TABLE entries ADD COLUMN host TEXT;",
+    // v6: what the alerts already said (a threshold fired, the last reset seen), so a restart
+    // does not say it again (src/alerts).
+    "CREATE TABLE alert_marks (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;",
 ];
