@@ -93,6 +93,19 @@
     );
   }
 
+  // One row per machine (a hub's breakdown), most tokens first, as /history.json orders them.
+  function machineTable(table, machines, days) {
+    const body = table.tBodies[0];
+    for (const m of machines) {
+      const row = body.insertRow();
+      row.dataset.host = m.host;
+      for (const text of [m.host, String(m.requests), compact(m.tokens), "$" + m.cost_usd.toFixed(2)]) {
+        row.insertCell().textContent = text;
+      }
+    }
+    document.getElementById("machines-note").textContent = "(last " + days + " d)";
+  }
+
   async function main() {
     const params = new URLSearchParams(location.search);
     const days = params.get("days") || "7";
@@ -114,6 +127,7 @@
           chart: { axes: [AXIS, Object.assign({ size: 56, values: (u, ticks) => ticks.map((v) => "$" + v) }, AXIS)] },
         }),
     };
+    machineTable(document.getElementById("machines"), data.machines || [], data.days);
     window.gaugeHistory = { data, charts };
     document.body.dataset.state = "ready";
   }

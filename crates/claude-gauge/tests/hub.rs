@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+use crate::cdp::{chromium_or_skip, Browser};
 use crate::util::{append, assistant_line, timestamp_now, Daemon, TestDirs};
 
 fn fixture(name: &str) -> Value {
@@ -189,6 +190,55 @@ async fn two_machines_into_one_hub_show_apart_and_sum_to_the_totals() {
         .wait_for(Duration::from_secs(10), |f| f["tach"] == both)
         .await;
     assert_eq!(frame["tach"], both, "{frame}");
+
+    // The history page breaks the same usage down by machine (its data and its table).
+    let history: Value = reqwest::get(daemon.url("/history.json?days=7"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let served = history["machines"]
+        .as_array()
+        .expect("machines in /history.json");
+    let hosts = |list: &[Value]| {
+        let mut hosts: Vec<(String, u64)> = list
+            .iter()
+            .map(|m| {
+                (
+                    m["host"].as_str().unwrap().to_string(),
+                    m["tokens"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        hosts.sort();
+        hosts
+    };
+    assert_eq!(hosts(served), hosts(machines), "{history}");
+    if let Some(chromium) = chromium_or_skip("hub: the history page's machine table") {
+        let mut browser = Browser::launch(&chromium, 1100, 1400).await;
+        browser.navigate(&daemon.url("/history?days=7")).await;
+        browser
+            .wait_for(
+                "document.body && document.body.dataset.state === 'ready'",
+                Duration::from_secs(20),
+            )
+            .await;
+        let rows = browser
+            .eval(
+                "JSON.stringify([...document.querySelectorAll('#machines tbody tr')]\
+                 .map(r => [r.dataset.host, r.cells[1].textContent]))",
+            )
+            .await;
+        let rows: Vec<(String, String)> = serde_json::from_str(rows.as_str().unwrap()).unwrap();
+        for host in ["laptop", "desktop"] {
+            assert!(
+                rows.contains(&(host.to_string(), "1".to_string())),
+                "{host} missing from the page's machine table: {rows:?}"
+            );
+        }
+        assert_eq!(rows.len(), 3, "{rows:?}");
+    }
 
     // `claude-gauge machines` prints the same breakdown, one row per machine and a total.
     let out = daemon

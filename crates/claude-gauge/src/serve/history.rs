@@ -1,7 +1,8 @@
 //! The history page: `GET /history` (charts drawn in the browser by the vendored uPlot) and its
 //! data, `GET /history.json?days=N`: Claude's own 5-hour and 7-day percentages with the resets
 //! marked and tokens per hour by model over the last `days`, and cost per day by model over
-//! everything the store holds (history beyond Claude Code's own transcript cleanup included).
+//! everything the store holds (history beyond Claude Code's own transcript cleanup included),
+//! and the usage of each machine over the last `days` (a hub's breakdown, as in `/stats`).
 //!
 //! The store is read on the ledger's reader connection; the writer never waits for this page.
 
@@ -64,8 +65,21 @@ pub(crate) async fn history_json_get(
     let now_ms = unix_now_ms();
     let since_ms = now_ms - days * 24 * HOUR_MS;
     let bucket_ms = days * 24 * HOUR_MS / OFFICIAL_POINTS;
-    match state.ledger.history(since_ms, bucket_ms).await {
-        Ok(history) => Json(render(&history, days, since_ms, now_ms)).into_response(),
+    let machine_name = state.machine_name.to_string();
+    let read = async {
+        let history = state.ledger.history(since_ms, bucket_ms).await?;
+        let machines = state
+            .ledger
+            .usage_by_machine(since_ms, machine_name)
+            .await?;
+        Ok::<_, String>((history, machines))
+    };
+    match read.await {
+        Ok((history, machines)) => {
+            let mut body = render(&history, days, since_ms, now_ms);
+            body["machines"] = json!(machines);
+            Json(body).into_response()
+        }
         Err(err) => AppError(err).into_response(),
     }
 }
