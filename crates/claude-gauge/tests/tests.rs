@@ -13,6 +13,7 @@ mod architecture;
 mod claude_code;
 mod cluster;
 mod config;
+mod device;
 mod faults;
 mod first_run;
 mod fuzz_replay;

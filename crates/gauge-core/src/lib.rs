@@ -83,7 +83,8 @@ pub use settings::{
     TOKEN_MAX_LEN, TRIM_MAX_STEPS,
 };
 pub use setup::{
-    gauge_name, parse_gauge, SetupEffect, SetupSession, REPLY_PREFIX, SETUP_PROTOCOL_VERSION,
+    gauge_name, parse_gauge, write_boot_notice, SetupEffect, SetupSession, REPLY_PREFIX,
+    SETUP_PROTOCOL_VERSION,
 };
 pub use sse::{SseEvent, SseParser, SsePush};
 pub use time::MicrosExtender;

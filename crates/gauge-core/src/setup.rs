@@ -10,7 +10,8 @@
 
 use core::fmt::Write;
 
-use crate::cluster::Gauge;
+use crate::cluster::{ClusterConfig, Gauge};
+use crate::dial::DialCalibration;
 use crate::settings::{
     parse_daemon, DeviceSettings, GaugeTrim, Text, TextError, PASSWORD_MAX_LEN, TRIM_MAX_STEPS,
 };
@@ -51,16 +52,19 @@ pub enum SetupEffect {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SetupSession {
     settings: DeviceSettings,
+    base_dials: [DialCalibration; 3],
     is_stored: bool,
     is_dirty: bool,
 }
 
 impl SetupSession {
     /// A session over what was read at boot: `Some` settings from storage, or `None` when
-    /// nothing (valid) was stored.
-    pub fn new(stored: Option<DeviceSettings>) -> SetupSession {
+    /// nothing (valid) was stored. `base` is the build's cluster (its dials before any trim),
+    /// which `show` reports the trimmed dials against.
+    pub fn new(stored: Option<DeviceSettings>, base: &ClusterConfig) -> SetupSession {
         SetupSession {
             settings: stored.unwrap_or_default(),
+            base_dials: Gauge::ALL.map(|gauge| *base.dial(gauge)),
             is_stored: stored.is_some(),
             is_dirty: false,
         }
@@ -178,12 +182,16 @@ impl SetupSession {
         let _ = writeln!(out, "{p}token {}", set(s.token.is_empty()));
         for gauge in Gauge::ALL {
             let trim = s.trims[gauge.index()];
+            let name = gauge_name(gauge);
+            let (zero, sweep) = (trim.zero_steps, trim.sweep_steps);
+            let _ = writeln!(out, "{p}cal.{name} {zero} {sweep}");
+            // The dial in force: zero and full scale, steps above the stop.
+            let dial = trim.apply(self.base_dials[gauge.index()]);
+            let (zero, full) = (dial.zero_offset_steps(), dial.full_scale_steps());
             let _ = writeln!(
                 out,
-                "{p}cal.{} {} {}",
-                gauge_name(gauge),
-                trim.zero_steps,
-                trim.sweep_steps
+                "{p}dial.{name} {zero} {}",
+                u32::from(zero) + u32::from(full)
             );
         }
         let _ = writeln!(out, "{p}lamps.brightness {}", s.brightness_pct);
@@ -270,6 +278,35 @@ impl SetupSession {
         }
         Ok(SetupEffect::None)
     }
+}
+
+/// The line the device prints on its serial port at boot: what it will do with what is stored
+/// (never a password or token). Not a reply, so it does not start with `@`.
+pub fn write_boot_notice(stored: Option<&DeviceSettings>, out: &mut impl Write) {
+    let _ = match stored {
+        None => writeln!(
+            out,
+            "# no settings stored: frames over USB serial only; run `claude-gauge device setup`"
+        ),
+        Some(s) if !s.has_wifi() => {
+            writeln!(
+                out,
+                "# settings loaded: no Wi-Fi, frames over USB serial only"
+            )
+        }
+        Some(s) => {
+            let daemon = if s.daemon.is_empty() {
+                "mdns"
+            } else {
+                s.daemon.as_str()
+            };
+            writeln!(
+                out,
+                "# settings loaded: Wi-Fi {}, daemon {daemon}",
+                s.wifi_ssid.as_str()
+            )
+        }
+    };
 }
 
 /// A gauge's name on the protocol and the command line: `5h`, `tach` or `7d`.

@@ -2,7 +2,7 @@ use super::*;
 
 /// Runs `lines` through a fresh session; returns the session, every reply and the effects.
 fn run(lines: &[&str]) -> (SetupSession, String, Vec<SetupEffect>) {
-    let mut session = SetupSession::new(None);
+    let mut session = SetupSession::new(None, &ClusterConfig::default());
     let mut out = String::new();
     let mut effects = Vec::new();
     for line in lines {
@@ -43,8 +43,9 @@ fn setup_sets_everything_and_show_hides_the_secrets() {
     assert!(shown.contains("@wifi.password set\n"), "{shown}");
     assert!(shown.contains("@token set\n"), "{shown}");
     assert!(shown.contains("@daemon studio.local:9000\n"), "{shown}");
+    assert!(shown.contains("@cal.5h 4 -20\n@dial.5h 19 809\n"), "{shown}");
     assert!(
-        shown.contains("@cal.5h 4 -20\n@cal.tach 0 0\n@cal.7d 0 0\n"),
+        shown.contains("@cal.tach 0 0\n@dial.tach 15 825\n@cal.7d 0 0\n"),
         "{shown}"
     );
     assert!(shown.contains("@stored no\n@unsaved yes\n"), "{shown}");
@@ -60,6 +61,17 @@ fn setup_sets_everything_and_show_hides_the_secrets() {
     let mut failed = String::new();
     session.finish_save(Err("flash busy"), &mut failed);
     assert_eq!(failed, "@err cannot store the settings: flash busy\n");
+}
+
+#[test]
+fn the_boot_notice_says_what_the_device_will_do() {
+    let mut out = String::new();
+    write_boot_notice(None, &mut out);
+    assert!(out.starts_with("# no settings stored: frames over USB serial only"));
+    let (session, _, _) = run(&["set wifi.ssid home", "set wifi.password password123"]);
+    let mut out = String::new();
+    write_boot_notice(Some(session.settings()), &mut out);
+    assert_eq!(out, "# settings loaded: Wi-Fi home, daemon mdns\n");
 }
 
 #[test]
@@ -173,7 +185,7 @@ mod props {
         fn hostile_lines_never_panic_or_leak(lines in prop::collection::vec(
             prop_oneof![prop::collection::vec(any::<u8>(), 0..200), words()], 1..20))
         {
-            let mut session = SetupSession::new(None);
+            let mut session = SetupSession::new(None, &ClusterConfig::default());
             let mut ignored = String::new();
             session.handle_line(format!("set wifi.password {SECRET}").as_bytes(), &mut ignored);
             session.handle_line(format!("set token {SECRET}").as_bytes(), &mut ignored);
@@ -209,7 +221,7 @@ mod props {
 
         #[test]
         fn one_flipped_bit_is_caught(bit in 0usize..(8 * 120)) {
-            let mut session = SetupSession::new(None);
+            let mut session = SetupSession::new(None, &ClusterConfig::default());
             let mut out = String::new();
             session.handle_line(b"set wifi.ssid some network", &mut out);
             session.handle_line(b"set daemon 192.168.1.20:8765", &mut out);
