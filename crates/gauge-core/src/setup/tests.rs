@@ -43,7 +43,10 @@ fn setup_sets_everything_and_show_hides_the_secrets() {
     assert!(shown.contains("@wifi.password set\n"), "{shown}");
     assert!(shown.contains("@token set\n"), "{shown}");
     assert!(shown.contains("@daemon studio.local:9000\n"), "{shown}");
-    assert!(shown.contains("@cal.5h 4 -20\n@dial.5h 19 809\n"), "{shown}");
+    assert!(
+        shown.contains("@cal.5h 4 -20\n@dial.5h 19 809\n"),
+        "{shown}"
+    );
     assert!(
         shown.contains("@cal.tach 0 0\n@dial.tach 15 825\n@cal.7d 0 0\n"),
         "{shown}"
