@@ -52,7 +52,9 @@ use esp_hal::timer::timg::TimerGroup;
 use esp_hal::usb::usb_serial_jtag::UsbSerialJtag;
 use esp_rtos::embassy::InterruptExecutor;
 use esp_storage::FlashStorage;
-use gauge_core::{write_boot_notice, Cluster, ClusterConfig, DeviceSettings, LampConfig, SetupSession};
+use gauge_core::{
+    write_boot_notice, Cluster, ClusterConfig, DeviceSettings, LampConfig, SetupSession,
+};
 use static_cell::StaticCell;
 
 use crate::cluster_task::{now_us, CLUSTER};
@@ -163,7 +165,10 @@ async fn main(spawner: Spawner) -> ! {
 
     let (serial_rx, _serial_tx) = UsbSerialJtag::new(p.USB_DEVICE).into_async().split();
     let session = SetupSession::new(stored, &base);
-    spawn!(spawner, serial::serial_task(serial_rx, session, flash, base));
+    spawn!(
+        spawner,
+        serial::serial_task(serial_rx, session, flash, base)
+    );
 
     if settings.has_wifi() {
         static SETTINGS: StaticCell<DeviceSettings> = StaticCell::new();

@@ -204,7 +204,12 @@ async fn follow_events(
 }
 
 /// One `GET /usage`.
-async fn poll_once(client: &mut Client<'_>, base: &str, bearer: &str, rx: &mut [u8]) -> LinkOutcome {
+async fn poll_once(
+    client: &mut Client<'_>,
+    base: &str,
+    bearer: &str,
+    rx: &mut [u8],
+) -> LinkOutcome {
     let mut url = heapless::String::<104>::new();
     if write!(url, "{base}/usage").is_err() {
         return LinkOutcome::Refused;

@@ -47,7 +47,8 @@ impl SettingsFlash {
         let nor = region
             .as_nor_flash()
             .map_err(|_| "the nvs partition is encrypted")?;
-        let mut map = MapStorage::<u8, _, _>::new(BlockingAsync::new(nor), range, Cache::new_uncached());
+        let mut map =
+            MapStorage::<u8, _, _>::new(BlockingAsync::new(nor), range, Cache::new_uncached());
         let mut buffer = [0u8; ITEM_BUFFER_LEN];
         match map.fetch_item::<&[u8]>(&mut buffer, &SETTINGS_KEY).await {
             Ok(Some(record)) => match DeviceSettings::decode(record) {
@@ -71,7 +72,8 @@ impl SettingsFlash {
         let nor = region
             .as_nor_flash()
             .map_err(|_| "the nvs partition is encrypted")?;
-        let mut map = MapStorage::<u8, _, _>::new(BlockingAsync::new(nor), range, Cache::new_uncached());
+        let mut map =
+            MapStorage::<u8, _, _>::new(BlockingAsync::new(nor), range, Cache::new_uncached());
         let mut buffer = [0u8; ITEM_BUFFER_LEN];
         map.store_item(&mut buffer, &SETTINGS_KEY, &&record[..len])
             .await

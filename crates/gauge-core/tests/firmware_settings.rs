@@ -7,13 +7,13 @@ use std::path::Path;
 fn firmware_sources() -> Vec<(String, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../firmware");
     let mut files = vec![root.join("build.rs")];
-    for entry in std::fs::read_dir(root.join("src")).unwrap() {
-        files.push(entry.unwrap().path());
+    for entry in std::fs::read_dir(root.join("src")).expect("firmware/src") {
+        files.push(entry.expect("a directory entry").path());
     }
     files
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path).unwrap();
+            let text = std::fs::read_to_string(&path).expect("a firmware source");
             (path.display().to_string(), text)
         })
         .collect()

@@ -107,10 +107,8 @@ impl Device {
             }
             SetupEffect::Save => {
                 let stored = self.flash.store(self.session.settings());
-                self.session.finish_save(
-                    stored.as_ref().map(|()| ()).map_err(String::as_str),
-                    &mut reply,
-                );
+                self.session
+                    .finish_save(stored.as_ref().copied().map_err(String::as_str), &mut reply);
             }
             SetupEffect::Point {
                 gauge,
