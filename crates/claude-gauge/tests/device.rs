@@ -164,6 +164,27 @@ fn device_setup_is_stored_in_flash_and_survives_a_restart_and_show_hides_the_sec
         TOKEN,
     ];
     let stdout = ok_stdout(&device(&dirs, &args, &format!("{PASSWORD}\n")));
+    // The lamps: brightness applied at once, night dimming stored.
+    let lamps = [
+        "setup",
+        "--port",
+        port,
+        "--lamp-brightness",
+        "60",
+        "--night-dimming",
+        "off",
+        "--no-restart",
+    ];
+    let lamp_stdout = ok_stdout(&device(&dirs, &lamps, ""));
+    assert!(
+        lamp_stdout.contains("lamps.brightness  60\n"),
+        "{lamp_stdout}"
+    );
+    assert!(
+        lamp_stdout.contains("lamps.night       off\n"),
+        "{lamp_stdout}"
+    );
+    sim.wait_for("lamps at 60 %", |s| s["brightness_pct"] == 60);
     assert!(stdout.contains("wifi.ssid         attic net\n"), "{stdout}");
     assert!(stdout.contains("wifi.password     set\n"), "{stdout}");
     assert!(stdout.contains("restarted"), "{stdout}");
@@ -178,10 +199,17 @@ fn device_setup_is_stored_in_flash_and_survives_a_restart_and_show_hides_the_sec
     assert_eq!(stored.wifi_password.as_str(), PASSWORD);
     assert_eq!(stored.token.as_str(), TOKEN);
     assert_eq!(stored.daemon_addr(), Some(("192.168.1.20", 8765)));
+    assert_eq!(
+        (stored.brightness_pct, stored.is_night_dimming),
+        (60, false)
+    );
 
     // A new process on the same flash file: the settings are read at boot.
     sim.stop();
-    let _sim = Sim::start(&dirs, &link, &flash, &[]);
+    let sim = Sim::start(&dirs, &link, &flash, &[]);
+    sim.wait_for("the stored brightness at boot", |s| {
+        s["brightness_pct"] == 60
+    });
     assert_eq!(
         first_serial_line(&link),
         "# settings loaded: Wi-Fi attic net, daemon 192.168.1.20:8765"

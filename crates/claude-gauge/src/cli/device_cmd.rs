@@ -68,6 +68,15 @@ pub(crate) struct SetupArgs {
     /// Read the token from standard input (the line after the password with --wifi-pass-stdin).
     #[arg(long, conflicts_with = "token")]
     token_stdin: bool,
+    /// Lamp brightness, percent (1-100; the maximum when night dimming is on).
+    #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u8).range(1..=100))]
+    lamp_brightness: Option<u8>,
+    /// Night dimming by the light sensor: on or off.
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    night_dimming: Option<String>,
+    /// The dimmest the lamps get at night, percent (0-100, at most --lamp-brightness).
+    #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    night_min: Option<u8>,
     /// Do not restart the cluster afterwards (Wi-Fi settings take effect at the next start).
     #[arg(long)]
     no_restart: bool,
@@ -195,8 +204,17 @@ async fn setup(args: &SetupArgs, secrets: &Secrets, out: &mut impl Write) -> any
     if let Some(token) = &secrets.token {
         commands.push(format!("set token {}", token.expose()));
     }
+    if let Some(pct) = args.lamp_brightness {
+        commands.push(format!("set lamps.brightness {pct}"));
+    }
+    if let Some(on_off) = &args.night_dimming {
+        commands.push(format!("set lamps.night {on_off}"));
+    }
+    if let Some(pct) = args.night_min {
+        commands.push(format!("set lamps.night_min {pct}"));
+    }
     if commands.is_empty() {
-        bail!("nothing to set: give --wifi-ssid, --host (or --mdns) or --token");
+        bail!("nothing to set: give --wifi-ssid, --host (or --mdns), --token or a lamp setting");
     }
     let mut client = open(&args.port).await?;
     for command in &commands {
