@@ -490,3 +490,82 @@ async fn sim_network_follows_events_with_the_stored_read_token() {
     // Fuel 0.5 on the default dial: 15 + 405 steps.
     sim.wait_for("the new 5 h fuel", |s| s["positions"][0] == 420);
 }
+
+/// A server that refuses `/events` (404, as a proxy that cannot stream might) and answers
+/// `/usage` only with the token: the one fault the real daemon cannot be made to show.
+/// Counts the requests of each kind.
+async fn refusing_server(frame: &'static str) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let log = Arc::clone(&log);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8];
+                while !head.ends_with(b"\r\n\r\n")
+                    && socket.read(&mut byte).await.is_ok_and(|n| n == 1)
+                {
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).to_lowercase();
+                let has_token =
+                    head.contains(&format!("authorization: bearer {}", TOKEN.to_lowercase()));
+                let path = head.split(' ').nth(1).unwrap_or("").to_string();
+                log.lock()
+                    .unwrap()
+                    .push(format!("{path} token={has_token}"));
+                let answer = match (path.as_str(), has_token) {
+                    ("/usage", true) => format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{frame}",
+                        frame.len()
+                    ),
+                    ("/usage", false) => "HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_string(),
+                    _ => "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_string(),
+                };
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+#[tokio::test]
+async fn sim_network_polls_usage_when_events_is_refused() {
+    let dirs = TestDirs::new();
+    let (link, flash) = paths(&dirs);
+    let (addr, seen) = refusing_server(FULL_5H).await;
+    let settings = DeviceSettings {
+        wifi_ssid: Text::new(b"lab").unwrap(),
+        daemon: Text::new(addr.as_bytes()).unwrap(),
+        token: Text::new(TOKEN.as_bytes()).unwrap(),
+        ..DeviceSettings::default()
+    };
+    let mut record = [0u8; gauge_core::RECORD_MAX_LEN];
+    let len = settings.encode(&mut record);
+    std::fs::write(&flash, &record[..len]).unwrap();
+    let sim = Sim::start(&dirs, &link, &flash, &["--network"]);
+    // The frame arrives by polling, after /events was refused twice (after a 1 s backoff).
+    let sample = tokio::task::spawn_blocking(move || {
+        let sample = sim.wait_for("the polled frame", |s| {
+            s["seq"] == 9 && s["positions"][0] == 825
+        });
+        drop(sim);
+        sample
+    })
+    .await
+    .unwrap();
+    assert_eq!(sample["is_stalled"], false);
+    let seen = seen.lock().unwrap().clone();
+    let events: Vec<&String> = seen.iter().filter(|r| r.starts_with("/events")).collect();
+    assert_eq!(events.len(), 2, "{seen:?}");
+    assert!(seen.iter().all(|r| r.ends_with("token=true")), "{seen:?}");
+    let first_poll = seen.iter().position(|r| r.starts_with("/usage")).unwrap();
+    assert_eq!(
+        first_poll, 2,
+        "polling starts after the second refusal: {seen:?}"
+    );
+}
