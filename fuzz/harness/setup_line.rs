@@ -65,11 +65,17 @@ pub(crate) fn check(bytes: &[u8]) {
                 assert!(state == "set" || state == "not set", "{line:?}");
             }
             if line.starts_with("@err ") {
-                assert!(!line.contains(PASSWORD) && !line.contains(TOKEN), "{line:?}");
+                assert!(
+                    !line.contains(PASSWORD) && !line.contains(TOKEN),
+                    "{line:?}"
+                );
             }
         }
         if !types_a_secret {
-            assert!(!reply.contains(PASSWORD) && !reply.contains(TOKEN), "{reply:?}");
+            assert!(
+                !reply.contains(PASSWORD) && !reply.contains(TOKEN),
+                "{reply:?}"
+            );
         }
         let mut record = [0u8; RECORD_MAX_LEN];
         let len = session.settings().encode(&mut record);
