@@ -254,6 +254,37 @@ fn device_setup_is_stored_in_flash_and_survives_a_restart_and_show_hides_the_sec
     );
     let unchanged = DeviceSettings::decode(&std::fs::read(&flash).unwrap()).unwrap();
     assert_eq!(unchanged, stored);
+
+    // The password from the environment, so it is on no command line; none at all is refused
+    // before anything is sent.
+    let args = [
+        "setup",
+        "--port",
+        port,
+        "--wifi-ssid",
+        "garden",
+        "--no-restart",
+    ];
+    let missing = device(&dirs, &args, "");
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("--wifi-ssid needs the network's password"),
+        "{stderr}"
+    );
+    let output = dirs
+        .command()
+        .arg("device")
+        .args(args)
+        .env("CLAUDE_GAUGE_WIFI_PASS", "from the environment")
+        .output()
+        .unwrap();
+    let stdout = ok_stdout(&output);
+    assert!(!stdout.contains("from the environment"), "{stdout}");
+    let stored = DeviceSettings::decode(&std::fs::read(&flash).unwrap()).unwrap();
+    assert_eq!(stored.wifi_ssid.as_str(), "garden");
+    assert_eq!(stored.wifi_password.as_str(), "from the environment");
+    assert_eq!(stored.token.as_str(), TOKEN, "what was not given stays");
 }
 
 /// Writes `frame` to the port every 300 ms until dropped, as `serve --serial` would.
