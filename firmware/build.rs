@@ -1,12 +1,6 @@
-//! Links esp-hal's linker script and re-runs when the build-time settings change.
+//! Links esp-hal's linker script. Nothing else is read at build time: Wi-Fi, the daemon and the
+//! token are stored in flash by `claude-gauge device setup`.
 
 fn main() {
     println!("cargo:rustc-link-arg=-Tlinkall.x");
-    for var in [
-        "GAUGE_WIFI_SSID",
-        "GAUGE_WIFI_PASSWORD",
-        "GAUGE_DAEMON_HOST",
-    ] {
-        println!("cargo:rerun-if-env-changed={var}");
-    }
 }

@@ -2,14 +2,19 @@
 //! brightness becomes the PWM duty on the 595's OE. With a light sensor fitted, it also runs
 //! the night dimmer.
 
+use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
+use embassy_sync::signal::Signal;
 use embassy_time::{Duration, Ticker};
 use esp_hal::gpio::{Level, Output, OutputConfig};
 use esp_hal::ledc::channel::{Channel, ChannelIFace};
 use esp_hal::ledc::LowSpeed;
-use gauge_core::LampOutput;
+use gauge_core::{DimmerConfig, LampOutput};
 
 use crate::cluster_task::{now_us, with_cluster};
 use crate::pins::LAMP_SHIFT_BITS;
+
+/// New night-dimming settings from the setup protocol (`None`: off, fixed brightness).
+pub(crate) static DIMMER: Signal<CriticalSectionRawMutex, Option<DimmerConfig>> = Signal::new();
 
 /// Lamp refresh period: well under the 125 ms half-period of the fast flash.
 const LAMP_REFRESH: Duration = Duration::from_millis(20);
@@ -84,10 +89,12 @@ pub(crate) async fn lamp_task(mut shift: ShiftRegister, enable: Channel<'static,
     }
 }
 
-/// Samples the light sensor and feeds the night dimmer (ESP32-C6 with a VID6606).
+/// Samples the light sensor and feeds the night dimmer (ESP32-C6 with a VID6606); `config` is
+/// the stored setting (`None`: night dimming off), replaced by any [`DIMMER`] signal.
 #[cfg(all(feature = "esp32c6", not(feature = "direct-drive")))]
 #[embassy_executor::task]
 pub(crate) async fn light_task(
+    config: Option<DimmerConfig>,
     mut adc: esp_hal::analog::adc::Adc<
         'static,
         esp_hal::peripherals::ADC1<'static>,
@@ -98,10 +105,13 @@ pub(crate) async fn light_task(
         esp_hal::peripherals::ADC1<'static>,
     >,
 ) {
-    let mut dimmer = gauge_core::NightDimmer::new(gauge_core::DimmerConfig::default());
+    let mut dimmer = config.map(gauge_core::NightDimmer::new);
     let mut ticker = Ticker::every(Duration::from_millis(250));
     loop {
-        if let Ok(raw) = nb::block!(adc.read_oneshot(&mut pin)) {
+        if let Some(config) = DIMMER.try_take() {
+            dimmer = config.map(gauge_core::NightDimmer::new);
+        }
+        if let (Some(dimmer), Ok(raw)) = (&mut dimmer, nb::block!(adc.read_oneshot(&mut pin))) {
             let brightness_pct = dimmer.update(raw);
             with_cluster(|cluster| cluster.set_brightness_pct(brightness_pct));
         }

@@ -6,10 +6,11 @@
 //! This crate moves pins into drivers, runs the tasks and feeds gauge-core bytes and time.
 //!
 //! Tasks: `motor_task` (interrupt executor, priority 3: steps at their deadlines, so Wi-Fi
-//! never delays a step); `lamp_task` (74HC595 + PWM on OE); `serial_task` (frames over USB
-//! serial-JTAG); with Wi-Fi credentials also `connection_task`, `net_task` and `daemon_task`
-//! (mDNS `_claude-gauge._tcp` or `GAUGE_DAEMON_HOST`, `GET /usage` at 1 Hz); on a C6 with a
-//! VID6606 also `light_task` (LDR → night dimmer).
+//! never delays a step); `lamp_task` (74HC595 + PWM on OE); `serial_task` (frames and the
+//! setup protocol over USB serial-JTAG); with Wi-Fi settings stored also `connection_task`,
+//! `net_task` and `daemon_task` (the stored daemon or mDNS `_claude-gauge._tcp`; `/events`,
+//! falling back to `/usage` polls); on a C6 with a VID6606 also `light_task` (LDR → night
+//! dimmer).
 //!
 //! Wiring (full tables, power and protection in docs/hardware.md; pins in `pins.rs`):
 //! - ESP32-C6 + VID6606: STEP/DIR 18/19, 20/21, 22/23; RESET 10; 595 SER 2, SRCLK 3,
@@ -19,8 +20,10 @@
 //! - ESP32-C3 + VID6606: STEP/DIR 0/1, 3/4, 5/6; RESET by RC; 595 SER 10, SRCLK 20,
 //!   RCLK 21, OE 7 (PWM).
 //!
-//! Build-time settings: `GAUGE_WIFI_SSID`, `GAUGE_WIFI_PASSWORD`, `GAUGE_DAEMON_HOST`
-//! (`host[:port]`; unset = mDNS). Without an SSID the firmware runs on USB serial alone.
+//! Settings: nothing at build time. Wi-Fi, the daemon, the read token, calibration and lamps
+//! are gauge-core's settings record in flash (`storage.rs`), written over USB by
+//! `claude-gauge device setup`. With nothing stored the cluster runs on USB serial alone and
+//! says so on the serial line at boot.
 //!
 //! Must never: hold logic that could be tested on the host (it belongs in gauge-core).
 #![no_std]
@@ -33,6 +36,7 @@ mod motors;
 mod net;
 mod pins;
 mod serial;
+mod storage;
 
 use embassy_executor::Spawner;
 use esp_backtrace as _;
@@ -47,13 +51,16 @@ use esp_hal::time::Rate;
 use esp_hal::timer::timg::TimerGroup;
 use esp_hal::usb::usb_serial_jtag::UsbSerialJtag;
 use esp_rtos::embassy::InterruptExecutor;
-use gauge_core::{Cluster, ClusterConfig, LampConfig};
+use esp_storage::FlashStorage;
+use gauge_core::{
+    write_boot_notice, Cluster, ClusterConfig, DeviceSettings, LampConfig, SetupSession,
+};
 use static_cell::StaticCell;
 
 use crate::cluster_task::{now_us, CLUSTER};
 use crate::motors::Motors;
-use crate::net::WifiSettings;
 use crate::pins::board_pins;
+use crate::storage::SettingsFlash;
 
 esp_bootloader_esp_idf::esp_app_desc!();
 
@@ -102,8 +109,16 @@ async fn main(spawner: Spawner) -> ! {
     let motors = Motors::new(board.motors);
     let shift = lamps::ShiftRegister::new(board.lamp_data, board.lamp_clock, board.lamp_latch);
 
+    // Settings: what `claude-gauge device setup` stored, or nothing (USB serial only).
+    let (flash, stored) = load_settings(FlashStorage::new(p.FLASH)).await;
+    let settings = stored.unwrap_or_default();
+    let mut notice = heapless::String::<160>::new();
+    write_boot_notice(stored.as_ref(), &mut notice);
+    esp_println::print!("{notice}");
+
     // Boot: lamp test and homing start now (gauge-core runs both).
-    let cluster = Cluster::new(cluster_config(), now_us());
+    let base = cluster_config();
+    let cluster = Cluster::new(settings.cluster_config(base), now_us());
     CLUSTER.lock(|cell| *cell.borrow_mut() = Some(cluster));
 
     static HIGH_PRIO: StaticCell<InterruptExecutor<2>> = StaticCell::new();
@@ -141,32 +156,53 @@ async fn main(spawner: Spawner) -> ! {
         use esp_hal::analog::adc::{Adc, AdcConfig, Attenuation};
         let mut adc_config = AdcConfig::new();
         let pin = adc_config.enable_pin(p.GPIO6, Attenuation::_11dB);
+        let dimmer = settings.dimmer_config(gauge_core::DimmerConfig::default());
         spawn!(
             spawner,
-            lamps::light_task(Adc::new(p.ADC1, adc_config), pin)
+            lamps::light_task(dimmer, Adc::new(p.ADC1, adc_config), pin)
         );
     }
 
     let (serial_rx, _serial_tx) = UsbSerialJtag::new(p.USB_DEVICE).into_async().split();
-    spawn!(spawner, serial::serial_task(serial_rx));
+    let session = SetupSession::new(stored, &base);
+    spawn!(
+        spawner,
+        serial::serial_task(serial_rx, session, flash, base)
+    );
 
-    start_wifi(spawner, p.WIFI);
+    if settings.has_wifi() {
+        static SETTINGS: StaticCell<DeviceSettings> = StaticCell::new();
+        start_wifi(spawner, p.WIFI, SETTINGS.init(settings));
+    }
     loop {
         embassy_time::Timer::after(embassy_time::Duration::from_secs(3600)).await;
     }
 }
 
-/// Starts Wi-Fi and the daemon poller when the build has an SSID; otherwise USB serial only.
-fn start_wifi(spawner: Spawner, wifi: esp_hal::peripherals::WIFI<'static>) {
-    let Some(ssid) = option_env!("GAUGE_WIFI_SSID").filter(|ssid| !ssid.is_empty()) else {
-        log::info!("no GAUGE_WIFI_SSID at build time: frames over USB serial only");
-        return;
+/// Reads the stored settings; a flash without a place for them still boots (USB serial only).
+async fn load_settings(
+    flash: FlashStorage<'static>,
+) -> (Option<SettingsFlash>, Option<DeviceSettings>) {
+    let mut flash = match SettingsFlash::new(flash) {
+        Ok(flash) => flash,
+        Err(why) => {
+            log::error!("settings: {why}; they cannot be stored");
+            return (None, None);
+        }
     };
-    let settings = WifiSettings {
-        ssid,
-        password: option_env!("GAUGE_WIFI_PASSWORD").unwrap_or(""),
-        daemon_host: option_env!("GAUGE_DAEMON_HOST").filter(|host| !host.is_empty()),
-    };
+    let stored = flash.load().await.unwrap_or_else(|why| {
+        log::error!("settings: {why}");
+        None
+    });
+    (Some(flash), stored)
+}
+
+/// Starts Wi-Fi and the daemon follower with the stored settings.
+fn start_wifi(
+    spawner: Spawner,
+    wifi: esp_hal::peripherals::WIFI<'static>,
+    settings: &'static DeviceSettings,
+) {
     let controller = match esp_radio::wifi::WifiController::new(wifi, Default::default()) {
         Ok(controller) => controller,
         Err(err) => return log::error!("wifi: cannot start the radio: {err:?}"),
@@ -180,8 +216,7 @@ fn start_wifi(spawner: Spawner, wifi: esp_hal::peripherals::WIFI<'static>) {
         RESOURCES.init(embassy_net::StackResources::new()),
         seed,
     );
-    let daemon_host = settings.daemon_host;
     spawn!(spawner, net::connection_task(controller, settings));
     spawn!(spawner, net::net_task(runner));
-    spawn!(spawner, net::daemon_task(stack, daemon_host));
+    spawn!(spawner, net::daemon_task(stack, settings, rng.random() | 1));
 }

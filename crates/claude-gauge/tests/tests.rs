@@ -15,6 +15,7 @@ mod claude_code;
 mod cluster;
 mod config;
 mod dashboards;
+mod device;
 mod dial_faces;
 mod faults;
 mod first_run;

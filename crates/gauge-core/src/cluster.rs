@@ -139,6 +139,11 @@ impl ClusterConfig {
         &self.tach
     }
 
+    /// Lamp timing and brightness.
+    pub const fn lamps(&self) -> &LampConfig {
+        &self.lamps
+    }
+
     /// Where each needle goes for `frame`, steps above the stop, in [`Gauge::ALL`] order: fuel
     /// and tach through their dials, an unknown fuel parked below E
     /// ([`DialCalibration::reading_steps`]).
@@ -175,6 +180,8 @@ pub struct Cluster {
     frame: Option<Frame>,
     is_stalled: bool,
     last_us: u64,
+    /// Needles held at a position for calibration (`SetupEffect::Point`), ignoring frames.
+    pointed: [Option<u16>; 3],
 }
 
 impl Cluster {
@@ -194,7 +201,24 @@ impl Cluster {
             frame: None,
             is_stalled: false,
             last_us: now_us,
+            pointed: [None; 3],
         }
+    }
+
+    /// Takes new dials (a calibration changed at `now_us`): the needles move to the current
+    /// readings on the new dials.
+    pub fn set_dials(&mut self, dials: [DialCalibration; 3], now_us: u64) {
+        for gauge in Gauge::ALL {
+            self.config = self.config.with_dial(gauge, dials[gauge.index()]);
+        }
+        self.apply(now_us);
+    }
+
+    /// Holds `gauge`'s needle at `position_steps` above its stop whatever the frames say
+    /// (calibration), or lets it follow them again (`None`).
+    pub fn point_needle(&mut self, gauge: Gauge, position_steps: Option<u16>, now_us: u64) {
+        self.pointed[gauge.index()] = position_steps;
+        self.apply(now_us);
     }
 
     /// Takes a decoded frame received at `now_us` (values are clamped again here).
@@ -224,7 +248,8 @@ impl Cluster {
                 Lamps::NONE.with(Lamp::Stall),
             ),
         };
-        for (needle, goal) in self.needles.iter_mut().zip(goals) {
+        for ((needle, goal), pointed) in self.needles.iter_mut().zip(goals).zip(self.pointed) {
+            let goal = pointed.map_or(goal, i32::from);
             needle.set_goal(goal, now_us);
         }
         self.lamps.set_lit(lamps, now_us);

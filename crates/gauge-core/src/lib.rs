@@ -26,6 +26,10 @@
 //!   (`docs/dial-faces.md`).
 //! - [`LampPanel`]: lamp patterns, the master-caution rule, lamp test, brightness.
 //! - [`LinkWatchdog`]: STALL when frames stop.
+//! - [`DeviceSettings`]: what the device stores (Wi-Fi, daemon, token, calibration, lamps) and
+//!   its checksummed binary record; [`SetupSession`]: the USB-serial setup protocol that edits it.
+//! - [`SseParser`]: the `/events` stream, incrementally; [`LinkPlan`] and [`Backoff`]: when the
+//!   device reconnects and when it falls back to polling `/usage`.
 //!
 //! Design notes, the master-caution rule and the measured footprint: `docs/gauge-core.md`.
 //!
@@ -46,7 +50,11 @@ mod lamps;
 mod line;
 mod motion;
 mod needle;
+mod reconnect;
 mod scale;
+mod settings;
+mod setup;
+mod sse;
 mod time;
 mod watchdog;
 
@@ -73,9 +81,20 @@ pub use lamps::{
 pub use line::{LineBuffer, LinePush};
 pub use motion::{MotionConfig, NeedleMotion, Step};
 pub use needle::BootPhase;
+pub use reconnect::{Backoff, LinkMode, LinkOutcome, LinkPlan, POLL_FALLBACK_MS, POLL_PERIOD_MS};
 pub use scale::{
     DialFace, ScaleLabel, ScaleZone, ZoneKind, FUEL_RESERVE_BP, TACH_FULL_SCALE_PER_MIN,
     TACH_REDLINE_PER_MIN,
 };
+pub use settings::{
+    crc32, parse_daemon, DeviceSettings, GaugeTrim, RecordError, Text, TextError, DAEMON_MAX_LEN,
+    DEFAULT_DAEMON_PORT, PASSWORD_MAX_LEN, RECORD_MAX_LEN, RECORD_VERSION, SSID_MAX_LEN,
+    TOKEN_MAX_LEN, TRIM_MAX_STEPS,
+};
+pub use setup::{
+    gauge_name, parse_gauge, write_boot_notice, SetupEffect, SetupSession, REPLY_PREFIX,
+    SETUP_PROTOCOL_VERSION,
+};
+pub use sse::{SseEvent, SseParser, SsePush};
 pub use time::MicrosExtender;
 pub use watchdog::LinkWatchdog;

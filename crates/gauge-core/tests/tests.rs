@@ -3,6 +3,7 @@
 
 mod docs_scales;
 mod firmware_paths;
+mod firmware_settings;
 mod frame_fuzz;
 mod fuzz_replay;
 mod motion_props;

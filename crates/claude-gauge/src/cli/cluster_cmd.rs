@@ -59,6 +59,14 @@ pub(crate) struct SimArgs {
     /// Skip the boot sweep (homing and the lamp test still run).
     #[arg(long)]
     no_boot_sweep: bool,
+    /// A file standing in for the cluster's flash: the settings `device setup` stores (the
+    /// firmware's record format), read at start; without it they live in RAM only.
+    #[arg(long, value_name = "FILE")]
+    flash: Option<PathBuf>,
+    /// Also do what the firmware does on Wi-Fi: follow the daemon stored in --flash over
+    /// /events, with its token (this machine's network stands in for Wi-Fi).
+    #[arg(long, requires = "flash")]
+    network: bool,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -115,6 +123,8 @@ pub(crate) fn sim(args: SimArgs, default_url: &str) -> anyhow::Result<ExitCode> 
         interval: Duration::from_millis(args.interval_ms),
         duration,
         config: ClusterConfig::default().with_boot_sweep(!args.no_boot_sweep),
+        flash: args.flash,
+        is_network: args.network,
     };
     let runtime = runtime()?;
     let shutdown = CancellationToken::new();

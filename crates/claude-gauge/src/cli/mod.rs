@@ -4,6 +4,7 @@
 mod binary;
 mod cluster_cmd;
 mod config_cmd;
+mod device_cmd;
 mod dial_faces;
 mod doctor;
 mod install_statusline;
@@ -54,6 +55,11 @@ enum Command {
     Watch(cluster_cmd::WatchArgs),
     /// Run the cluster's firmware logic here against a daemon, printing what motors and lamps do.
     Sim(cluster_cmd::SimArgs),
+    /// Set up a cluster over USB: Wi-Fi, the daemon, the token, needle calibration.
+    Device {
+        #[command(subcommand)]
+        action: device_cmd::DeviceAction,
+    },
     /// Show or create the configuration.
     Config {
         #[command(subcommand)]
@@ -175,6 +181,7 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
         Some(Command::Sim(args)) => {
             cluster_cmd::sim(args, &load_settings(cli.config, &dirs, &env)?.daemon_url)
         }
+        Some(Command::Device { action }) => device_cmd::run(action),
         Some(Command::Config { action }) => {
             let flags = FlagOverrides {
                 config_file: cli.config,

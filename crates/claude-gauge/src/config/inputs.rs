@@ -116,3 +116,29 @@ impl EnvOverrides {
         }
     }
 }
+
+/// Environment variable holding the Wi-Fi password for `device setup`.
+pub(crate) const ENV_WIFI_PASS: &str = "CLAUDE_GAUGE_WIFI_PASS";
+/// Environment variable holding the read token for `device setup`.
+pub(crate) const ENV_DEVICE_TOKEN: &str = "CLAUDE_GAUGE_DEVICE_TOKEN";
+
+/// The secrets `device setup` takes from the environment, so they stay off the command line
+/// (and out of `ps` and shell history).
+#[derive(Debug, Default)]
+pub(crate) struct DeviceEnv {
+    /// `CLAUDE_GAUGE_WIFI_PASS`.
+    pub(crate) wifi_password: Option<Secret>,
+    /// `CLAUDE_GAUGE_DEVICE_TOKEN`.
+    pub(crate) token: Option<Secret>,
+}
+
+impl DeviceEnv {
+    /// Reads the process environment.
+    pub(crate) fn from_process() -> DeviceEnv {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        DeviceEnv {
+            wifi_password: var(ENV_WIFI_PASS).map(Secret::new),
+            token: var(ENV_DEVICE_TOKEN).map(Secret::new),
+        }
+    }
+}

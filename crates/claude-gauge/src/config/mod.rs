@@ -17,6 +17,7 @@ use claude_usage::ClaudeRoots;
 
 use crate::access::{AccessSettings, TOKEN_FILE};
 pub(crate) use in_force::Override;
+pub(crate) use inputs::DeviceEnv;
 use inputs::ENV_LISTEN;
 pub(crate) use inputs::{EnvOverrides, FlagOverrides, PlatformDirs};
 use raw::MIN_OAUTH_INTERVAL_SECS;

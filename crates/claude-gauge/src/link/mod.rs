@@ -7,6 +7,8 @@
 //! Ownership and shutdown: [`run`] owns its connection and returns when the token fires or the
 //! receiver is dropped.
 
+mod events;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -35,6 +37,14 @@ pub(crate) enum LinkSource {
     },
     /// A virtual port: a pty whose device end is linked at this path for `serve --serial`.
     Pty(PathBuf),
+    /// A daemon's base URL, followed as the firmware follows it: `/events` through gauge-core's
+    /// SSE parser, `/usage` polls when the stream is refused, the token when one is set.
+    Events {
+        /// The daemon's base URL.
+        url: String,
+        /// Sent as `Authorization: Bearer`.
+        token: Option<String>,
+    },
 }
 
 /// What the link reports.
@@ -48,26 +58,51 @@ pub(crate) enum LinkEvent {
     Down(String),
 }
 
+/// The setup side of a serial link (`docs/protocol.md`, "Device setup"): lines that are not
+/// frames go out on `commands`; what arrives on `replies` is written back to the port.
+pub(crate) struct SetupChannel {
+    /// Command lines read from the port (without their newline).
+    pub(crate) commands: mpsc::Sender<Vec<u8>>,
+    /// Reply bytes to write to the port.
+    pub(crate) replies: mpsc::Receiver<Vec<u8>>,
+}
+
 /// Runs the link until `shutdown`, sending what happens to `events`.
 pub(crate) async fn run(
     source: LinkSource,
     events: mpsc::Sender<LinkEvent>,
     shutdown: CancellationToken,
 ) {
+    run_with_setup(source, events, None, shutdown).await;
+}
+
+/// [`run`], with setup commands on a serial link handed to `setup` (every line is a frame
+/// without it).
+pub(crate) async fn run_with_setup(
+    source: LinkSource,
+    events: mpsc::Sender<LinkEvent>,
+    mut setup: Option<SetupChannel>,
+    shutdown: CancellationToken,
+) {
     tokio::select! {
         () = shutdown.cancelled() => {}
-        () = run_source(source, &events) => {}
+        () = run_source(source, &events, &mut setup) => {}
     }
 }
 
-async fn run_source(source: LinkSource, events: &mpsc::Sender<LinkEvent>) {
+async fn run_source(
+    source: LinkSource,
+    events: &mpsc::Sender<LinkEvent>,
+    setup: &mut Option<SetupChannel>,
+) {
     match source {
         LinkSource::Http(url) => poll_http(&url, events).await,
+        LinkSource::Events { url, token } => events::follow(&url, token.as_deref(), events).await,
         LinkSource::Serial { port, baud } => loop {
             match Port::open(&port, baud) {
                 Ok(opened) => {
                     let _ = events.send(LinkEvent::Up).await;
-                    let why = read_lines(&opened, events).await;
+                    let why = read_lines(&opened, events, setup).await;
                     let _ = events.send(LinkEvent::Down(why)).await;
                 }
                 Err(err) => {
@@ -83,7 +118,7 @@ async fn run_source(source: LinkSource, events: &mpsc::Sender<LinkEvent>) {
             match VirtualPort::create(&link) {
                 Ok(virtual_port) => {
                     let _ = events.send(LinkEvent::Up).await;
-                    let why = read_lines(&virtual_port.port, events).await;
+                    let why = read_lines(&virtual_port.port, events, setup).await;
                     let _ = events.send(LinkEvent::Down(why)).await;
                 }
                 Err(err) => {
@@ -100,11 +135,30 @@ async fn run_source(source: LinkSource, events: &mpsc::Sender<LinkEvent>) {
 
 /// Reads frame lines until the port fails; returns why. Framing is gauge-core's `LineBuffer`,
 /// the firmware's own, so an over-long or half line is dropped here exactly as on the device.
-async fn read_lines(port: &Port, events: &mpsc::Sender<LinkEvent>) -> String {
+async fn read_lines(
+    port: &Port,
+    events: &mpsc::Sender<LinkEvent>,
+    setup: &mut Option<SetupChannel>,
+) -> String {
     let mut lines = LineBuffer::<FRAME_MAX_LEN>::new();
     let mut buf = [0u8; 1024];
     loop {
-        let n = match port.read(&mut buf).await {
+        let read = match setup {
+            Some(channel) => tokio::select! {
+                read = port.read(&mut buf) => read,
+                reply = channel.replies.recv() => {
+                    match reply {
+                        Some(reply) => match port.write_all(&reply).await {
+                            Ok(()) => continue,
+                            Err(err) => return err.to_string(),
+                        },
+                        None => return "receiver gone".into(),
+                    }
+                }
+            },
+            None => port.read(&mut buf).await,
+        };
+        let n = match read {
             Ok(0) => return "port closed".into(),
             Ok(n) => n,
             Err(err) => return err.to_string(),
@@ -112,8 +166,15 @@ async fn read_lines(port: &Port, events: &mpsc::Sender<LinkEvent>) -> String {
         for &byte in &buf[..n] {
             match lines.push(byte) {
                 LinePush::Line => {
-                    let frame = LinkEvent::Frame(lines.line().to_vec());
-                    if events.send(frame).await.is_err() {
+                    let line = lines.line().to_vec();
+                    let sent = match setup {
+                        // The firmware's rule: a frame is a JSON object, anything else a command.
+                        Some(channel) if line.first() != Some(&b'{') => {
+                            channel.commands.send(line).await.is_ok()
+                        }
+                        _ => events.send(LinkEvent::Frame(line)).await.is_ok(),
+                    };
+                    if !sent {
                         return "receiver gone".into();
                     }
                 }

@@ -12,6 +12,7 @@
 //! await and closes the port by dropping it.
 
 mod port;
+mod setup;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use gauge_core::Frame;
 use tokio_util::sync::CancellationToken;
 
 pub(crate) use port::{baud_rate, Port, VirtualPort};
+pub(crate) use setup::SetupClient;
 
 use crate::engine::FrameFeed;
 

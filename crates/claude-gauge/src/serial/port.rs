@@ -97,6 +97,12 @@ impl Port {
         Ok(())
     }
 
+    /// Drops whatever arrived and was not read yet (a device's boot messages, old replies).
+    pub(crate) fn discard_input(&self) -> std::io::Result<()> {
+        termios::tcflush(self.fd.get_ref(), termios::FlushArg::TCIFLUSH)?;
+        Ok(())
+    }
+
     /// Reads what is there (waiting for something); 0 bytes or an error means the other end is
     /// gone.
     pub(crate) async fn read(&self, buf: &mut [u8]) -> std::io::Result<usize> {

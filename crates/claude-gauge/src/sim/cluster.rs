@@ -1,7 +1,7 @@
 //! The simulated cluster: gauge-core's `Cluster` fed as the firmware feeds it, and what it shows
 //! at an instant ([`Sample`]).
 
-use gauge_core::{Cluster, ClusterConfig, LampPattern, FRAME_MAX_LEN};
+use gauge_core::{Cluster, ClusterConfig, DialCalibration, Gauge, LampPattern, FRAME_MAX_LEN};
 use serde::Serialize;
 
 /// gauge-core's cluster on the host, counting the steps each motor takes.
@@ -34,6 +34,8 @@ pub(crate) struct Sample {
     pub(crate) model: Option<&'static str>,
     /// Frames the cluster rejected so far.
     pub(crate) rejected: u64,
+    /// The lamps' brightness, percent.
+    pub(crate) brightness_pct: u8,
 }
 
 /// One lamp at one instant.
@@ -70,11 +72,33 @@ pub(crate) const fn pattern_name(pattern: LampPattern) -> &'static str {
 impl Simulator {
     /// Boots a cluster at 0 µs.
     pub(crate) fn new(config: ClusterConfig) -> Simulator {
+        Simulator::boot_at(config, 0)
+    }
+
+    /// Boots a cluster at `now_us` (a restart).
+    pub(crate) fn boot_at(config: ClusterConfig, now_us: u64) -> Simulator {
         Simulator {
-            cluster: Cluster::new(config, 0),
+            cluster: Cluster::new(config, now_us),
             steps: [0; 3],
             rejected: 0,
         }
+    }
+
+    /// New dials (a calibration changed) at `now_us`.
+    pub(crate) fn set_dials(&mut self, dials: [DialCalibration; 3], now_us: u64) {
+        self.advance(now_us);
+        self.cluster.set_dials(dials, now_us);
+    }
+
+    /// Holds a needle at a position (calibration), or lets it follow the frames (`None`).
+    pub(crate) fn point_needle(&mut self, gauge: Gauge, position_steps: Option<u16>, now_us: u64) {
+        self.advance(now_us);
+        self.cluster.point_needle(gauge, position_steps, now_us);
+    }
+
+    /// Sets the lamps' brightness, percent.
+    pub(crate) fn set_brightness_pct(&mut self, brightness_pct: u8) {
+        self.cluster.set_brightness_pct(brightness_pct);
     }
 
     /// Runs everything due up to `now_us`.
@@ -134,6 +158,7 @@ impl Simulator {
             is_homed: cluster.is_homed(),
             model,
             rejected: self.rejected,
+            brightness_pct: cluster.lamps().brightness_pct(),
         }
     }
 }

@@ -9,8 +9,10 @@
 //! ends on the token, after the duration, or when stdout goes away.
 
 mod cluster;
+mod device;
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use gauge_core::{ClusterConfig, Gauge, FULL_SCALE_BP};
@@ -18,8 +20,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub(crate) use cluster::{Sample, Simulator};
+use device::{Device, FlashFile};
 
-use crate::link::{self, LinkEvent, LinkSource};
+use crate::link::{self, LinkEvent, LinkSource, SetupChannel};
 
 /// How often the cluster is advanced (its own events still run at their exact deadlines).
 const TICK: Duration = Duration::from_millis(10);
@@ -44,8 +47,12 @@ pub(crate) struct SimOptions {
     pub(crate) interval: Duration,
     /// Stop after this long (`None`: until Ctrl-C).
     pub(crate) duration: Option<Duration>,
-    /// The cluster's configuration.
+    /// The cluster's configuration, before the stored calibration.
     pub(crate) config: ClusterConfig,
+    /// The file standing in for the device's flash (`None`: settings in RAM only).
+    pub(crate) flash: Option<PathBuf>,
+    /// Follow the daemon stored in the flash, as the firmware does on Wi-Fi.
+    pub(crate) is_network: bool,
 }
 
 /// Runs the simulator until shutdown or the duration, writing samples to `out`.
@@ -54,35 +61,55 @@ pub(crate) async fn run(
     out: &mut impl Write,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let (tx, mut rx) = mpsc::channel(64);
-    let link_task = tokio::spawn(link::run(options.source.clone(), tx, shutdown.clone()));
     let started = Instant::now();
     let now_us = || u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    let mut sim = Simulator::new(options.config);
+    let mut device = Device::boot(options.config, FlashFile::new(options.flash.clone()), 0);
+    let (tx, mut rx) = mpsc::channel(64);
+    let (commands_tx, mut commands) = mpsc::channel(16);
+    let (replies, replies_rx) = mpsc::channel(16);
+    // Said on the serial line at boot, as the firmware does; read by whoever opens the port.
+    let _ = replies.try_send(device.boot_notice().into_bytes());
+    let setup = SetupChannel {
+        commands: commands_tx,
+        replies: replies_rx,
+    };
+    let mut links = vec![tokio::spawn(link::run_with_setup(
+        options.source.clone(),
+        tx.clone(),
+        Some(setup),
+        shutdown.clone(),
+    ))];
+    if let Some(network) = network_source(&options, &device) {
+        links.push(tokio::spawn(link::run(network, tx, shutdown.clone())));
+    }
     let mut last_printed: Option<Sample> = None;
     let mut last_print_at = Duration::ZERO;
     let mut ticker = tokio::time::interval(TICK);
     if options.format == SimFormat::Text {
-        render_legend(&options.config, out)?;
+        render_legend(device.sim.cluster().config(), out)?;
     }
     let result = loop {
         tokio::select! {
             () = shutdown.cancelled() => break Ok(()),
             _ = ticker.tick() => {}
         }
+        while let Ok(line) = commands.try_recv() {
+            let reply = device.handle_line(&line, now_us());
+            let _ = replies.send(reply.into_bytes()).await;
+        }
         while let Ok(event) = rx.try_recv() {
             match event {
                 LinkEvent::Frame(bytes) => {
-                    sim.feed(&bytes, now_us());
+                    device.sim.feed(&bytes, now_us());
                 }
                 LinkEvent::Up => tracing::debug!("link up"),
                 LinkEvent::Down(why) => tracing::debug!("link down: {why}"),
             }
         }
         let now = now_us();
-        sim.advance(now);
+        device.sim.advance(now);
         let elapsed = started.elapsed();
-        let sample = sim.sample(now);
+        let sample = device.sim.sample(now);
         let is_due = elapsed.saturating_sub(last_print_at) >= options.interval;
         let is_new = last_printed
             .as_ref()
@@ -99,8 +126,28 @@ pub(crate) async fn run(
         }
     };
     shutdown.cancel();
-    let _ = link_task.await;
+    for link in links {
+        let _ = link.await;
+    }
     result
+}
+
+/// With `--network`: the daemon the flash names, followed over `/events` with the stored token,
+/// as the firmware does on Wi-Fi (the host's network stands in for it; no mDNS here).
+fn network_source(options: &SimOptions, device: &Device) -> Option<LinkSource> {
+    if !options.is_network {
+        return None;
+    }
+    let settings = device.stored()?;
+    let Some((host, port)) = settings.daemon_addr() else {
+        tracing::warn!("--network: the flash names no daemon (mDNS is the firmware's alone)");
+        return None;
+    };
+    let token = (!settings.token.is_empty()).then(|| settings.token.as_str().to_string());
+    Some(LinkSource::Events {
+        url: format!("http://{host}:{port}"),
+        token,
+    })
 }
 
 /// One figure per gauge, or one for all when they agree (`15` or `15/60/15`).

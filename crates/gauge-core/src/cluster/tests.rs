@@ -148,3 +148,24 @@ fn an_unknown_fuel_parks_below_e_and_a_stall_still_rests_at_zero() {
     assert_eq!(cluster.lamps().lit(), Lamps::NONE.with(Lamp::Stall));
     assert_eq!(cluster.needle_positions(), [15; 3]);
 }
+
+#[test]
+fn a_pointed_needle_holds_and_new_dials_move_the_others() {
+    let config = ClusterConfig::default().with_boot_sweep(false);
+    let mut cluster = Cluster::new(config, 0);
+    let full = frame(1.0, 0, 0.5, Lamps::NONE);
+    cluster.feed_frame(&full, 0);
+    run(&mut cluster, 3_000_000);
+    assert_eq!(cluster.needle_positions()[0], 825);
+    cluster.point_needle(Gauge::Fuel5h, Some(400), 3_000_000);
+    let trimmed = DialCalibration::x27_direct()
+        .with_zero_offset_steps(20)
+        .with_full_scale_steps(790);
+    cluster.set_dials([DialCalibration::x27_direct(), trimmed, trimmed], 3_000_000);
+    cluster.feed_frame(&full, 3_000_000);
+    run(&mut cluster, 6_000_000);
+    assert_eq!(cluster.needle_positions(), [400, 20, 20 + 395]);
+    cluster.point_needle(Gauge::Fuel5h, None, 6_000_000);
+    run(&mut cluster, 8_000_000);
+    assert_eq!(cluster.needle_positions()[0], 825);
+}
