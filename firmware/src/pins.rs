@@ -35,8 +35,9 @@ pub(crate) struct BoardPins {
 }
 
 /// Which 74HC595 output (Q0..Q7) lights each lamp, in `gauge_core::Lamp::ALL` order
-/// (HOT, WARN_5H, WARN_7D, LIMIT, STALL, IDLE). Q6 and Q7 are spare.
-pub(crate) const LAMP_SHIFT_BITS: [u8; 6] = [0, 1, 2, 3, 4, 5];
+/// (HOT, WARN_5H, WARN_7D, LIMIT, STALL, IDLE, WARN_OPUS, WARN_SONNET): one output each.
+pub(crate) const LAMP_SHIFT_BITS: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
+const _: () = assert!(LAMP_SHIFT_BITS.len() == gauge_core::Lamp::COUNT);
 
 /// The optional light sensor (LDR divider) on an ADC1 pin: ESP32-C6 with a VID6606 only.
 #[cfg(all(feature = "esp32c6", not(feature = "direct-drive")))]
