@@ -5,12 +5,14 @@ mod binary;
 mod cluster_cmd;
 mod config_cmd;
 mod doctor;
+mod history;
 mod install_statusline;
 mod limits_cmd;
 mod local_http;
 mod manual;
 mod otel_env;
 mod progress;
+mod report_input;
 mod reports;
 mod service;
 mod statusline;
@@ -157,10 +159,12 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
         None => serve(cli.config, &dirs, &env, ServeArgs::default()),
         Some(Command::Serve(args)) => serve(cli.config, &dirs, &env, args),
         Some(Command::Blocks(args)) => {
-            reports::blocks(&args, &load_settings(cli.config, &dirs, &env)?.claude_roots)
+            let input = report_input::ReportInput::load(cli.config, &dirs, &env, &args.input)?;
+            reports::blocks(&args, &input)
         }
         Some(Command::Daily(args)) => {
-            reports::daily(&args, &load_settings(cli.config, &dirs, &env)?.claude_roots)
+            let input = report_input::ReportInput::load(cli.config, &dirs, &env, &args.input)?;
+            reports::daily(&args, &input)
         }
         Some(Command::Watch(args)) => {
             cluster_cmd::watch(&args, &load_settings(cli.config, &dirs, &env)?.daemon_url)

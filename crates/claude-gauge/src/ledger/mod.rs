@@ -23,7 +23,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use store::Store;
-pub(crate) use store::{FileProgress, StoreError, StoredTotals};
+pub(crate) use store::{read_requests, FileProgress, StoreError, StoredTotals};
 
 use crate::readings::{
     EngineInput, EngineSender, LearnedRate, OfficialSample, SourceKind, UsageEvent,

@@ -344,7 +344,10 @@ pub(super) fn decode_payload(
     };
     let text = |index: u64| -> Result<Box<str>, FormatError> {
         let index = usize::try_from(index).map_err(|_| FormatError::Damaged)?;
-        strings.get(index).map(|s| Box::from(*s)).ok_or(FormatError::Damaged)
+        strings
+            .get(index)
+            .map(|s| Box::from(*s))
+            .ok_or(FormatError::Damaged)
     };
     let entries = reader.varint()?;
     out.reserve(entries.min(payload.len() as u64) as usize);
@@ -452,7 +455,10 @@ impl<'a> Reader<'a> {
 
     fn take(&mut self, len: usize) -> Result<&'a [u8], FormatError> {
         let end = self.position.checked_add(len).ok_or(FormatError::Damaged)?;
-        let bytes = self.bytes.get(self.position..end).ok_or(FormatError::Damaged)?;
+        let bytes = self
+            .bytes
+            .get(self.position..end)
+            .ok_or(FormatError::Damaged)?;
         self.position = end;
         Ok(bytes)
     }

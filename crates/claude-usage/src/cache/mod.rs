@@ -99,8 +99,10 @@ pub fn scan_files_cached(
             (None, Vec::new())
         }
     };
-    let by_path: HashMap<&[u8], RawRecord<'_>> =
-        records.iter().map(|record| (record.path, *record)).collect();
+    let by_path: HashMap<&[u8], RawRecord<'_>> = records
+        .iter()
+        .map(|record| (record.path, *record))
+        .collect();
     let plans: Vec<Plan<'_>> = files
         .iter()
         .map(|path| plan(path, by_path.get(path_bytes(path).as_slice()), header))
@@ -252,7 +254,8 @@ impl Run<'_> {
         stats.appended_files += 1;
         self.is_changed = true;
         let old = record.stamp;
-        file.entries.retain(|entry| entry.line_offset < old.complete_offset);
+        file.entries
+            .retain(|entry| entry.line_offset < old.complete_offset);
         self.read_rest(file, stamp, old.complete_offset, counts.complete)
     }
 

@@ -90,8 +90,11 @@ fn rewritten_truncated_and_replaced_files_are_read_again() {
     fs::write(tree.file("a.jsonl"), &text).expect("write");
     tree.check(LATER_MS);
     // Same length, one count changed in the middle.
-    fs::write(tree.file("a.jsonl"), text.replace("\"output_tokens\":5", "\"output_tokens\":6"))
-        .expect("rewrite");
+    fs::write(
+        tree.file("a.jsonl"),
+        text.replace("\"output_tokens\":5", "\"output_tokens\":6"),
+    )
+    .expect("rewrite");
     assert_eq!(tree.check(LATER_MS).parsed_files, 1);
     fs::write(tree.file("a.jsonl"), &text[..text.len() / 2]).expect("truncate");
     assert_eq!(tree.check(LATER_MS).parsed_files, 1);
