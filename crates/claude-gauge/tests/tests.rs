@@ -16,6 +16,7 @@ mod config;
 mod faults;
 mod first_run;
 mod fuzz_replay;
+mod history;
 mod learned;
 mod official;
 mod otlp;
