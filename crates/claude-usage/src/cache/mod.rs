@@ -21,6 +21,8 @@ use std::{
     fs,
     io::{self, Write},
     path::{Path, PathBuf},
+    sync::mpsc,
+    thread,
 };
 
 pub use format::FormatError;
@@ -83,16 +85,82 @@ pub fn scan_files_cached(
     mut sink: impl FnMut(FileScan),
 ) -> CacheStats {
     let mut stats = CacheStats::default();
-    let old = match fs::read(cache_path) {
+    let old = match CacheBytes::open(cache_path) {
         Ok(bytes) => bytes,
         Err(error) => {
             if error.kind() != io::ErrorKind::NotFound {
                 stats.io_error = Some(error);
             }
-            Vec::new()
+            CacheBytes::Empty
         }
     };
-    let (header, records) = match load(&old) {
+    // Two stages: decoding and parsing on a thread of their own, the caller's `sink` (its
+    // dedup) here, so that the two overlap.
+    let (sender, receiver) = mpsc::sync_channel::<FileScan>(PIPELINE_FILES);
+    let (body, is_changed) = thread::scope(|scope| {
+        let producer = scope.spawn(|| produce(files, options, old.bytes(), &mut stats, sender));
+        for file in receiver {
+            sink(file);
+        }
+        // A panic on the producer is a bug; re-raise it here.
+        producer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    });
+    if is_changed {
+        let header = Header {
+            build: build_hash(),
+            written_now_ms: now_ms,
+        };
+        match write(cache_path, header, &body) {
+            Ok(()) => stats.is_written = true,
+            Err(error) => stats.io_error = Some(error),
+        }
+    }
+    stats
+}
+
+/// Files decoded ahead of the caller's sink.
+const PIPELINE_FILES: usize = 64;
+
+/// The old cache file, mapped (or nothing).
+enum CacheBytes {
+    Empty,
+    Mapped(memmap2::Mmap),
+}
+
+impl CacheBytes {
+    fn open(path: &Path) -> io::Result<Self> {
+        let file = fs::File::open(path)?;
+        if file.metadata()?.len() == 0 {
+            return Ok(CacheBytes::Empty);
+        }
+        // SAFETY: the map is read-only. This crate replaces the cache file by a rename, never
+        // in place, so the mapped inode does not change under the map; only another program
+        // truncating the file during a report could make a read fault.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file)? };
+        Ok(CacheBytes::Mapped(map))
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            CacheBytes::Empty => &[],
+            CacheBytes::Mapped(map) => map,
+        }
+    }
+}
+
+/// Reads the cache, plans every file, and sends each file's scan in canonical order. Returns
+/// the new cache body and whether it differs from the old one.
+fn produce(
+    files: &[PathBuf],
+    options: &ScanOptions,
+    old: &[u8],
+    stats: &mut CacheStats,
+    sender: mpsc::SyncSender<FileScan>,
+) -> (Vec<u8>, bool) {
+    let (header, records) = match load(old) {
         Ok(loaded) => loaded,
         Err(error) => {
             stats.dropped = Some(error);
@@ -125,32 +193,26 @@ pub fn scan_files_cached(
         trailing_line: TrailingLine::Wait,
         ..options.clone()
     };
+    // A send fails only when the receiving side is gone (it panicked): stop quietly then.
+    let send = |file: FileScan| {
+        let _ = sender.send(file);
+    };
     scan_files_each(&full, &scan_options, |scanned| {
         // Files before this one that need no full scan go first, keeping canonical order.
         while !matches!(plans[next], Plan::Full(_)) {
-            sink(run.cached(&files[next], &plans[next], &mut stats));
+            send(run.cached(&files[next], &plans[next], stats));
             next += 1;
         }
         let Plan::Full(stamp) = &plans[next] else {
             unreachable!("the loop above stops at a full plan");
         };
-        sink(run.finish_full(scanned, *stamp, &mut stats));
+        send(run.finish_full(scanned, *stamp, stats));
         next += 1;
     });
     for (path, plan) in files.iter().zip(&plans).skip(next) {
-        sink(run.cached(path, plan, &mut stats));
+        send(run.cached(path, plan, stats));
     }
-    if run.is_changed {
-        let header = Header {
-            build: build_hash(),
-            written_now_ms: now_ms,
-        };
-        match write(cache_path, header, &run.body) {
-            Ok(()) => stats.is_written = true,
-            Err(error) => stats.io_error = Some(error),
-        }
-    }
-    stats
+    (run.body, run.is_changed)
 }
 
 fn load(bytes: &[u8]) -> Result<(Option<Header>, Vec<RawRecord<'_>>), FormatError> {
