@@ -51,7 +51,12 @@ impl Line<'_> {
 }
 
 fn at(day: u64, minute: u64) -> String {
-    format!("2026-10-{:02}T{:02}:{:02}:00.000Z", day, 8 + minute / 60, minute % 60)
+    format!(
+        "2026-10-{:02}T{:02}:{:02}:00.000Z",
+        day,
+        8 + minute / 60,
+        minute % 60
+    )
 }
 
 fn write_lines(path: &Path, lines: &[Line<'_>]) {
@@ -97,10 +102,14 @@ fn lay_out(claude: &Path) -> u64 {
             message,
             session: "sess-b",
             at: at(2 + i as u64 % 3, 7 * i as u64),
-            model: if i == 7 { "<synthetic>" } else { "claude-opus-4-6" },
+            model: if i == 7 {
+                "<synthetic>"
+            } else {
+                "claude-opus-4-6"
+            },
             output: 400 + i as u64,
             is_sidechain: false,
-            is_fast: i % 3 == 0,
+            is_fast: i.is_multiple_of(3),
         }
     };
     // A subagent of project A replays b0 (same message, same time, its own request id), and
@@ -205,7 +214,11 @@ fn tokens(totals: &Value) -> [u64; 5] {
 
 /// Daily totals equal: tokens exactly, cost up to the summation order of the added requests.
 fn assert_same_totals(after: &Value, before: &Value) {
-    assert_eq!(tokens(&after["totals"]), tokens(&before["totals"]), "{after}\n{before}");
+    assert_eq!(
+        tokens(&after["totals"]),
+        tokens(&before["totals"]),
+        "{after}\n{before}"
+    );
     let cost = |v: &Value| v["totals"]["totalCost"].as_f64().expect("cost");
     let (a, b) = (cost(after), cost(before));
     assert!((a - b).abs() <= b.abs() * 1e-12, "cost {a} vs {b}");
@@ -295,7 +308,11 @@ async fn deleted_transcripts_keep_daily_totals_and_no_history_is_ccusage() {
     let otlp = daemon
         .startup_lines
         .iter()
-        .find_map(|l| l.split("otlp http on ").nth(1).map(|a| a.trim().to_string()))
+        .find_map(|l| {
+            l.split("otlp http on ")
+                .nth(1)
+                .map(|a| a.trim().to_string())
+        })
         .expect("the OTLP/HTTP address");
     let answer = reqwest::Client::new()
         .post(format!("http://{otlp}/v1/logs"))
@@ -321,7 +338,9 @@ async fn deleted_transcripts_keep_daily_totals_and_no_history_is_ccusage() {
         "{stderr}"
     );
     let (all, full) = (json(&all), json(&full));
-    let added = |key: &str| all["totals"][key].as_u64().unwrap_or(0) - full["totals"][key].as_u64().unwrap_or(0);
+    let added = |key: &str| {
+        all["totals"][key].as_u64().unwrap_or(0) - full["totals"][key].as_u64().unwrap_or(0)
+    };
     assert_eq!(
         [
             added("inputTokens"),
@@ -344,8 +363,14 @@ async fn deleted_transcripts_keep_daily_totals_and_no_history_is_ccusage() {
     );
     assert_same_totals(&json(&kept), &all);
     let (kept_blocks, _) = ours(&["blocks"], dirs, &scratch);
-    assert_eq!(block_tokens(&json(&kept_blocks)), block_tokens(&json(&all_blocks)));
-    assert_ne!(block_tokens(&json(&full_blocks)), block_tokens(&json(&all_blocks)));
+    assert_eq!(
+        block_tokens(&json(&kept_blocks)),
+        block_tokens(&json(&all_blocks))
+    );
+    assert_ne!(
+        block_tokens(&json(&full_blocks)),
+        block_tokens(&json(&all_blocks))
+    );
 
     // The daemon gone (its WAL left behind): the same, read-only.
     daemon.stop();

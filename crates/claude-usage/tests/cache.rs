@@ -244,7 +244,7 @@ impl Tree {
 
     /// Daily and blocks JSON, through the cache or from a cold scan.
     fn reports(&self, is_cached: bool) -> (String, String) {
-        let files = usage_files(&[self.root.clone()]);
+        let files = usage_files(std::slice::from_ref(&self.root));
         let mut entries: Vec<UsageEntry> = Vec::new();
         let options = ScanOptions::default();
         if is_cached {

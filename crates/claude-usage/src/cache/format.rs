@@ -325,86 +325,108 @@ pub(super) fn decode_payload(
         part.rejected_lines = reader.varint()?;
     }
     let count = reader.varint()?;
-    let mut strings = Vec::with_capacity(count.min(payload.len() as u64) as usize);
+    let mut strings = StringTable {
+        texts: Vec::with_capacity(count.min(payload.len() as u64) as usize),
+        shared: Vec::new(),
+    };
     for _ in 0..count {
         let len = reader.varint()?;
         let bytes = reader.take(usize::try_from(len).map_err(|_| FormatError::Damaged)?)?;
-        strings.push(std::str::from_utf8(bytes).map_err(|_| FormatError::Damaged)?);
-    }
-    // Shared names become one `Arc` each, made on first use.
-    let mut shared: Vec<Option<Arc<str>>> = vec![None; strings.len()];
-    let mut arc = |index: u64| -> Result<Arc<str>, FormatError> {
-        let slot = shared
-            .get_mut(usize::try_from(index).map_err(|_| FormatError::Damaged)?)
-            .ok_or(FormatError::Damaged)?;
-        let index = index as usize;
-        Ok(Arc::clone(
-            slot.get_or_insert_with(|| Arc::from(strings[index])),
-        ))
-    };
-    let text = |index: u64| -> Result<Box<str>, FormatError> {
-        let index = usize::try_from(index).map_err(|_| FormatError::Damaged)?;
         strings
-            .get(index)
-            .map(|s| Box::from(*s))
-            .ok_or(FormatError::Damaged)
-    };
+            .texts
+            .push(std::str::from_utf8(bytes).map_err(|_| FormatError::Damaged)?);
+    }
+    strings.shared = vec![None; strings.texts.len()];
     let entries = reader.varint()?;
     out.reserve(entries.min(payload.len() as u64) as usize);
-    let (mut timestamp_ms, mut line_offset) = (0_i64, 0_u64);
+    let mut previous = (0_i64, 0_u64);
     for _ in 0..entries {
-        let flags = reader.u8()?;
-        let extra = reader.u8()?;
-        timestamp_ms = timestamp_ms.wrapping_add(unzigzag(reader.varint()?));
-        line_offset = line_offset.wrapping_add(reader.varint()?);
-        let message_id = optional(flags & HAS_MESSAGE, &mut reader, &text)?;
-        let request_id = optional(flags & HAS_REQUEST, &mut reader, &text)?;
-        let model = optional(flags & HAS_MODEL, &mut reader, &mut arc)?;
-        let display_model = optional(flags & HAS_DISPLAY, &mut reader, &mut arc)?;
-        let session_id = arc(reader.varint()?)?;
-        let project = arc(reader.varint()?)?;
-        let usage = TokenUsage {
-            input_tokens: reader.varint()?,
-            output_tokens: reader.varint()?,
-            cache_write_5m_tokens: reader.varint()?,
-            cache_write_1h_tokens: reader.varint()?,
-            cache_read_tokens: reader.varint()?,
-        };
-        let cost_usd = f64::from_bits(reader.u64()?);
-        let speed = match extra & SPEED_MASK {
-            0 => None,
-            1 => Some(Speed::Standard),
-            2 => Some(Speed::Fast),
-            _ => return Err(FormatError::Damaged),
-        };
-        let usage_limit_reset_ms = if extra & HAS_RESET != 0 {
-            Some(unzigzag(reader.varint()?))
-        } else {
-            None
-        };
-        out.push(UsageEntry {
-            timestamp_ms,
-            message_id,
-            request_id,
-            model,
-            display_model,
-            usage,
-            cost_usd,
-            is_unpriced: flags & IS_UNPRICED != 0,
-            session_id,
-            project,
-            is_sidechain: flags & IS_SIDECHAIN != 0,
-            speed,
-            is_progress: flags & IS_PROGRESS != 0,
-            is_daily_readable: flags & IS_DAILY_READABLE != 0,
-            usage_limit_reset_ms,
-            line_offset,
-        });
+        let entry = decode_entry(&mut reader, &mut strings, previous)?;
+        previous = (entry.timestamp_ms, entry.line_offset);
+        out.push(entry);
     }
     if !reader.is_empty() {
         return Err(FormatError::Damaged);
     }
     Ok(counts)
+}
+
+/// The strings of one record; shared names become one `Arc` each, made on first use.
+struct StringTable<'a> {
+    texts: Vec<&'a str>,
+    shared: Vec<Option<Arc<str>>>,
+}
+
+impl StringTable<'_> {
+    fn text(&self, index: u64) -> Result<Box<str>, FormatError> {
+        let index = usize::try_from(index).map_err(|_| FormatError::Damaged)?;
+        self.texts
+            .get(index)
+            .map(|text| Box::from(*text))
+            .ok_or(FormatError::Damaged)
+    }
+
+    fn arc(&mut self, index: u64) -> Result<Arc<str>, FormatError> {
+        let index = usize::try_from(index).map_err(|_| FormatError::Damaged)?;
+        let text = *self.texts.get(index).ok_or(FormatError::Damaged)?;
+        let slot = self.shared.get_mut(index).ok_or(FormatError::Damaged)?;
+        Ok(Arc::clone(slot.get_or_insert_with(|| Arc::from(text))))
+    }
+}
+
+/// One entry; `previous` is the timestamp and offset its deltas are from.
+fn decode_entry(
+    reader: &mut Reader<'_>,
+    strings: &mut StringTable<'_>,
+    previous: (i64, u64),
+) -> Result<UsageEntry, FormatError> {
+    let flags = reader.u8()?;
+    let extra = reader.u8()?;
+    let timestamp_ms = previous.0.wrapping_add(unzigzag(reader.varint()?));
+    let line_offset = previous.1.wrapping_add(reader.varint()?);
+    let message_id = optional(flags & HAS_MESSAGE, reader, |i| strings.text(i))?;
+    let request_id = optional(flags & HAS_REQUEST, reader, |i| strings.text(i))?;
+    let model = optional(flags & HAS_MODEL, reader, |i| strings.arc(i))?;
+    let display_model = optional(flags & HAS_DISPLAY, reader, |i| strings.arc(i))?;
+    let session_id = strings.arc(reader.varint()?)?;
+    let project = strings.arc(reader.varint()?)?;
+    let usage = TokenUsage {
+        input_tokens: reader.varint()?,
+        output_tokens: reader.varint()?,
+        cache_write_5m_tokens: reader.varint()?,
+        cache_write_1h_tokens: reader.varint()?,
+        cache_read_tokens: reader.varint()?,
+    };
+    let cost_usd = f64::from_bits(reader.u64()?);
+    let speed = match extra & SPEED_MASK {
+        0 => None,
+        1 => Some(Speed::Standard),
+        2 => Some(Speed::Fast),
+        _ => return Err(FormatError::Damaged),
+    };
+    let usage_limit_reset_ms = if extra & HAS_RESET != 0 {
+        Some(unzigzag(reader.varint()?))
+    } else {
+        None
+    };
+    Ok(UsageEntry {
+        timestamp_ms,
+        message_id,
+        request_id,
+        model,
+        display_model,
+        usage,
+        cost_usd,
+        is_unpriced: flags & IS_UNPRICED != 0,
+        session_id,
+        project,
+        is_sidechain: flags & IS_SIDECHAIN != 0,
+        speed,
+        is_progress: flags & IS_PROGRESS != 0,
+        is_daily_readable: flags & IS_DAILY_READABLE != 0,
+        usage_limit_reset_ms,
+        line_offset,
+    })
 }
 
 fn optional<T>(

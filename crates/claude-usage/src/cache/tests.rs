@@ -36,7 +36,7 @@ impl Tree {
     }
 
     fn files(&self) -> Vec<PathBuf> {
-        usage_files(&[self.root.clone()])
+        usage_files(std::slice::from_ref(&self.root))
     }
 
     /// Scans through the cache and without it; asserts both give the same files and entries.
