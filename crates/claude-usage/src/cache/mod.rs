@@ -13,7 +13,9 @@
 //! cache was written have their fingerprints checked again. A cache file that is damaged,
 //! truncated, or of another format or build is dropped and rebuilt; it never fails a report.
 
+mod bytes;
 mod format;
+mod payload;
 mod read;
 
 use std::{
@@ -298,7 +300,7 @@ impl Run<'_> {
             Plan::Append(record, stamp) => (record, Some(*stamp)),
             Plan::Full(stamp) => return self.read_full(file, *stamp, stats),
         };
-        let Ok(counts) = format::decode_payload(record.payload, &mut file.entries) else {
+        let Ok(counts) = payload::decode_payload(record.payload, &mut file.entries) else {
             stats.dropped = Some(FormatError::Damaged);
             self.is_changed = true;
             file.entries.clear();
