@@ -50,7 +50,7 @@ pub enum FormatError {
 /// The header of a cache file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Header {
-    /// Which build of this crate wrote the file ([`super::BUILD_HASH`]).
+    /// Which build of this crate wrote the file (a hash of the crate's sources, `build.rs`).
     pub(super) build: u64,
     /// The `now` of the run that wrote it, UTC milliseconds.
     pub(super) written_now_ms: i64,
