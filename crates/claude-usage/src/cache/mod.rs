@@ -177,10 +177,16 @@ fn produce(
         .iter()
         .map(|path| plan(path, by_path.get(path_bytes(path).as_slice()), header))
         .collect();
+    // When every file is reused, the body is not rebuilt (copying it costs as much as the
+    // rest of a warm run's reading).
+    let is_changed = header.is_none()
+        || records.len() != files.len()
+        || plans.iter().any(|plan| !matches!(plan, Plan::Reuse(_)));
     let mut run = Run {
         options,
-        body: Vec::with_capacity(old.len()),
-        is_changed: header.is_none() || records.len() != files.len(),
+        body: Vec::with_capacity(if is_changed { old.len() } else { 0 }),
+        is_building: is_changed,
+        is_changed,
         parser: None,
         buffer: Vec::new(),
     };
@@ -213,6 +219,11 @@ fn produce(
     });
     for (path, plan) in files.iter().zip(&plans).skip(next) {
         send(run.cached(path, plan, stats));
+    }
+    if run.is_changed && !run.is_building {
+        // A record stopped decoding after the plans said nothing changed: the body was not
+        // built, so write an empty cache and let the next run rebuild it.
+        return (Vec::new(), true);
     }
     (run.body, run.is_changed)
 }
@@ -269,6 +280,8 @@ fn plan<'a>(path: &Path, record: Option<&RawRecord<'a>>, header: Option<Header>)
 struct Run<'o> {
     options: &'o ScanOptions,
     body: Vec<u8>,
+    /// Whether `body` is being built (something changed when the plans were made).
+    is_building: bool,
     is_changed: bool,
     parser: Option<LineParser>,
     buffer: Vec<u8>,
@@ -312,7 +325,9 @@ impl Run<'_> {
             file.counts = counts.complete;
             file.counts.add(&counts.trailing);
             file.entries.shrink_to_fit();
-            self.body.extend_from_slice(record.bytes);
+            if self.is_building {
+                self.body.extend_from_slice(record.bytes);
+            }
             return file;
         };
         stats.appended_files += 1;

@@ -166,3 +166,26 @@ fn deleted_files_leave_the_cache() {
     assert!(stats.is_written);
     assert!(fs::metadata(&tree.cache).expect("cache").len() < before);
 }
+
+#[test]
+fn a_record_that_does_not_decode_is_read_again_even_with_a_good_checksum() {
+    let tree = Tree::new();
+    let text: String = (0..10).map(|id| line(id, 5, "s1") + "\n").collect();
+    fs::write(tree.file("a.jsonl"), &text).expect("write");
+    tree.check(LATER_MS);
+    let good = fs::read(&tree.cache).expect("cache");
+    let (header, body) = format::split_file(&good, build_hash()).expect("valid");
+    // The last byte of the record is an entry's last field: one too many makes it undecodable.
+    let mut body = body.to_vec();
+    let record_len = u32::from_le_bytes([body[0], body[1], body[2], body[3]]) + 1;
+    body[..4].copy_from_slice(&record_len.to_le_bytes());
+    body.push(0);
+    let mut damaged = format::header_bytes(header, &body);
+    damaged.extend_from_slice(&body);
+    fs::write(&tree.cache, &damaged).expect("damage");
+    let stats = tree.check(LATER_MS);
+    assert_eq!(stats.dropped, Some(FormatError::Damaged));
+    assert_eq!((stats.parsed_files, stats.is_written), (1, true));
+    tree.check(LATER_MS);
+    assert_eq!(tree.check(LATER_MS).reused_files, 1, "rebuilt");
+}
