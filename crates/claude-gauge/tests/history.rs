@@ -2,6 +2,7 @@
 //! store: the daemon stores a transcript tree and one OTLP-only request; a project's
 //! transcripts are deleted; `daily --json` keeps its totals (with the daemon running and after
 //! it stopped), and `--no-history` prints what ccusage 20.0.24 prints for the remaining files.
+//! On the way, a damaged report cache is shown to change nothing.
 
 use std::{
     path::{Path, PathBuf},
@@ -294,6 +295,14 @@ async fn deleted_transcripts_keep_daily_totals_and_no_history_is_ccusage() {
     // Before any store: ccusage's view.
     let (full, _) = ours(&["daily", "--no-history"], &dirs, &scratch);
     let (full_blocks, _) = ours(&["blocks", "--no-history"], &dirs, &scratch);
+    // A damaged report cache changes nothing: it is dropped and rebuilt.
+    let cache = dirs.data().join("report-cache.bin");
+    let good = std::fs::read(&cache).expect("the report cache was written");
+    let noise: Vec<u8> = (0..good.len()).map(|i| (i * 7919 % 251) as u8).collect();
+    for damaged in [good[..good.len() / 2].to_vec(), noise] {
+        std::fs::write(&cache, damaged).expect("damage the cache");
+        assert!(ours(&["daily", "--no-history"], &dirs, &scratch).0 == full);
+    }
 
     let data = dirs.data();
     let mut daemon = Daemon::start_with(dirs, &["--otlp-http", "127.0.0.1:0"]);
