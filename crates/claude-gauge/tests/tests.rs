@@ -16,7 +16,7 @@ mod config;
 mod faults;
 mod first_run;
 mod fuzz_replay;
-mod history;
+mod report_history;
 mod learned;
 mod official;
 mod otlp;

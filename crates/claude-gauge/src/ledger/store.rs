@@ -11,7 +11,7 @@
 //! committed yet, which its source re-reads from the stored offset on restart.
 
 mod error;
-mod history;
+mod all_requests;
 mod rows;
 mod schema;
 
@@ -20,7 +20,7 @@ use std::path::Path;
 
 use error::is_corruption;
 pub(crate) use error::StoreError;
-pub(crate) use history::read_requests;
+pub(crate) use all_requests::read_requests;
 use rows::{insert_samples, row_to_event, upsert_entries, upsert_learned, upsert_progress};
 use rusqlite::{Connection, OptionalExtension};
 use schema::MIGRATIONS;
