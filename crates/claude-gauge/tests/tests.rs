@@ -27,6 +27,7 @@ mod official;
 mod otlp;
 mod pace;
 mod prometheus;
+mod report_history;
 mod security;
 mod serve;
 mod transcripts;

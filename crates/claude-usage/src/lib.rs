@@ -9,7 +9,8 @@
 //! * discovery — [`ClaudeRoots`], [`resolve_roots`], [`usage_files`], [`FileOrigin`];
 //! * lines — [`LineParser`] gives a [`ParsedLine`]: usage, skipped, or malformed;
 //! * files — [`scan_files`] / [`scan_files_each`] (parallel cold scan) and [`read_appended`]
-//!   (live tail from an offset), both over [`parse_lines`];
+//!   (live tail from an offset), both over [`parse_lines`]; [`scan_files_cached`], the same
+//!   scan through a per-file cache of parsed entries ([`CacheStats`]);
 //! * dedup — [`Deduper`] for a whole scan; [`DedupKey`], [`prefer`] and [`prefer_at`] for a
 //!   durable store that applies the rule one entry at a time;
 //! * prices — [`PriceTable`] (the embedded offline table) and [`ModelPrice`];
@@ -23,6 +24,7 @@
 //! paths leave a line); write to the user's Claude files (every file is opened read-only); read
 //! environment variables or the clock; panic on any input bytes.
 
+mod cache;
 mod dedup;
 mod discover;
 mod entry;
@@ -34,6 +36,7 @@ mod scan;
 mod tail;
 mod timestamp;
 
+pub use cache::{scan_files_cached, CacheStats, FormatError as CacheFormatError, RACY_SLACK_MS};
 pub use dedup::{
     dedup, is_sidechain_replay, prefer, prefer_at, DedupKey, DedupRules, Deduper, SourcePosition,
 };

@@ -7,6 +7,7 @@ mod config_cmd;
 mod device_cmd;
 mod dial_faces;
 mod doctor;
+mod history;
 mod install_statusline;
 mod limits_cmd;
 mod local_http;
@@ -14,6 +15,7 @@ mod machines_cmd;
 mod manual;
 mod otel_env;
 mod progress;
+mod report_input;
 mod reports;
 mod service;
 mod statusline;
@@ -170,10 +172,12 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
         None => serve(cli.config, &dirs, &env, ServeArgs::default()),
         Some(Command::Serve(args)) => serve(cli.config, &dirs, &env, args),
         Some(Command::Blocks(args)) => {
-            reports::blocks(&args, &load_settings(cli.config, &dirs, &env)?.claude_roots)
+            let input = report_input::ReportInput::load(cli.config, &dirs, &env, &args.input)?;
+            reports::blocks(&args, &input)
         }
         Some(Command::Daily(args)) => {
-            reports::daily(&args, &load_settings(cli.config, &dirs, &env)?.claude_roots)
+            let input = report_input::ReportInput::load(cli.config, &dirs, &env, &args.input)?;
+            reports::daily(&args, &input)
         }
         Some(Command::Watch(args)) => {
             cluster_cmd::watch(&args, &load_settings(cli.config, &dirs, &env)?.daemon_url)

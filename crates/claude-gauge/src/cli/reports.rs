@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use claude_usage::{
-    daily_report, parse_time_zone, scan_files_each, session_blocks, unpriced_models, usage_files,
-    write_blocks_json, write_blocks_table, write_daily_json, write_daily_table, BlocksJsonOptions,
-    ClaudeRoots, DedupRules, Deduper, ScanOptions, TimeZone, UsageEntry, DEFAULT_SESSION_LENGTH_MS,
+    daily_report, parse_time_zone, session_blocks, unpriced_models, write_blocks_json,
+    write_blocks_table, write_daily_json, write_daily_table, BlocksJsonOptions, DedupRules,
+    TimeZone, DEFAULT_SESSION_LENGTH_MS,
 };
 
+use super::report_input::{InputArgs, ReportInput};
 use crate::clock::unix_now_ms;
 
 /// Flags of `blocks`.
@@ -23,6 +24,9 @@ pub(crate) struct BlocksArgs {
     /// Only the active block.
     #[arg(long)]
     active: bool,
+    /// Store, cache and data-dir flags.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
 }
 
 /// Flags of `daily`.
@@ -35,11 +39,14 @@ pub(crate) struct DailyArgs {
     /// default: the system's.
     #[arg(long, value_name = "TZ")]
     timezone: Option<String>,
+    /// Store, cache and data-dir flags.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
 }
 
 /// Runs `blocks`.
-pub(crate) fn blocks(args: &BlocksArgs, roots: &ClaudeRoots) -> anyhow::Result<ExitCode> {
-    let entries = read_entries(roots, DedupRules::Regular)?;
+pub(crate) fn blocks(args: &BlocksArgs, input: &ReportInput) -> anyhow::Result<ExitCode> {
+    let entries = input.entries(DedupRules::Regular)?;
     let now_ms = unix_now_ms();
     let blocks = session_blocks(&entries, now_ms, DEFAULT_SESSION_LENGTH_MS);
     let mut out = std::io::stdout().lock();
@@ -65,12 +72,12 @@ pub(crate) fn blocks(args: &BlocksArgs, roots: &ClaudeRoots) -> anyhow::Result<E
 }
 
 /// Runs `daily`.
-pub(crate) fn daily(args: &DailyArgs, roots: &ClaudeRoots) -> anyhow::Result<ExitCode> {
+pub(crate) fn daily(args: &DailyArgs, input: &ReportInput) -> anyhow::Result<ExitCode> {
     let time_zone = match &args.timezone {
         Some(name) => parse_time_zone(name).with_context(|| format!("--timezone {name:?}"))?,
         None => TimeZone::system(),
     };
-    let entries = read_entries(roots, DedupRules::Daily)?;
+    let entries = input.entries(DedupRules::Daily)?;
     let report = daily_report(&entries, &time_zone);
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -93,20 +100,4 @@ fn warn_unpriced(models: &[std::sync::Arc<str>]) {
             names.join(", ")
         );
     }
-}
-
-/// Every transcript's entries, deduplicated with `rules` while the scan runs (so the whole
-/// history is never held twice), in ccusage's canonical order.
-fn read_entries(roots: &ClaudeRoots, rules: DedupRules) -> anyhow::Result<Vec<UsageEntry>> {
-    let files = usage_files(&roots.with_projects()?);
-    let mut deduper = Deduper::new(rules);
-    let mut unreadable = 0;
-    scan_files_each(&files, &ScanOptions::default(), |file| {
-        unreadable += usize::from(file.error.is_some());
-        deduper.extend(file.entries);
-    });
-    if unreadable > 0 {
-        eprintln!("claude-gauge: warning: {unreadable} transcript file(s) could not be read and were skipped");
-    }
-    Ok(deduper.into_entries())
 }

@@ -16,6 +16,7 @@
 //! WAL mode with `synchronous = NORMAL`: a killed process loses at most the batch that was not
 //! committed yet, which its source re-reads from the stored offset on restart.
 
+mod all_requests;
 mod error;
 mod history;
 mod machines;
@@ -26,6 +27,7 @@ mod schema;
 use std::collections::HashMap;
 use std::path::Path;
 
+pub(crate) use all_requests::read_requests;
 use error::is_corruption;
 pub(crate) use error::StoreError;
 pub(crate) use history::{DayCost, HourTokens, OfficialPoint};
