@@ -191,6 +191,8 @@ mod tests {
             is_unpriced: model == Some("mystery"),
             session_id: "s".into(),
             project: "p".into(),
+            origin: crate::entry::test_origin(),
+            has_cost_field: false,
             is_sidechain: false,
             speed: None,
             is_progress: false,
