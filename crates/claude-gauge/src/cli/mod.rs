@@ -44,10 +44,16 @@ struct Cli {
 enum Command {
     /// Run the daemon: read usage, serve frames (the default).
     Serve(ServeArgs),
-    /// 5-hour usage blocks, as `ccusage blocks` (same JSON with --json).
+    /// 5-hour usage blocks, as `ccusage claude blocks` (same JSON with --json).
     Blocks(reports::BlocksArgs),
     /// Usage per day, as `ccusage claude daily` (same JSON with --json).
     Daily(reports::DailyArgs),
+    /// Usage per week, as `ccusage claude weekly` (same JSON with --json).
+    Weekly(reports::WeeklyArgs),
+    /// Usage per month, as `ccusage claude monthly` (same JSON with --json).
+    Monthly(reports::MonthlyArgs),
+    /// Usage per session, as `ccusage claude session` (same JSON with --json).
+    Session(reports::SessionArgs),
     /// The cluster in this terminal, live from the daemon (`q` quits).
     Watch(cluster_cmd::WatchArgs),
     /// Run the cluster's firmware logic here against a daemon, printing what motors and lamps do.
@@ -157,10 +163,44 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
         None => serve(cli.config, &dirs, &env, ServeArgs::default()),
         Some(Command::Serve(args)) => serve(cli.config, &dirs, &env, args),
         Some(Command::Blocks(args)) => {
-            reports::blocks(&args, &load_settings(cli.config, &dirs, &env)?.claude_roots)
+            let style = table_style(&env, &args.shared);
+            reports::blocks(
+                &args,
+                &load_settings(cli.config, &dirs, &env)?.claude_roots,
+                &style,
+            )
         }
         Some(Command::Daily(args)) => {
-            reports::daily(&args, &load_settings(cli.config, &dirs, &env)?.claude_roots)
+            let style = table_style(&env, &args.shared);
+            reports::daily(
+                &args,
+                &load_settings(cli.config, &dirs, &env)?.claude_roots,
+                &style,
+            )
+        }
+        Some(Command::Weekly(args)) => {
+            let style = table_style(&env, &args.shared);
+            reports::weekly(
+                &args,
+                &load_settings(cli.config, &dirs, &env)?.claude_roots,
+                &style,
+            )
+        }
+        Some(Command::Monthly(args)) => {
+            let style = table_style(&env, &args.shared);
+            reports::monthly(
+                &args,
+                &load_settings(cli.config, &dirs, &env)?.claude_roots,
+                &style,
+            )
+        }
+        Some(Command::Session(args)) => {
+            let style = table_style(&env, &args.shared);
+            reports::session(
+                &args,
+                &load_settings(cli.config, &dirs, &env)?.claude_roots,
+                &style,
+            )
         }
         Some(Command::Watch(args)) => {
             cluster_cmd::watch(&args, &load_settings(cli.config, &dirs, &env)?.daemon_url)
@@ -208,6 +248,22 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
             manual::completions(shell, &mut std::io::stdout().lock())
         }
         Some(Command::Man) => manual::man(&mut std::io::stdout().lock()),
+    }
+}
+
+/// How the reports draw tables: `COLUMNS`, and colour from the flags, then `NO_COLOR` and
+/// `FORCE_COLOR`, as ccusage decides.
+fn table_style(env: &EnvOverrides, shared: &reports::SharedArgs) -> reports::TableStyle {
+    let color = if shared.no_color {
+        false
+    } else if shared.color {
+        true
+    } else {
+        env.no_color.is_none() && env.force_color.is_some()
+    };
+    reports::TableStyle {
+        columns: env.columns.as_deref().and_then(|c| c.trim().parse().ok()),
+        color,
     }
 }
 

@@ -5,8 +5,14 @@
 
 use std::sync::Arc;
 
+use jiff::tz::TimeZone;
+
 use crate::{
     entry::{TokenUsage, UsageEntry},
+    report::{
+        daily::DateMemo,
+        filter::{DateRange, SortOrder},
+    },
     timestamp::{floor_to_hour, MS_PER_MINUTE},
 };
 
@@ -141,6 +147,91 @@ pub fn session_blocks(
     // floored start; ccusage sorts by start (stably) after building.
     blocks.sort_by_key(|block| block.start_ms);
     blocks
+}
+
+/// Which blocks a blocks report shows, and in what order.
+#[derive(Debug, Clone)]
+pub struct BlocksQuery {
+    /// The zone of the dates `range` is compared with (a block's start date).
+    pub time_zone: TimeZone,
+    /// Blocks whose start date is kept (`--since`, `--until`), gaps included.
+    pub range: DateRange,
+    /// Start time order.
+    pub order: SortOrder,
+    /// Only blocks that started in the last three days, or are active (`--recent`).
+    pub is_recent_only: bool,
+    /// Only the active block (`--active`).
+    pub is_active_only: bool,
+}
+
+/// `--recent` keeps blocks that started this long before `now`.
+const RECENT_MS: i64 = 3 * 24 * crate::timestamp::MS_PER_HOUR;
+
+/// Applies `query` to `blocks` in ccusage's order: dates, sort, recent, active.
+pub fn select_blocks(
+    blocks: Vec<SessionBlock>,
+    query: &BlocksQuery,
+    now_ms: i64,
+) -> Vec<SessionBlock> {
+    let mut memo = DateMemo::default();
+    let mut blocks: Vec<SessionBlock> = blocks
+        .into_iter()
+        .filter(|block| {
+            query
+                .range
+                .contains(&memo.date(block.start_ms, &query.time_zone))
+        })
+        .collect();
+    match query.order {
+        SortOrder::Asc => blocks.sort_by_key(|block| block.start_ms),
+        SortOrder::Desc => blocks.sort_by_key(|block| std::cmp::Reverse(block.start_ms)),
+    }
+    if query.is_recent_only {
+        let cutoff = now_ms.saturating_sub(RECENT_MS);
+        blocks.retain(|block| block.start_ms >= cutoff || block.is_active);
+    }
+    if query.is_active_only {
+        blocks.retain(|block| block.is_active);
+    }
+    blocks
+}
+
+/// `--token-limit`: a number of tokens, or `max` (also an empty value): the most tokens of
+/// any shown block that is neither a gap nor active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenLimit {
+    /// That many tokens.
+    Tokens(u64),
+    /// The largest shown block.
+    Max,
+}
+
+impl TokenLimit {
+    /// Parses the flag's value as ccusage does; `None` (no limit at all) for anything that is
+    /// neither `max`, empty, nor a whole number.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "" | "max" => Some(Self::Max),
+            _ => value.parse().ok().map(Self::Tokens),
+        }
+    }
+
+    /// The limit in tokens for `blocks` (the blocks shown): `Max` is `None` when no finished
+    /// block has tokens.
+    pub fn resolve(self, blocks: &[SessionBlock]) -> Option<u64> {
+        match self {
+            Self::Tokens(tokens) => Some(tokens),
+            Self::Max => {
+                let max = blocks
+                    .iter()
+                    .filter(|block| !block.is_gap && !block.is_active)
+                    .map(|block| block.usage.total_tokens())
+                    .max()
+                    .unwrap_or(0);
+                (max > 0).then_some(max)
+            }
+        }
+    }
 }
 
 fn block(start_ms: i64, entries: &[&UsageEntry], now_ms: i64, length_ms: i64) -> SessionBlock {

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use crate::{
-    report::{blocks::SessionBlock, daily::DailyReport},
+    report::{blocks::SessionBlock, daily::UsageReport},
     timestamp::format_timestamp_ms,
 };
 
@@ -13,7 +13,7 @@ const DAILY_MODELS_AT: usize = 10 + 2 + 12 + 2 + 12 + 2 + 14 + 2 + 14 + 2 + 14 +
 /// Writes the daily report as a table: one row per day and a total row. The Models column
 /// wraps: one model per line, as ccusage lists them, so a day of many models stays readable
 /// in a terminal of any width.
-pub fn write_daily_table<W: Write>(out: &mut W, report: &DailyReport) -> io::Result<()> {
+pub fn write_daily_table<W: Write>(out: &mut W, report: &UsageReport) -> io::Result<()> {
     writeln!(
         out,
         "{:<10}  {:>12}  {:>12}  {:>14}  {:>14}  {:>14}  {:>10}  Models",
@@ -24,7 +24,7 @@ pub fn write_daily_table<W: Write>(out: &mut W, report: &DailyReport) -> io::Res
         writeln!(
             out,
             "{:<10}  {:>12}  {:>12}  {:>14}  {:>14}  {:>14}  {:>10.2}  {}",
-            row.date,
+            row.period,
             row.usage.input_tokens,
             row.usage.output_tokens,
             row.usage.cache_creation_tokens(),
@@ -37,7 +37,7 @@ pub fn write_daily_table<W: Write>(out: &mut W, report: &DailyReport) -> io::Res
             writeln!(out, "{:DAILY_MODELS_AT$}{model}", "")?;
         }
     }
-    let usage = &report.usage;
+    let usage = &report.totals.usage;
     writeln!(
         out,
         "{:<10}  {:>12}  {:>12}  {:>14}  {:>14}  {:>14}  {:>10.2}",
@@ -47,7 +47,7 @@ pub fn write_daily_table<W: Write>(out: &mut W, report: &DailyReport) -> io::Res
         usage.cache_creation_tokens(),
         usage.cache_read_tokens,
         usage.total_tokens(),
-        report.total_cost_usd.abs()
+        report.totals.total_cost_usd.abs()
     )
 }
 
@@ -117,8 +117,9 @@ mod tests {
     #[test]
     fn the_models_column_wraps_one_model_per_line() {
         let mut report = daily_report(&[], &TimeZone::UTC);
-        report.rows.push(crate::report::daily::DailyRow {
-            date: "2026-11-27".into(),
+        report.rows.push(crate::report::summary::UsageRow {
+            period: "2026-11-27".into(),
+            project: None,
             usage: Default::default(),
             total_cost_usd: 1.5,
             models_used: vec!["opus-4-5".into(), "sonnet-4-5".into(), "haiku-4-5".into()],
