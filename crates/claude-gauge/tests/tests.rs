@@ -19,6 +19,7 @@ mod fuzz_replay;
 mod learned;
 mod official;
 mod otlp;
+mod parity_matrix;
 mod prometheus;
 mod security;
 mod serve;
