@@ -16,8 +16,8 @@
 //! * reports — [`session_blocks`] (with [`select_blocks`]), [`usage_report`] (daily, weekly,
 //!   monthly), [`session_report`] and [`session_detail`], after [`apply_cost_mode`]; written
 //!   as ccusage's JSON by [`write_blocks_json`], [`write_usage_json`], [`write_sessions_json`]
-//!   and [`write_session_detail_json`], and as tables by [`write_blocks_table`] and
-//!   [`write_daily_table`].
+//!   and [`write_session_detail_json`], and as ccusage's tables by [`write_usage_table`],
+//!   [`write_session_table`], [`write_blocks_table`] and [`write_active_block`].
 //!
 //! The rules are ccusage 20.0.24's, summarised in `docs/ccusage-rules.md`; a parity test runs the
 //! real ccusage 20.0.24 on a generated corpus and compares both reports.
@@ -63,7 +63,13 @@ pub use report::session::{
     session_detail, session_report, SessionDetail, SessionEntryDetail, SessionReport, SessionRow,
 };
 pub use report::summary::{ModelBreakdown, UsageRow, UsageTotals};
-pub use report::table::{write_blocks_table, write_daily_table};
+pub use report::table::{format_currency, format_number, Align, Color, Grid, TableLook};
+pub use report::table_blocks::{
+    write_active_block, write_blocks_table, NO_ACTIVE_BLOCK, NO_BLOCKS,
+};
+pub use report::table_usage::{
+    project_display_name, write_session_table, write_usage_table, ProjectAliases, NO_USAGE_DATA,
+};
 pub use report::{parse_time_zone, TimeZoneError};
 pub use scan::{
     parse_lines, scan_files, scan_files_each, FileScan, LineCounts, Scan, ScanOptions, TrailingLine,

@@ -254,15 +254,26 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
 /// How the reports draw tables: `COLUMNS`, and colour from the flags, then `NO_COLOR` and
 /// `FORCE_COLOR`, as ccusage decides.
 fn table_style(env: &EnvOverrides, shared: &reports::SharedArgs) -> reports::TableStyle {
-    let color = if shared.no_color {
+    use std::io::IsTerminal;
+    let is_terminal = std::io::stdout().is_terminal();
+    let color = if shared.no_color || env.no_color.is_some() {
         false
-    } else if shared.color {
-        true
     } else {
-        env.no_color.is_none() && env.force_color.is_some()
+        shared.color || env.force_color.is_some() || is_terminal
+    };
+    let terminal_columns = || {
+        is_terminal
+            .then(crossterm::terminal::size)
+            .and_then(Result::ok)
+            .map(|(columns, _)| usize::from(columns))
     };
     reports::TableStyle {
-        columns: env.columns.as_deref().and_then(|c| c.trim().parse().ok()),
+        columns: env
+            .columns
+            .as_deref()
+            .and_then(|c| c.trim().parse().ok())
+            .or_else(terminal_columns),
+        is_terminal,
         color,
     }
 }

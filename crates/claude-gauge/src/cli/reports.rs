@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::Args;
 use claude_usage::{
     apply_cost_mode, last_periods_since, scan_files_each, select_blocks, session_blocks,
-    session_detail, session_report, usage_files, usage_report, write_blocks_json,
+    session_detail, session_report, unpriced_models, usage_files, usage_report, write_blocks_json,
     write_session_detail_json, write_sessions_json, write_usage_json, BlocksJsonOptions,
     BlocksQuery, ClaudeRoots, DateRange, DedupRules, Deduper, FileOrigin, PeriodKind, ScanOptions,
     TimeZone, TokenLimit, UsageEntry, UsageReportOptions, WeekStart,
@@ -121,6 +121,7 @@ pub(crate) fn daily(
     if shared.json {
         write_usage_json(&mut out, &report, args.instances)?;
     } else {
+        warn_unpriced(&entries);
         let aliases = text::project_aliases(args.project_aliases.as_deref());
         text::usage_table(&mut out, &report, args.instances, &aliases, shared, style)?;
     }
@@ -174,6 +175,7 @@ fn period_report(
     if shared.json {
         write_usage_json(&mut out, &report, false)?;
     } else {
+        warn_unpriced(&entries);
         text::usage_table(&mut out, &report, false, &[], shared, style)?;
     }
     out.flush()?;
@@ -198,11 +200,13 @@ pub(crate) fn session(
         }
     } else {
         let range = range(shared, None, 0, &TimeZone::UTC);
-        let report = session_report(&entries, &report_zone(shared), &range);
+        let zone = report_zone(shared);
+        let report = session_report(&entries, &zone, &range);
         if shared.json {
             write_sessions_json(&mut out, &report)?;
         } else {
-            text::session_table(&mut out, &report, shared, style)?;
+            warn_unpriced(&entries);
+            text::session_table(&mut out, &report, &zone, shared, style)?;
         }
     }
     out.flush()?;
@@ -248,10 +252,34 @@ pub(crate) fn blocks(
         };
         write_blocks_json(&mut out, &blocks, now_ms, options)?;
     } else {
-        text::blocks_table(&mut out, &blocks, now_ms, token_limit, args, style)?;
+        warn_unpriced(&entries);
+        // The table's `%` column uses the largest block even without `--token-limit`, and an
+        // unreadable limit means none, as in ccusage.
+        let table_limit = match args.token_limit.as_deref() {
+            None => Some(TokenLimit::Max),
+            Some(text) => TokenLimit::parse(text),
+        }
+        .and_then(|limit| limit.resolve(&blocks));
+        text::blocks_table(
+            &mut out,
+            &blocks,
+            now_ms,
+            table_limit,
+            args.active,
+            shared,
+            style,
+        )?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// ccusage's warning (text reports only; the JSON lists them in `unpricedModels`) for each
+/// model no offline price covers: its cost counts as $0.
+fn warn_unpriced(entries: &[UsageEntry]) {
+    for model in unpriced_models(entries) {
+        eprintln!("WARN  Missing embedded pricing for {model}; cost excludes this model.");
+    }
 }
 
 fn report_zone(shared: &SharedArgs) -> TimeZone {

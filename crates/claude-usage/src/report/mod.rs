@@ -11,6 +11,8 @@ pub(crate) mod mode;
 pub(crate) mod session;
 pub(crate) mod summary;
 pub(crate) mod table;
+pub(crate) mod table_blocks;
+pub(crate) mod table_usage;
 
 use jiff::tz::TimeZone;
 
