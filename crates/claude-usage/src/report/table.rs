@@ -575,7 +575,8 @@ mod tests {
     fn cells_wrap_at_spaces_and_cut_long_words() {
         assert_eq!(wrap("Cache Create", 8), ["Cache", "Create"]);
         assert_eq!(wrap("2,297,271", 8), ["2,297,2…"]);
-        assert_eq!(visible_width("\x1b[34mab\x1b[0m…"), 4);
+        assert_eq!(visible_width("\x1b[34mab\x1b[0m…"), 3);
+        assert_eq!(visible_width("└─ 日本"), 7);
     }
 
     #[test]
