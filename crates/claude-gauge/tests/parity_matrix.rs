@@ -31,12 +31,18 @@ struct Job {
     args: Vec<String>,
     /// Only the exit status is compared (the command is meant to fail).
     is_error_case: bool,
+    /// `Some(COLUMNS)`: the text table at that terminal width instead of `--json`.
+    table_columns: Option<usize>,
 }
 
 impl Job {
     fn describe(&self) -> String {
+        let (columns, json) = match self.table_columns {
+            Some(columns) => (format!(" COLUMNS={columns}"), ""),
+            None => (String::new(), " --json"),
+        };
         format!(
-            "TZ={} CLAUDE_CONFIG_DIR={} ccusage claude {} --json --offline",
+            "TZ={}{columns} CLAUDE_CONFIG_DIR={} ccusage claude {}{json} --offline",
             self.tz,
             self.root.display(),
             self.args.join(" ")
@@ -53,9 +59,15 @@ fn now_ms() -> i64 {
 
 fn run(mut cmd: Command, job: &Job) -> Output {
     let scratch = job.root.parent().expect("a corpus root has a parent");
-    cmd.args(&job.args)
-        .args(["--json", "--offline"])
-        .env_clear()
+    cmd.env_clear();
+    cmd.args(&job.args);
+    if job.table_columns.is_none() {
+        cmd.arg("--json");
+    }
+    if let Some(columns) = job.table_columns {
+        cmd.env("COLUMNS", columns.to_string());
+    }
+    cmd.arg("--offline")
         .env("PATH", "/usr/bin:/bin")
         .env("CLAUDE_CONFIG_DIR", &job.root)
         .env("TZ", job.tz)
@@ -247,6 +259,7 @@ fn jobs_for(
                 tz,
                 args: args.clone(),
                 is_error_case,
+                table_columns: None,
             });
         }
     }
@@ -341,6 +354,51 @@ fn every_report_and_flag_matches_ccusage_on_the_hard_cases() {
     run_matrix(&ccusage, "hard cases", jobs);
 }
 
+/// Text tables, byte for byte on stdout, at several terminal widths (`COLUMNS`): every
+/// report, `--breakdown`, `--compact`, project groups, the blocks quota rows and the active
+/// block view, and the messages of empty reports.
+#[test]
+fn every_table_matches_ccusage_at_several_widths() {
+    let Some(ccusage) = ccusage_bin() else { return };
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let root = scratch.path().join("claude");
+    corpus::generate(&root, 0x5eed_c0de, now_ms());
+    write_dst_project(&root);
+    let mut commands: Vec<Vec<String>> = [
+        "daily",
+        "weekly -o desc",
+        "monthly -b",
+        "session",
+        "session -b -z Asia/Tokyo",
+        "blocks",
+        "blocks -t 1000000",
+        "blocks --compact -s 20260108",
+        "blocks -a",
+        "blocks -a -t 500000",
+        "daily --compact -b",
+        "session --id gw-1",
+        "daily -s 20300101",
+        "blocks -s 20300101",
+        "blocks -a -s 20300101",
+    ]
+    .iter()
+    .map(|text| args(text))
+    .collect();
+    commands.push(vec![
+        "daily".into(),
+        "-i".into(),
+        "--project-aliases=-edge=Edge Cases,app=App".into(),
+    ]);
+    let mut jobs = Vec::new();
+    for columns in [200, 100, 64] {
+        for mut job in jobs_for(&root, &commands, &["UTC"], false) {
+            job.table_columns = Some(columns);
+            jobs.push(job);
+        }
+    }
+    run_matrix(&ccusage, "tables", jobs);
+}
+
 /// The benchmark corpus generator's binary, built beside this test by `cargo test --workspace`.
 fn bench_corpus_bin() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
@@ -363,14 +421,12 @@ fn every_report_and_flag_matches_ccusage_on_the_benchmark_corpus() {
         .output()
         .expect("run bench_corpus");
     assert!(status.status.success(), "bench_corpus failed: {status:?}");
+    // Each run reads the corpus's 2,600 files: a few commands cover it.
     let commands: Vec<Vec<String>> = [
-        "daily",
         "daily -i -o desc",
         "weekly -w monday",
         "monthly -m calculate",
-        "session",
         "session -s 20261010 -u 20261015",
-        "blocks",
         "blocks -t max -n 3",
         "daily --project=-Users-me-code-project-07",
     ]
@@ -380,8 +436,8 @@ fn every_report_and_flag_matches_ccusage_on_the_benchmark_corpus() {
     let mut jobs = jobs_for(&root, &commands, &["UTC"], false);
     jobs.extend(jobs_for(
         &root,
-        &[args("daily"), args("weekly")],
-        &TIME_ZONES[1..],
+        &[args("daily"), args("session")],
+        &["Asia/Tokyo"],
         false,
     ));
     run_matrix(&ccusage, "benchmark corpus", jobs);
@@ -412,10 +468,8 @@ fn every_report_matches_ccusage_on_real_transcripts() {
     jobs.extend(jobs_for(
         &root,
         &[
-            args("daily -i -m calculate"),
-            args("session -o desc -z America/Los_Angeles"),
+            args("daily -i -m calculate -z America/Los_Angeles"),
             args("blocks -t max -r"),
-            args("weekly -w monday -z Asia/Tokyo"),
         ],
         &["Asia/Tokyo"],
         false,

@@ -206,7 +206,7 @@ pub(crate) fn session(
             write_sessions_json(&mut out, &report)?;
         } else {
             warn_unpriced(&entries);
-            text::session_table(&mut out, &report, &zone, shared, style)?;
+            text::session_table(&mut out, &report, shared, style)?;
         }
     }
     out.flush()?;

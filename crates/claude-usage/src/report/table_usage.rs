@@ -4,15 +4,14 @@
 
 use std::io::{self, Write};
 
-use jiff::tz::TimeZone;
-
 use crate::report::{
-    daily::{local_date, UsageReport},
+    daily::UsageReport,
     filter::PeriodKind,
     session::SessionReport,
     summary::{UsageRow, UsageTotals},
     table::{format_currency, format_number, write_title, Align, Color, Grid, TableLook},
 };
+use crate::timestamp::format_timestamp_ms;
 
 /// What ccusage prints (on stderr) for a usage report without rows.
 pub const NO_USAGE_DATA: &str = "No usage data found.";
@@ -53,12 +52,11 @@ pub fn write_usage_table<W: Write>(
     )
 }
 
-/// Writes the session report as a table, with each session's last activity date in
-/// `time_zone`. `false` when there are no rows.
+/// Writes the session report as a table, with each session's last activity as a UTC date
+/// (whatever `--timezone` says, as ccusage 20.0.24). `false` when there are no rows.
 pub fn write_session_table<W: Write>(
     out: &mut W,
     report: &SessionReport,
-    time_zone: &TimeZone,
     is_breakdown: bool,
     look: &TableLook,
 ) -> io::Result<bool> {
@@ -66,7 +64,7 @@ pub fn write_session_table<W: Write>(
         .rows
         .iter()
         .map(|row| {
-            let last = local_date(row.last_activity_ms, time_zone);
+            let last = format_timestamp_ms(row.last_activity_ms)[..10].to_string();
             (&*row.session_id, &row.usage, Some(last))
         })
         .collect();

@@ -77,16 +77,15 @@ pub(crate) fn usage_table<W: Write>(
     Ok(())
 }
 
-/// The session table (last activity in `zone`), or ccusage's message when it is empty.
+/// The session table, or ccusage's message when it is empty.
 pub(crate) fn session_table<W: Write>(
     out: &mut W,
     report: &SessionReport,
-    zone: &TimeZone,
     shared: &SharedArgs,
     style: &TableStyle,
 ) -> io::Result<()> {
     let look = style.look(shared, USAGE_COMPACT_BELOW);
-    if write_session_table(out, report, zone, shared.breakdown, &look)? {
+    if write_session_table(out, report, shared.breakdown, &look)? {
         compact_note(&look);
     } else {
         eprintln!("{NO_USAGE_DATA}");
