@@ -476,3 +476,62 @@ fn every_report_matches_ccusage_on_real_transcripts() {
     ));
     run_matrix(&ccusage, "real transcripts", jobs);
 }
+
+/// The flags a README table cell names: `-x` and `--long` tokens.
+fn flags_in(cell: &str) -> Vec<String> {
+    cell.split(|c: char| c.is_whitespace() || "`[]()/,=".contains(c))
+        .filter(|token| token.starts_with('-') && token.len() > 1 && token != &"-")
+        .map(|token| token.trim_end_matches(['…', '.', '\\']).to_string())
+        .collect()
+}
+
+/// README's "claude-gauge vs ccusage" table names every report of `ccusage claude`, and each
+/// claude-gauge command in it exists with every flag the row names.
+#[test]
+fn the_readme_maps_every_ccusage_report_to_claude_gauge() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .expect("read README.md");
+    let section = readme
+        .split("## claude-gauge vs ccusage")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README has a 'claude-gauge vs ccusage' section");
+    let mut covered = Vec::new();
+    for row in section
+        .lines()
+        .filter(|line| line.starts_with("| `ccusage claude"))
+    {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        assert_eq!(cells.len(), 2, "a row of two cells: {row}");
+        let ours = cells[1];
+        let Some(command) = ours
+            .split("`claude-gauge ")
+            .nth(1)
+            .and_then(|rest| rest.split([' ', '`']).next())
+        else {
+            panic!("the row names no claude-gauge command: {row}");
+        };
+        for report in command.split("\\|") {
+            let help = Command::new(env!("CARGO_BIN_EXE_claude-gauge"))
+                .args([report, "--help"])
+                .output()
+                .expect("run --help");
+            assert!(help.status.success(), "claude-gauge {report} --help failed");
+            let help = String::from_utf8_lossy(&help.stdout);
+            for flag in flags_in(ours).iter().chain(&flags_in(cells[0])) {
+                assert!(
+                    help.contains(&format!("{flag} ")) || help.contains(&format!("{flag},")),
+                    "claude-gauge {report} has no {flag} (README row: {row})"
+                );
+            }
+            covered.push(report.to_string());
+        }
+    }
+    for report in ["daily", "weekly", "monthly", "session", "blocks"] {
+        assert!(
+            covered.iter().any(|c| c == report),
+            "README maps no ccusage claude {report}"
+        );
+    }
+}
