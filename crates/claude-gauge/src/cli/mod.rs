@@ -162,46 +162,13 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
         Some(Command::Statusline(_)) => unreachable!("handled above"),
         None => serve(cli.config, &dirs, &env, ServeArgs::default()),
         Some(Command::Serve(args)) => serve(cli.config, &dirs, &env, args),
-        Some(Command::Blocks(args)) => {
-            let style = table_style(&env, &args.shared);
-            reports::blocks(
-                &args,
-                &load_settings(cli.config, &dirs, &env)?.claude_roots,
-                &style,
-            )
-        }
-        Some(Command::Daily(args)) => {
-            let style = table_style(&env, &args.shared);
-            reports::daily(
-                &args,
-                &load_settings(cli.config, &dirs, &env)?.claude_roots,
-                &style,
-            )
-        }
-        Some(Command::Weekly(args)) => {
-            let style = table_style(&env, &args.shared);
-            reports::weekly(
-                &args,
-                &load_settings(cli.config, &dirs, &env)?.claude_roots,
-                &style,
-            )
-        }
-        Some(Command::Monthly(args)) => {
-            let style = table_style(&env, &args.shared);
-            reports::monthly(
-                &args,
-                &load_settings(cli.config, &dirs, &env)?.claude_roots,
-                &style,
-            )
-        }
-        Some(Command::Session(args)) => {
-            let style = table_style(&env, &args.shared);
-            reports::session(
-                &args,
-                &load_settings(cli.config, &dirs, &env)?.claude_roots,
-                &style,
-            )
-        }
+        Some(
+            report @ (Command::Blocks(_)
+            | Command::Daily(_)
+            | Command::Weekly(_)
+            | Command::Monthly(_)
+            | Command::Session(_)),
+        ) => run_report(report, &load_settings(cli.config, &dirs, &env)?, &env),
         Some(Command::Watch(args)) => {
             cluster_cmd::watch(&args, &load_settings(cli.config, &dirs, &env)?.daemon_url)
         }
@@ -248,6 +215,23 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
             manual::completions(shell, &mut std::io::stdout().lock())
         }
         Some(Command::Man) => manual::man(&mut std::io::stdout().lock()),
+    }
+}
+
+/// Runs one of the ccusage-compatible reports.
+fn run_report(
+    report: Command,
+    settings: &Settings,
+    env: &EnvOverrides,
+) -> anyhow::Result<ExitCode> {
+    let roots = &settings.claude_roots;
+    match report {
+        Command::Blocks(args) => reports::blocks(&args, roots, &table_style(env, &args.shared)),
+        Command::Daily(args) => reports::daily(&args, roots, &table_style(env, &args.shared)),
+        Command::Weekly(args) => reports::weekly(&args, roots, &table_style(env, &args.shared)),
+        Command::Monthly(args) => reports::monthly(&args, roots, &table_style(env, &args.shared)),
+        Command::Session(args) => reports::session(&args, roots, &table_style(env, &args.shared)),
+        _ => unreachable!("run_report is only called with a report command"),
     }
 }
 

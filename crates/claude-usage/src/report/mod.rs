@@ -7,6 +7,7 @@ pub(crate) mod daily;
 pub(crate) mod filter;
 pub(crate) mod json;
 pub(crate) mod json_usage;
+pub(crate) mod layout;
 pub(crate) mod mode;
 pub(crate) mod session;
 pub(crate) mod summary;

@@ -306,11 +306,21 @@ pub fn write_active_block<W: Write>(
         "  Total Cost:       {}",
         format_currency(projection.total_cost_usd)
     )?;
-    let Some(limit) = token_limit else {
-        return Ok(());
-    };
+    match token_limit {
+        Some(limit) => write_limit_status(out, block, projection.total_tokens, limit, look),
+        None => Ok(()),
+    }
+}
+
+/// The `Token Limit Status:` lines of the active block view.
+fn write_limit_status<W: Write>(
+    out: &mut W,
+    block: &SessionBlock,
+    projected: u64,
+    limit: u64,
+    look: &TableLook,
+) -> io::Result<()> {
     let current = block.usage.total_tokens();
-    let projected = projection.total_tokens;
     #[allow(clippy::cast_precision_loss)]
     let status = if projected > limit {
         look.paint("EXCEEDS LIMIT", Color::Red)
