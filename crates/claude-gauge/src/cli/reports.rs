@@ -252,7 +252,6 @@ pub(crate) fn blocks(
         };
         write_blocks_json(&mut out, &blocks, now_ms, options)?;
     } else {
-        warn_unpriced(&entries);
         // The table's `%` column uses the largest block even without `--token-limit`, and an
         // unreadable limit means none, as in ccusage.
         let table_limit = match args.token_limit.as_deref() {
@@ -274,8 +273,8 @@ pub(crate) fn blocks(
     Ok(ExitCode::SUCCESS)
 }
 
-/// ccusage's warning (text reports only; the JSON lists them in `unpricedModels`) for each
-/// model no offline price covers: its cost counts as $0.
+/// ccusage's warning (the text usage and session reports only; the JSON lists them in
+/// `unpricedModels`) for each model no offline price covers: its cost counts as $0.
 fn warn_unpriced(entries: &[UsageEntry]) {
     for model in unpriced_models(entries) {
         eprintln!("WARN  Missing embedded pricing for {model}; cost excludes this model.");

@@ -192,7 +192,10 @@ fn wrap_words(line: &str, width: usize, lines: &mut Vec<String>) {
         lines.push(truncate(line, width));
         return;
     }
-    let mut current = String::new();
+    // Each wrapped line with the source text it came from: a colour opened on one line is
+    // opened again on the next (the table resets every cell at its border).
+    let mut wrapped: Vec<(String, String)> = Vec::new();
+    let (mut current, mut source) = (String::new(), String::new());
     for word in &words {
         let word = word.as_str();
         let joined = if current.is_empty() {
@@ -203,22 +206,46 @@ fn wrap_words(line: &str, width: usize, lines: &mut Vec<String>) {
         if joined <= width {
             if !current.is_empty() {
                 current.push(' ');
+                source.push(' ');
             }
             current.push_str(word);
+            source.push_str(word);
         } else {
             if !current.is_empty() {
-                lines.push(std::mem::take(&mut current));
+                wrapped.push((std::mem::take(&mut current), std::mem::take(&mut source)));
             }
             current = if visible_width(word) > width {
                 truncate(word, width)
             } else {
                 word.to_string()
             };
+            source = word.to_string();
         }
     }
     if !current.is_empty() {
-        lines.push(current);
+        wrapped.push((current, source));
     }
+    let mut open = String::new();
+    for (line, source) in wrapped {
+        lines.push(format!("{open}{line}"));
+        open = open_colors(&format!("{open}{source}"));
+    }
+}
+
+/// The colour escapes still in force at the end of `text` (none after a reset).
+fn open_colors(text: &str) -> String {
+    let mut open = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('\x1b') {
+        let escape = &rest[at..at + escape_len(&rest[at..])];
+        if escape == "\x1b[0m" {
+            open.clear();
+        } else if escape.ends_with('m') {
+            open.push_str(escape);
+        }
+        rest = &rest[at + escape.len()..];
+    }
+    open
 }
 
 /// Cuts `value` to under `width` columns and appends `…`, keeping ANSI escapes.
@@ -287,14 +314,36 @@ fn char_width(ch: char) -> usize {
     unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0)
 }
 
+/// `cell` padded to `width`; a coloured cell that does not end with a reset gets one, so
+/// its colour stops at the border.
 pub(crate) fn pad(cell: &str, width: usize, align: Align) -> String {
-    let visible = visible_width(cell);
+    let cell = if cell.contains('\x1b') && !cell.ends_with("\x1b[0m") {
+        format!("{cell}\x1b[0m")
+    } else {
+        cell.to_string()
+    };
+    let visible = visible_width(&cell);
     if visible >= width {
-        return cell.to_string();
+        return cell;
     }
     let padding = " ".repeat(width - visible);
     match align {
         Align::Left => format!("{cell}{padding}"),
         Align::Right => format!("{padding}{cell}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapped_coloured_cell_opens_its_colour_again_on_each_line() {
+        let cell = "\x1b[90m1/3/2026, 4:03:00 PM (9h gap)\x1b[0m";
+        let lines = wrap(cell, 12);
+        assert_eq!(lines[0], "\x1b[90m1/3/2026,");
+        assert!(lines[1..].iter().all(|line| line.starts_with("\x1b[90m")), "{lines:?}");
+        assert_eq!(pad(&lines[0], 12, Align::Left), "\x1b[90m1/3/2026,\x1b[0m   ");
+        assert_eq!(wrap("- opus-4-6 x", 8), ["- opus-4-6", "x"].map(|s| truncate(s, 8)));
     }
 }
