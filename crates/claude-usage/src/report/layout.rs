@@ -342,8 +342,17 @@ mod tests {
         let cell = "\x1b[90m1/3/2026, 4:03:00 PM (9h gap)\x1b[0m";
         let lines = wrap(cell, 12);
         assert_eq!(lines[0], "\x1b[90m1/3/2026,");
-        assert!(lines[1..].iter().all(|line| line.starts_with("\x1b[90m")), "{lines:?}");
-        assert_eq!(pad(&lines[0], 12, Align::Left), "\x1b[90m1/3/2026,\x1b[0m   ");
-        assert_eq!(wrap("- opus-4-6 x", 8), ["- opus-4-6", "x"].map(|s| truncate(s, 8)));
+        assert!(
+            lines[1..].iter().all(|line| line.starts_with("\x1b[90m")),
+            "{lines:?}"
+        );
+        assert_eq!(
+            pad(&lines[0], 12, Align::Left),
+            "\x1b[90m1/3/2026,\x1b[0m   "
+        );
+        assert_eq!(
+            wrap("- opus-4-6 x", 8),
+            ["- opus-4-6", "x"].map(|s| truncate(s, 8))
+        );
     }
 }
