@@ -209,6 +209,13 @@ fn error_matrix() -> Vec<Vec<String>> {
         "blocks -z Nowhere/Zone",
         "blocks -n 0",
         "blocks --session-length abc",
+        "daily -m",
+        "monthly --order",
+        "weekly -w",
+        "blocks -n",
+        "blocks -t",
+        "session --id",
+        "daily -p",
     ]
     .iter()
     .map(|text| args(text))

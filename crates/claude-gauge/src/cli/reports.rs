@@ -46,8 +46,7 @@ pub(crate) struct WeeklyArgs {
     #[command(flatten)]
     pub(crate) shared: SharedArgs,
     /// The day weeks start on: sunday (default), monday, …, saturday.
-    #[arg(short = 'w', long, value_name = "DAY", value_parser = args::week_start,
-          num_args = 0..=1, default_missing_value = "sunday", default_value = "sunday")]
+    #[arg(short = 'w', long, value_name = "DAY", value_parser = args::week_start, default_value = "sunday")]
     start_of_week: WeekStart,
     /// Only the most recent N weeks (1 is this week).
     #[arg(long, value_name = "N", value_parser = args::periods, conflicts_with_all = ["since", "until"])]
@@ -89,8 +88,7 @@ pub(crate) struct BlocksArgs {
     #[arg(short = 't', long, value_name = "N|max")]
     token_limit: Option<String>,
     /// Block length in hours (default 5).
-    #[arg(short = 'n', long, value_name = "HOURS", value_parser = args::hours,
-          num_args = 0..=1, default_missing_value = "5", default_value = "5")]
+    #[arg(short = 'n', long, value_name = "HOURS", value_parser = args::hours, default_value = "5")]
     session_length: f64,
 }
 

@@ -18,12 +18,10 @@ pub(crate) struct SharedArgs {
     pub(crate) json: bool,
     /// Cost calculation mode: auto (costUSD when present), calculate (from tokens), display
     /// (costUSD only).
-    #[arg(short = 'm', long, value_name = "MODE", value_parser = cost_mode,
-          num_args = 0..=1, default_missing_value = "auto", default_value = "auto")]
+    #[arg(short = 'm', long, value_name = "MODE", value_parser = cost_mode, default_value = "auto")]
     pub(crate) mode: CostMode,
     /// Sort order: asc or desc.
-    #[arg(short = 'o', long, value_name = "ORDER", value_parser = sort_order,
-          num_args = 0..=1, default_missing_value = "asc", default_value = "asc")]
+    #[arg(short = 'o', long, value_name = "ORDER", value_parser = sort_order, default_value = "asc")]
     pub(crate) order: SortOrder,
     /// Show the per-model cost breakdown in the table.
     #[arg(short = 'b', long)]
