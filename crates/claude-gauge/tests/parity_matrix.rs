@@ -216,6 +216,11 @@ fn error_matrix() -> Vec<Vec<String>> {
         "blocks -t",
         "session --id",
         "daily -p",
+        "weekly -i",
+        "monthly -p x",
+        "session --last 2",
+        "blocks -i",
+        "daily -a",
     ]
     .iter()
     .map(|text| args(text))
