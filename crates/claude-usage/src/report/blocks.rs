@@ -359,4 +359,41 @@ mod tests {
         let single = session_blocks(&entries[..1], now, DEFAULT_SESSION_LENGTH_MS);
         assert_eq!(single[0].burn_rate(), None);
     }
+
+    #[test]
+    fn token_limits_and_selection_follow_ccusage() {
+        assert_eq!(TokenLimit::parse("max"), Some(TokenLimit::Max));
+        assert_eq!(TokenLimit::parse(""), Some(TokenLimit::Max));
+        assert_eq!(TokenLimit::parse("1000"), Some(TokenLimit::Tokens(1000)));
+        assert_eq!(TokenLimit::parse("1.5"), None);
+        assert_eq!(TokenLimit::parse("abc"), None);
+        let entries = [
+            at("2026-01-01T10:00:00.000Z", 1),
+            at("2026-01-05T10:00:00.000Z", 500),
+            at("2026-01-05T10:30:00.000Z", 1),
+        ];
+        let now = parse_timestamp_ms("2026-01-05T11:00:00.000Z").unwrap();
+        let blocks = session_blocks(&entries, now, DEFAULT_SESSION_LENGTH_MS);
+        assert_eq!(TokenLimit::Max.resolve(&blocks), Some(101));
+        let mut query = BlocksQuery {
+            time_zone: TimeZone::UTC,
+            range: DateRange::default(),
+            order: SortOrder::Desc,
+            is_recent_only: false,
+            is_active_only: false,
+        };
+        let all = select_blocks(blocks.clone(), &query, now);
+        assert!(all.windows(2).all(|w| w[0].start_ms >= w[1].start_ms));
+        query.is_recent_only = true;
+        assert_eq!(select_blocks(blocks.clone(), &query, now).len(), 1);
+        query.is_recent_only = false;
+        query.is_active_only = true;
+        let active = select_blocks(blocks.clone(), &query, now);
+        assert_eq!(active.len(), 1);
+        assert_eq!(TokenLimit::Max.resolve(&active), None);
+        query.is_active_only = false;
+        query.range.until = Some("20260101".into());
+        // The first block and the gap after it, which starts that day too.
+        assert_eq!(select_blocks(blocks, &query, now).len(), 2);
+    }
 }

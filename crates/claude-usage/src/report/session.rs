@@ -207,3 +207,79 @@ fn detail(entry: &UsageEntry, line: Option<&[u8]>) -> SessionEntryDetail {
         cost_usd_field,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{discover::FileOrigin, timestamp::parse_timestamp_ms};
+
+    fn entry(path: &str, line_session: &str, at: &str, cost: f64, line_offset: u64) -> UsageEntry {
+        let origin = Arc::new(FileOrigin::from_path(Path::new(path)));
+        UsageEntry {
+            timestamp_ms: parse_timestamp_ms(at).unwrap(),
+            message_id: None,
+            request_id: None,
+            model: Some("m".into()),
+            display_model: Some("m".into()),
+            usage: crate::entry::TokenUsage {
+                input_tokens: 1,
+                ..Default::default()
+            },
+            cost_usd: cost,
+            is_unpriced: false,
+            session_id: line_session.into(),
+            project: Arc::clone(&origin.project),
+            origin,
+            has_cost_field: false,
+            is_sidechain: false,
+            speed: None,
+            is_progress: false,
+            is_daily_readable: true,
+            usage_limit_reset_ms: None,
+            line_offset,
+        }
+    }
+
+    #[test]
+    fn sessions_are_the_paths_sessions_dearest_first_within_the_dates() {
+        let entries = [
+            entry("/d/projects/p/a.jsonl", "a", "2026-01-05T10:00:00Z", 1.0, 0),
+            entry(
+                "/d/projects/p/a/subagents/x.jsonl",
+                "other",
+                "2026-01-06T10:00:00Z",
+                1.0,
+                0,
+            ),
+            entry("/d/projects/p/b.jsonl", "b", "2026-01-05T12:00:00Z", 5.0, 0),
+        ];
+        let report = session_report(&entries, &TimeZone::UTC, &DateRange::default());
+        let ids: Vec<&str> = report.rows.iter().map(|r| &*r.session_id).collect();
+        assert_eq!(ids, ["b", "a"]);
+        assert_eq!(report.rows[1].usage.usage.input_tokens, 2);
+        assert_eq!(report.totals.total_cost_usd, 7.0);
+        let range = DateRange {
+            since: Some("20260106".into()),
+            until: None,
+        };
+        let later = session_report(&entries, &TimeZone::UTC, &range);
+        assert_eq!(later.rows.len(), 1);
+        assert_eq!(later.rows[0].first_activity_ms, entries[1].timestamp_ms);
+    }
+
+    #[test]
+    fn session_detail_reads_the_lines_own_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("projects/p/s.jsonl");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let line = r#"{"timestamp":"2026-01-05T19:00:00+09:00","costUSD":0.5,"message":{"usage":{"input_tokens":1,"output_tokens":2,"cache_creation_input_tokens":999,"cache_creation":{"ephemeral_5m_input_tokens":3,"ephemeral_1h_input_tokens":4}}}}"#;
+        std::fs::write(&file, format!("{{}}\n{line}\n")).unwrap();
+        let path = file.to_string_lossy().into_owned();
+        let entries = [entry(&path, "s", "2026-01-05T10:00:00Z", 0.5, 3)];
+        assert!(session_detail(&entries, "nope").is_none());
+        let detail = session_detail(&entries, "s").unwrap();
+        assert_eq!(detail.entries[0].timestamp, "2026-01-05T19:00:00+09:00");
+        assert_eq!(detail.entries[0].cache_creation_tokens, 999);
+        assert_eq!(detail.entries[0].cost_usd_field, 0.5);
+    }
+}
