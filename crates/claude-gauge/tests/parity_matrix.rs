@@ -21,8 +21,13 @@ mod corpus;
 
 /// Time zones every command runs in: UTC, east of it, west of it with daylight saving.
 const TIME_ZONES: [&str; 3] = ["UTC", "Asia/Tokyo", "America/Los_Angeles"];
-/// Parallel runs; ccusage is native and ours is one process each, so threads are enough.
-const WORKERS: usize = 4;
+/// One matrix at a time, each on as many threads as there are cores: the matrix must not
+/// starve the timing-sensitive tests that run beside it in this binary.
+static ONE_MATRIX_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
 
 /// One command of the matrix: a corpus, the process time zone, the report's arguments.
 struct Job {
@@ -281,12 +286,16 @@ fn jobs_for(
 }
 
 fn run_matrix(ccusage: &str, name: &str, jobs: Vec<Job>) {
+    // A failed matrix poisons the lock; the others still run.
+    let _one = ONE_MATRIX_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let started = Instant::now();
     let total = jobs.len();
     let queue = Mutex::new(jobs);
     let failures = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
-        for _ in 0..WORKERS {
+        for _ in 0..workers() {
             scope.spawn(|| loop {
                 let Some(job) = queue.lock().expect("queue").pop() else {
                     return;

@@ -231,7 +231,7 @@ fn run_report(
         Command::Weekly(args) => reports::weekly(&args, roots, &table_style(env, &args.shared)),
         Command::Monthly(args) => reports::monthly(&args, roots, &table_style(env, &args.shared)),
         Command::Session(args) => reports::session(&args, roots, &table_style(env, &args.shared)),
-        _ => unreachable!("run_report is only called with a report command"),
+        other => anyhow::bail!("not a report command: {other:?}"),
     }
 }
 
