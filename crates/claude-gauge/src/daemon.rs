@@ -54,6 +54,40 @@ pub(crate) struct StartupReport {
     pub(crate) roots_without_projects: Vec<PathBuf>,
 }
 
+/// Makes every source from its settings (which may fail, before anything runs) and runs each on
+/// the tracker with its own clone of `out` until `shutdown`. Returns the statusLine source's
+/// ingest routes and, with the OTLP receiver on, the mirror of Claude Code's own metrics.
+fn spawn_sources(
+    settings: &Settings,
+    otlp: Option<OtlpReceiver>,
+    out: &Out,
+    file_progress: std::collections::HashMap<String, crate::ledger::FileProgress>,
+    tracker: &TaskTracker,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<(axum::Router, Option<Arc<Mirror>>)> {
+    let (statusline, ingest_router) = StatuslineSource::new();
+    spawn_source(tracker, statusline, out, shutdown);
+    // With the OTLP receiver on, `/metrics` serves Claude Code's own metrics as it got them.
+    let mirror = otlp.as_ref().map(|_| Arc::new(Mirror::default()));
+    if let (Some(otlp), Some(mirror)) = (otlp, &mirror) {
+        let otlp = otlp.with_mirror(mirror.clone());
+        spawn_source(tracker, otlp, out, shutdown);
+    }
+    if let Some(prometheus) = settings.prometheus.clone() {
+        let source = PrometheusSource::new(prometheus)?;
+        spawn_source(tracker, source, out, shutdown);
+    }
+    if let Some(transcripts) = settings.transcripts.clone() {
+        let source = TranscriptSource::new(transcripts, file_progress);
+        spawn_source(tracker, source, out, shutdown);
+    }
+    if settings.oauth.enabled {
+        let poller = OauthPoller::new(settings.oauth.clone())?;
+        spawn_source(tracker, poller, out, shutdown);
+    }
+    Ok((ingest_router, mirror))
+}
+
 /// Runs the daemon until a signal. A long first read of the transcripts reports how far it has
 /// come on `scan_progress` (the command line draws it); once the usage sources have reported,
 /// the [`StartupReport`] goes to `report`.
@@ -88,28 +122,14 @@ pub(crate) async fn run(
     let stats = Arc::new(IngestStats::default());
     let out = Out::new(ledger.clone(), parts.sender, stats.clone(), scan_progress);
 
-    // Every source: its settings make it (which may fail, before anything runs), then it runs
-    // on the tracker with its own clone of `out` until `shutdown`.
-    let (statusline, ingest_router) = StatuslineSource::new();
-    spawn_source(&tracker, statusline, &out, &shutdown);
-    // With the OTLP receiver on, `/metrics` serves Claude Code's own metrics as it got them.
-    let mirror = otlp.as_ref().map(|_| Arc::new(Mirror::default()));
-    if let (Some(otlp), Some(mirror)) = (otlp, &mirror) {
-        let otlp = otlp.with_mirror(mirror.clone());
-        spawn_source(&tracker, otlp, &out, &shutdown);
-    }
-    if let Some(prometheus) = settings.prometheus.clone() {
-        let source = PrometheusSource::new(prometheus)?;
-        spawn_source(&tracker, source, &out, &shutdown);
-    }
-    if let Some(transcripts) = settings.transcripts.clone() {
-        let source = TranscriptSource::new(transcripts, startup.file_progress);
-        spawn_source(&tracker, source, &out, &shutdown);
-    }
-    if settings.oauth.enabled {
-        let poller = OauthPoller::new(settings.oauth.clone())?;
-        spawn_source(&tracker, poller, &out, &shutdown);
-    }
+    let (ingest_router, mirror) = spawn_sources(
+        &settings,
+        otlp,
+        &out,
+        startup.file_progress,
+        &tracker,
+        &shutdown,
+    )?;
     drop(out);
     // Fires with the startup report: the engine then holds what the store and first reads gave.
     let ready = CancellationToken::new();

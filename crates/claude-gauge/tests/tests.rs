@@ -26,6 +26,7 @@ mod learned;
 mod official;
 mod otlp;
 mod pace;
+mod parity_matrix;
 mod prometheus;
 mod report_history;
 mod security;

@@ -16,7 +16,7 @@ use crate::util::{Daemon, TestDirs};
 
 const TIME_ZONES: [&str; 3] = ["UTC", "Asia/Tokyo", "America/Los_Angeles"];
 
-fn wild_dir() -> Option<PathBuf> {
+pub(crate) fn wild_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/wild");
     dir.is_dir().then_some(dir)
 }
@@ -34,7 +34,7 @@ fn jsonl_files(dir: &Path, files: &mut Vec<PathBuf>) {
 
 /// Lays the fixtures out as a Claude config dir, as the fixtures' README says: the part of each
 /// path after `projects/` (or after the repository folder) under `projects/<owner>__<repo>/`.
-fn lay_out(wild: &Path, claude: &Path) -> usize {
+pub(crate) fn lay_out(wild: &Path, claude: &Path) -> usize {
     let mut files = Vec::new();
     jsonl_files(wild, &mut files);
     for file in &files {

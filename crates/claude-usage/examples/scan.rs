@@ -110,8 +110,8 @@ fn run() -> Result<(), String> {
                 counts.usage_lines + counts.skipped_lines + counts.malformed_lines,
                 counts.malformed_lines,
                 entries.len(),
-                report.usage.total_tokens(),
-                report.total_cost_usd,
+                report.totals.usage.total_tokens(),
+                report.totals.total_cost_usd,
                 started.elapsed().as_millis()
             )
         }

@@ -170,6 +170,8 @@ pub struct FileOrigin {
     pub session_id: Arc<str>,
     /// The directories above the session, joined with `/`, or `Unknown Project`.
     pub project_path: Arc<str>,
+    /// The transcript's path.
+    pub path: Arc<Path>,
 }
 
 impl FileOrigin {
@@ -209,6 +211,7 @@ impl FileOrigin {
             project: project.into(),
             session_id: Arc::from(&*session),
             project_path,
+            path: Arc::from(path),
         }
     }
 }

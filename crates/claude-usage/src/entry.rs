@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use crate::discover::FileOrigin;
+
 /// Token counts of one entry, with cache writes split by lifetime.
 ///
 /// A line without a `cache_creation` object has all its `cache_creation_input_tokens` in
@@ -91,6 +93,12 @@ pub struct UsageEntry {
     pub session_id: Arc<str>,
     /// The project: the first path component under `projects/`.
     pub project: Arc<str>,
+    /// The transcript this entry was read from: its path, and the project path and session it
+    /// names (the session report groups by those, not by the line's `sessionId`).
+    pub origin: Arc<FileOrigin>,
+    /// The line had a `costUSD` field, so `cost_usd` is that field; `--mode calculate` and
+    /// `--mode display` need to know (`docs/ccusage-rules.md`, section 4.1).
+    pub has_cost_field: bool,
     /// `isSidechain == true`.
     pub is_sidechain: bool,
     /// `usage.speed`, if present.
@@ -113,6 +121,14 @@ impl UsageEntry {
     pub fn total_tokens(&self) -> u64 {
         self.usage.total_tokens()
     }
+}
+
+/// The origin of entries made up in unit tests: `/d/projects/p/s.jsonl`.
+#[cfg(test)]
+pub(crate) fn test_origin() -> Arc<FileOrigin> {
+    Arc::new(FileOrigin::from_path(std::path::Path::new(
+        "/d/projects/p/s.jsonl",
+    )))
 }
 
 #[cfg(test)]

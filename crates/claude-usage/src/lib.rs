@@ -14,8 +14,11 @@
 //! * dedup — [`Deduper`] for a whole scan; [`DedupKey`], [`prefer`] and [`prefer_at`] for a
 //!   durable store that applies the rule one entry at a time;
 //! * prices — [`PriceTable`] (the embedded offline table) and [`ModelPrice`];
-//! * reports — [`session_blocks`] and [`daily_report`], written by [`write_blocks_json`],
-//!   [`write_daily_json`], [`write_blocks_table`] and [`write_daily_table`].
+//! * reports — [`session_blocks`] (with [`select_blocks`]), [`usage_report`] (daily, weekly,
+//!   monthly), [`session_report`] and [`session_detail`], after [`apply_cost_mode`]; written
+//!   as ccusage's JSON by [`write_blocks_json`], [`write_usage_json`], [`write_sessions_json`]
+//!   and [`write_session_detail_json`], and as ccusage's tables by [`write_usage_table`],
+//!   [`write_session_table`], [`write_blocks_table`] and [`write_active_block`].
 //!
 //! The rules are ccusage 20.0.24's, summarised in `docs/ccusage-rules.md`; a parity test runs the
 //! real ccusage 20.0.24 on a generated corpus and compares both reports.
@@ -45,13 +48,31 @@ pub use entry::{Speed, TokenUsage, UsageEntry};
 pub use parse::{LineParser, ParsedLine, SkipReason};
 pub use pricing::{LongContext, LongContextRates, ModelPrice, PriceCache, PriceTable};
 pub use report::blocks::{
-    session_blocks, BurnRate, Projection, SessionBlock, DEFAULT_SESSION_LENGTH_MS,
+    select_blocks, session_blocks, BlocksQuery, BurnRate, Projection, SessionBlock, TokenLimit,
+    DEFAULT_SESSION_LENGTH_MS,
 };
 pub use report::daily::{
-    daily_report, local_date, unpriced_models, DailyReport, DailyRow, ModelBreakdown,
+    daily_report, local_date, unpriced_models, usage_report, UsageReport, UsageReportOptions,
 };
-pub use report::json::{write_blocks_json, write_daily_json, BlocksJsonOptions};
-pub use report::table::{write_blocks_table, write_daily_table};
+pub use report::filter::{
+    last_periods_since, parse_date_bound, DateError, DateRange, PeriodKind, SortOrder, WeekStart,
+};
+pub use report::json::{write_blocks_json, BlocksJsonOptions};
+pub use report::json_usage::{
+    write_daily_json, write_session_detail_json, write_sessions_json, write_usage_json,
+};
+pub use report::mode::{apply_cost_mode, CostMode};
+pub use report::session::{
+    session_detail, session_report, SessionDetail, SessionEntryDetail, SessionReport, SessionRow,
+};
+pub use report::summary::{ModelBreakdown, UsageRow, UsageTotals};
+pub use report::table::{format_currency, format_number, Align, Color, Grid, TableLook};
+pub use report::table_blocks::{
+    write_active_block, write_blocks_table, NO_ACTIVE_BLOCK, NO_BLOCKS,
+};
+pub use report::table_usage::{
+    project_display_name, write_session_table, write_usage_table, ProjectAliases, NO_USAGE_DATA,
+};
 pub use report::{parse_time_zone, TimeZoneError};
 pub use scan::{
     parse_lines, scan_files, scan_files_each, FileScan, LineCounts, Scan, ScanOptions, TrailingLine,

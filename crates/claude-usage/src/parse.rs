@@ -91,7 +91,7 @@ pub enum SkipReason {
 /// model names, so reuse one parser per file (or per worker, with [`LineParser::set_origin`]).
 #[derive(Debug)]
 pub struct LineParser {
-    origin: FileOrigin,
+    origin: Arc<FileOrigin>,
     prices: PriceCache,
     names: HashMap<Box<str>, Arc<str>, BuildFastHasher>,
     /// The last few names interned, checked before `names`: a line interns its session, model
@@ -107,7 +107,7 @@ impl LineParser {
     /// A parser for lines of the file at `origin`, priced with `table`.
     pub fn new(origin: FileOrigin, table: PriceTable) -> Self {
         Self {
-            origin,
+            origin: Arc::new(origin),
             prices: PriceCache::new(table),
             names: HashMap::default(),
             recent_names: Default::default(),
@@ -119,7 +119,7 @@ impl LineParser {
 
     /// Switches to another file, keeping the memo and the interned names.
     pub fn set_origin(&mut self, origin: FileOrigin) {
-        self.origin = origin;
+        self.origin = Arc::new(origin);
     }
 
     /// Parses one line (without its `\n`; a trailing `\r` is allowed). Never panics.
@@ -211,6 +211,8 @@ impl LineParser {
             is_unpriced,
             session_id,
             project: Arc::clone(&self.origin.project),
+            origin: Arc::clone(&self.origin),
+            has_cost_field: raw.cost_usd.is_some(),
             is_sidechain: raw.is_sidechain == Some(true),
             speed,
             is_progress: raw.is_progress,
@@ -257,6 +259,7 @@ impl LineParser {
                 cost_usd,
                 is_unpriced,
                 speed: iteration.speed,
+                has_cost_field: false,
                 ..parent.clone()
             });
         }

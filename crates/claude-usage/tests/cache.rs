@@ -15,8 +15,9 @@ use std::{
 };
 
 use claude_usage::{
-    daily_report, dedup, scan_files_cached, scan_files_each, session_blocks, usage_files,
-    write_blocks_json, write_daily_json, BlocksJsonOptions, DedupRules, ScanOptions, TimeZone,
+    apply_cost_mode, daily_report, dedup, scan_files_cached, scan_files_each, session_blocks,
+    session_report, usage_files, write_blocks_json, write_daily_json, write_sessions_json,
+    BlocksJsonOptions, CostMode, DateRange, DedupRules, PriceTable, ScanOptions, TimeZone,
     UsageEntry, DEFAULT_SESSION_LENGTH_MS,
 };
 use proptest::prelude::*;
@@ -255,13 +256,25 @@ impl Tree {
         } else {
             scan_files_each(&files, &options, |f| entries.extend(f.entries));
         }
+        let entries_for_modes = entries.clone();
         let daily = daily_report(&dedup(entries.clone(), DedupRules::Daily), &TimeZone::UTC);
         let regular = dedup(entries, DedupRules::Regular);
         let blocks = session_blocks(&regular, self.now_ms, DEFAULT_SESSION_LENGTH_MS);
         let (mut daily_json, mut blocks_json) = (Vec::new(), Vec::new());
         write_daily_json(&mut daily_json, &daily).expect("daily json");
-        let options = BlocksJsonOptions { active_only: false };
+        let options = BlocksJsonOptions {
+            active_only: false,
+            token_limit: None,
+        };
         write_blocks_json(&mut blocks_json, &blocks, self.now_ms, options).expect("blocks json");
+        // The session report groups by each entry's file, and `--mode display` keeps only
+        // the costs a line wrote: both must survive the cache too.
+        let sessions = session_report(&regular, &TimeZone::UTC, &DateRange::default());
+        write_sessions_json(&mut blocks_json, &sessions).expect("session json");
+        let mut displayed = dedup(entries_for_modes, DedupRules::Daily);
+        apply_cost_mode(&mut displayed, CostMode::Display, &PriceTable::embedded());
+        write_daily_json(&mut daily_json, &daily_report(&displayed, &TimeZone::UTC))
+            .expect("daily json, --mode display");
         (
             String::from_utf8(daily_json).expect("utf-8"),
             String::from_utf8(blocks_json).expect("utf-8"),

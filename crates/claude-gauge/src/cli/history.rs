@@ -14,12 +14,14 @@ use std::{
     sync::Arc,
 };
 
-use claude_usage::{PriceTable, Speed, TokenUsage, UsageEntry};
+use claude_usage::{FileOrigin, PriceTable, Speed, TokenUsage, UsageEntry};
 
 use crate::readings::{message_fingerprint, UsageEvent};
 
 /// The session and project of a stored request whose ledger key does not name them.
 const UNKNOWN: &str = "unknown";
+/// The project path of a stored request (ccusage's name for a path that names none).
+const UNKNOWN_PROJECT_PATH: &str = "Unknown Project";
 /// The prefix of a message id made for a stored request whose `message.id` no remaining line
 /// has (the store keeps only its fingerprint); no real id starts so.
 const STORED_MESSAGE_PREFIX: &str = "claude-gauge-store:";
@@ -156,6 +158,14 @@ impl StoredRequests {
                 Some(Speed::Fast) => Arc::from(format!("{model}-fast")),
                 _ => Arc::from(model),
             });
+        let session_id: Arc<str> = session.map_or_else(|| Arc::clone(unknown), Arc::from);
+        // The transcript is gone: the entry names no file, and the session its key names.
+        let origin = Arc::new(FileOrigin {
+            project: Arc::clone(unknown),
+            session_id: Arc::clone(&session_id),
+            project_path: Arc::from(UNKNOWN_PROJECT_PATH),
+            path: Arc::from(std::path::Path::new("")),
+        });
         UsageEntry {
             timestamp_ms: event.at_ms,
             message_id: message,
@@ -168,8 +178,11 @@ impl StoredRequests {
             display_model,
             usage,
             cost_usd: event.cost_usd,
-            session_id: session.map_or_else(|| Arc::clone(unknown), Arc::from),
+            session_id,
             project: Arc::clone(unknown),
+            origin,
+            // The store keeps the cost, not whether the line had `costUSD`.
+            has_cost_field: false,
             is_sidechain: event.is_sidechain,
             speed,
             is_progress: false,

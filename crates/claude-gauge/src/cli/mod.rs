@@ -49,10 +49,16 @@ struct Cli {
 enum Command {
     /// Run the daemon: read usage, serve frames (the default).
     Serve(ServeArgs),
-    /// 5-hour usage blocks, as `ccusage blocks` (same JSON with --json).
+    /// 5-hour usage blocks, as `ccusage claude blocks` (same JSON with --json).
     Blocks(reports::BlocksArgs),
     /// Usage per day, as `ccusage claude daily` (same JSON with --json).
     Daily(reports::DailyArgs),
+    /// Usage per week, as `ccusage claude weekly` (same JSON with --json).
+    Weekly(reports::WeeklyArgs),
+    /// Usage per month, as `ccusage claude monthly` (same JSON with --json).
+    Monthly(reports::MonthlyArgs),
+    /// Usage per session, as `ccusage claude session` (same JSON with --json).
+    Session(reports::SessionArgs),
     /// The cluster in this terminal, live from the daemon (`q` quits).
     Watch(cluster_cmd::WatchArgs),
     /// Run the cluster's firmware logic here against a daemon, printing what motors and lamps do.
@@ -150,35 +156,20 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let env = EnvOverrides::from_process();
     if let Some(Command::Statusline(args)) = cli.command {
-        // Never fails: a missing home or a broken config only means the default URL, and no
-        // token file only a request without one (enough on loopback).
-        let settings = client_settings(cli.config, &env);
-        let url = settings.as_ref().map_or_else(
-            || {
-                env.gauge_url
-                    .clone()
-                    .unwrap_or_else(|| "http://127.0.0.1:8765".into())
-            },
-            |s| s.daemon_url.clone(),
-        );
-        let token = settings
-            .and_then(|s| crate::access::read_token(&s.access.token_file).ok())
-            .flatten();
-        return Ok(statusline::run(args, &url, token.as_ref()));
+        return Ok(statusline_cmd(args, cli.config, &env));
     }
     let dirs = PlatformDirs::detect()?;
     match cli.command {
         Some(Command::Statusline(_)) => unreachable!("handled above"),
         None => serve(cli.config, &dirs, &env, ServeArgs::default()),
         Some(Command::Serve(args)) => serve(cli.config, &dirs, &env, args),
-        Some(Command::Blocks(args)) => {
-            let input = report_input::ReportInput::load(cli.config, &dirs, &env, &args.input)?;
-            reports::blocks(&args, &input)
-        }
-        Some(Command::Daily(args)) => {
-            let input = report_input::ReportInput::load(cli.config, &dirs, &env, &args.input)?;
-            reports::daily(&args, &input)
-        }
+        Some(
+            report @ (Command::Blocks(_)
+            | Command::Daily(_)
+            | Command::Weekly(_)
+            | Command::Monthly(_)
+            | Command::Session(_)),
+        ) => run_report(report, &load_settings(cli.config, &dirs, &env)?, &env),
         Some(Command::Watch(args)) => {
             cluster_cmd::watch(&args, &load_settings(cli.config, &dirs, &env)?.daemon_url)
         }
@@ -231,6 +222,84 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
         }
         Some(Command::Man) => manual::man(&mut std::io::stdout().lock()),
         Some(Command::DialFaces(args)) => dial_faces::run(&args, &mut std::io::stdout().lock()),
+    }
+}
+
+/// `claude-gauge statusline`: never fails, since Claude Code shows whatever it prints.
+fn statusline_cmd(
+    args: statusline::StatuslineArgs,
+    config: Option<PathBuf>,
+    env: &EnvOverrides,
+) -> ExitCode {
+    // Never fails: a missing home or a broken config only means the default URL, and no
+    // token file only a request without one (enough on loopback).
+    let settings = client_settings(config, env);
+    let url = settings.as_ref().map_or_else(
+        || {
+            env.gauge_url
+                .clone()
+                .unwrap_or_else(|| "http://127.0.0.1:8765".into())
+        },
+        |s| s.daemon_url.clone(),
+    );
+    let token = settings
+        .and_then(|s| crate::access::read_token(&s.access.token_file).ok())
+        .flatten();
+    statusline::run(args, &url, token.as_ref())
+}
+
+/// Runs one of the ccusage-compatible reports.
+fn run_report(
+    report: Command,
+    settings: &Settings,
+    env: &EnvOverrides,
+) -> anyhow::Result<ExitCode> {
+    let input =
+        |shared: &reports::SharedArgs| report_input::ReportInput::new(settings, &shared.input);
+    match report {
+        Command::Blocks(args) => {
+            reports::blocks(&args, &input(&args.shared), &table_style(env, &args.shared))
+        }
+        Command::Daily(args) => {
+            reports::daily(&args, &input(&args.shared), &table_style(env, &args.shared))
+        }
+        Command::Weekly(args) => {
+            reports::weekly(&args, &input(&args.shared), &table_style(env, &args.shared))
+        }
+        Command::Monthly(args) => {
+            reports::monthly(&args, &input(&args.shared), &table_style(env, &args.shared))
+        }
+        Command::Session(args) => {
+            reports::session(&args, &input(&args.shared), &table_style(env, &args.shared))
+        }
+        other => anyhow::bail!("not a report command: {other:?}"),
+    }
+}
+
+/// How the reports draw tables: `COLUMNS`, and colour from the flags, then `NO_COLOR` and
+/// `FORCE_COLOR`, as ccusage decides.
+fn table_style(env: &EnvOverrides, shared: &reports::SharedArgs) -> reports::TableStyle {
+    use std::io::IsTerminal;
+    let is_terminal = std::io::stdout().is_terminal();
+    let color = if shared.no_color || env.no_color.is_some() {
+        false
+    } else {
+        shared.color || env.force_color.is_some() || is_terminal
+    };
+    let terminal_columns = || {
+        is_terminal
+            .then(crossterm::terminal::size)
+            .and_then(Result::ok)
+            .map(|(columns, _)| usize::from(columns))
+    };
+    reports::TableStyle {
+        columns: env
+            .columns
+            .as_deref()
+            .and_then(|c| c.trim().parse().ok())
+            .or_else(terminal_columns),
+        is_terminal,
+        color,
     }
 }
 

@@ -6,14 +6,14 @@ use std::{fs, path::PathBuf};
 
 use clap::Args;
 use claude_usage::{
-    scan_files_cached, scan_files_each, usage_files, ClaudeRoots, DedupRules, Deduper, FileScan,
-    PriceTable, ScanOptions, UsageEntry,
+    scan_files_cached, scan_files_each, usage_files, ClaudeRoots, DedupRules, Deduper, FileOrigin,
+    FileScan, PriceTable, ScanOptions, UsageEntry,
 };
 
 use super::history::StoredRequests;
 use crate::{
     clock::unix_now_ms,
-    config::{EnvOverrides, FlagOverrides, PlatformDirs, Settings},
+    config::Settings,
     ledger::{read_requests, STORE_FILE},
 };
 
@@ -43,33 +43,46 @@ pub(crate) struct ReportInput {
 }
 
 impl ReportInput {
-    /// Resolves the Claude roots and the data directory (`--data-dir` > environment > config
-    /// file > platform default).
-    pub(crate) fn load(
-        config_file: Option<PathBuf>,
-        dirs: &PlatformDirs,
-        env: &EnvOverrides,
-        args: &InputArgs,
-    ) -> anyhow::Result<Self> {
-        let flags = FlagOverrides {
-            config_file,
-            data_dir: args.data_dir.clone(),
-            ..FlagOverrides::default()
-        };
-        let settings = Settings::load(dirs, env, &flags)?;
-        Ok(Self {
-            roots: settings.claude_roots,
-            data_dir: settings.data_dir,
+    /// Where a report reads from: the configured Claude roots, and the data directory
+    /// (`--data-dir` > environment > config file > platform default).
+    pub(crate) fn new(settings: &Settings, args: &InputArgs) -> Self {
+        Self {
+            roots: settings.claude_roots.clone(),
+            data_dir: args
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| settings.data_dir.clone()),
             args: args.clone(),
-        })
+        }
     }
 
     /// Every entry, deduplicated with `rules` in ccusage's canonical order: the transcripts'
-    /// lines, then the stored requests none of them holds. Says on stderr how many came from
-    /// the store, and how many files could not be read.
-    pub(crate) fn entries(&self, rules: DedupRules) -> anyhow::Result<Vec<UsageEntry>> {
-        let files = usage_files(&self.roots.with_projects()?);
-        let mut stored = self.stored_requests();
+    /// lines (only `project`'s, as ccusage walks only `projects/<project>/`), then the stored
+    /// requests none of them holds (not with `project`: the store does not know a deleted
+    /// request's project). Says on stderr how many came from the store, and how many files
+    /// could not be read.
+    pub(crate) fn entries(
+        &self,
+        rules: DedupRules,
+        project: Option<&str>,
+        options: &ScanOptions,
+    ) -> anyhow::Result<Vec<UsageEntry>> {
+        let mut files = usage_files(&self.roots.with_projects()?);
+        if let Some(project) = project {
+            // A file directly in `projects/` is never part of a project, and other projects'
+            // copies never take part in dedup.
+            files.retain(|file| {
+                let in_projects_dir = file
+                    .parent()
+                    .and_then(|dir| dir.file_name())
+                    .is_some_and(|name| name == "projects");
+                !in_projects_dir && *FileOrigin::from_path(file).project == *project
+            });
+        }
+        let mut stored = match project {
+            Some(_) => None,
+            None => self.stored_requests(),
+        };
         let mut deduper = Deduper::new(rules);
         let mut unreadable = 0;
         let sink = |file: FileScan| {
@@ -82,13 +95,12 @@ impl ReportInput {
             }
             deduper.extend(file.entries);
         };
-        let options = ScanOptions::default();
         match self.cache_path() {
             Some(cache) => {
                 // The cache's own failures never fail a report: it is read again in full.
-                scan_files_cached(&files, &options, &cache, unix_now_ms(), sink);
+                scan_files_cached(&files, options, &cache, unix_now_ms(), sink);
             }
-            None => scan_files_each(&files, &options, sink),
+            None => scan_files_each(&files, options, sink),
         }
         if unreadable > 0 {
             eprintln!(

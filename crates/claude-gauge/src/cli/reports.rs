@@ -1,103 +1,321 @@
-//! `claude-gauge blocks` and `claude-gauge daily`: ccusage-compatible reports, computed from the
-//! transcripts with ccusage 20.0.24's rules so that the JSON can be diffed against ccusage's.
+//! `claude-gauge daily|weekly|monthly|session|blocks`: the reports of `ccusage claude …`
+//! 20.0.24, computed from the transcripts with its rules, with its flags, so that the JSON is
+//! byte-identical to `ccusage claude <report> --json --offline` (README's command table).
+
+mod args;
+mod text;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Args;
 use claude_usage::{
-    daily_report, parse_time_zone, session_blocks, unpriced_models, write_blocks_json,
-    write_blocks_table, write_daily_json, write_daily_table, BlocksJsonOptions, DedupRules,
-    TimeZone, DEFAULT_SESSION_LENGTH_MS,
+    apply_cost_mode, last_periods_since, select_blocks, session_blocks, session_detail,
+    session_report, unpriced_models, usage_report, write_blocks_json, write_session_detail_json,
+    write_sessions_json, write_usage_json, BlocksJsonOptions, BlocksQuery, DateRange, DedupRules,
+    PeriodKind, ScanOptions, TimeZone, TokenLimit, UsageEntry, UsageReportOptions, WeekStart,
 };
 
-use super::report_input::{InputArgs, ReportInput};
+use super::report_input::ReportInput;
 use crate::clock::unix_now_ms;
-
-/// Flags of `blocks`.
-#[derive(Debug, Args)]
-pub(crate) struct BlocksArgs {
-    /// Print JSON with ccusage's field names.
-    #[arg(long)]
-    json: bool,
-    /// Only the active block.
-    #[arg(long)]
-    active: bool,
-    /// Store, cache and data-dir flags.
-    #[command(flatten)]
-    pub(crate) input: InputArgs,
-}
+pub(crate) use args::SharedArgs;
+pub(crate) use text::TableStyle;
 
 /// Flags of `daily`.
 #[derive(Debug, Args)]
 pub(crate) struct DailyArgs {
-    /// Print JSON with ccusage's field names.
-    #[arg(long)]
-    json: bool,
-    /// Time zone that days are counted in (IANA name such as `Europe/Berlin`, or `UTC`);
-    /// default: the system's.
-    #[arg(long, value_name = "TZ")]
-    timezone: Option<String>,
-    /// Store, cache and data-dir flags.
     #[command(flatten)]
-    pub(crate) input: InputArgs,
+    pub(crate) shared: SharedArgs,
+    /// One row per day and project (JSON: rows grouped under `projects`).
+    #[arg(short = 'i', long)]
+    instances: bool,
+    /// Only this project (the directory name under `projects/`).
+    #[arg(short = 'p', long, value_name = "PROJECT")]
+    project: Option<String>,
+    /// Names to show for projects in the table: `dir=Name,dir2=Other`.
+    #[arg(long, value_name = "ALIASES")]
+    project_aliases: Option<String>,
+    /// Only the most recent N days (1 is today).
+    #[arg(long, value_name = "N", value_parser = args::periods, conflicts_with_all = ["since", "until"])]
+    last: Option<u32>,
 }
 
-/// Runs `blocks`.
-pub(crate) fn blocks(args: &BlocksArgs, input: &ReportInput) -> anyhow::Result<ExitCode> {
-    let entries = input.entries(DedupRules::Regular)?;
-    let now_ms = unix_now_ms();
-    let blocks = session_blocks(&entries, now_ms, DEFAULT_SESSION_LENGTH_MS);
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        write_blocks_json(
-            &mut out,
-            &blocks,
-            now_ms,
-            BlocksJsonOptions {
-                active_only: args.active,
-            },
-        )?;
-    } else {
-        let shown: Vec<_> = blocks
-            .into_iter()
-            .filter(|b| !args.active || b.is_active)
-            .collect();
-        write_blocks_table(&mut out, &shown, now_ms)?;
-        warn_unpriced(&unpriced_models(&entries));
-    }
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
+/// Flags of `weekly`.
+#[derive(Debug, Args)]
+pub(crate) struct WeeklyArgs {
+    #[command(flatten)]
+    pub(crate) shared: SharedArgs,
+    /// The day weeks start on: sunday (default), monday, …, saturday.
+    #[arg(short = 'w', long, value_name = "DAY", value_parser = args::week_start, default_value = "sunday")]
+    start_of_week: WeekStart,
+    /// Only the most recent N weeks (1 is this week).
+    #[arg(long, value_name = "N", value_parser = args::periods, conflicts_with_all = ["since", "until"])]
+    last: Option<u32>,
+}
+
+/// Flags of `monthly`.
+#[derive(Debug, Args)]
+pub(crate) struct MonthlyArgs {
+    #[command(flatten)]
+    pub(crate) shared: SharedArgs,
+    /// Only the most recent N months (1 is this month).
+    #[arg(long, value_name = "N", value_parser = args::periods, conflicts_with_all = ["since", "until"])]
+    last: Option<u32>,
+}
+
+/// Flags of `session`.
+#[derive(Debug, Args)]
+pub(crate) struct SessionArgs {
+    #[command(flatten)]
+    pub(crate) shared: SharedArgs,
+    /// One session's entries (the id a line or a transcript path names).
+    #[arg(short = 'i', long, value_name = "ID")]
+    id: Option<String>,
+}
+
+/// Flags of `blocks`.
+#[derive(Debug, Args)]
+pub(crate) struct BlocksArgs {
+    #[command(flatten)]
+    pub(crate) shared: SharedArgs,
+    /// Only the active block, with its projection.
+    #[arg(short = 'a', long)]
+    active: bool,
+    /// Only blocks of the last three days (and the active one).
+    #[arg(short = 'r', long)]
+    recent: bool,
+    /// Token limit for the quota columns: a number, or `max` (the largest past block).
+    #[arg(short = 't', long, value_name = "N|max")]
+    token_limit: Option<String>,
+    /// Block length in hours (default 5).
+    #[arg(short = 'n', long, value_name = "HOURS", value_parser = args::hours, default_value = "5")]
+    session_length: f64,
 }
 
 /// Runs `daily`.
-pub(crate) fn daily(args: &DailyArgs, input: &ReportInput) -> anyhow::Result<ExitCode> {
-    let time_zone = match &args.timezone {
-        Some(name) => parse_time_zone(name).with_context(|| format!("--timezone {name:?}"))?,
-        None => TimeZone::system(),
+pub(crate) fn daily(
+    args: &DailyArgs,
+    input: &ReportInput,
+    style: &TableStyle,
+) -> anyhow::Result<ExitCode> {
+    let shared = &args.shared;
+    let now_ms = unix_now_ms();
+    let time_zone = report_zone(shared);
+    let entries = read_entries(input, DedupRules::Daily, shared, args.project.as_deref())?;
+    let options = UsageReportOptions {
+        kind: PeriodKind::Daily,
+        range: range(
+            shared,
+            args.last.map(|n| (PeriodKind::Daily, n)),
+            now_ms,
+            &time_zone,
+        ),
+        time_zone,
+        order: shared.order,
+        by_project: args.instances || args.project.is_some(),
     };
-    let entries = input.entries(DedupRules::Daily)?;
-    let report = daily_report(&entries, &time_zone);
+    let report = usage_report(&entries, &options);
     let mut out = std::io::stdout().lock();
-    if args.json {
-        write_daily_json(&mut out, &report)?;
+    if shared.json {
+        write_usage_json(&mut out, &report, args.instances)?;
     } else {
-        write_daily_table(&mut out, &report)?;
-        warn_unpriced(&report.unpriced_models);
+        warn_unpriced(&entries);
+        let aliases = text::project_aliases(args.project_aliases.as_deref());
+        text::usage_table(&mut out, &report, args.instances, &aliases, shared, style)?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// One stderr line naming the models no offline price covers (text reports only: the JSON
-/// lists them in `unpricedModels`). Their cost counts as $0, as in ccusage 20.0.24.
-fn warn_unpriced(models: &[std::sync::Arc<str>]) {
-    if !models.is_empty() {
-        let names: Vec<&str> = models.iter().map(|model| &**model).collect();
-        eprintln!(
-            "claude-gauge: warning: no offline price for {}; their cost is counted as $0",
-            names.join(", ")
+/// Runs `weekly`.
+pub(crate) fn weekly(
+    args: &WeeklyArgs,
+    input: &ReportInput,
+    style: &TableStyle,
+) -> anyhow::Result<ExitCode> {
+    period_report(
+        &args.shared,
+        PeriodKind::Weekly(args.start_of_week),
+        args.last,
+        input,
+        style,
+    )
+}
+
+/// Runs `monthly`.
+pub(crate) fn monthly(
+    args: &MonthlyArgs,
+    input: &ReportInput,
+    style: &TableStyle,
+) -> anyhow::Result<ExitCode> {
+    period_report(&args.shared, PeriodKind::Monthly, args.last, input, style)
+}
+
+fn period_report(
+    shared: &SharedArgs,
+    kind: PeriodKind,
+    last: Option<u32>,
+    input: &ReportInput,
+    style: &TableStyle,
+) -> anyhow::Result<ExitCode> {
+    let now_ms = unix_now_ms();
+    let time_zone = report_zone(shared);
+    let entries = read_entries(input, DedupRules::Regular, shared, None)?;
+    let options = UsageReportOptions {
+        kind,
+        range: range(shared, last.map(|n| (kind, n)), now_ms, &time_zone),
+        time_zone,
+        order: shared.order,
+        by_project: false,
+    };
+    let report = usage_report(&entries, &options);
+    let mut out = std::io::stdout().lock();
+    if shared.json {
+        write_usage_json(&mut out, &report, false)?;
+    } else {
+        warn_unpriced(&entries);
+        text::usage_table(&mut out, &report, false, &[], shared, style)?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `session`.
+pub(crate) fn session(
+    args: &SessionArgs,
+    input: &ReportInput,
+    style: &TableStyle,
+) -> anyhow::Result<ExitCode> {
+    let shared = &args.shared;
+    let entries = read_entries(input, DedupRules::Regular, shared, None)?;
+    let mut out = std::io::stdout().lock();
+    if let Some(id) = &args.id {
+        let detail = session_detail(&entries, id);
+        if shared.json {
+            write_session_detail_json(&mut out, detail.as_ref())?;
+        } else {
+            text::session_detail(&mut out, id, detail.as_ref())?;
+        }
+    } else {
+        let range = range(shared, None, 0, &TimeZone::UTC);
+        let zone = report_zone(shared);
+        let report = session_report(&entries, &zone, &range);
+        if shared.json {
+            write_sessions_json(&mut out, &report)?;
+        } else {
+            warn_unpriced(&entries);
+            text::session_table(&mut out, &report, shared, style)?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `blocks`.
+pub(crate) fn blocks(
+    args: &BlocksArgs,
+    input: &ReportInput,
+    style: &TableStyle,
+) -> anyhow::Result<ExitCode> {
+    let shared = &args.shared;
+    if args.session_length <= 0.0 {
+        anyhow::bail!(
+            "--session-length {}: session length must be a positive number of hours",
+            args.session_length
         );
     }
+    // ccusage's block length in whole milliseconds.
+    #[allow(clippy::cast_possible_truncation)]
+    let length_ms = (args.session_length * 3_600_000.0) as i64;
+    let entries = read_entries(input, DedupRules::Regular, shared, None)?;
+    let now_ms = unix_now_ms();
+    let query = BlocksQuery {
+        time_zone: report_zone(shared),
+        range: range(shared, None, now_ms, &TimeZone::UTC),
+        order: shared.order,
+        is_recent_only: args.recent,
+        is_active_only: args.active,
+    };
+    let blocks = select_blocks(session_blocks(&entries, now_ms, length_ms), &query, now_ms);
+    let token_limit = args
+        .token_limit
+        .as_deref()
+        .and_then(TokenLimit::parse)
+        .and_then(|limit| limit.resolve(&blocks));
+    let mut out = std::io::stdout().lock();
+    if shared.json {
+        let options = BlocksJsonOptions {
+            active_only: false,
+            token_limit,
+        };
+        write_blocks_json(&mut out, &blocks, now_ms, options)?;
+    } else {
+        // The table's `%` column uses the largest block even without `--token-limit`, and an
+        // unreadable limit means none, as in ccusage.
+        let table_limit = match args.token_limit.as_deref() {
+            None => Some(TokenLimit::Max),
+            Some(text) => TokenLimit::parse(text),
+        }
+        .and_then(|limit| limit.resolve(&blocks));
+        text::blocks_table(
+            &mut out,
+            &blocks,
+            now_ms,
+            table_limit,
+            args.active,
+            shared,
+            style,
+        )?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// ccusage's warning (the text usage and session reports only; the JSON lists them in
+/// `unpricedModels`) for each model no offline price covers: its cost counts as $0.
+fn warn_unpriced(entries: &[UsageEntry]) {
+    for model in unpriced_models(entries) {
+        eprintln!("WARN  Missing embedded pricing for {model}; cost excludes this model.");
+    }
+}
+
+fn report_zone(shared: &SharedArgs) -> TimeZone {
+    shared.timezone.clone().unwrap_or_else(TimeZone::system)
+}
+
+/// `--since`/`--until`, or the first day of the last N periods (`last`: the period kind, N).
+fn range(
+    shared: &SharedArgs,
+    last: Option<(PeriodKind, u32)>,
+    now_ms: i64,
+    zone: &TimeZone,
+) -> DateRange {
+    match last {
+        Some((kind, periods)) => DateRange {
+            since: Some(last_periods_since(kind, periods, now_ms, zone)),
+            until: None,
+        },
+        None => DateRange {
+            since: shared.since.clone(),
+            until: shared.until.clone(),
+        },
+    }
+}
+
+/// Every transcript's entries (only `project`'s with `--project`) and, with a store, the stored
+/// requests whose transcripts are gone (`docs/history.md`), deduplicated with `rules` in
+/// ccusage's canonical order, priced for `--mode`.
+fn read_entries(
+    input: &ReportInput,
+    rules: DedupRules,
+    shared: &SharedArgs,
+    project: Option<&str>,
+) -> anyhow::Result<Vec<UsageEntry>> {
+    let options = ScanOptions {
+        threads: usize::from(shared.single_thread),
+        ..ScanOptions::default()
+    };
+    let mut entries = input.entries(rules, project, &options)?;
+    apply_cost_mode(&mut entries, shared.mode, &options.prices);
+    Ok(entries)
 }

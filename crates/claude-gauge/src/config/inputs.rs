@@ -96,6 +96,12 @@ pub(crate) struct EnvOverrides {
     pub(crate) cargo_home: Option<PathBuf>,
     /// `TMPDIR`, the system's temporary directory, which a binary must not be installed from.
     pub(crate) tmp_dir: Option<PathBuf>,
+    /// `COLUMNS`: the terminal width the report tables fit.
+    pub(crate) columns: Option<String>,
+    /// `NO_COLOR`: no colour in the report tables.
+    pub(crate) no_color: Option<String>,
+    /// `FORCE_COLOR`: colour in the report tables even when not on a terminal.
+    pub(crate) force_color: Option<String>,
 }
 
 impl EnvOverrides {
@@ -113,6 +119,9 @@ impl EnvOverrides {
             path: std::env::var_os("PATH").filter(|p| !p.is_empty()),
             cargo_home: var("CARGO_HOME").map(PathBuf::from),
             tmp_dir: var("TMPDIR").map(PathBuf::from),
+            columns: var("COLUMNS"),
+            no_color: var("NO_COLOR"),
+            force_color: var("FORCE_COLOR"),
         }
     }
 }

@@ -313,7 +313,8 @@ impl Run<'_> {
             Plan::Append(record, stamp) => (record, Some(*stamp)),
             Plan::Full(stamp) => return self.read_full(file, *stamp, stats),
         };
-        let Ok(counts) = payload::decode_payload(record.payload, &mut file.entries) else {
+        let origin = std::sync::Arc::new(FileOrigin::from_path(path));
+        let Ok(counts) = payload::decode_payload(record.payload, &origin, &mut file.entries) else {
             stats.dropped = Some(FormatError::Damaged);
             self.is_changed = true;
             file.entries.clear();

@@ -7,6 +7,7 @@ use super::{
     bytes::{put_varint, unzigzag, zigzag, Reader},
     format::{FileCounts, FormatError},
 };
+use crate::discover::FileOrigin;
 use crate::entry::{Speed, TokenUsage, UsageEntry};
 
 const HAS_MESSAGE: u8 = 1;
@@ -19,6 +20,7 @@ const IS_DAILY_READABLE: u8 = 1 << 6;
 const IS_UNPRICED: u8 = 1 << 7;
 const SPEED_MASK: u8 = 0b11;
 const HAS_RESET: u8 = 1 << 2;
+const HAS_COST_FIELD: u8 = 1 << 3;
 
 /// Interns the strings of one record.
 #[derive(Default)]
@@ -67,8 +69,13 @@ pub(super) fn encode_payload(out: &mut Vec<u8>, entries: &[UsageEntry]) {
         } else {
             0
         };
+        let cost_field = if entry.has_cost_field {
+            HAS_COST_FIELD
+        } else {
+            0
+        };
         body.push(flags);
-        body.push(speed | reset);
+        body.push(speed | reset | cost_field);
         put_varint(&mut body, zigzag(entry.timestamp_ms.wrapping_sub(last_ms)));
         put_varint(&mut body, entry.line_offset.wrapping_sub(last_offset));
         (last_ms, last_offset) = (entry.timestamp_ms, entry.line_offset);
@@ -107,9 +114,11 @@ pub(super) fn encode_payload(out: &mut Vec<u8>, entries: &[UsageEntry]) {
     out.extend_from_slice(&body);
 }
 
-/// Decodes a record's payload: its counts, and its entries into `out`.
+/// Decodes a record's payload: its counts, and its entries (read from the file of `origin`)
+/// into `out`.
 pub(super) fn decode_payload(
     payload: &[u8],
+    origin: &Arc<FileOrigin>,
     out: &mut Vec<UsageEntry>,
 ) -> Result<FileCounts, FormatError> {
     let mut reader = Reader::new(payload);
@@ -137,7 +146,7 @@ pub(super) fn decode_payload(
     out.reserve(entries.min(payload.len() as u64) as usize);
     let mut previous = (0_i64, 0_u64);
     for _ in 0..entries {
-        let entry = decode_entry(&mut reader, &mut strings, previous)?;
+        let entry = decode_entry(&mut reader, &mut strings, origin, previous)?;
         previous = (entry.timestamp_ms, entry.line_offset);
         out.push(entry);
     }
@@ -174,6 +183,7 @@ impl StringTable<'_> {
 fn decode_entry(
     reader: &mut Reader<'_>,
     strings: &mut StringTable<'_>,
+    origin: &Arc<FileOrigin>,
     previous: (i64, u64),
 ) -> Result<UsageEntry, FormatError> {
     let flags = reader.u8()?;
@@ -216,6 +226,8 @@ fn decode_entry(
         is_unpriced: flags & IS_UNPRICED != 0,
         session_id,
         project,
+        origin: Arc::clone(origin),
+        has_cost_field: extra & HAS_COST_FIELD != 0,
         is_sidechain: flags & IS_SIDECHAIN != 0,
         speed,
         is_progress: flags & IS_PROGRESS != 0,

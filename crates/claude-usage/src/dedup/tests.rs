@@ -16,6 +16,8 @@ fn entry(message_id: &str, request_id: Option<&str>, output: u64) -> UsageEntry 
         is_unpriced: false,
         session_id: "s".into(),
         project: "p".into(),
+        origin: crate::entry::test_origin(),
+        has_cost_field: false,
         is_sidechain: false,
         speed: None,
         is_progress: false,

@@ -5,8 +5,14 @@
 
 use std::sync::Arc;
 
+use jiff::tz::TimeZone;
+
 use crate::{
     entry::{TokenUsage, UsageEntry},
+    report::{
+        daily::DateMemo,
+        filter::{DateRange, SortOrder},
+    },
     timestamp::{floor_to_hour, MS_PER_MINUTE},
 };
 
@@ -143,6 +149,91 @@ pub fn session_blocks(
     blocks
 }
 
+/// Which blocks a blocks report shows, and in what order.
+#[derive(Debug, Clone)]
+pub struct BlocksQuery {
+    /// The zone of the dates `range` is compared with (a block's start date).
+    pub time_zone: TimeZone,
+    /// Blocks whose start date is kept (`--since`, `--until`), gaps included.
+    pub range: DateRange,
+    /// Start time order.
+    pub order: SortOrder,
+    /// Only blocks that started in the last three days, or are active (`--recent`).
+    pub is_recent_only: bool,
+    /// Only the active block (`--active`).
+    pub is_active_only: bool,
+}
+
+/// `--recent` keeps blocks that started this long before `now`.
+const RECENT_MS: i64 = 3 * 24 * crate::timestamp::MS_PER_HOUR;
+
+/// Applies `query` to `blocks` in ccusage's order: dates, sort, recent, active.
+pub fn select_blocks(
+    blocks: Vec<SessionBlock>,
+    query: &BlocksQuery,
+    now_ms: i64,
+) -> Vec<SessionBlock> {
+    let mut memo = DateMemo::default();
+    let mut blocks: Vec<SessionBlock> = blocks
+        .into_iter()
+        .filter(|block| {
+            query
+                .range
+                .contains(&memo.date(block.start_ms, &query.time_zone))
+        })
+        .collect();
+    match query.order {
+        SortOrder::Asc => blocks.sort_by_key(|block| block.start_ms),
+        SortOrder::Desc => blocks.sort_by_key(|block| std::cmp::Reverse(block.start_ms)),
+    }
+    if query.is_recent_only {
+        let cutoff = now_ms.saturating_sub(RECENT_MS);
+        blocks.retain(|block| block.start_ms >= cutoff || block.is_active);
+    }
+    if query.is_active_only {
+        blocks.retain(|block| block.is_active);
+    }
+    blocks
+}
+
+/// `--token-limit`: a number of tokens, or `max` (also an empty value): the most tokens of
+/// any shown block that is neither a gap nor active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenLimit {
+    /// That many tokens.
+    Tokens(u64),
+    /// The largest shown block.
+    Max,
+}
+
+impl TokenLimit {
+    /// Parses the flag's value as ccusage does; `None` (no limit at all) for anything that is
+    /// neither `max`, empty, nor a whole number.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "" | "max" => Some(Self::Max),
+            _ => value.parse().ok().map(Self::Tokens),
+        }
+    }
+
+    /// The limit in tokens for `blocks` (the blocks shown): `Max` is `None` when no finished
+    /// block has tokens.
+    pub fn resolve(self, blocks: &[SessionBlock]) -> Option<u64> {
+        match self {
+            Self::Tokens(tokens) => Some(tokens),
+            Self::Max => {
+                let max = blocks
+                    .iter()
+                    .filter(|block| !block.is_gap && !block.is_active)
+                    .map(|block| block.usage.total_tokens())
+                    .max()
+                    .unwrap_or(0);
+                (max > 0).then_some(max)
+            }
+        }
+    }
+}
+
 fn block(start_ms: i64, entries: &[&UsageEntry], now_ms: i64, length_ms: i64) -> SessionBlock {
     let end_ms = start_ms + length_ms;
     let first_ms = entries.first().map(|entry| entry.timestamp_ms);
@@ -213,6 +304,8 @@ mod tests {
             is_unpriced: false,
             session_id: "s".into(),
             project: "p".into(),
+            origin: crate::entry::test_origin(),
+            has_cost_field: false,
             is_sidechain: false,
             speed: None,
             is_progress: false,
@@ -265,5 +358,42 @@ mod tests {
         assert_eq!(projection.total_cost_usd, 6.15);
         let single = session_blocks(&entries[..1], now, DEFAULT_SESSION_LENGTH_MS);
         assert_eq!(single[0].burn_rate(), None);
+    }
+
+    #[test]
+    fn token_limits_and_selection_follow_ccusage() {
+        assert_eq!(TokenLimit::parse("max"), Some(TokenLimit::Max));
+        assert_eq!(TokenLimit::parse(""), Some(TokenLimit::Max));
+        assert_eq!(TokenLimit::parse("1000"), Some(TokenLimit::Tokens(1000)));
+        assert_eq!(TokenLimit::parse("1.5"), None);
+        assert_eq!(TokenLimit::parse("abc"), None);
+        let entries = [
+            at("2026-01-01T10:00:00.000Z", 1),
+            at("2026-01-05T10:00:00.000Z", 500),
+            at("2026-01-05T10:30:00.000Z", 1),
+        ];
+        let now = parse_timestamp_ms("2026-01-05T11:00:00.000Z").unwrap();
+        let blocks = session_blocks(&entries, now, DEFAULT_SESSION_LENGTH_MS);
+        assert_eq!(TokenLimit::Max.resolve(&blocks), Some(101));
+        let mut query = BlocksQuery {
+            time_zone: TimeZone::UTC,
+            range: DateRange::default(),
+            order: SortOrder::Desc,
+            is_recent_only: false,
+            is_active_only: false,
+        };
+        let all = select_blocks(blocks.clone(), &query, now);
+        assert!(all.windows(2).all(|w| w[0].start_ms >= w[1].start_ms));
+        query.is_recent_only = true;
+        assert_eq!(select_blocks(blocks.clone(), &query, now).len(), 1);
+        query.is_recent_only = false;
+        query.is_active_only = true;
+        let active = select_blocks(blocks.clone(), &query, now);
+        assert_eq!(active.len(), 1);
+        assert_eq!(TokenLimit::Max.resolve(&active), None);
+        query.is_active_only = false;
+        query.range.until = Some("20260101".into());
+        // The first block and the gap after it, which starts that day too.
+        assert_eq!(select_blocks(blocks, &query, now).len(), 2);
     }
 }

@@ -1,8 +1,10 @@
-//! The daily report: usage per calendar day in a time zone, with per-model breakdowns and
-//! totals, as `ccusage claude daily` computes them (`docs/ccusage-rules.md`, section 5).
+//! The usage reports: usage per calendar day in a time zone (`ccusage claude daily`), or per
+//! week or month made of those days (`weekly`, `monthly`), with per-model breakdowns and
+//! totals (`docs/ccusage-rules.md`, section 5).
 //!
-//! A pure function of entries deduped under [`crate::DedupRules::Daily`], in canonical order
-//! (which fixes the float summation order and the `modelsUsed` order).
+//! A pure function of deduped entries in canonical order (which fixes the float summation
+//! order and the `modelsUsed` order): [`crate::DedupRules::Daily`] for `daily`,
+//! [`crate::DedupRules::Regular`] for `weekly` and `monthly`.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -11,86 +13,119 @@ use std::{
 
 use jiff::tz::TimeZone;
 
-use crate::entry::{TokenUsage, UsageEntry};
+use crate::{
+    entry::UsageEntry,
+    report::{
+        filter::{DateRange, PeriodKind, SortOrder},
+        summary::{UsageRow, UsageTotals},
+    },
+};
 
-/// One model's share of a day.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelBreakdown {
-    /// The display model (`-fast` suffix in fast mode).
-    pub model_name: Arc<str>,
-    /// Its tokens.
-    pub usage: TokenUsage,
-    /// Its cost in USD.
-    pub cost_usd: f64,
-    /// Some of its tokens had no price (ccusage's `missingPricing`).
-    pub is_unpriced: bool,
+/// What a usage report (`daily`, `weekly`, `monthly`) shows.
+#[derive(Debug, Clone)]
+pub struct UsageReportOptions {
+    /// Days, weeks or months.
+    pub kind: PeriodKind,
+    /// The zone that dates are counted in.
+    pub time_zone: TimeZone,
+    /// Days kept (`--since`, `--until`, `--last`).
+    pub range: DateRange,
+    /// Row order.
+    pub order: SortOrder,
+    /// One row per day and project (`daily --instances`, `daily --project`).
+    pub by_project: bool,
 }
 
-/// One day.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DailyRow {
-    /// `YYYY-MM-DD` in the report's time zone.
-    pub date: String,
-    /// All tokens of the day, model-less and `<synthetic>` entries included.
-    pub usage: TokenUsage,
-    /// Cost in USD, summed in entry order.
-    pub total_cost_usd: f64,
-    /// Display models in first-seen order.
-    pub models_used: Vec<Arc<str>>,
-    /// Per display model, stable-sorted by cost descending.
-    pub breakdowns: Vec<ModelBreakdown>,
+impl UsageReportOptions {
+    /// Daily rows in `time_zone`, every day, oldest first.
+    pub fn daily(time_zone: TimeZone) -> Self {
+        Self {
+            kind: PeriodKind::Daily,
+            time_zone,
+            range: DateRange::default(),
+            order: SortOrder::Asc,
+            by_project: false,
+        }
+    }
 }
 
-/// The whole report.
+/// A daily, weekly or monthly report.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DailyReport {
-    /// Days in ascending order.
-    pub rows: Vec<DailyRow>,
-    /// Sum of all rows.
-    pub usage: TokenUsage,
-    /// Sum of the rows' costs, in row order.
-    pub total_cost_usd: f64,
-    /// Display models that had tokens but no price, sorted.
-    pub unpriced_models: Vec<Arc<str>>,
+pub struct UsageReport {
+    /// Days, weeks or months.
+    pub kind: PeriodKind,
+    /// Rows in the requested order.
+    pub rows: Vec<UsageRow>,
+    /// The rows summed in that order.
+    pub totals: UsageTotals,
 }
 
-/// Groups `entries` by their local date in `time_zone`.
-pub fn daily_report(entries: &[UsageEntry], time_zone: &TimeZone) -> DailyReport {
-    let mut days: BTreeMap<String, DailyRow> = BTreeMap::new();
+/// The daily report of `entries` in `time_zone`, every day, oldest first.
+pub fn daily_report(entries: &[UsageEntry], time_zone: &TimeZone) -> UsageReport {
+    usage_report(entries, &UsageReportOptions::daily(time_zone.clone()))
+}
+
+/// Groups `entries` (in canonical order) into day rows, keeps the days in range, sorts them,
+/// then (weekly, monthly) merges the days into their periods in that order, as ccusage does:
+/// its float sums and `modelsUsed` follow the order of the day rows.
+pub fn usage_report(entries: &[UsageEntry], options: &UsageReportOptions) -> UsageReport {
+    let mut days: BTreeMap<(Arc<str>, Option<Arc<str>>), UsageRow> = BTreeMap::new();
     let mut date_memo = DateMemo::default();
     for entry in entries {
-        let date = date_memo.date(entry.timestamp_ms, time_zone);
-        if !days.contains_key(&*date) {
-            let row = DailyRow {
-                date: date.to_string(),
-                usage: TokenUsage::default(),
-                total_cost_usd: 0.0,
-                models_used: Vec::new(),
-                breakdowns: Vec::new(),
-            };
-            days.insert(date.to_string(), row);
-        }
-        if let Some(row) = days.get_mut(&*date) {
-            add_entry(row, entry);
-        }
+        let date = date_memo.date(entry.timestamp_ms, &options.time_zone);
+        let project = options.by_project.then(|| Arc::clone(&entry.project));
+        days.entry((date, project))
+            .or_insert_with_key(|(date, project)| UsageRow::new(date.to_string(), project.clone()))
+            .add_entry(entry);
     }
-    let mut rows: Vec<DailyRow> = days.into_values().collect();
-    let mut usage = TokenUsage::default();
-    // `-0.0`: ccusage sums rows with `Iterator::sum`, which starts there (an empty report
-    // prints `-0.0`).
-    let mut total_cost_usd = -0.0;
+    let mut rows: Vec<UsageRow> = days
+        .into_values()
+        .filter(|row| options.range.contains(&row.period))
+        .collect();
     for row in &mut rows {
-        row.breakdowns
-            .sort_by(|a, b| b.cost_usd.total_cmp(&a.cost_usd));
-        usage.add(&row.usage);
-        total_cost_usd += row.total_cost_usd;
+        row.finish();
     }
-    DailyReport {
+    sort_rows(&mut rows, options.order);
+    if let PeriodKind::Weekly(_) | PeriodKind::Monthly = options.kind {
+        rows = bucket_rows(&rows, options.kind);
+        sort_rows(&mut rows, options.order);
+    }
+    let totals = UsageTotals::of(&rows);
+    UsageReport {
+        kind: options.kind,
         rows,
-        usage,
-        total_cost_usd,
-        unpriced_models: unpriced_models(entries),
+        totals,
     }
+}
+
+fn sort_rows(rows: &mut [UsageRow], order: SortOrder) {
+    match order {
+        SortOrder::Asc => rows.sort_by(|a, b| a.period.cmp(&b.period)),
+        SortOrder::Desc => rows.sort_by(|a, b| b.period.cmp(&a.period)),
+    }
+}
+
+fn bucket_rows(days: &[UsageRow], kind: PeriodKind) -> Vec<UsageRow> {
+    let mut buckets: BTreeMap<String, UsageRow> = BTreeMap::new();
+    for day in days {
+        let key = match kind {
+            PeriodKind::Monthly => day.period.get(..7).unwrap_or(&day.period).to_string(),
+            PeriodKind::Weekly(start) => match day.period.parse::<jiff::civil::Date>() {
+                Ok(date) => start.week_of(date).to_string(),
+                Err(_) => day.period.clone(),
+            },
+            PeriodKind::Daily => day.period.clone(),
+        };
+        buckets
+            .entry(key)
+            .or_insert_with_key(|key| UsageRow::new(key.clone(), None))
+            .add_row(day);
+    }
+    let mut rows: Vec<UsageRow> = buckets.into_values().collect();
+    for row in &mut rows {
+        row.finish();
+    }
+    rows
 }
 
 /// The display models (`-fast` suffix included, as ccusage lists them) of `entries` that had
@@ -106,45 +141,16 @@ pub fn unpriced_models(entries: &[UsageEntry]) -> Vec<Arc<str>> {
     unpriced
 }
 
-fn add_entry(row: &mut DailyRow, entry: &UsageEntry) {
-    row.usage.add(&entry.usage);
-    row.total_cost_usd += entry.cost_usd;
-    let Some(model) = &entry.display_model else {
-        return;
-    };
-    let breakdown = match row
-        .breakdowns
-        .iter_mut()
-        .position(|b| b.model_name == *model)
-    {
-        Some(index) => &mut row.breakdowns[index],
-        None => {
-            row.models_used.push(Arc::clone(model));
-            row.breakdowns.push(ModelBreakdown {
-                model_name: Arc::clone(model),
-                usage: TokenUsage::default(),
-                cost_usd: 0.0,
-                is_unpriced: false,
-            });
-            let last = row.breakdowns.len() - 1;
-            &mut row.breakdowns[last]
-        }
-    };
-    breakdown.usage.add(&entry.usage);
-    breakdown.cost_usd += entry.cost_usd;
-    breakdown.is_unpriced |= entry.is_unpriced;
-}
-
 /// Remembers the date of each UTC hour that falls on one local date (all of them, except the
 /// hours with a zone transition or a half-hour offset's midnight inside): entries cluster in
 /// hours, and a zone lookup plus formatting per entry cost more than the rest of the report.
 #[derive(Default)]
-struct DateMemo {
+pub(crate) struct DateMemo {
     by_hour: HashMap<i64, Arc<str>>,
 }
 
 impl DateMemo {
-    fn date(&mut self, timestamp_ms: i64, time_zone: &TimeZone) -> Arc<str> {
+    pub(crate) fn date(&mut self, timestamp_ms: i64, time_zone: &TimeZone) -> Arc<str> {
         let hour_start = crate::timestamp::floor_to_hour(timestamp_ms);
         if let Some(date) = self.by_hour.get(&hour_start) {
             return Arc::clone(date);
@@ -174,7 +180,7 @@ pub fn local_date(timestamp_ms: i64, time_zone: &TimeZone) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timestamp::parse_timestamp_ms;
+    use crate::{entry::TokenUsage, timestamp::parse_timestamp_ms};
 
     fn entry(text: &str, model: Option<&str>, cost: f64) -> UsageEntry {
         UsageEntry {
@@ -191,6 +197,8 @@ mod tests {
             is_unpriced: model == Some("mystery"),
             session_id: "s".into(),
             project: "p".into(),
+            origin: crate::entry::test_origin(),
+            has_cost_field: false,
             is_sidechain: false,
             speed: None,
             is_progress: false,
@@ -216,21 +224,47 @@ mod tests {
         assert_eq!(used, ["a", "b", "mystery"]);
         let by_cost: Vec<&str> = row.breakdowns.iter().map(|b| &*b.model_name).collect();
         assert_eq!(by_cost, ["b", "a", "mystery"]);
-        assert_eq!(utc.unpriced_models, vec![Arc::<str>::from("mystery")]);
+        assert_eq!(
+            utc.totals.unpriced_models,
+            vec![Arc::<str>::from("mystery")]
+        );
 
         let tokyo = TimeZone::get("Asia/Tokyo").unwrap();
         let dates: Vec<String> = daily_report(&entries, &tokyo)
             .rows
             .into_iter()
-            .map(|r| r.date)
+            .map(|r| r.period)
             .collect();
         assert_eq!(dates, ["2026-01-05", "2026-01-06"]);
     }
 
     #[test]
+    fn weeks_and_months_merge_days_in_row_order() {
+        let entries = [
+            entry("2026-01-03T10:00:00.000Z", Some("a"), 1.0),
+            entry("2026-01-04T10:00:00.000Z", Some("b"), 2.0),
+            entry("2026-01-05T10:00:00.000Z", Some("c"), 4.0),
+        ];
+        let mut options = UsageReportOptions::daily(TimeZone::UTC);
+        options.kind = PeriodKind::Weekly(crate::report::filter::WeekStart::Sunday);
+        options.order = SortOrder::Desc;
+        let weekly = usage_report(&entries, &options);
+        let weeks: Vec<&str> = weekly.rows.iter().map(|r| &*r.period).collect();
+        assert_eq!(weeks, ["2026-01-04", "2025-12-28"]);
+        let used: Vec<&str> = weekly.rows[0].models_used.iter().map(|m| &**m).collect();
+        assert_eq!(used, ["c", "b"]);
+        options.kind = PeriodKind::Monthly;
+        options.range.since = Some("20260104".into());
+        let monthly = usage_report(&entries, &options);
+        assert_eq!(monthly.rows.len(), 1);
+        assert_eq!(monthly.rows[0].period, "2026-01");
+        assert_eq!(monthly.totals.total_cost_usd, 6.0);
+    }
+
+    #[test]
     fn empty_total_cost_is_negative_zero() {
         let report = daily_report(&[], &TimeZone::UTC);
-        assert!(report.total_cost_usd.is_sign_negative());
+        assert!(report.totals.total_cost_usd.is_sign_negative());
     }
 
     #[test]

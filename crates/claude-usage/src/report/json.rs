@@ -1,6 +1,7 @@
-//! JSON output identical in shape to `ccusage blocks --json` and `ccusage claude daily --json`
-//! 20.0.24 (`docs/ccusage-rules.md`, section 7): keys in alphabetical order (declared so, not relying on map order),
-//! pretty-printed with two spaces, floats with `.0`, block costs as integers when whole.
+//! JSON output byte-identical to ccusage 20.0.24's `--json` (`docs/ccusage-rules.md`, section
+//! 7): keys in alphabetical order (declared so, not relying on map order), pretty-printed with
+//! two spaces, floats with `.0`, block costs as integers when whole. This module writes
+//! `blocks`; `json_usage` the usage and session reports.
 
 use std::io::{self, Write};
 
@@ -8,10 +9,7 @@ use serde::{Serialize, Serializer};
 
 use crate::{
     entry::TokenUsage,
-    report::{
-        blocks::{BurnRate, Projection, SessionBlock},
-        daily::{DailyReport, DailyRow, ModelBreakdown},
-    },
+    report::blocks::{BurnRate, Projection, SessionBlock},
     timestamp::format_timestamp_ms,
 };
 
@@ -20,6 +18,8 @@ use crate::{
 pub struct BlocksJsonOptions {
     /// Keep only the active block (`--active`).
     pub active_only: bool,
+    /// The resolved `--token-limit`: active blocks then show `tokenLimitStatus`.
+    pub token_limit: Option<u64>,
 }
 
 /// Writes `{"blocks":[...]}` as `ccusage blocks --json` does, followed by a newline.
@@ -32,30 +32,12 @@ pub fn write_blocks_json<W: Write>(
     let blocks: Vec<BlockJson<'_>> = blocks
         .iter()
         .filter(|block| !options.active_only || block.is_active)
-        .map(|block| BlockJson::new(block, now_ms))
+        .map(|block| BlockJson::new(block, now_ms, options.token_limit))
         .collect();
     write_pretty(out, &BlocksJson { blocks })
 }
 
-/// Writes `{"daily":[...],"totals":{...}}` as `ccusage claude daily --json` does, followed by
-/// a newline.
-pub fn write_daily_json<W: Write>(out: &mut W, report: &DailyReport) -> io::Result<()> {
-    let json = DailyJson {
-        daily: report.rows.iter().map(DailyRowJson::from).collect(),
-        totals: TotalsJson {
-            cache_creation_tokens: report.usage.cache_creation_tokens(),
-            cache_read_tokens: report.usage.cache_read_tokens,
-            input_tokens: report.usage.input_tokens,
-            output_tokens: report.usage.output_tokens,
-            total_cost: report.total_cost_usd,
-            total_tokens: report.usage.total_tokens(),
-            unpriced_models: report.unpriced_models.iter().map(|m| &**m).collect(),
-        },
-    };
-    write_pretty(out, &json)
-}
-
-fn write_pretty<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<()> {
+pub(crate) fn write_pretty<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::from)?;
     out.write_all(b"\n")
 }
@@ -63,7 +45,10 @@ fn write_pretty<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<()
 /// ccusage's `json_float`: a whole number prints as an integer.
 // A whole f64 below 2^63 converts to i64 exactly.
 #[allow(clippy::cast_possible_truncation, clippy::trivially_copy_pass_by_ref)]
-fn whole_as_integer<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn whole_as_integer<S: Serializer>(
+    value: &f64,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     if value.is_finite() && value.fract() == 0.0 && value.abs() < 9.2e18 {
         serializer.serialize_i64(*value as i64)
     } else {
@@ -92,13 +77,46 @@ struct BlockJson<'a> {
     projection: Option<ProjectionJson>,
     start_time: String,
     token_counts: TokenCountsJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_limit_status: Option<TokenLimitStatusJson>,
     total_tokens: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     usage_limit_reset_time: Option<String>,
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenLimitStatusJson {
+    limit: u64,
+    percent_used: f64,
+    projected_usage: u64,
+    status: &'static str,
+}
+
+impl TokenLimitStatusJson {
+    // ccusage compares and divides in f64.
+    #[allow(clippy::cast_precision_loss)]
+    fn new(limit: u64, projected_usage: u64) -> Self {
+        let limit_f64 = limit as f64;
+        let projected = projected_usage as f64;
+        let status = if projected > limit_f64 {
+            "exceeds"
+        } else if projected > limit_f64 * 0.8 {
+            "warning"
+        } else {
+            "ok"
+        };
+        Self {
+            limit,
+            percent_used: projected / limit_f64 * 100.0,
+            projected_usage,
+            status,
+        }
+    }
+}
+
 impl<'a> BlockJson<'a> {
-    fn new(block: &'a SessionBlock, now_ms: i64) -> Self {
+    fn new(block: &'a SessionBlock, now_ms: i64, token_limit: Option<u64>) -> Self {
         let start_time = format_timestamp_ms(block.start_ms);
         let id = if block.is_gap {
             format!("gap-{start_time}")
@@ -120,6 +138,9 @@ impl<'a> BlockJson<'a> {
             projection: projection.map(ProjectionJson::from),
             start_time,
             token_counts: TokenCountsJson::from(&block.usage),
+            token_limit_status: token_limit.zip(projection).map(|(limit, projection)| {
+                TokenLimitStatusJson::new(limit, projection.total_tokens)
+            }),
             total_tokens: block.usage.total_tokens(),
             usage_limit_reset_time: block.usage_limit_reset_ms.map(format_timestamp_ms),
         }
@@ -182,99 +203,13 @@ impl From<&TokenUsage> for TokenCountsJson {
     }
 }
 
-#[derive(Serialize)]
-struct DailyJson<'a> {
-    daily: Vec<DailyRowJson<'a>>,
-    totals: TotalsJson<'a>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DailyRowJson<'a> {
-    cache_creation_tokens: u64,
-    cache_read_tokens: u64,
-    date: &'a str,
-    input_tokens: u64,
-    model_breakdowns: Vec<BreakdownJson<'a>>,
-    models_used: Vec<&'a str>,
-    output_tokens: u64,
-    total_cost: f64,
-    total_tokens: u64,
-}
-
-impl<'a> From<&'a DailyRow> for DailyRowJson<'a> {
-    fn from(row: &'a DailyRow) -> Self {
-        Self {
-            cache_creation_tokens: row.usage.cache_creation_tokens(),
-            cache_read_tokens: row.usage.cache_read_tokens,
-            date: &row.date,
-            input_tokens: row.usage.input_tokens,
-            model_breakdowns: row.breakdowns.iter().map(BreakdownJson::from).collect(),
-            models_used: row.models_used.iter().map(|m| &**m).collect(),
-            output_tokens: row.usage.output_tokens,
-            total_cost: row.total_cost_usd,
-            total_tokens: row.usage.total_tokens(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct BreakdownJson<'a> {
-    cache_creation_tokens: u64,
-    cache_read_tokens: u64,
-    cost: f64,
-    input_tokens: u64,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    missing_pricing: bool,
-    model_name: &'a str,
-    output_tokens: u64,
-}
-
-impl<'a> From<&'a ModelBreakdown> for BreakdownJson<'a> {
-    fn from(breakdown: &'a ModelBreakdown) -> Self {
-        Self {
-            cache_creation_tokens: breakdown.usage.cache_creation_tokens(),
-            cache_read_tokens: breakdown.usage.cache_read_tokens,
-            cost: breakdown.cost_usd,
-            input_tokens: breakdown.usage.input_tokens,
-            missing_pricing: breakdown.is_unpriced,
-            model_name: &breakdown.model_name,
-            output_tokens: breakdown.usage.output_tokens,
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct TotalsJson<'a> {
-    cache_creation_tokens: u64,
-    cache_read_tokens: u64,
-    input_tokens: u64,
-    output_tokens: u64,
-    total_cost: f64,
-    total_tokens: u64,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    unpriced_models: Vec<&'a str>,
-}
-
 #[cfg(test)]
 mod tests {
-    use jiff::tz::TimeZone;
-
     use super::*;
-    use crate::report::{blocks::session_blocks, daily::daily_report};
+    use crate::report::blocks::session_blocks;
 
     #[test]
-    fn empty_reports_have_ccusage_shapes() {
-        let mut out = Vec::new();
-        write_daily_json(&mut out, &daily_report(&[], &TimeZone::UTC)).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        assert!(
-            text.starts_with("{\n  \"daily\": [],\n  \"totals\": {\n"),
-            "{text}"
-        );
-        assert!(text.contains("\"totalCost\": -0.0,"), "{text}");
+    fn empty_blocks_have_the_ccusage_shape() {
         let mut out = Vec::new();
         let blocks = session_blocks(&[], 0, 1);
         write_blocks_json(&mut out, &blocks, 0, BlocksJsonOptions::default()).unwrap();

@@ -1,10 +1,19 @@
-//! Reports: session blocks and daily usage as values, their ccusage-compatible JSON, and plain
-//! tables. The last stage of the flow: deduped entries → report values → `impl Write`.
+//! Reports: session blocks, daily/weekly/monthly usage and sessions as values, their
+//! ccusage-compatible JSON, and tables. The last stage of the flow: deduped entries → report
+//! values → `impl Write`.
 
 pub(crate) mod blocks;
 pub(crate) mod daily;
+pub(crate) mod filter;
 pub(crate) mod json;
+pub(crate) mod json_usage;
+pub(crate) mod layout;
+pub(crate) mod mode;
+pub(crate) mod session;
+pub(crate) mod summary;
 pub(crate) mod table;
+pub(crate) mod table_blocks;
+pub(crate) mod table_usage;
 
 use jiff::tz::TimeZone;
 
