@@ -55,6 +55,20 @@ def run(argv, env, cwd):
     return stdout, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def native_ccusage(path):
+    """The native ccusage binary: npm's `ccusage` command is a Node launcher (`cli.js`) that
+    starts it, which would add Node's start-up to every run."""
+    real = os.path.realpath(path)
+    at = real.rfind("node_modules")
+    if real.endswith(".js") and at >= 0:
+        arch = {"x86_64": "x64", "aarch64": "arm64"}.get(os.uname().machine, "x64")
+        native = os.path.join(real[: at + len("node_modules")], "@ccusage",
+                              f"ccusage-linux-{arch}", "bin", "ccusage")
+        if os.access(native, os.X_OK):
+            return native
+    return path
+
+
 def tool_env(corpus, home):
     os.makedirs(home, exist_ok=True)
     env = {key: value for key, value in os.environ.items() if key in ("PATH", "LANG")}
@@ -134,6 +148,10 @@ def main():
     args = parser.parse_args()
     if not args.ccusage:
         sys.exit("--ccusage or CCUSAGE_BIN is needed")
+    args.ccusage = native_ccusage(args.ccusage)
+    version = subprocess.run([args.ccusage, "--version"], stdout=subprocess.PIPE, text=True,
+                             check=True).stdout.strip()
+    print(f"ccusage: {args.ccusage} ({version})", file=sys.stderr)
     corpus = args.corpus
     if not corpus:
         if not args.wild:
