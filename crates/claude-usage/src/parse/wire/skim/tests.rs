@@ -107,10 +107,17 @@ fn malformed_skipped_content_is_rejected_as_serde_json_rejects_it() {
         ),
     ];
     let deep = format!("{}{}", "[".repeat(200), "]".repeat(199));
-    cases.push(("unbalanced deep nesting", LINE.replace("[true,", &format!("[{deep},")).into_bytes()));
+    cases.push((
+        "unbalanced deep nesting",
+        LINE.replace("[true,", &format!("[{deep},")).into_bytes(),
+    ));
     for (name, line) in cases {
         assert_eq!(compacted(&line), None, "{name}: called plain");
-        assert_eq!(decode(&line, &mut Scratch::default()).err(), Some(DecodeError::Malformed), "{name}");
+        assert_eq!(
+            decode(&line, &mut Scratch::default()).err(),
+            Some(DecodeError::Malformed),
+            "{name}"
+        );
     }
 }
 
@@ -130,10 +137,20 @@ fn valid_but_unusual_content_is_left_to_the_whole_decode() {
         ("lone surrogate", with_content(r#"a \ud800 b"#)),
         ("surrogate pair", with_content(r#"\ud83d\ude00"#)),
         ("exponent", with_content(r#"","n":1e400,"t":""#)),
-        ("long number", with_content(&format!(r#"","n":{},"t":""#, "9".repeat(400)))),
+        (
+            "long number",
+            with_content(&format!(r#"","n":{},"t":""#, "9".repeat(400))),
+        ),
         ("deep nesting", deep(200)),
-        ("escaped top-level key", LINE.replace("\"requestId\"", r#""request\u0049d""#).into_bytes()),
-        ("escaped message key", LINE.replace("\"usage\"", r#""usag\u0065""#).into_bytes()),
+        (
+            "escaped top-level key",
+            LINE.replace("\"requestId\"", r#""request\u0049d""#)
+                .into_bytes(),
+        ),
+        (
+            "escaped message key",
+            LINE.replace("\"usage\"", r#""usag\u0065""#).into_bytes(),
+        ),
         ("top-level array", format!("[{LINE}]").into_bytes()),
         ("invalid UTF-8 in skipped content", invalid_utf8),
     ];
@@ -201,7 +218,10 @@ fn mutated_lines_decode_as_the_whole_decode_does() {
     }
     // Most single mutations land in content and keep the line plain or break it: both kinds
     // must have been seen for the test to mean anything.
-    assert!(plain > total / 10 && plain < total, "{plain} plain of {total}");
+    assert!(
+        plain > total / 10 && plain < total,
+        "{plain} plain of {total}"
+    );
 }
 
 #[test]
@@ -225,31 +245,58 @@ fn every_field_shape_decodes_as_the_whole_decode_does() {
         (r#""input_tokens":10"#, r#""input_tokens":-0"#),
         (r#""input_tokens":10"#, r#""input_tokens":"10""#),
         (r#""input_tokens":10"#, r#""input_tokens":null"#),
-        (r#""input_tokens":10"#, r#""input_tokens":18446744073709551615"#),
-        (r#""input_tokens":10"#, r#""input_tokens":18446744073709551616"#),
+        (
+            r#""input_tokens":10"#,
+            r#""input_tokens":18446744073709551615"#,
+        ),
+        (
+            r#""input_tokens":10"#,
+            r#""input_tokens":18446744073709551616"#,
+        ),
         (r#""input_tokens":10,"#, ""),
-        (r#""output_tokens":284"#, r#""output_tokens":284,"output_tokens":1"#),
+        (
+            r#""output_tokens":284"#,
+            r#""output_tokens":284,"output_tokens":1"#,
+        ),
         (r#""cache_read_input_tokens":0,"#, ""),
-        (r#""cache_read_input_tokens":0"#, r#""cache_read_input_tokens":null"#),
+        (
+            r#""cache_read_input_tokens":0"#,
+            r#""cache_read_input_tokens":null"#,
+        ),
         (r#""cache_creation":{"#, r#""cache_creation":null,"x":{"#),
         (r#""cache_creation":{"#, r#""cache_creation":[],"x":{"#),
         (r#""ephemeral_1h_input_tokens":28323,"#, ""),
-        (r#""ephemeral_5m_input_tokens":0"#, r#""ephemeral_5m_input_tokens":null"#),
+        (
+            r#""ephemeral_5m_input_tokens":0"#,
+            r#""ephemeral_5m_input_tokens":null"#,
+        ),
         (r#""speed":"standard""#, r#""speed":"fast""#),
         (r#""speed":"standard""#, r#""speed":"turbo""#),
         (r#""speed":"standard""#, r#""speed":null"#),
         (r#""speed":"standard""#, r#""speed":1"#),
         (r#","speed":"standard""#, ""),
-        (r#""speed":"standard""#, r#""speed":"standard","iterations":[{"type":"advisor_message","model":"m","input_tokens":1}]"#),
-        (r#""speed":"standard""#, r#""speed":"standard","iterations":null"#),
+        (
+            r#""speed":"standard""#,
+            r#""speed":"standard","iterations":[{"type":"advisor_message","model":"m","input_tokens":1}]"#,
+        ),
+        (
+            r#""speed":"standard""#,
+            r#""speed":"standard","iterations":null"#,
+        ),
         (r#""costUSD":0.0123"#, r#""costUSD":7"#),
         (r#""costUSD":0.0123"#, r#""costUSD":-0.5"#),
         (r#""costUSD":0.0123"#, r#""costUSD":"0.1""#),
-        (r#""costUSD":0.0123"#, r#""costUSD":0.1000000000000000055511151231257827"#),
+        (
+            r#""costUSD":0.0123"#,
+            r#""costUSD":0.1000000000000000055511151231257827"#,
+        ),
         (r#""isSidechain":false"#, r#""isSidechain":true"#),
         (r#""isSidechain":false"#, r#""isSidechain":null"#),
         (r#""isSidechain":false"#, r#""isSidechain":0"#),
-        (r#""isSidechain":false"#, r#""isSidechain":false,"isApiErrorMessage":true"#),
+        (
+            r#""isSidechain":false"#,
+            r#""isSidechain":false,"isApiErrorMessage":true"#,
+        ),
         (r#""sessionId":"6277bf85"#, r#""sessionId":"\u0036277bf85"#),
         (r#""sessionId":"6277bf85"#, r#""sessionId":"\"6277bf85"#),
         (r#""sessionId":"#, r#""sessionId":1,"x":"#),
@@ -260,7 +307,10 @@ fn every_field_shape_decodes_as_the_whole_decode_does() {
         (r#""timestamp":"#, r#""timestamp":null,"x":"#),
         (r#""timestamp":"#, r#""x":"#),
         (r#""timestamp":"2026"#, r#""timestamp":"\u0032026"#),
-        (r#""message":{"#, r#""data":{"message":{"timestamp":"2026-05-19T03:36:36.600Z","message":{"usage":{"input_tokens":1,"output_tokens":2}}}},"message2":{"#),
+        (
+            r#""message":{"#,
+            r#""data":{"message":{"timestamp":"2026-05-19T03:36:36.600Z","message":{"usage":{"input_tokens":1,"output_tokens":2}}}},"message2":{"#,
+        ),
         (r#""message":{"#, r#""message":{},"data":0,"message3":{"#),
         (r#""usage":{"#, r#""usage":[],"x":{"#),
         (r#""usage":{"#, r#""usage":{},"usage":{"#),
