@@ -2,7 +2,7 @@
 //! notes where the schema's fields are and which values the schema ignores.
 //!
 //! The large `message.content` array (prompt text, tool calls, thinking signatures) is checked
-//! here at memory speed, 32 bytes at a time, and never built; the fields are then read from
+//! here at memory speed, 16 bytes at a time, and never built; the fields are then read from
 //! their noted places ([`super::fields`]), or, for an unusual shape, decoded by serde from a
 //! compacted copy, a few hundred bytes with every ignored value replaced by `0`. "Plain" is
 //! deliberately narrower than valid JSON: a line that is not plain is decoded whole, exactly as
@@ -29,8 +29,9 @@ use super::fields::{Field, FieldSpans};
 const MAX_DEPTH: usize = 64;
 /// Longest number in a plain line: 300 digits without an exponent stay within f64 range.
 const MAX_NUMBER_BYTES: usize = 300;
-/// Bytes examined per step of the string scan.
-const CHUNK_BYTES: usize = 32;
+/// Bytes examined per step of the string scan: one SSE2 vector. Most strings of a line are
+/// short (keys, ids, types), and one vector usually holds their end.
+const CHUNK_BYTES: usize = 16;
 
 /// What to do with the value of a member.
 #[derive(Clone, Copy)]
@@ -422,7 +423,7 @@ fn is_special(byte: u8) -> bool {
     byte == b'"' || byte == b'\\' || byte < 0x20
 }
 
-/// Bit `i` set when `chunk[i]` is special, 16 bytes per SSE2 instruction.
+/// Bit `i` set when `chunk[i]` is special, all 16 bytes at once with SSE2.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 fn special_mask(chunk: &[u8; CHUNK_BYTES]) -> u32 {
@@ -430,22 +431,18 @@ fn special_mask(chunk: &[u8; CHUNK_BYTES]) -> u32 {
         _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
         _mm_set1_epi8,
     };
-    let mut mask = 0_u32;
-    for (half, bytes) in chunk.chunks_exact(16).enumerate() {
-        // SAFETY: SSE2 is part of the x86-64 baseline, so every CPU this code runs on has
-        // these instructions; the unaligned load reads exactly the 16 bytes of `bytes`.
-        let special = unsafe {
-            let vector = _mm_loadu_si128(bytes.as_ptr().cast());
-            let quote = _mm_cmpeq_epi8(vector, _mm_set1_epi8(b'"' as i8));
-            let backslash = _mm_cmpeq_epi8(vector, _mm_set1_epi8(b'\\' as i8));
-            // Unsigned `byte <= 0x1f`: the smaller of the two is the byte itself.
-            let control = _mm_cmpeq_epi8(_mm_min_epu8(vector, _mm_set1_epi8(0x1f)), vector);
-            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control))
-        };
-        // The movemask fills the low 16 bits only.
-        mask |= (special as u32 & 0xffff) << (16 * half);
-    }
-    mask
+    // SAFETY: SSE2 is part of the x86-64 baseline, so every CPU this code runs on has these
+    // instructions; the unaligned load reads exactly the 16 bytes of `chunk`.
+    let special = unsafe {
+        let vector = _mm_loadu_si128(chunk.as_ptr().cast());
+        let quote = _mm_cmpeq_epi8(vector, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(vector, _mm_set1_epi8(b'\\' as i8));
+        // Unsigned `byte <= 0x1f`: the smaller of the two is the byte itself.
+        let control = _mm_cmpeq_epi8(_mm_min_epu8(vector, _mm_set1_epi8(0x1f)), vector);
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control))
+    };
+    // The movemask fills the low 16 bits only.
+    special as u32 & 0xffff
 }
 
 /// Bit `i` set when `chunk[i]` is special (portable version).

@@ -227,7 +227,7 @@ fn mutated_lines_decode_as_the_whole_decode_does() {
 #[test]
 fn the_simd_mask_agrees_with_the_byte_test() {
     for byte in 0..=u8::MAX {
-        for at in [0, 1, 7, 8, 15, 16, 17, 24, 31] {
+        for at in [0, 1, 7, 8, 14, CHUNK_BYTES - 1] {
             let mut chunk = [b'a'; CHUNK_BYTES];
             chunk[at] = byte;
             let expected = if is_special(byte) { 1 << at } else { 0 };
