@@ -24,10 +24,9 @@ use crate::{
 };
 
 /// Files at least this large are memory-mapped; smaller ones are read into a reused buffer,
-/// which is cheaper than a map, a fault and an unmap. On the benchmark machine (a VM) copying
-/// from the page cache costs about five times what mapping does, so the bar is low
-/// (`docs/performance.md`).
-const MMAP_MIN_BYTES: u64 = 16 * 1024;
+/// which is cheaper than a map, a fault and an unmap. (Mapping from 16 KiB up was tried: more
+/// wall time with two threads, see `docs/performance.md`.)
+const MMAP_MIN_BYTES: u64 = 256 * 1024;
 /// Large files are mapped a window at a time, so a 500 MB transcript costs 4 MiB of resident
 /// memory, not 500 MB. A line longer than the window doubles it for that line.
 const MMAP_WINDOW_BYTES: u64 = 4 * 1024 * 1024;
