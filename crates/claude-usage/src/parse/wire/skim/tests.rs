@@ -236,86 +236,87 @@ fn the_simd_mask_agrees_with_the_byte_test() {
     }
 }
 
+/// (what LINE holds, what replaces it): the everyday shape of each field and unusual ones.
+const FIELD_SHAPES: &[(&str, &str)] = &[
+    (r#""input_tokens":10"#, r#""input_tokens":10.0"#),
+    (r#""input_tokens":10"#, r#""input_tokens":-1"#),
+    (r#""input_tokens":10"#, r#""input_tokens":-0"#),
+    (r#""input_tokens":10"#, r#""input_tokens":"10""#),
+    (r#""input_tokens":10"#, r#""input_tokens":null"#),
+    (
+        r#""input_tokens":10"#,
+        r#""input_tokens":18446744073709551615"#,
+    ),
+    (
+        r#""input_tokens":10"#,
+        r#""input_tokens":18446744073709551616"#,
+    ),
+    (r#""input_tokens":10,"#, ""),
+    (
+        r#""output_tokens":284"#,
+        r#""output_tokens":284,"output_tokens":1"#,
+    ),
+    (r#""cache_read_input_tokens":0,"#, ""),
+    (
+        r#""cache_read_input_tokens":0"#,
+        r#""cache_read_input_tokens":null"#,
+    ),
+    (r#""cache_creation":{"#, r#""cache_creation":null,"x":{"#),
+    (r#""cache_creation":{"#, r#""cache_creation":[],"x":{"#),
+    (r#""ephemeral_1h_input_tokens":28323,"#, ""),
+    (
+        r#""ephemeral_5m_input_tokens":0"#,
+        r#""ephemeral_5m_input_tokens":null"#,
+    ),
+    (r#""speed":"standard""#, r#""speed":"fast""#),
+    (r#""speed":"standard""#, r#""speed":"turbo""#),
+    (r#""speed":"standard""#, r#""speed":null"#),
+    (r#""speed":"standard""#, r#""speed":1"#),
+    (r#","speed":"standard""#, ""),
+    (
+        r#""speed":"standard""#,
+        r#""speed":"standard","iterations":[{"type":"advisor_message","model":"m","input_tokens":1}]"#,
+    ),
+    (
+        r#""speed":"standard""#,
+        r#""speed":"standard","iterations":null"#,
+    ),
+    (r#""costUSD":0.0123"#, r#""costUSD":7"#),
+    (r#""costUSD":0.0123"#, r#""costUSD":-0.5"#),
+    (r#""costUSD":0.0123"#, r#""costUSD":"0.1""#),
+    (
+        r#""costUSD":0.0123"#,
+        r#""costUSD":0.1000000000000000055511151231257827"#,
+    ),
+    (r#""isSidechain":false"#, r#""isSidechain":true"#),
+    (r#""isSidechain":false"#, r#""isSidechain":null"#),
+    (r#""isSidechain":false"#, r#""isSidechain":0"#),
+    (
+        r#""isSidechain":false"#,
+        r#""isSidechain":false,"isApiErrorMessage":true"#,
+    ),
+    (r#""sessionId":"6277bf85"#, r#""sessionId":"\u0036277bf85"#),
+    (r#""sessionId":"6277bf85"#, r#""sessionId":"\"6277bf85"#),
+    (r#""sessionId":"#, r#""sessionId":1,"x":"#),
+    (r#""requestId":"req_"#, r#""requestId":"","x":"req_"#),
+    (r#""version":"2.1.143""#, r#""version":["2"]"#),
+    (r#""model":"claude"#, r#""model":null,"x":"claude"#),
+    (r#""id":"msg_"#, r#""id":{},"x":"msg_"#),
+    (r#""timestamp":"#, r#""timestamp":null,"x":"#),
+    (r#""timestamp":"#, r#""x":"#),
+    (r#""timestamp":"2026"#, r#""timestamp":"\u0032026"#),
+    (
+        r#""message":{"#,
+        r#""data":{"message":{"timestamp":"2026-05-19T03:36:36.600Z","message":{"usage":{"input_tokens":1,"output_tokens":2}}}},"message2":{"#,
+    ),
+    (r#""message":{"#, r#""message":{},"data":0,"message3":{"#),
+    (r#""usage":{"#, r#""usage":[],"x":{"#),
+    (r#""usage":{"#, r#""usage":{},"usage":{"#),
+];
+
 #[test]
 fn every_field_shape_decodes_as_the_whole_decode_does() {
-    // (what LINE holds, what replaces it): the everyday shape and each unusual one.
-    let cases: &[(&str, &str)] = &[
-        (r#""input_tokens":10"#, r#""input_tokens":10.0"#),
-        (r#""input_tokens":10"#, r#""input_tokens":-1"#),
-        (r#""input_tokens":10"#, r#""input_tokens":-0"#),
-        (r#""input_tokens":10"#, r#""input_tokens":"10""#),
-        (r#""input_tokens":10"#, r#""input_tokens":null"#),
-        (
-            r#""input_tokens":10"#,
-            r#""input_tokens":18446744073709551615"#,
-        ),
-        (
-            r#""input_tokens":10"#,
-            r#""input_tokens":18446744073709551616"#,
-        ),
-        (r#""input_tokens":10,"#, ""),
-        (
-            r#""output_tokens":284"#,
-            r#""output_tokens":284,"output_tokens":1"#,
-        ),
-        (r#""cache_read_input_tokens":0,"#, ""),
-        (
-            r#""cache_read_input_tokens":0"#,
-            r#""cache_read_input_tokens":null"#,
-        ),
-        (r#""cache_creation":{"#, r#""cache_creation":null,"x":{"#),
-        (r#""cache_creation":{"#, r#""cache_creation":[],"x":{"#),
-        (r#""ephemeral_1h_input_tokens":28323,"#, ""),
-        (
-            r#""ephemeral_5m_input_tokens":0"#,
-            r#""ephemeral_5m_input_tokens":null"#,
-        ),
-        (r#""speed":"standard""#, r#""speed":"fast""#),
-        (r#""speed":"standard""#, r#""speed":"turbo""#),
-        (r#""speed":"standard""#, r#""speed":null"#),
-        (r#""speed":"standard""#, r#""speed":1"#),
-        (r#","speed":"standard""#, ""),
-        (
-            r#""speed":"standard""#,
-            r#""speed":"standard","iterations":[{"type":"advisor_message","model":"m","input_tokens":1}]"#,
-        ),
-        (
-            r#""speed":"standard""#,
-            r#""speed":"standard","iterations":null"#,
-        ),
-        (r#""costUSD":0.0123"#, r#""costUSD":7"#),
-        (r#""costUSD":0.0123"#, r#""costUSD":-0.5"#),
-        (r#""costUSD":0.0123"#, r#""costUSD":"0.1""#),
-        (
-            r#""costUSD":0.0123"#,
-            r#""costUSD":0.1000000000000000055511151231257827"#,
-        ),
-        (r#""isSidechain":false"#, r#""isSidechain":true"#),
-        (r#""isSidechain":false"#, r#""isSidechain":null"#),
-        (r#""isSidechain":false"#, r#""isSidechain":0"#),
-        (
-            r#""isSidechain":false"#,
-            r#""isSidechain":false,"isApiErrorMessage":true"#,
-        ),
-        (r#""sessionId":"6277bf85"#, r#""sessionId":"\u0036277bf85"#),
-        (r#""sessionId":"6277bf85"#, r#""sessionId":"\"6277bf85"#),
-        (r#""sessionId":"#, r#""sessionId":1,"x":"#),
-        (r#""requestId":"req_"#, r#""requestId":"","x":"req_"#),
-        (r#""version":"2.1.143""#, r#""version":["2"]"#),
-        (r#""model":"claude"#, r#""model":null,"x":"claude"#),
-        (r#""id":"msg_"#, r#""id":{},"x":"msg_"#),
-        (r#""timestamp":"#, r#""timestamp":null,"x":"#),
-        (r#""timestamp":"#, r#""x":"#),
-        (r#""timestamp":"2026"#, r#""timestamp":"\u0032026"#),
-        (
-            r#""message":{"#,
-            r#""data":{"message":{"timestamp":"2026-05-19T03:36:36.600Z","message":{"usage":{"input_tokens":1,"output_tokens":2}}}},"message2":{"#,
-        ),
-        (r#""message":{"#, r#""message":{},"data":0,"message3":{"#),
-        (r#""usage":{"#, r#""usage":[],"x":{"#),
-        (r#""usage":{"#, r#""usage":{},"usage":{"#),
-    ];
-    for (from, to) in cases {
+    for (from, to) in FIELD_SHAPES {
         assert!(LINE.contains(from), "{from}");
         let line = LINE.replacen(from, to, 1).into_bytes();
         assert_eq!(
