@@ -101,6 +101,8 @@ pub struct LineParser {
     recent_next: usize,
     usage_marker: memmem::Finder<'static>,
     null_marker: NullMarkerFinder,
+    /// The decoder's buffers, reused from line to line.
+    scratch: wire::Scratch,
 }
 
 impl LineParser {
@@ -114,6 +116,7 @@ impl LineParser {
             recent_next: 0,
             usage_marker: memmem::Finder::new(USAGE_MARKER),
             null_marker: NullMarkerFinder::new(),
+            scratch: wire::Scratch::default(),
         }
     }
 
@@ -130,7 +133,15 @@ impl LineParser {
         if self.has_null_guarded_key(line) {
             return ParsedLine::Skipped(SkipReason::NullField);
         }
-        let raw = match wire::decode(line) {
+        // Taken for the decode, which borrows it while `self` builds the entry.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let parsed = self.parse_usage(line, &mut scratch);
+        self.scratch = scratch;
+        parsed
+    }
+
+    fn parse_usage(&mut self, line: &[u8], scratch: &mut wire::Scratch) -> ParsedLine {
+        let raw = match wire::decode(line, scratch) {
             Ok(raw) => raw,
             Err(wire::DecodeError::Malformed) => return ParsedLine::Malformed,
             Err(wire::DecodeError::Schema) => return ParsedLine::Skipped(SkipReason::Schema),

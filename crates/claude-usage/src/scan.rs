@@ -24,7 +24,8 @@ use crate::{
 };
 
 /// Files at least this large are memory-mapped; smaller ones are read into a reused buffer,
-/// which is cheaper than a map, a fault and an unmap.
+/// which is cheaper than a map, a fault and an unmap. (Mapping from 16 KiB up was tried: more
+/// wall time with two threads, see `docs/performance.md`.)
 const MMAP_MIN_BYTES: u64 = 256 * 1024;
 /// Large files are mapped a window at a time, so a 500 MB transcript costs 4 MiB of resident
 /// memory, not 500 MB. A line longer than the window doubles it for that line.

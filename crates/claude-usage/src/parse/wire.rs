@@ -1,5 +1,10 @@
 //! The wire schema: the fields ccusage 20.0.24 reads from a transcript line, and the decoder.
 //!
+//! A plain line (nearly every line Claude Code writes) is checked by one validating pass,
+//! [`skim`], and its fields are read where the skim found them ([`fields`]); if their shape is
+//! unusual, a compacted copy without `content` is decoded as below. Any other line is decoded
+//! whole, as follows.
+//!
 //! Decoding tries sonic-rs first (SIMD skipping of the large `content` arrays) and falls back
 //! to serde_json, which is what ccusage itself uses and so is the authority on which lines are
 //! accepted: any line sonic-rs refuses (invalid UTF-8 inside a string, say) gets a second,
@@ -18,6 +23,7 @@ use crate::entry::{Speed, TokenUsage};
 const MAX_BRACKETS_FOR_SONIC: usize = if cfg!(debug_assertions) { 16 } else { 2_048 };
 
 /// A decoded line, the same whichever decoder produced it.
+#[derive(Debug, PartialEq)]
 pub(super) struct WireLine<'a> {
     pub(super) session_id: Option<Cow<'a, str>>,
     pub(super) timestamp: Cow<'a, str>,
@@ -47,13 +53,54 @@ pub(super) enum DecodeError {
     Schema,
 }
 
-/// Decodes a line that passed the prefilter.
-pub(super) fn decode(line: &[u8]) -> Result<WireLine<'_>, DecodeError> {
+/// Buffers reused from line to line by [`decode`].
+#[derive(Debug, Default)]
+pub(super) struct Scratch {
+    spans: fields::FieldSpans,
+    cuts: Vec<(usize, usize)>,
+    compact: Vec<u8>,
+}
+
+/// Decodes a line that passed the prefilter. The result may borrow from `scratch`.
+pub(super) fn decode<'a>(
+    line: &'a [u8],
+    scratch: &'a mut Scratch,
+) -> Result<WireLine<'a>, DecodeError> {
+    let is_utf8 = simdutf8::basic::from_utf8(line).is_ok();
+    if is_utf8 && skim::skim(line, &mut scratch.spans, &mut scratch.cuts) {
+        if let Some(wire) = fields::extract(line, &scratch.spans) {
+            return Ok(wire);
+        }
+        skim::compact(line, &scratch.cuts, &mut scratch.compact);
+        return decode_plain(&scratch.compact);
+    }
+    decode_whole(line, is_utf8)
+}
+
+/// Decodes the compacted copy of a plain line: valid JSON without the values the schema
+/// ignores, so the decoders give the same answer as on the whole line, and ccusage's daily
+/// loader reads it.
+fn decode_plain(compact: &[u8]) -> Result<WireLine<'_>, DecodeError> {
+    // Whole values were cut from valid UTF-8 at ASCII bytes, so this holds; checked anyway, it
+    // costs little on a few hundred bytes.
+    let text = std::str::from_utf8(compact).ok();
+    let brackets = count_brackets(compact, MAX_BRACKETS_FOR_SONIC);
+    let mut wire = decode_fields(compact, text.filter(|_| brackets <= MAX_BRACKETS_FOR_SONIC))?;
+    wire.is_daily_readable = true;
+    Ok(wire)
+}
+
+/// Decodes a line that is not plain, reading all of it.
+fn decode_whole(line: &[u8], is_utf8: bool) -> Result<WireLine<'_>, DecodeError> {
     let brackets = count_brackets(line, MAX_BRACKETS_FOR_SONIC.max(daily::DAILY_DEPTH_LIMIT));
     // sonic-rs only ever sees valid UTF-8: its `LazyValue` turns raw bytes into `&str` without
     // checking (a debug assertion, found by `never_panics_on_mutated_lines`). Invalid UTF-8
     // goes to serde_json, which, like ccusage, accepts it inside strings it does not read.
-    let text = simdutf8::basic::from_utf8(line).ok();
+    let text = if is_utf8 {
+        simdutf8::basic::from_utf8(line).ok()
+    } else {
+        None
+    };
     // sonic-rs does not check the four hex digits of a `\u` escape in a string it skips, where
     // serde_json (and so ccusage) rejects the line: such lines go to serde_json.
     let escapes = unicode_escapes(line);
@@ -215,7 +262,7 @@ struct RawUsage<I> {
 }
 
 #[derive(Deserialize, Clone, Copy)]
-struct RawCacheCreation {
+pub(super) struct RawCacheCreation {
     #[serde(default)]
     ephemeral_5m_input_tokens: u64,
     #[serde(default)]
@@ -371,6 +418,8 @@ pub(super) fn advisor_iterations(raw: &str) -> Vec<(usize, AdvisorIteration<'_>)
 }
 
 mod daily;
+mod fields;
+mod skim;
 
 #[cfg(test)]
 mod tests;

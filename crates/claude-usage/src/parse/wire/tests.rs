@@ -1,5 +1,10 @@
 use super::*;
 
+/// [`super::decode`] with a scratch buffer of its own (leaked: a few bytes per test call).
+fn decode(line: &[u8]) -> Result<WireLine<'_>, DecodeError> {
+    super::decode(line, Box::leak(Box::default()))
+}
+
 const LINE: &str =
     r#"{"timestamp":"t","x":XX,"message":{"usage":{"input_tokens":1,"output_tokens":2}}}"#;
 
