@@ -88,7 +88,7 @@ pub(crate) async fn run(
     if options.format == SimFormat::Text {
         render_legend(device.sim.cluster().config(), out)?;
     }
-    let result = loop {
+    let result = 'sim: loop {
         tokio::select! {
             () = shutdown.cancelled() => break Ok(()),
             _ = ticker.tick() => {}
@@ -104,6 +104,13 @@ pub(crate) async fn run(
                 }
                 LinkEvent::Up => tracing::debug!("link up"),
                 LinkEvent::Down(why) => tracing::debug!("link down: {why}"),
+                LinkEvent::Unauthorized(url) => {
+                    let why = format!("the daemon at {url} requires its token");
+                    break 'sim Err(std::io::Error::new(
+                        std::io::ErrorKind::PermissionDenied,
+                        why,
+                    ));
+                }
             }
         }
         let now = now_us();
