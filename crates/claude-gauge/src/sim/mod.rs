@@ -6,7 +6,8 @@
 //! (at most once per interval), as text (after a one-line legend) or as JSON lines.
 //!
 //! Ownership and shutdown: the link runs as its own task under the same token; the loop here
-//! ends on the token, after the duration, or when stdout goes away.
+//! ends on the token, after the duration, when stdout goes away, or when the daemon
+//! refuses the HTTP link for want of its token (a `PermissionDenied` error).
 
 mod cluster;
 mod device;
