@@ -361,6 +361,32 @@ fn by_machine_report_matches(daemon: &Daemon, local_host: &str) {
         .sum();
     let total_cost = report["totals"]["totalCost"].as_f64().unwrap();
     assert!((cost - total_cost).abs() < 1e-9, "{report}");
+    // `monthly` groups the same requests the same way; the table heads each group by machine.
+    let monthly = daemon
+        .dirs
+        .command()
+        .args(["monthly", "--by-machine", "--json", "--data-dir"])
+        .arg(daemon.dirs.data())
+        .output()
+        .unwrap();
+    let monthly: Value = serde_json::from_slice(&monthly.stdout).expect("monthly JSON");
+    assert_eq!(monthly["totals"], report["totals"], "{monthly}");
+    assert_eq!(
+        monthly["machines"]["laptop"][0]["inputTokens"], 1000,
+        "{monthly}"
+    );
+    let table = daemon
+        .dirs
+        .command()
+        .env("COLUMNS", "200")
+        .args(["daily", "--by-machine", "--data-dir"])
+        .arg(daemon.dirs.data())
+        .output()
+        .unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    for host in ["laptop", "desktop", local_host] {
+        assert!(table.contains(&format!("Machine: {host}")), "{table}");
+    }
 }
 
 #[test]

@@ -127,9 +127,13 @@ pub(crate) fn daily(
         ),
         time_zone,
         order: shared.order,
-        by_project: args.instances || args.project.is_some() || args.by_machine,
+        by_project: args.instances || args.project.is_some(),
     };
-    let report = usage_report(&entries, &options);
+    let report = if args.by_machine {
+        machines::report(&entries, &options)
+    } else {
+        usage_report(&entries, &options)
+    };
     let mut out = std::io::stdout().lock();
     if shared.json && args.by_machine {
         machines::write_json(&mut out, &report)?;
@@ -137,9 +141,12 @@ pub(crate) fn daily(
         write_usage_json(&mut out, &report, args.instances)?;
     } else {
         warn_unpriced(&entries);
-        let aliases = text::project_aliases(args.project_aliases.as_deref());
-        let grouped = args.instances || args.by_machine;
-        text::usage_table(&mut out, &report, grouped, &aliases, shared, style)?;
+        if args.by_machine {
+            machines::write_table(&mut out, &report, shared, style)?;
+        } else {
+            let aliases = text::project_aliases(args.project_aliases.as_deref());
+            text::usage_table(&mut out, &report, args.instances, &aliases, shared, style)?;
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -196,9 +203,13 @@ fn period_report(
         range: range(shared, last.map(|n| (kind, n)), now_ms, &time_zone),
         time_zone,
         order: shared.order,
-        by_project: by_machine,
+        by_project: false,
     };
-    let report = usage_report(&entries, &options);
+    let report = if by_machine {
+        machines::report(&entries, &options)
+    } else {
+        usage_report(&entries, &options)
+    };
     let mut out = std::io::stdout().lock();
     if shared.json && by_machine {
         machines::write_json(&mut out, &report)?;
@@ -206,7 +217,11 @@ fn period_report(
         write_usage_json(&mut out, &report, false)?;
     } else {
         warn_unpriced(&entries);
-        text::usage_table(&mut out, &report, by_machine, &[], shared, style)?;
+        if by_machine {
+            machines::write_table(&mut out, &report, shared, style)?;
+        } else {
+            text::usage_table(&mut out, &report, false, &[], shared, style)?;
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
