@@ -184,6 +184,8 @@ async fn two_machines_into_one_hub_show_apart_and_sum_to_the_totals() {
         .map(|m| m["cost_usd"].as_f64().unwrap())
         .sum();
     assert!((cost - totals["cost_usd"].as_f64().unwrap()).abs() < 1e-9);
+    let local_host = local["host"].as_str().unwrap().to_string();
+    by_machine_report_matches(&daemon, &local_host);
     // The hub's tach counts every machine: input + output + cache creation of the last minute.
     let both = 2 * (1000 + 50 + 200) + 700 + 30;
     let frame = daemon
@@ -308,4 +310,103 @@ async fn two_machines_into_one_hub_show_apart_and_sum_to_the_totals() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--hub http://desk:4318"), "{err}");
+}
+
+/// `daily --by-machine --json` over the hub's store: one group per machine with that machine's
+/// tokens (this machine's transcript under its own name), and totals that are the groups' sum.
+fn by_machine_report_matches(daemon: &Daemon, local_host: &str) {
+    let output = daemon
+        .dirs
+        .command()
+        .args(["daily", "--by-machine", "--json", "--data-dir"])
+        .arg(daemon.dirs.data())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let groups = report["machines"].as_object().expect("machines");
+    let mut names: Vec<&str> = groups.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    let mut expected = vec!["desktop", "laptop", local_host];
+    expected.sort_unstable();
+    assert_eq!(names, expected, "{report}");
+    let sum = |rows: &Value, field: &str| -> u64 {
+        rows.as_array()
+            .expect("rows")
+            .iter()
+            .map(|row| row[field].as_u64().unwrap())
+            .sum()
+    };
+    let fields = [
+        "inputTokens",
+        "outputTokens",
+        "cacheCreationTokens",
+        "cacheReadTokens",
+    ];
+    for host in ["laptop", "desktop"] {
+        let tokens = fields.map(|field| sum(&groups[host], field));
+        assert_eq!(tokens, [1000, 50, 200, 3000], "{host}: {report}");
+    }
+    let local = fields.map(|field| sum(&groups[local_host], field));
+    assert_eq!(local[..2], [700, 30], "{local_host}: {report}");
+    for field in fields.into_iter().chain(["totalTokens"]) {
+        let total: u64 = groups.values().map(|rows| sum(rows, field)).sum();
+        assert_eq!(report["totals"][field], total, "{field}: {report}");
+    }
+    let cost: f64 = groups
+        .values()
+        .flat_map(|rows| rows.as_array().unwrap())
+        .map(|row| row["totalCost"].as_f64().unwrap())
+        .sum();
+    let total_cost = report["totals"]["totalCost"].as_f64().unwrap();
+    assert!((cost - total_cost).abs() < 1e-9, "{report}");
+    // `monthly` groups the same requests the same way; the table heads each group by machine.
+    let monthly = daemon
+        .dirs
+        .command()
+        .args(["monthly", "--by-machine", "--json", "--data-dir"])
+        .arg(daemon.dirs.data())
+        .output()
+        .unwrap();
+    let monthly: Value = serde_json::from_slice(&monthly.stdout).expect("monthly JSON");
+    assert_eq!(monthly["totals"], report["totals"], "{monthly}");
+    assert_eq!(
+        monthly["machines"]["laptop"][0]["inputTokens"], 1000,
+        "{monthly}"
+    );
+    let table = daemon
+        .dirs
+        .command()
+        .env("COLUMNS", "200")
+        .args(["daily", "--by-machine", "--data-dir"])
+        .arg(daemon.dirs.data())
+        .output()
+        .unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    for host in ["laptop", "desktop", local_host] {
+        assert!(table.contains(&format!("Machine: {host}")), "{table}");
+    }
+}
+
+#[test]
+fn by_machine_without_a_store_says_so_in_one_line() {
+    let dirs = TestDirs::new();
+    let output = dirs
+        .command()
+        .args(["daily", "--by-machine", "--data-dir"])
+        .arg(dirs.data())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("--by-machine reads the daemon's store"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&dirs.data().display().to_string()),
+        "{stderr}"
+    );
 }

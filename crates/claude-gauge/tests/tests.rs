@@ -12,6 +12,7 @@ mod util;
 mod alerts;
 mod architecture;
 mod claude_code;
+mod client_token;
 mod cluster;
 mod config;
 mod dashboards;

@@ -9,9 +9,11 @@ use clap::Args;
 use gauge_core::ClusterConfig;
 use tokio_util::sync::CancellationToken;
 
+use super::daemon_token::DaemonToken;
 use crate::link::LinkSource;
 use crate::serial::{baud_rate, DEFAULT_BAUD};
 use crate::sim::{SimFormat, SimOptions};
+use crate::tui::WatchError;
 
 /// Flags of `watch`.
 #[derive(Debug, Args)]
@@ -78,20 +80,39 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// `claude-gauge watch`; `default_url` is the daemon's unless `--url` says otherwise.
-pub(crate) fn watch(args: &WatchArgs, default_url: &str) -> anyhow::Result<ExitCode> {
+pub(crate) fn watch(
+    args: &WatchArgs,
+    default_url: &str,
+    token: &DaemonToken,
+) -> anyhow::Result<ExitCode> {
     let runtime = runtime()?;
     let url = args.url.as_deref().unwrap_or(default_url);
-    if args.once {
+    let secret = token.secret();
+    let watched = if args.once {
         let mut stdout = std::io::stdout().lock();
-        runtime.block_on(crate::tui::once(url, args.width, args.height, &mut stdout))?;
+        runtime.block_on(crate::tui::once(
+            url,
+            secret,
+            args.width,
+            args.height,
+            &mut stdout,
+        ))
     } else {
-        runtime.block_on(crate::tui::run(url))?;
+        runtime.block_on(crate::tui::run(url, secret))
+    };
+    match watched {
+        Err(WatchError::Unauthorized(url)) => anyhow::bail!(token.refused(&url)),
+        other => other?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `claude-gauge sim`; `default_url` is the daemon's unless `--url` says otherwise.
-pub(crate) fn sim(args: SimArgs, default_url: &str) -> anyhow::Result<ExitCode> {
+pub(crate) fn sim(
+    args: SimArgs,
+    default_url: &str,
+    token: &DaemonToken,
+) -> anyhow::Result<ExitCode> {
     if args.serial.is_some() && baud_rate(args.baud).is_none() {
         anyhow::bail!(
             "--baud {}: not a serial line speed; use e.g. 115200",
@@ -104,7 +125,14 @@ pub(crate) fn sim(args: SimArgs, default_url: &str) -> anyhow::Result<ExitCode> 
             baud: args.baud,
         },
         (None, Some(link), _) => LinkSource::Pty(link),
-        (None, None, url) => LinkSource::Http(url.unwrap_or_else(|| default_url.into())),
+        (None, None, url) => LinkSource::Http {
+            url: url.unwrap_or_else(|| default_url.into()),
+            token: token.secret().cloned(),
+        },
+    };
+    let http_url = match &source {
+        LinkSource::Http { url, .. } => Some(url.clone()),
+        _ => None,
     };
     let duration = match args.duration_secs {
         Some(secs) if !(secs.is_finite() && secs > 0.0) => {
@@ -135,6 +163,13 @@ pub(crate) fn sim(args: SimArgs, default_url: &str) -> anyhow::Result<ExitCode> 
         }
     });
     let mut stdout = std::io::stdout().lock();
-    runtime.block_on(crate::sim::run(options, &mut stdout, shutdown))?;
+    match runtime.block_on(crate::sim::run(options, &mut stdout, shutdown)) {
+        // Only the HTTP link is refused for want of the token (see `LinkEvent::Unauthorized`).
+        Err(err) if err.kind() == std::io::ErrorKind::PermissionDenied => {
+            let url = http_url.as_deref().unwrap_or(default_url);
+            anyhow::bail!(token.refused(url))
+        }
+        other => other?,
+    }
     Ok(ExitCode::SUCCESS)
 }

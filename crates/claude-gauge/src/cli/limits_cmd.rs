@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use super::local_http;
+use super::daemon_token::{self, DaemonToken};
 use crate::engine::LimitsReport;
 use anyhow::Context;
 use clap::Args;
@@ -25,22 +25,14 @@ pub(crate) struct LimitsArgs {
 }
 
 /// Runs the command.
-pub(crate) fn run(args: LimitsArgs, default_url: &str) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(
+    args: LimitsArgs,
+    default_url: &str,
+    token: &DaemonToken,
+) -> anyhow::Result<ExitCode> {
     let url = args.url.as_deref().unwrap_or(default_url);
-    // The error names the URL and the cause once; the fix follows it.
-    let reply = local_http::request(url, "GET", "/limits", None, Instant::now() + TIMEOUT)
-        .map_err(|err| {
-            anyhow::anyhow!(
-                "{err}; is the daemon running? start it with `claude-gauge serve` or `claude-gauge service install`"
-            )
-        })?;
-    if reply.status != 200 {
-        anyhow::bail!(
-            "the daemon at {url} answered HTTP {} to /limits",
-            reply.status
-        );
-    }
-    let report: LimitsReport = serde_json::from_slice(&reply.body)
+    let body = daemon_token::get(url, "/limits", token, Instant::now() + TIMEOUT)?;
+    let report: LimitsReport = serde_json::from_slice(&body)
         .context("the daemon's /limits answer is not a limits report")?;
     let mut out = std::io::stdout().lock();
     if args.json {

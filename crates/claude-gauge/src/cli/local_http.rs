@@ -53,7 +53,9 @@ pub(crate) struct Request<'a> {
     pub(crate) bearer: Option<&'a Secret>,
 }
 
-/// Sends one request to `base_url` + `path` and reads the whole answer, all before `deadline`.
+/// Sends one request without a token to `base_url` + `path` and reads the whole answer, all
+/// before `deadline`.
+#[cfg(test)]
 pub(crate) fn request(
     base_url: &str,
     method: &str,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 
-use super::local_http;
+use super::daemon_token::{self, DaemonToken};
 use crate::ledger::MachineUsage;
 
 /// How long to wait for the daemon.
@@ -27,22 +27,15 @@ pub(crate) struct MachinesArgs {
 }
 
 /// Runs the command.
-pub(crate) fn run(args: MachinesArgs, default_url: &str) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(
+    args: MachinesArgs,
+    default_url: &str,
+    token: &DaemonToken,
+) -> anyhow::Result<ExitCode> {
     let url = args.url.as_deref().unwrap_or(default_url);
-    let reply = local_http::request(url, "GET", "/stats", None, Instant::now() + TIMEOUT)
-        .map_err(|err| {
-            anyhow::anyhow!(
-                "{err}; is the daemon running? start it with `claude-gauge serve` or `claude-gauge service install`"
-            )
-        })?;
-    if reply.status != 200 {
-        anyhow::bail!(
-            "the daemon at {url} answered HTTP {} to /stats",
-            reply.status
-        );
-    }
+    let body = daemon_token::get(url, "/stats", token, Instant::now() + TIMEOUT)?;
     let stats: serde_json::Value =
-        serde_json::from_slice(&reply.body).context("the daemon's /stats answer is not JSON")?;
+        serde_json::from_slice(&body).context("the daemon's /stats answer is not JSON")?;
     let machines: Vec<MachineUsage> = serde_json::from_value(stats["machines"].clone())
         .context("the daemon's /stats has no machines; is it older than this command? (claude-gauge doctor compares versions)")?;
     let mut out = std::io::stdout().lock();

@@ -4,6 +4,7 @@
 mod binary;
 mod cluster_cmd;
 mod config_cmd;
+mod daemon_token;
 mod device_cmd;
 mod dial_faces;
 mod doctor;
@@ -171,10 +172,14 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
             | Command::Session(_)),
         ) => run_report(report, &load_settings(cli.config, &dirs, &env)?, &env),
         Some(Command::Watch(args)) => {
-            cluster_cmd::watch(&args, &load_settings(cli.config, &dirs, &env)?.daemon_url)
+            let settings = load_settings(cli.config, &dirs, &env)?;
+            let token = daemon_token::DaemonToken::load(Some(&settings));
+            cluster_cmd::watch(&args, &settings.daemon_url, &token)
         }
         Some(Command::Sim(args)) => {
-            cluster_cmd::sim(args, &load_settings(cli.config, &dirs, &env)?.daemon_url)
+            let settings = load_settings(cli.config, &dirs, &env)?;
+            let token = daemon_token::DaemonToken::load(Some(&settings));
+            cluster_cmd::sim(args, &settings.daemon_url, &token)
         }
         Some(Command::Device { action }) => device_cmd::run(action),
         Some(Command::Config { action }) => {
@@ -207,11 +212,13 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
         }
         Some(Command::Limits(args)) => {
             let settings = load_settings(cli.config, &dirs, &env)?;
-            limits_cmd::run(args, &settings.daemon_url)
+            let token = daemon_token::DaemonToken::load(Some(&settings));
+            limits_cmd::run(args, &settings.daemon_url, &token)
         }
         Some(Command::Machines(args)) => {
             let settings = load_settings(cli.config, &dirs, &env)?;
-            machines_cmd::run(args, &settings.daemon_url)
+            let token = daemon_token::DaemonToken::load(Some(&settings));
+            machines_cmd::run(args, &settings.daemon_url, &token)
         }
         Some(Command::Doctor(args)) => doctor::run(args, cli.config, &dirs, &env),
         Some(Command::Service { action }) => {

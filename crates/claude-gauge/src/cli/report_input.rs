@@ -14,7 +14,7 @@ use super::history::StoredRequests;
 use crate::{
     clock::unix_now_ms,
     config::Settings,
-    ledger::{read_requests, STORE_FILE},
+    ledger::{read_requests, read_requests_by_machine, STORE_FILE},
 };
 
 /// The report cache's file name inside the data directory.
@@ -120,6 +120,29 @@ impl ReportInput {
             deduper.extend(gone);
         }
         Ok(deduper.into_entries())
+    }
+
+    /// Every request in the store, as entries whose project is the machine it came from
+    /// (`this_machine` for this machine's transcripts). Fails when there is no store.
+    pub(crate) fn machine_entries(&self, this_machine: &str) -> anyhow::Result<Vec<UsageEntry>> {
+        let path = self.data_dir.join(STORE_FILE);
+        if !path.is_file() {
+            anyhow::bail!(
+                "--by-machine reads the daemon's store, and there is none in {}: pass the \
+                 daemon's --data-dir, or run `claude-gauge serve` first",
+                self.data_dir.display()
+            );
+        }
+        let (events, machines): (Vec<_>, Vec<String>) =
+            read_requests_by_machine(&path, this_machine)?
+                .into_iter()
+                .unzip();
+        // No transcript line is seen, so every stored request comes back, in the store's order.
+        let mut entries = StoredRequests::new(events).gone(&PriceTable::embedded());
+        for (entry, machine) in entries.iter_mut().zip(machines) {
+            entry.project = machine.into();
+        }
+        Ok(entries)
     }
 
     /// The store's requests, unless `--no-history` or there is no store. A store that cannot

@@ -3,6 +3,7 @@
 //! byte-identical to `ccusage claude <report> --json --offline` (README's command table).
 
 mod args;
+mod machines;
 mod text;
 
 use std::io::Write;
@@ -38,6 +39,10 @@ pub(crate) struct DailyArgs {
     /// Only the most recent N days (1 is today).
     #[arg(long, value_name = "N", value_parser = args::periods, conflicts_with_all = ["since", "until"])]
     last: Option<u32>,
+    /// One row per day and machine, from the daemon's store (JSON: rows grouped under
+    /// `machines`; docs/otlp.md).
+    #[arg(long, conflicts_with_all = ["instances", "project"])]
+    by_machine: bool,
 }
 
 /// Flags of `weekly`.
@@ -51,6 +56,9 @@ pub(crate) struct WeeklyArgs {
     /// Only the most recent N weeks (1 is this week).
     #[arg(long, value_name = "N", value_parser = args::periods, conflicts_with_all = ["since", "until"])]
     last: Option<u32>,
+    /// One row per week and machine, from the daemon's store (as `daily --by-machine`).
+    #[arg(long)]
+    by_machine: bool,
 }
 
 /// Flags of `monthly`.
@@ -61,6 +69,9 @@ pub(crate) struct MonthlyArgs {
     /// Only the most recent N months (1 is this month).
     #[arg(long, value_name = "N", value_parser = args::periods, conflicts_with_all = ["since", "until"])]
     last: Option<u32>,
+    /// One row per month and machine, from the daemon's store (as `daily --by-machine`).
+    #[arg(long)]
+    by_machine: bool,
 }
 
 /// Flags of `session`.
@@ -101,7 +112,11 @@ pub(crate) fn daily(
     let shared = &args.shared;
     let now_ms = unix_now_ms();
     let time_zone = report_zone(shared);
-    let entries = read_entries(input, DedupRules::Daily, shared, args.project.as_deref())?;
+    let entries = if args.by_machine {
+        machines::entries(input, shared)?
+    } else {
+        read_entries(input, DedupRules::Daily, shared, args.project.as_deref())?
+    };
     let options = UsageReportOptions {
         kind: PeriodKind::Daily,
         range: range(
@@ -114,14 +129,24 @@ pub(crate) fn daily(
         order: shared.order,
         by_project: args.instances || args.project.is_some(),
     };
-    let report = usage_report(&entries, &options);
+    let report = if args.by_machine {
+        machines::report(&entries, &options)
+    } else {
+        usage_report(&entries, &options)
+    };
     let mut out = std::io::stdout().lock();
-    if shared.json {
+    if shared.json && args.by_machine {
+        machines::write_json(&mut out, &report)?;
+    } else if shared.json {
         write_usage_json(&mut out, &report, args.instances)?;
     } else {
         warn_unpriced(&entries);
-        let aliases = text::project_aliases(args.project_aliases.as_deref());
-        text::usage_table(&mut out, &report, args.instances, &aliases, shared, style)?;
+        if args.by_machine {
+            machines::write_table(&mut out, &report, shared, style)?;
+        } else {
+            let aliases = text::project_aliases(args.project_aliases.as_deref());
+            text::usage_table(&mut out, &report, args.instances, &aliases, shared, style)?;
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -136,7 +161,7 @@ pub(crate) fn weekly(
     period_report(
         &args.shared,
         PeriodKind::Weekly(args.start_of_week),
-        args.last,
+        (args.last, args.by_machine),
         input,
         style,
     )
@@ -148,19 +173,31 @@ pub(crate) fn monthly(
     input: &ReportInput,
     style: &TableStyle,
 ) -> anyhow::Result<ExitCode> {
-    period_report(&args.shared, PeriodKind::Monthly, args.last, input, style)
+    let last_and_machines = (args.last, args.by_machine);
+    period_report(
+        &args.shared,
+        PeriodKind::Monthly,
+        last_and_machines,
+        input,
+        style,
+    )
 }
 
+/// `weekly` and `monthly`; `(last, by_machine)`: `--last N`, `--by-machine`.
 fn period_report(
     shared: &SharedArgs,
     kind: PeriodKind,
-    last: Option<u32>,
+    (last, by_machine): (Option<u32>, bool),
     input: &ReportInput,
     style: &TableStyle,
 ) -> anyhow::Result<ExitCode> {
     let now_ms = unix_now_ms();
     let time_zone = report_zone(shared);
-    let entries = read_entries(input, DedupRules::Regular, shared, None)?;
+    let entries = if by_machine {
+        machines::entries(input, shared)?
+    } else {
+        read_entries(input, DedupRules::Regular, shared, None)?
+    };
     let options = UsageReportOptions {
         kind,
         range: range(shared, last.map(|n| (kind, n)), now_ms, &time_zone),
@@ -168,13 +205,23 @@ fn period_report(
         order: shared.order,
         by_project: false,
     };
-    let report = usage_report(&entries, &options);
+    let report = if by_machine {
+        machines::report(&entries, &options)
+    } else {
+        usage_report(&entries, &options)
+    };
     let mut out = std::io::stdout().lock();
-    if shared.json {
+    if shared.json && by_machine {
+        machines::write_json(&mut out, &report)?;
+    } else if shared.json {
         write_usage_json(&mut out, &report, false)?;
     } else {
         warn_unpriced(&entries);
-        text::usage_table(&mut out, &report, false, &[], shared, style)?;
+        if by_machine {
+            machines::write_table(&mut out, &report, shared, style)?;
+        } else {
+            text::usage_table(&mut out, &report, false, &[], shared, style)?;
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

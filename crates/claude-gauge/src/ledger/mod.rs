@@ -33,7 +33,9 @@ pub(crate) use history::StoredHistory;
 pub(crate) use history::{DayCost, HourTokens, OfficialPoint};
 pub(crate) use marks::AlertMark;
 use store::Store;
-pub(crate) use store::{read_requests, FileProgress, MachineUsage, StoreError, StoredTotals};
+pub(crate) use store::{
+    read_requests, read_requests_by_machine, FileProgress, MachineUsage, StoreError, StoredTotals,
+};
 
 use crate::readings::{EngineInput, EngineSender, LearnedRate, OfficialSample, UsageEvent};
 

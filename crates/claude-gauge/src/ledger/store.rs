@@ -27,7 +27,7 @@ mod schema;
 use std::collections::HashMap;
 use std::path::Path;
 
-pub(crate) use all_requests::read_requests;
+pub(crate) use all_requests::{read_requests, read_requests_by_machine};
 use error::is_corruption;
 pub(crate) use error::StoreError;
 pub(crate) use history::{DayCost, HourTokens, OfficialPoint};

@@ -16,6 +16,7 @@ use gauge_core::{LineBuffer, LinePush, FRAME_MAX_LEN};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::secret::Secret;
 use crate::serial::{Port, VirtualPort, REOPEN_INTERVAL};
 
 /// How often the HTTP link polls `/usage` (each answer also feeds the cluster's watchdog).
@@ -26,8 +27,13 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(2);
 /// Where frames come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum LinkSource {
-    /// A daemon's base URL, e.g. `http://127.0.0.1:8765`.
-    Http(String),
+    /// A daemon, polled at `/usage`.
+    Http {
+        /// Its base URL, e.g. `http://127.0.0.1:8765`.
+        url: String,
+        /// Its token, sent as `Authorization: Bearer` (for a daemon run with `--read-token`).
+        token: Option<Secret>,
+    },
     /// A serial port the daemon pushes to (`serve --serial`).
     Serial {
         /// The device path.
@@ -56,6 +62,9 @@ pub(crate) enum LinkEvent {
     Up,
     /// The link is down, and why.
     Down(String),
+    /// The daemon refused the HTTP link for want of its token (401), and the URL: polling on
+    /// would not help.
+    Unauthorized(String),
 }
 
 /// The setup side of a serial link (`docs/protocol.md`, "Device setup"): lines that are not
@@ -96,7 +105,7 @@ async fn run_source(
     setup: &mut Option<SetupChannel>,
 ) {
     match source {
-        LinkSource::Http(url) => poll_http(&url, events).await,
+        LinkSource::Http { url, token } => poll_http(&url, token.as_ref(), events).await,
         LinkSource::Events { url, token } => events::follow(&url, token.as_deref(), events).await,
         LinkSource::Serial { port, baud } => loop {
             match Port::open(&port, baud) {
@@ -190,7 +199,7 @@ async fn read_lines(
     }
 }
 
-async fn poll_http(base_url: &str, events: &mpsc::Sender<LinkEvent>) {
+async fn poll_http(base_url: &str, token: Option<&Secret>, events: &mpsc::Sender<LinkEvent>) {
     let url = format!("{}/usage", base_url.trim_end_matches('/'));
     let client = match reqwest::Client::builder().timeout(POLL_TIMEOUT).build() {
         Ok(client) => client,
@@ -203,8 +212,14 @@ async fn poll_http(base_url: &str, events: &mpsc::Sender<LinkEvent>) {
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        let event = match fetch(&client, &url).await {
+        let event = match fetch(&client, &url, token).await {
             Ok(bytes) => LinkEvent::Frame(bytes),
+            Err(err) if err.status() == Some(reqwest::StatusCode::UNAUTHORIZED) => {
+                let _ = events
+                    .send(LinkEvent::Unauthorized(base_url.to_string()))
+                    .await;
+                return;
+            }
             Err(err) => LinkEvent::Down(format!("{url}: {err}")),
         };
         if events.send(event).await.is_err() {
@@ -213,7 +228,15 @@ async fn poll_http(base_url: &str, events: &mpsc::Sender<LinkEvent>) {
     }
 }
 
-async fn fetch(client: &reqwest::Client, url: &str) -> reqwest::Result<Vec<u8>> {
-    let response = client.get(url).send().await?.error_for_status()?;
+async fn fetch(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&Secret>,
+) -> reqwest::Result<Vec<u8>> {
+    let mut request = client.get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token.expose());
+    }
+    let response = request.send().await?.error_for_status()?;
     Ok(response.bytes().await?.to_vec())
 }

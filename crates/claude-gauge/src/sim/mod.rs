@@ -6,7 +6,8 @@
 //! (at most once per interval), as text (after a one-line legend) or as JSON lines.
 //!
 //! Ownership and shutdown: the link runs as its own task under the same token; the loop here
-//! ends on the token, after the duration, or when stdout goes away.
+//! ends on the token, after the duration, when stdout goes away, or when the daemon
+//! refuses the HTTP link for want of its token (a `PermissionDenied` error).
 
 mod cluster;
 mod device;
@@ -88,7 +89,7 @@ pub(crate) async fn run(
     if options.format == SimFormat::Text {
         render_legend(device.sim.cluster().config(), out)?;
     }
-    let result = loop {
+    let result = 'sim: loop {
         tokio::select! {
             () = shutdown.cancelled() => break Ok(()),
             _ = ticker.tick() => {}
@@ -104,6 +105,13 @@ pub(crate) async fn run(
                 }
                 LinkEvent::Up => tracing::debug!("link up"),
                 LinkEvent::Down(why) => tracing::debug!("link down: {why}"),
+                LinkEvent::Unauthorized(url) => {
+                    let why = format!("the daemon at {url} requires its token");
+                    break 'sim Err(std::io::Error::new(
+                        std::io::ErrorKind::PermissionDenied,
+                        why,
+                    ));
+                }
             }
         }
         let now = now_us();

@@ -26,6 +26,7 @@ pub(crate) use draw::{render_text, View};
 
 use crate::engine::LimitsReport;
 use crate::link::{self, LinkEvent, LinkSource};
+use crate::secret::Secret;
 use crate::sim::Simulator;
 
 /// How often the screen is redrawn.
@@ -40,15 +41,24 @@ const LIMITS_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The daemon's limits report, or `None` when it cannot be read (an older daemon, a refusal):
 /// the view then shows no other windows.
-async fn fetch_limits(client: &reqwest::Client, url: &str) -> Option<LimitsReport> {
+async fn fetch_limits(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&Secret>,
+) -> Option<LimitsReport> {
     let url = format!("{}/limits", url.trim_end_matches('/'));
-    let response = client.get(url).send().await.ok()?.error_for_status().ok()?;
+    let mut request = client.get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token.expose());
+    }
+    let response = request.send().await.ok()?.error_for_status().ok()?;
     serde_json::from_slice(&response.bytes().await.ok()?).ok()
 }
 
 /// Reads `/limits` every [`LIMITS_INTERVAL`] into `out` until `shutdown`.
 async fn poll_limits(
     url: String,
+    token: Option<Secret>,
     out: watch::Sender<Option<LimitsReport>>,
     shutdown: CancellationToken,
 ) {
@@ -63,7 +73,7 @@ async fn poll_limits(
         }
         let report = tokio::select! {
             () = shutdown.cancelled() => return,
-            report = fetch_limits(&client, &url) => report,
+            report = fetch_limits(&client, &url, token.as_ref()) => report,
         };
         out.send_replace(report);
     }
@@ -83,11 +93,15 @@ pub(crate) enum WatchError {
         /// What failed.
         reason: String,
     },
+    /// The daemon asks for its token and has none or another (HTTP 401); the daemon's URL.
+    #[error("the daemon at {0} requires its token")]
+    Unauthorized(String),
 }
 
 /// Prints one snapshot of the cluster for the daemon at `url`, `width` x `height` characters.
 pub(crate) async fn once(
     url: &str,
+    token: Option<&Secret>,
     width: u16,
     height: u16,
     out: &mut impl Write,
@@ -99,7 +113,10 @@ pub(crate) async fn once(
     let (tx, mut rx) = mpsc::channel(4);
     let shutdown = CancellationToken::new();
     let link_task = tokio::spawn(link::run(
-        LinkSource::Http(url.to_string()),
+        LinkSource::Http {
+            url: url.to_string(),
+            token: token.cloned(),
+        },
         tx,
         shutdown.clone(),
     ));
@@ -107,6 +124,7 @@ pub(crate) async fn once(
         match rx.recv().await {
             Some(LinkEvent::Frame(bytes)) => break bytes,
             Some(LinkEvent::Down(reason)) => break Err(no_frame(reason))?,
+            Some(LinkEvent::Unauthorized(url)) => break Err(WatchError::Unauthorized(url))?,
             Some(LinkEvent::Up) => {}
             None => break Err(no_frame("link ended".into()))?,
         }
@@ -114,7 +132,7 @@ pub(crate) async fn once(
     shutdown.cancel();
     let _ = link_task.await;
     let limits = match reqwest::Client::builder().timeout(LIMITS_TIMEOUT).build() {
-        Ok(client) => fetch_limits(&client, url).await,
+        Ok(client) => fetch_limits(&client, url, token).await,
         Err(_) => None,
     };
     // The frame arrives again every second, as a live link would deliver it, until settled.
@@ -146,16 +164,24 @@ pub(crate) async fn once(
 }
 
 /// Runs the live view until `q`.
-pub(crate) async fn run(url: &str) -> Result<(), WatchError> {
+pub(crate) async fn run(url: &str, token: Option<&Secret>) -> Result<(), WatchError> {
     let (tx, mut rx) = mpsc::channel(64);
     let shutdown = CancellationToken::new();
     let link_task = tokio::spawn(link::run(
-        LinkSource::Http(url.to_string()),
+        LinkSource::Http {
+            url: url.to_string(),
+            token: token.cloned(),
+        },
         tx,
         shutdown.clone(),
     ));
     let (limits_tx, limits_rx) = watch::channel(None);
-    let limits_task = tokio::spawn(poll_limits(url.to_string(), limits_tx, shutdown.clone()));
+    let limits_task = tokio::spawn(poll_limits(
+        url.to_string(),
+        token.cloned(),
+        limits_tx,
+        shutdown.clone(),
+    ));
     // ratatui::init enters raw mode and the alternate screen and restores them on panic.
     let mut terminal = ratatui::init();
     let config = ClusterConfig::default();
@@ -163,9 +189,10 @@ pub(crate) async fn run(url: &str) -> Result<(), WatchError> {
     let started = Instant::now();
     let now_us = || u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let mut is_link_up = false;
-    let result = loop {
+    let result = 'view: loop {
         while let Ok(event) = rx.try_recv() {
             match event {
+                LinkEvent::Unauthorized(url) => break 'view Err(WatchError::Unauthorized(url)),
                 LinkEvent::Frame(bytes) => {
                     is_link_up = true;
                     sim.feed(&bytes, now_us());

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::claude_side;
 use super::{Check, Setup};
 use crate::cli::binary::INSTALL_COMMAND;
+use crate::cli::daemon_token::DaemonToken;
 use crate::cli::local_http;
 use crate::config::Settings;
 use crate::engine::LimitsReport;
@@ -29,23 +30,33 @@ pub(super) struct DaemonProbe {
     error: Option<String>,
     /// Its `/limits` report.
     limits: Option<LimitsReport>,
+    /// It asked for its token (401): what is missing, and the fix.
+    refused: Option<(String, String)>,
 }
 
 impl DaemonProbe {
-    fn ask(url: &str) -> DaemonProbe {
+    fn ask(url: &str, token: &DaemonToken) -> DaemonProbe {
         let get = |path| {
-            local_http::request(url, "GET", path, None, Instant::now() + DAEMON_TIMEOUT)
-                .map_err(|err| err.to_string())
+            let request = local_http::Request {
+                method: "GET",
+                path,
+                body: None,
+                bearer: token.secret(),
+            };
+            local_http::send(url, &request, Instant::now() + DAEMON_TIMEOUT)
+                .map_err(|err| (err.to_string(), None))
                 .and_then(|reply| match reply.status {
                     200 => Ok(reply.body),
-                    status => Err(format!("HTTP {status} to {path}")),
+                    401 => Err((format!("HTTP 401 to {path}"), Some(token.refusal(url)))),
+                    status => Err((format!("HTTP {status} to {path}"), None)),
                 })
         };
         match get("/healthz") {
-            Err(error) => DaemonProbe {
+            Err((error, refused)) => DaemonProbe {
                 version: None,
                 error: Some(error),
                 limits: None,
+                refused,
             },
             Ok(body) => {
                 let health: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
@@ -55,6 +66,7 @@ impl DaemonProbe {
                     limits: get("/limits")
                         .ok()
                         .and_then(|body| serde_json::from_slice(&body).ok()),
+                    refused: None,
                 }
             }
         }
@@ -64,7 +76,8 @@ impl DaemonProbe {
 /// Every check, in the order a new user sets things up.
 pub(super) fn all(setup: &Setup, now_ms: i64) -> Vec<Check> {
     let mut checks = vec![config(setup), binary_on_path(setup)];
-    let daemon = DaemonProbe::ask(&setup.url);
+    let token = DaemonToken::load(setup.settings.as_ref().ok());
+    let daemon = DaemonProbe::ask(&setup.url, &token);
     checks.push(daemon_check(&daemon, &setup.url));
     let claude_settings = claude_side::read_settings(&setup.claude_dir);
     let settings = setup.settings.as_ref().ok();
@@ -136,6 +149,9 @@ fn binary_on_path(setup: &Setup) -> Check {
 fn daemon_check(daemon: &DaemonProbe, url: &str) -> Check {
     const NAME: &str = "daemon";
     let ours = env!("CARGO_PKG_VERSION");
+    if let Some((detail, fix)) = &daemon.refused {
+        return Check::fail(NAME, detail.clone(), fix.clone());
+    }
     match (&daemon.version, &daemon.error) {
         (Some(version), _) if version == ours => {
             Check::ok(NAME, format!("running at {url}, version {version}"))

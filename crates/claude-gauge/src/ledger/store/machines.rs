@@ -158,5 +158,23 @@ mod tests {
         let recent = store.usage_by_machine(25, "desk").unwrap();
         assert_eq!(recent.len(), 1);
         assert_eq!((recent[0].host.as_str(), recent[0].requests), ("desk", 3));
+        // The reports' reader names the same machine for each request, oldest first.
+        drop(store);
+        let rows =
+            super::super::read_requests_by_machine(&dir.path().join("s.sqlite3"), "me").unwrap();
+        let named: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|(event, host)| (event.dedup_key.as_str(), host.as_str()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("req:a", "laptop"),
+                ("req:b", "laptop"),
+                ("req:c", "desk"),
+                ("req:d", "desk"),
+                ("req:e", "me")
+            ]
+        );
     }
 }
