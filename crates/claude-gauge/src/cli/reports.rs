@@ -115,7 +115,7 @@ pub(crate) fn daily(
         by_project: args.instances || args.project.is_some(),
     };
     let report = usage_report(&entries, &options);
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if shared.json {
         write_usage_json(&mut out, &report, args.instances)?;
     } else {
@@ -170,7 +170,7 @@ fn period_report(
         by_project: false,
     };
     let report = usage_report(&entries, &options);
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if shared.json {
         write_usage_json(&mut out, &report, false)?;
     } else {
@@ -190,7 +190,7 @@ pub(crate) fn session(
 ) -> anyhow::Result<ExitCode> {
     let shared = &args.shared;
     let entries = read_entries(input, DedupRules::Regular, shared, None)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if let Some(id) = &args.id {
         let detail = session_detail(&entries, id);
         if shared.json {
@@ -245,7 +245,7 @@ pub(crate) fn blocks(
         .as_deref()
         .and_then(TokenLimit::parse)
         .and_then(|limit| limit.resolve(&blocks));
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if shared.json {
         let options = BlocksJsonOptions {
             active_only: false,
