@@ -144,13 +144,21 @@ pub fn is_sidechain_replay(
 }
 
 /// In-memory dedup of a whole scan, fed in canonical order.
+///
+/// One hash map, keyed by a hash of `message.id`, finds every slot that could match: an exact
+/// key match and a sidechain replay both need the same `message.id`, and a slot's `message.id`
+/// never changes (a copy replaces it only on a match). At most one slot holds a given key at a
+/// time (a new slot is made, or a slot takes a new key through a replay, only when no slot holds
+/// it), so scanning the slots in creation order finds the same exact match as a map by key.
+/// Each slot's current key hash is kept beside it, so most candidates are told apart without
+/// touching the kept entry or its strings; equal hashes are compared in full.
 #[derive(Debug)]
 pub struct Deduper {
     rules: DedupRules,
     kept: Vec<UsageEntry>,
-    /// Hash of a [`DedupKey`] → slots that held an entry with that key.
-    by_key: HashMap<u64, Slots, BuildFastHasher>,
-    /// Hash of a `message.id` → slots that held an entry with that id.
+    /// The key hash of each kept entry with a `message.id` (0 for the others).
+    kept_key_hashes: Vec<u64>,
+    /// Hash of a `message.id` → slots that hold an entry with that id.
     by_message: HashMap<u64, Slots, BuildFastHasher>,
 }
 
@@ -160,7 +168,7 @@ impl Deduper {
         Self {
             rules,
             kept: Vec::new(),
-            by_key: HashMap::default(),
+            kept_key_hashes: Vec::new(),
             by_message: HashMap::default(),
         }
     }
@@ -178,6 +186,7 @@ impl Deduper {
         }
         let Some(message_id) = entry.message_id.as_deref() else {
             self.kept.push(entry);
+            self.kept_key_hashes.push(0);
             return;
         };
         // Hash the borrowed parts of the key: building a `DedupKey` would allocate twice.
@@ -187,27 +196,32 @@ impl Deduper {
             Some(slot) => {
                 if prefer(&self.kept[slot], &entry) {
                     self.kept[slot] = entry;
-                    add_slot(&mut self.by_key, key_hash, slot);
+                    self.kept_key_hashes[slot] = key_hash;
                 }
             }
             None => {
                 let slot = self.kept.len();
                 self.kept.push(entry);
-                add_slot(&mut self.by_key, key_hash, slot);
-                add_slot(&mut self.by_message, message_hash, slot);
+                self.kept_key_hashes.push(key_hash);
+                match self.by_message.entry(message_hash) {
+                    std::collections::hash_map::Entry::Vacant(vacant) => {
+                        vacant.insert(Slots::One(slot));
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut occupied) => {
+                        occupied.get_mut().push(slot);
+                    }
+                }
             }
         }
     }
 
     fn find_match(&self, key_hash: u64, message_hash: u64, entry: &UsageEntry) -> Option<usize> {
-        let exact = self.by_key.get(&key_hash).and_then(|slots| {
-            slots
-                .iter()
-                .find(|&slot| same_key(&self.kept[slot], entry, self.rules))
+        let slots = self.by_message.get(&message_hash)?;
+        let exact = slots.iter().find(|&slot| {
+            self.kept_key_hashes[slot] == key_hash && same_key(&self.kept[slot], entry, self.rules)
         });
         exact.or_else(|| {
-            self.by_message
-                .get(&message_hash)?
+            slots
                 .iter()
                 .find(|&slot| is_sidechain_replay(&self.kept[slot], entry, self.rules))
         })
@@ -265,6 +279,14 @@ impl Slots {
         };
         one.into_iter().chain(many.iter().copied())
     }
+
+    /// Adds a new slot (larger than every slot held, so creation order is kept).
+    fn push(&mut self, slot: usize) {
+        match self {
+            Slots::One(first) => *self = Slots::Many(vec![*first, slot]),
+            Slots::Many(list) => list.push(slot),
+        }
+    }
 }
 
 impl Extend<UsageEntry> for Deduper {
@@ -280,18 +302,6 @@ pub fn dedup(entries: impl IntoIterator<Item = UsageEntry>, rules: DedupRules) -
     let mut deduper = Deduper::new(rules);
     deduper.extend(entries);
     deduper.into_entries()
-}
-
-fn add_slot(map: &mut HashMap<u64, Slots, BuildFastHasher>, hash: u64, slot: usize) {
-    let slots = map.entry(hash).or_insert(Slots::One(slot));
-    match slots {
-        Slots::One(first) if *first != slot => {
-            let first = *first;
-            *slots = Slots::Many(vec![first, slot]);
-        }
-        Slots::Many(list) if !list.contains(&slot) => list.push(slot),
-        _ => {}
-    }
 }
 
 #[cfg(test)]

@@ -128,3 +128,19 @@ fn keys_follow_the_rules() {
         DedupKey::of(&with_request, DedupRules::Regular)
     );
 }
+
+#[test]
+fn a_slot_that_took_a_new_key_through_a_replay_matches_by_that_key_only() {
+    let mut replay = entry("m1", Some("r1"), 5);
+    replay.is_sidechain = true;
+    let entries = vec![
+        replay,
+        // Replaces the sidechain copy in place: slot 0 now holds (m1, r2).
+        entry("m1", Some("r2"), 3),
+        // (m1, r1) is held by no slot any more: a new slot.
+        entry("m1", Some("r1"), 10),
+        // (m1, r2) is slot 0's key: it matches there and wins on tokens.
+        entry("m1", Some("r2"), 7),
+    ];
+    assert_eq!(outputs(DedupRules::Regular, entries), [7, 10]);
+}
