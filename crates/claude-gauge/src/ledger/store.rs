@@ -111,19 +111,7 @@ impl Store {
 
     fn connect(path: &Path) -> Result<Store, StoreError> {
         let display = path.display().to_string();
-        let wrap = |source: rusqlite::Error| {
-            if is_corruption(&source) {
-                StoreError::Corrupt {
-                    path: display.clone(),
-                    reason: source.to_string(),
-                }
-            } else {
-                StoreError::Sqlite {
-                    path: display.clone(),
-                    source,
-                }
-            }
-        };
+        let wrap = |source| StoreError::from_sqlite(&display, source);
         let conn = Connection::open(path).map_err(wrap)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(wrap)?;

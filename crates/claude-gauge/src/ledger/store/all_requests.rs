@@ -5,7 +5,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{error::is_corruption, rows::row_to_event, StoreError};
+use super::{rows::row_to_event, StoreError};
 use crate::readings::UsageEvent;
 
 /// How long a read waits for a running daemon's write to finish.
@@ -38,19 +38,7 @@ fn read_rows(
     this_machine: Option<&str>,
 ) -> Result<Vec<(UsageEvent, String)>, StoreError> {
     let display = path.display().to_string();
-    let wrap = |source: rusqlite::Error| {
-        if is_corruption(&source) {
-            StoreError::Corrupt {
-                path: display.clone(),
-                reason: source.to_string(),
-            }
-        } else {
-            StoreError::Sqlite {
-                path: display.clone(),
-                source,
-            }
-        }
-    };
+    let wrap = |source| StoreError::from_sqlite(&display, source);
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(wrap)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(wrap)?;

@@ -35,6 +35,24 @@ pub(crate) enum StoreError {
     Thread(std::io::Error),
 }
 
+impl StoreError {
+    /// SQLite's error on the store at `path`: [`StoreError::Corrupt`] when it says the file is
+    /// damaged, else [`StoreError::Sqlite`].
+    pub(super) fn from_sqlite(path: &str, source: rusqlite::Error) -> Self {
+        if is_corruption(&source) {
+            StoreError::Corrupt {
+                path: path.to_string(),
+                reason: source.to_string(),
+            }
+        } else {
+            StoreError::Sqlite {
+                path: path.to_string(),
+                source,
+            }
+        }
+    }
+}
+
 /// Whether SQLite's error says the file is damaged.
 pub(super) fn is_corruption(err: &rusqlite::Error) -> bool {
     matches!(
