@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use gauge_core::{decode_frame, DeviceSettings, SseParser, SsePush, Text};
 use serde_json::{json, Value};
 
+use crate::util::run_with_stdin;
 use crate::util::{Daemon, TestDirs};
 
 const PASSWORD: &str = "hunter2 hunter2";
@@ -84,22 +85,7 @@ impl Drop for Sim {
 
 /// Runs `claude-gauge device ARGS` with `stdin`; returns its output.
 fn device(dirs: &TestDirs, args: &[&str], stdin: &str) -> Output {
-    let mut child = dirs
-        .command()
-        .arg("device")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    run_with_stdin(dirs.command().arg("device").args(args), stdin)
 }
 
 fn ok_stdout(output: &Output) -> String {

@@ -3,13 +3,13 @@
 //! completions and the man page, `install-statusline`'s refusal of a binary in a cargo target
 //! directory, the startup summary the daemon prints, and docs/protocol.md listing every endpoint.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::util::run_with_stdin;
 use crate::util::{assistant_line, timestamp_now, write, Daemon, TestDirs};
 
 /// The binary as `cargo install` leaves it: `~/.cargo/bin/claude-gauge` in the test's home.
@@ -170,19 +170,9 @@ async fn doctor_after_install_statusline_and_a_running_daemon_exits_0() {
     let deadline = Instant::now() + Duration::from_secs(20);
     while daemon.get_json("/limits").await["windows"][0]["official"].is_null() {
         assert!(Instant::now() < deadline, "no official reading arrived");
-        let mut child = command_in(dirs, Path::new("sh"), &path, &vars)
-            .args(["-c", command])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(statusline_payload().as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success());
+        let mut sh = command_in(dirs, Path::new("sh"), &path, &vars);
+        let out = run_with_stdin(sh.args(["-c", command]), &statusline_payload());
+        assert!(out.status.success());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let out = command_in(dirs, &installed, &path, &vars)

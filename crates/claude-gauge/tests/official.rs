@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::{json, Value};
 
+use crate::util::run_with_stdin;
 use crate::util::{write, Daemon, TestDirs};
 
 const FAKE_ACCESS_TOKEN: &str = "sk-ant-oat01-fake-test-token";
@@ -27,22 +28,7 @@ fn now_secs() -> u64 {
 /// Runs `claude-gauge statusline ARGS` with `stdin`; returns (stdout, exit ok, wall time).
 fn statusline(dirs: &TestDirs, args: &[&str], stdin: &str) -> (String, bool, Duration) {
     let started = Instant::now();
-    let mut child = dirs
-        .command()
-        .arg("statusline")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_stdin(dirs.command().arg("statusline").args(args), stdin);
     (
         String::from_utf8(out.stdout).unwrap(),
         out.status.success(),

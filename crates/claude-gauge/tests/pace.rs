@@ -3,12 +3,11 @@
 //! a run-out before the reset lights WARN_5H, through the real daemon and the real
 //! `claude-gauge statusline` command.
 
-use std::io::Write;
-use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+use crate::util::run_with_stdin;
 use crate::util::TestDirs;
 use crate::util::{append, assert_valid_frame, assistant_line, lamps, timestamp_now, Daemon};
 
@@ -30,22 +29,11 @@ fn half_used_an_hour_left() -> String {
 
 /// Runs `claude-gauge statusline` against the daemon with `payload`; returns its line.
 fn statusline(daemon: &Daemon, payload: &str) -> String {
-    let mut child = daemon
-        .dirs
-        .command()
-        .args(["statusline", "--daemon", &daemon.base_url])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut command = daemon.dirs.command();
+    let out = run_with_stdin(
+        command.args(["statusline", "--daemon", &daemon.base_url]),
+        payload,
+    );
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap()
 }

@@ -15,6 +15,7 @@ use opentelemetry_proto::tonic::common::v1::any_value;
 use prost::Message;
 use serde_json::{json, Value};
 
+use crate::util::run_with_stdin;
 use crate::util::{Daemon, TestDirs};
 
 /// The forged statusLine of the report: fuel 0 / 0 with LIMIT until the year 2100.
@@ -145,19 +146,11 @@ async fn statusline_until_official(
         for (name, value) in extra_env {
             command.env(name, value);
         }
-        let mut child = command
-            .args(["statusline", "--daemon", base_url])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(forged_statusline().as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success());
+        let out = run_with_stdin(
+            command.args(["statusline", "--daemon", base_url]),
+            &forged_statusline(),
+        );
+        assert!(out.status.success());
         let limits: Value = reqwest::get(format!("{base_url}/limits"))
             .await
             .unwrap()

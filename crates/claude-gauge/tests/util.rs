@@ -14,6 +14,25 @@ pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_claude-gauge"))
 }
 
+/// Runs `command` with `stdin` written to its standard input (then closed), as Claude Code
+/// runs a statusLine command; returns its status and captured output.
+pub fn run_with_stdin(command: &mut Command, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
 /// A daemon started with `serve --listen 127.0.0.1:0`, killed on drop.
 pub struct Daemon {
     pub child: Child,

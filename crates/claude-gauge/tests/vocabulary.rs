@@ -3,12 +3,12 @@
 //! overrides; `limits` aligns its columns and names an error's cause once; a warm restart says
 //! "nothing new"; an address flag given a host name says to use IP:PORT.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::util::run_with_stdin;
 use crate::util::{assistant_line, timestamp_now, write, Daemon, TestDirs};
 
 fn text(out: &Output) -> (String, String) {
@@ -131,18 +131,8 @@ async fn claude_gauge_url_is_honoured_by_every_client_command() {
     // Claude Code sends one per reply.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let mut statusline = with_env(&["statusline"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        statusline
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(statusline_payload(21.0).as_bytes())
-            .unwrap();
-        assert!(statusline.wait().unwrap().success());
+        let out = run_with_stdin(&mut with_env(&["statusline"]), &statusline_payload(21.0));
+        assert!(out.status.success());
         tokio::time::sleep(Duration::from_millis(100)).await;
         let used = daemon.get_json("/limits").await["windows"][0]["official"]["used_pct"].as_f64();
         if used == Some(21.0) {
