@@ -2,9 +2,8 @@
 //! HTTP, and `watch --once`, each checked against gauge-core's own numbers for the same frame,
 //! also one with an unknown 7-day fuel.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -279,20 +278,7 @@ impl Sim {
 
     /// A simulator reading frames from `source` (`--pty PATH`, `--url URL`).
     fn start_with(source: &[&str]) -> Sim {
-        let mut child = crate::util::bin()
-            .args(["sim", "--jsonl", "--no-boot-sweep", "--interval-ms", "20"])
-            .args(source)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(serde_json::from_str(&line).expect("sim prints JSON lines"));
-            }
-        });
+        let (child, lines) = crate::util::spawn_sim_jsonl(crate::util::bin(), source);
         Sim { child, lines }
     }
 

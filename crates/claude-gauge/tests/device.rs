@@ -3,9 +3,9 @@
 //! stores gauge-core's settings record in a file standing in for flash; and the SSE client
 //! (gauge-core's parser, the simulator's `--network` link) against the real daemon.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use gauge_core::{decode_frame, DeviceSettings, SseParser, SsePush, Text};
 use serde_json::{json, Value};
 
-use crate::util::run_with_stdin;
+use crate::util::{run_with_stdin, spawn_sim_jsonl};
 use crate::util::{Daemon, TestDirs};
 
 const PASSWORD: &str = "hunter2 hunter2";
@@ -27,25 +27,14 @@ struct Sim {
 
 impl Sim {
     fn start(dirs: &TestDirs, link: &Path, flash: &Path, extra: &[&str]) -> Sim {
-        let mut child = dirs
-            .command()
-            .args(["sim", "--jsonl", "--no-boot-sweep", "--interval-ms", "20"])
-            .arg("--pty")
-            .arg(link)
-            .arg("--flash")
-            .arg(flash)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, samples) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(serde_json::from_str(&line).expect("sim prints JSON lines"));
-            }
-        });
+        let mut args = vec![
+            "--pty".into(),
+            link.as_os_str().to_owned(),
+            "--flash".into(),
+            flash.as_os_str().to_owned(),
+        ];
+        args.extend(extra.iter().map(std::ffi::OsString::from));
+        let (child, samples) = spawn_sim_jsonl(dirs.command(), args);
         let deadline = Instant::now() + Duration::from_secs(10);
         while !link.exists() {
             assert!(Instant::now() < deadline, "sim made no pty at {link:?}");

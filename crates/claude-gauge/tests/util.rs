@@ -33,6 +33,30 @@ pub fn run_with_stdin(command: &mut Command, stdin: &str) -> std::process::Outpu
     child.wait_with_output().expect("wait")
 }
 
+/// `command` (the binary, bare or from [`TestDirs::command`]) run as `sim --jsonl
+/// --no-boot-sweep --interval-ms 20 ARGS`, each sample it prints parsed on the channel.
+pub fn spawn_sim_jsonl<I, S>(mut command: Command, args: I) -> (Child, mpsc::Receiver<Value>)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut child = command
+        .args(["sim", "--jsonl", "--no-boot-sweep", "--interval-ms", "20"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn sim");
+    let stdout = child.stdout.take().expect("sim stdout");
+    let (tx, samples) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(serde_json::from_str(&line).expect("sim prints JSON lines"));
+        }
+    });
+    (child, samples)
+}
+
 /// A daemon started with `serve --listen 127.0.0.1:0`, killed on drop.
 pub struct Daemon {
     pub child: Child,
