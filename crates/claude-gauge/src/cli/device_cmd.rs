@@ -139,8 +139,16 @@ pub(crate) fn run(action: DeviceAction) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The setup connection on `--port`; a port that does not open says what to check.
 async fn open(args: &PortArgs) -> anyhow::Result<SetupClient> {
-    Ok(SetupClient::open(&args.port, args.baud).await?)
+    SetupClient::open(&args.port, args.baud)
+        .await
+        .map_err(|err| {
+            anyhow::anyhow!(
+                "{err}; pass the cluster's USB serial port as --port (e.g. /dev/ttyACM0 on Linux, \
+             /dev/cu.usbmodem* on macOS), plugged in and not held by another program"
+            )
+        })
 }
 
 /// The password and the token, from the flags, the environment or standard input.
