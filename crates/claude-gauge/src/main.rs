@@ -20,25 +20,10 @@
 //! Must never: listen beyond loopback without the explicit flag; log tokens, prompts or file
 //! contents; change a user's Claude files except through an explicit install command.
 
-mod access;
-mod alerts;
 mod cli;
-mod clock;
 mod config;
-mod daemon;
-mod engine;
-mod ledger;
-mod limits;
 mod link;
-mod mdns;
-mod mirror;
-mod readings;
-mod secret;
-mod serial;
-mod serve;
 mod sim;
-mod sources;
-mod stats;
 mod tui;
 
 fn main() -> std::process::ExitCode {

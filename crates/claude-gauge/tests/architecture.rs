@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 /// The longest a non-test source file may be.
 const MAX_LINES: usize = 450;
 
+/// The daemon library's sources: the layers below are its top-level modules.
 fn crate_src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../gauge-daemon/src")
 }
 
 fn workspace_root() -> PathBuf {
@@ -38,7 +39,7 @@ fn top_module(src: &Path, file: &Path) -> Option<String> {
     let relative = file.strip_prefix(src).ok()?;
     let first = relative.components().next()?.as_os_str().to_str()?;
     match first.strip_suffix(".rs") {
-        Some("main") => None,
+        Some("lib") => None,
         Some(module) => Some(module.to_string()),
         None => Some(first.to_string()),
     }
@@ -159,16 +160,13 @@ fn each_layer_uses_only_what_lies_below_it() {
     let graph = module_graph();
     let forbidden = [
         ("sources", "engine"),
-        ("sources", "config"),
         ("serve", "sources"),
         ("ledger", "limits"),
         ("ledger", "engine"),
         ("ledger", "sources"),
         ("engine", "sources"),
         ("engine", "ledger"),
-        ("engine", "config"),
         ("access", "engine"),
-        ("access", "config"),
         ("access", "sources"),
         ("access", "serve"),
     ];

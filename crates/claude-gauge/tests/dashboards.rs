@@ -195,7 +195,7 @@ async fn run_claude(bin: &Path, fake: &FakeApi, home: &Path, export: Export<'_>)
 /// (https://code.claude.com/docs/en/monitoring-usage), `count` each, as one delta export at now.
 fn commit_and_pr_metrics(count: f64) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/otlp/delta-tool-http-json-0002-metrics.json");
+        .join("../gauge-daemon/tests/fixtures/otlp/delta-tool-http-json-0002-metrics.json");
     let mut export: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let scope_metrics = &mut export["resourceMetrics"][0]["scopeMetrics"][0];
     let base: Vec<Value> = scope_metrics["metrics"][0]["sum"]["dataPoints"][0]["attributes"]

@@ -279,7 +279,7 @@ async fn a_damaged_store_is_set_aside_and_rebuilt_with_equal_totals() {
 /// records as the template).
 fn otlp_batch(prefix: &str, count: usize) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/otlp/delta-http-json-0001-logs.json");
+        .join("../gauge-daemon/tests/fixtures/otlp/delta-http-json-0001-logs.json");
     let fixture: Value =
         serde_json::from_slice(&std::fs::read(path).expect("fixture")).expect("JSON");
     let records = fixture["resourceLogs"][0]["scopeLogs"][0]["logRecords"]

@@ -30,7 +30,8 @@ fn otlp_json_corpus_keeps_its_invariants() {
 
 #[test]
 fn recorded_otlp_exports_keep_the_fuzz_invariants() {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/otlp");
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../gauge-daemon/tests/fixtures/otlp");
     for entry in fs::read_dir(fixtures).unwrap() {
         let path = entry.unwrap().path();
         let bytes = fs::read(&path).unwrap();

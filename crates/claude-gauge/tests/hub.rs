@@ -13,7 +13,7 @@ use crate::util::{append, assistant_line, timestamp_now, Daemon, TestDirs};
 
 fn fixture(name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/otlp")
+        .join("../gauge-daemon/tests/fixtures/otlp")
         .join(name);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_slice(&bytes).expect("fixture json")

@@ -30,7 +30,7 @@ fn tach(usage: FakeUsage) -> u64 {
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/otlp")
+        .join("../gauge-daemon/tests/fixtures/otlp")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

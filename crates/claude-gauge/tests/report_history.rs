@@ -254,7 +254,7 @@ fn block_tokens(blocks: &Value) -> [u64; 4] {
 /// A captured OTLP logs export with its request id replaced and its time moved to `at_ns`.
 fn otlp_export(request_id: &str, at_ns: u64) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/otlp/delta-http-json-0001-logs.json");
+        .join("../gauge-daemon/tests/fixtures/otlp/delta-http-json-0001-logs.json");
     let mut export: Value =
         serde_json::from_slice(&std::fs::read(path).expect("fixture")).expect("json");
     for resource in export["resourceLogs"].as_array_mut().expect("resources") {

@@ -99,7 +99,7 @@ fn all_log_lines(mut daemon: Daemon) -> Vec<String> {
 /// A captured OTLP logs export (one request with usage) with its records moved to now.
 fn export_now(request_id: &str) -> ExportLogsServiceRequest {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/otlp/delta-http-protobuf-0001-logs.pb");
+        .join("../gauge-daemon/tests/fixtures/otlp/delta-http-protobuf-0001-logs.pb");
     let mut request =
         ExportLogsServiceRequest::decode(std::fs::read(path).unwrap().as_slice()).unwrap();
     let now = SystemTime::now()

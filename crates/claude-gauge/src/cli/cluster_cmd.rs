@@ -11,9 +11,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::daemon_token::DaemonToken;
 use crate::link::LinkSource;
-use crate::serial::{baud_rate, DEFAULT_BAUD};
 use crate::sim::{SimFormat, SimOptions};
 use crate::tui::WatchError;
+use gauge_daemon::{baud_rate, DEFAULT_BAUD};
 
 /// Flags of `watch`.
 #[derive(Debug, Args)]

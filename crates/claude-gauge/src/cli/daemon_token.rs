@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::local_http;
 use crate::config::Settings;
-use crate::secret::Secret;
+use gauge_daemon::Secret;
 
 /// The token a client command sends, and where it came from.
 pub(crate) struct DaemonToken {
@@ -30,8 +30,8 @@ impl DaemonToken {
                 problem: None,
             };
         };
-        let file = settings.access.token_file.clone();
-        let (token, problem) = match crate::access::read_token(&file) {
+        let file = settings.daemon.access.token_file.clone();
+        let (token, problem) = match gauge_daemon::read_token(&file) {
             Ok(token) => (token, None),
             Err(err) => (None, Some(err.to_string())),
         };

@@ -11,8 +11,8 @@ use clap::{Args, Subcommand};
 use gauge_core::{gauge_name, parse_gauge, Gauge};
 
 use crate::config::DeviceEnv;
-use crate::secret::Secret;
-use crate::serial::{SetupClient, DEFAULT_BAUD};
+use gauge_daemon::Secret;
+use gauge_daemon::{SetupClient, DEFAULT_BAUD};
 
 /// `device` subcommands.
 #[derive(Debug, Subcommand)]

@@ -16,7 +16,7 @@ use std::{
 
 use claude_usage::{FileOrigin, PriceTable, Speed, TokenUsage, UsageEntry};
 
-use crate::readings::{message_fingerprint, UsageEvent};
+use gauge_daemon::{message_fingerprint, UsageEvent};
 
 /// The session and project of a stored request whose ledger key does not name them.
 const UNKNOWN: &str = "unknown";
@@ -224,7 +224,7 @@ fn split_message_key(event: &UsageEvent) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::readings::{Origin, TokenCounts};
+    use gauge_daemon::{Origin, TokenCounts};
 
     fn event(key: &str, message: Option<&str>, model: &str, cost_usd: f64) -> UsageEvent {
         UsageEvent {

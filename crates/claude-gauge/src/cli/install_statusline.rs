@@ -287,7 +287,7 @@ fn shell_split(command: &str) -> Option<Vec<String>> {
 }
 
 fn write_backup(path: &Path, text: &str) -> anyhow::Result<PathBuf> {
-    let stamp = crate::clock::unix_now_ms();
+    let stamp = gauge_daemon::unix_now_ms();
     let backup = path.with_file_name(format!("settings.json.{stamp}.claude-gauge.bak"));
     std::fs::write(&backup, text)
         .with_context(|| format!("cannot back up {} to {}", path.display(), backup.display()))?;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use super::daemon_token::{self, DaemonToken};
-use crate::engine::LimitsReport;
 use anyhow::Context;
 use clap::Args;
+use gauge_daemon::LimitsReport;
 
 /// How long to wait for the daemon.
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -153,7 +153,7 @@ fn render_scoped(report: &LimitsReport, now_ms: i64, out: &mut impl Write) -> st
 }
 
 /// `7d opus (seven_day_opus)` for a model's weekly window, else the name as Claude gives it.
-fn scoped_label(window: &crate::engine::ScopedReport) -> String {
+fn scoped_label(window: &gauge_daemon::ScopedReport) -> String {
     match &window.model {
         Some(model) => format!("7d {model} ({})", window.name),
         None => window.name.clone(),
@@ -196,7 +196,7 @@ fn age(now_ms: i64, at_ms: Option<i64>) -> String {
 }
 
 fn now_ms() -> i64 {
-    crate::clock::unix_now_ms()
+    gauge_daemon::unix_now_ms()
 }
 
 #[cfg(test)]

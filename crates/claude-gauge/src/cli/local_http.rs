@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use crate::secret::Secret;
+use gauge_daemon::Secret;
 
 /// Why a request to the daemon failed.
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::daemon_token::{self, DaemonToken};
-use crate::ledger::MachineUsage;
+use gauge_daemon::MachineUsage;
 
 /// How long to wait for the daemon.
 const TIMEOUT: Duration = Duration::from_secs(3);

@@ -29,7 +29,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use tokio::sync::oneshot;
 
 use crate::config::{claude_dir, EnvOverrides, FlagOverrides, PlatformDirs, Settings};
 use binary::Places;
@@ -250,7 +249,7 @@ fn statusline_cmd(
         |s| s.daemon_url.clone(),
     );
     let token = settings
-        .and_then(|s| crate::access::read_token(&s.access.token_file).ok())
+        .and_then(|s| gauge_daemon::read_token(&s.daemon.access.token_file).ok())
         .flatten();
     statusline::run(args, &url, token.as_ref())
 }
@@ -365,27 +364,110 @@ fn serve(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        let (progress, bar) = progress::ScanBar::start();
-        let (startup, report) = oneshot::channel();
-        let printer = tokio::spawn(async move {
-            if let Ok(report) = report.await {
-                print_startup(&report);
-            }
-        });
-        let served = crate::daemon::run(settings, progress, startup).await;
-        printer.abort();
-        bar.finish().await;
-        served
-    })?;
+    runtime.block_on(run_daemon(settings.daemon))?;
     Ok(ExitCode::SUCCESS)
 }
 
+/// Runs the daemon until SIGINT or SIGTERM: draws the first scan's progress, prints where it
+/// serves and, once the usage sources have reported, the startup summary.
+async fn run_daemon(settings: gauge_daemon::DaemonSettings) -> anyhow::Result<()> {
+    let data_dir = settings.data_dir.clone();
+    let (progress, bar) = progress::ScanBar::start();
+    init_logging();
+    let started = gauge_daemon::Daemon::start(settings, progress).await;
+    let mut daemon = match started {
+        Ok(daemon) => daemon,
+        Err(err) => {
+            bar.finish().await;
+            return Err(err.into());
+        }
+    };
+    print_serving(&daemon, &data_dir);
+    let startup = daemon.startup_report();
+    let printer = async {
+        if let Some(report) = startup.await {
+            print_startup(&report);
+        }
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        () = printer => {}
+        () = wait_for_signal() => tracing::info!("signal received, shutting down"),
+        () = daemon.shutdown_requested() => {}
+    }
+    daemon.stopped().await;
+    bar.finish().await;
+    Ok(())
+}
+
+/// Where the daemon serves, on stderr: tests and scripts read these lines to find ports chosen
+/// with :0. Beyond loopback it says first what is exposed.
+fn print_serving(daemon: &gauge_daemon::RunningDaemon, data_dir: &std::path::Path) {
+    for (kind, addr) in [
+        ("http", daemon.otlp_http_addr()),
+        ("grpc", daemon.otlp_grpc_addr()),
+    ] {
+        let Some(addr) = addr else { continue };
+        if !addr.ip().is_loopback() {
+            eprintln!("claude-gauge: warning: OTLP {kind} receiver on {addr}, beyond loopback: anyone who can reach it can try to send usage; exports need the token (claude-gauge token)");
+        }
+        eprintln!("claude-gauge: otlp {kind} on {addr}");
+    }
+    let bound = daemon.http_addr();
+    if !bound.ip().is_loopback() {
+        // What is exposed, exactly: the reads, unless they need the token too.
+        let exposed = if daemon.is_read_protected() {
+            "every request needs the token (claude-gauge token)"
+        } else {
+            "anyone who can reach it can read your usage (/usage, /events, /stats, /metrics, \
+             /limits, /history, the web pages); writes need the token (claude-gauge token)"
+        };
+        eprintln!("claude-gauge: warning: listening on {bound}, beyond loopback: {exposed}");
+    }
+    eprintln!(
+        "claude-gauge: serving http://{bound}/ (data dir {})",
+        data_dir.display()
+    );
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CLAUDE_GAUGE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        // Colour only for a person at a terminal, not in a log file or a service's journal.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return ctrl_c.await,
+            };
+        tokio::select! {
+            () = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await;
+}
+
 /// The startup summary, on stderr in one write.
-fn print_startup(report: &crate::daemon::StartupReport) {
+fn print_startup(report: &gauge_daemon::StartupReport) {
     use std::io::Write;
     let mut text = Vec::new();
-    let now_secs = crate::clock::unix_now_ms() / 1000;
+    let now_secs = gauge_daemon::unix_now_ms() / 1000;
     let tz = jiff::tz::TimeZone::system();
     if summary::render(report, now_secs, &tz, &mut text).is_ok() {
         // Nothing to do when stderr is gone.

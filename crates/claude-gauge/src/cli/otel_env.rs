@@ -15,12 +15,10 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::token_cmd::daemon_token;
-use crate::access::read_token;
 use crate::config::Settings;
-use crate::secret::Secret;
-use crate::sources::otlp::{
-    claude_code_env, this_machine_name, ExportProtocol, DEFAULT_GRPC_LISTEN, DEFAULT_HTTP_LISTEN,
-};
+use gauge_daemon::read_token;
+use gauge_daemon::Secret;
+use gauge_daemon::{claude_code_env, this_machine_name, ExportProtocol, OtlpSettings};
 
 /// Flags of `otel-env`.
 #[derive(Debug, Args)]
@@ -90,13 +88,17 @@ fn local_vars(
     protocol: ExportProtocol,
     settings: &Settings,
 ) -> anyhow::Result<Vec<(&'static str, String)>> {
-    let configured = settings.otlp.as_ref().and_then(|otlp| match protocol {
-        ExportProtocol::Grpc => otlp.grpc_listen,
-        _ => otlp.http_listen,
-    });
+    let configured = settings
+        .daemon
+        .otlp
+        .as_ref()
+        .and_then(|otlp| match protocol {
+            ExportProtocol::Grpc => otlp.grpc_listen,
+            _ => otlp.http_listen,
+        });
     let default = match protocol {
-        ExportProtocol::Grpc => DEFAULT_GRPC_LISTEN,
-        _ => DEFAULT_HTTP_LISTEN,
+        ExportProtocol::Grpc => OtlpSettings::DEFAULT_GRPC_LISTEN,
+        _ => OtlpSettings::DEFAULT_HTTP_LISTEN,
     };
     let addr = configured
         .or_else(|| default.parse().ok())
@@ -121,8 +123,8 @@ fn hub_vars(
     settings: &Settings,
 ) -> anyhow::Result<Vec<(&'static str, String)>> {
     let default_port = match protocol {
-        ExportProtocol::Grpc => DEFAULT_GRPC_LISTEN,
-        _ => DEFAULT_HTTP_LISTEN,
+        ExportProtocol::Grpc => OtlpSettings::DEFAULT_GRPC_LISTEN,
+        _ => OtlpSettings::DEFAULT_HTTP_LISTEN,
     }
     .rsplit(':')
     .next()
@@ -143,7 +145,7 @@ fn hub_vars(
             )
         })?),
         // On the hub itself its own token is the one; another machine's token would be wrong.
-        None if names_this_machine(hub, &machine) => read_token(&settings.access.token_file)?,
+        None if names_this_machine(hub, &machine) => read_token(&settings.daemon.access.token_file)?,
         None => None,
     };
     match token {

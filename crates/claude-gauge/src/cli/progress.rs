@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::sources::ScanProgress;
+use gauge_daemon::ScanProgress;
 
 /// The drawing task, if stderr is a terminal.
 pub(crate) struct ScanBar(Option<JoinHandle<()>>);

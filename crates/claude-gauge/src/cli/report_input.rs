@@ -11,11 +11,8 @@ use claude_usage::{
 };
 
 use super::history::StoredRequests;
-use crate::{
-    clock::unix_now_ms,
-    config::Settings,
-    ledger::{read_requests, read_requests_by_machine, STORE_FILE},
-};
+use crate::config::Settings;
+use gauge_daemon::{read_requests, read_requests_by_machine, unix_now_ms, STORE_FILE};
 
 /// The report cache's file name inside the data directory.
 pub(crate) const CACHE_FILE: &str = "report-cache.bin";
@@ -51,7 +48,7 @@ impl ReportInput {
             data_dir: args
                 .data_dir
                 .clone()
-                .unwrap_or_else(|| settings.data_dir.clone()),
+                .unwrap_or_else(|| settings.daemon.data_dir.clone()),
             args: args.clone(),
         }
     }

@@ -18,8 +18,8 @@ use claude_usage::{
 };
 
 use super::report_input::ReportInput;
-use crate::clock::unix_now_ms;
 pub(crate) use args::SharedArgs;
+use gauge_daemon::unix_now_ms;
 pub(crate) use text::TableStyle;
 
 /// Flags of `daily`.

@@ -16,8 +16,8 @@ use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
 use super::local_http;
-use crate::secret::Secret;
-use crate::sources::statusline::clamp_percentage;
+use gauge_daemon::clamp_percentage;
+use gauge_daemon::Secret;
 
 /// Our whole budget, from the payload read to the printed line (the chained command is not
 /// counted).
@@ -102,7 +102,7 @@ pub(crate) fn run(args: StatuslineArgs, default_url: &str, token: Option<&Secret
                 ColorChoice::Never => false,
             };
             render(
-                &view(&payload, frame.as_ref(), crate::clock::unix_now_secs()),
+                &view(&payload, frame.as_ref(), gauge_daemon::unix_now_secs()),
                 colour,
             )
         }

@@ -5,8 +5,8 @@ use std::io::Write;
 
 use jiff::tz::TimeZone;
 
-use crate::daemon::StartupReport;
-use crate::engine::{FuelSummary, LimitOrigin, TachSummary, Unknown};
+use gauge_daemon::StartupReport;
+use gauge_daemon::{FuelSummary, LimitOrigin, TachSummary, Unknown};
 
 /// Writes `report`; reset times in `tz`, relative to `now_secs`.
 pub(crate) fn render(
@@ -121,8 +121,8 @@ fn clock_time(secs: i64, now_secs: i64, tz: &TimeZone) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::StartupSummary;
-    use crate::readings::SourceKind;
+    use gauge_daemon::SourceKind;
+    use gauge_daemon::StartupSummary;
 
     #[test]
     fn each_gauge_says_what_and_from_where() {

@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 
-use crate::access::load_or_create_token;
 use crate::config::Settings;
-use crate::secret::Secret;
+use gauge_daemon::load_or_create_token;
+use gauge_daemon::Secret;
 
 /// Flags of `token`.
 #[derive(Debug, Args)]
@@ -31,11 +31,11 @@ pub(super) fn run(settings: &Settings, out: &mut impl Write) -> anyhow::Result<E
 
 /// The daemon's token for `settings`, made (with its data dir) when there is none yet.
 pub(super) fn daemon_token(settings: &Settings) -> anyhow::Result<Secret> {
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+    std::fs::create_dir_all(&settings.daemon.data_dir).with_context(|| {
         format!(
             "cannot create the data dir {}; pass a writable --data-dir",
-            settings.data_dir.display()
+            settings.daemon.data_dir.display()
         )
     })?;
-    Ok(load_or_create_token(&settings.access.token_file)?)
+    Ok(load_or_create_token(&settings.daemon.access.token_file)?)
 }

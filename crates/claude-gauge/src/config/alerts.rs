@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::ConfigError;
-use crate::alerts::{redacted, AlertRules, AlertSettings, WebhookFormat, WebhookSettings};
-use crate::secret::Secret;
+use gauge_daemon::Secret;
+use gauge_daemon::{redacted, AlertRules, AlertSettings, WebhookFormat, WebhookSettings};
 
 /// `[alerts]` as written.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

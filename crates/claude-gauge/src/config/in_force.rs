@@ -83,8 +83,8 @@ impl Settings {
     /// `# from <where>`. It parses back into the same settings.
     pub(crate) fn in_force_toml(&self) -> String {
         let mut raw = self.raw.clone();
-        raw.server.listen = self.listen.to_string();
-        raw.server.data_dir = Some(self.data_dir.clone());
+        raw.server.listen = self.daemon.listen.to_string();
+        raw.server.data_dir = Some(self.daemon.data_dir.clone());
         if self.override_of("transcripts.claude_config_dir").is_some() {
             let roots: Vec<String> = self
                 .claude_roots

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use super::ConfigError;
-use crate::secret::Secret;
+use gauge_daemon::Secret;
 
 /// Environment variable naming the config file.
 pub(crate) const ENV_CONFIG: &str = "CLAUDE_GAUGE_CONFIG";

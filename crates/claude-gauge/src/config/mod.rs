@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use claude_usage::ClaudeRoots;
 
-use crate::access::{AccessSettings, TOKEN_FILE};
+use gauge_daemon::{AccessSettings, TOKEN_FILE};
 pub(crate) use in_force::Override;
 pub(crate) use inputs::DeviceEnv;
 use inputs::ENV_LISTEN;
@@ -23,12 +23,10 @@ pub(crate) use inputs::{EnvOverrides, FlagOverrides, PlatformDirs};
 use raw::MIN_OAUTH_INTERVAL_SECS;
 pub(crate) use raw::{default_file_text, RawConfig};
 
-use crate::engine::FrameSettings;
-use crate::serial::{baud_rate, SerialSettings, DEFAULT_BAUD};
-use crate::sources::oauth::OauthSettings;
-use crate::sources::otlp::OtlpSettings;
-use crate::sources::prometheus::PrometheusSettings;
-use crate::sources::transcripts::TranscriptConfig;
+use gauge_daemon::{
+    baud_rate, DaemonSettings, FrameSettings, OauthSettings, OtlpSettings, SerialSettings,
+    ServeSettings, TranscriptConfig, DEFAULT_BAUD,
+};
 use raw::RawOtlp;
 
 /// The `User-Agent` version when none is configured: the Claude Code release this was tested with.
@@ -94,30 +92,12 @@ pub(crate) struct Settings {
     pub(crate) config_file: PathBuf,
     /// Whether that file existed.
     pub(crate) config_file_exists: bool,
-    /// HTTP listen address.
-    pub(crate) listen: SocketAddr,
-    /// The durable store's directory.
-    pub(crate) data_dir: PathBuf,
-    /// Lamp thresholds, token limits and official freshness, for the engine.
-    pub(crate) frame: FrameSettings,
+    /// What the daemon runs with: each of its modules' settings, composed.
+    pub(crate) daemon: DaemonSettings,
     /// The Claude config directories that may hold transcripts (`[transcripts]
     /// claude_config_dir`, else `CLAUDE_CONFIG_DIR`, else ccusage's defaults), for the daemon and
     /// the reports alike.
     pub(crate) claude_roots: ClaudeRoots,
-    /// The transcript source, unless `[transcripts] enabled = false`.
-    pub(crate) transcripts: Option<TranscriptConfig>,
-    /// The OTLP receivers, when turned on.
-    pub(crate) otlp: Option<OtlpSettings>,
-    /// The serial port to push frames to, if any.
-    pub(crate) serial: Option<SerialSettings>,
-    /// The Prometheus usage source, when configured.
-    pub(crate) prometheus: Option<PrometheusSettings>,
-    /// The OAuth usage poller.
-    pub(crate) oauth: OauthSettings,
-    /// `[alerts]`: thresholds and sinks.
-    pub(crate) alerts: crate::alerts::AlertSettings,
-    /// Who may use the listeners: allowed hosts, the token file, whether reads need the token.
-    pub(crate) access: AccessSettings,
     /// The daemon's URL as clients (`statusline`, `limits`) reach it: `CLAUDE_GAUGE_URL`, else
     /// the listen address (loopback when it listens on every interface).
     pub(crate) daemon_url: String,
@@ -215,27 +195,33 @@ fn resolve(
     let access = resolve_access(&raw, flags, listen, otlp.as_ref(), &data_dir)?;
     let alerts = raw.alerts.resolve()?;
     Ok(Settings {
-        alerts,
-        access,
         overrides: in_force::overrides(&raw, env, flags),
-        oauth,
         daemon_url,
         config_file,
         config_file_exists: exists,
-        listen,
-        data_dir,
-        frame: FrameSettings {
-            lamps,
-            token_limits,
-            official_stale_after: Duration::from_secs(raw.official.stale_after_secs),
+        daemon: DaemonSettings {
+            alerts,
+            access,
+            oauth,
+            listen,
+            data_dir,
+            frame: FrameSettings {
+                lamps,
+                token_limits,
+                official_stale_after: Duration::from_secs(raw.official.stale_after_secs),
+                tick: FrameSettings::DEFAULT_TICK,
+            },
+            transcripts: raw
+                .transcripts
+                .enabled
+                .then(|| TranscriptConfig::new(claude_roots.candidates.clone())),
+            otlp,
+            serial,
+            prometheus,
+            serve: ServeSettings::default(),
+            startup_poll: DaemonSettings::DEFAULT_STARTUP_POLL,
         },
-        transcripts: raw.transcripts.enabled.then(|| TranscriptConfig {
-            roots: claude_roots.candidates.clone(),
-        }),
         claude_roots,
-        otlp,
-        serial,
-        prometheus,
         raw,
     })
 }

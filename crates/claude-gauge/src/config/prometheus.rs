@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
-use crate::secret::Secret;
-use crate::sources::prometheus::{PrometheusAuth, PrometheusSettings};
+use gauge_daemon::Secret;
+use gauge_daemon::{PrometheusAuth, PrometheusSettings};
 
 /// `[prometheus]` as written. Its presence (or `serve --prometheus URL`) turns the source on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::alerts::RawAlerts;
 use super::prometheus::RawPrometheus;
 use super::ConfigError;
-use crate::engine::{LampThresholds, TokenLimits};
-use crate::sources::otlp;
+use gauge_daemon::OtlpSettings;
+use gauge_daemon::{LampThresholds, TokenLimits};
 
 /// The whole file.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -258,11 +258,11 @@ impl Default for RawOtlp {
     fn default() -> Self {
         RawOtlp {
             enabled: false,
-            http_listen: otlp::DEFAULT_HTTP_LISTEN.to_string(),
-            grpc_listen: otlp::DEFAULT_GRPC_LISTEN.to_string(),
-            max_body_bytes: otlp::DEFAULT_MAX_BODY_BYTES,
-            max_decompressed_bytes: otlp::DEFAULT_MAX_DECOMPRESSED_BYTES,
-            metrics_hold_ms: otlp::DEFAULT_METRICS_HOLD_MS,
+            http_listen: OtlpSettings::DEFAULT_HTTP_LISTEN.to_string(),
+            grpc_listen: OtlpSettings::DEFAULT_GRPC_LISTEN.to_string(),
+            max_body_bytes: OtlpSettings::DEFAULT_MAX_BODY_BYTES,
+            max_decompressed_bytes: OtlpSettings::DEFAULT_MAX_DECOMPRESSED_BYTES,
+            metrics_hold_ms: OtlpSettings::DEFAULT_METRICS_HOLD_MS,
         }
     }
 }

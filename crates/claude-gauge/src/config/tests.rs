@@ -1,5 +1,5 @@
 use super::*;
-use crate::secret::Secret;
+use gauge_daemon::Secret;
 
 fn dirs() -> PlatformDirs {
     PlatformDirs {
@@ -27,9 +27,9 @@ fn load_text(text: &str) -> Result<Settings, ConfigError> {
 #[test]
 fn defaults_listen_on_loopback() {
     let s = load_text("").unwrap();
-    assert_eq!(s.listen.to_string(), "127.0.0.1:8765");
-    assert!(s.listen.ip().is_loopback());
-    assert_eq!(s.data_dir, PathBuf::from("/tmp/data"));
+    assert_eq!(s.daemon.listen.to_string(), "127.0.0.1:8765");
+    assert!(s.daemon.listen.ip().is_loopback());
+    assert_eq!(s.daemon.data_dir, PathBuf::from("/tmp/data"));
 }
 
 #[test]
@@ -75,24 +75,24 @@ fn flags_beat_env_beat_file() {
         &FlagOverrides::default(),
     )
     .unwrap();
-    assert_eq!(s.listen.port(), 2);
+    assert_eq!(s.daemon.listen.port(), 2);
     let flags = FlagOverrides {
         listen: Some("127.0.0.1:3".parse().unwrap()),
         ..FlagOverrides::default()
     };
     let s = resolve(raw, true, "c".into(), &dirs(), &env, &flags).unwrap();
-    assert_eq!(s.listen.port(), 3);
+    assert_eq!(s.daemon.listen.port(), 3);
 }
 
 #[test]
 fn plan_presets_set_limits() {
     let s = load_text("[limits]\nplan = \"max5\"\n").unwrap();
-    assert_eq!(s.frame.token_limits.tokens_5h, Some(88_000));
+    assert_eq!(s.daemon.frame.token_limits.tokens_5h, Some(88_000));
     let s = load_text("[limits]\ntokens_5h = 1000\ntokens_7d = 9000\n").unwrap();
     assert_eq!(
         (
-            s.frame.token_limits.tokens_5h,
-            s.frame.token_limits.tokens_7d
+            s.daemon.frame.token_limits.tokens_5h,
+            s.daemon.frame.token_limits.tokens_7d
         ),
         (Some(1000), Some(9000))
     );
@@ -100,9 +100,9 @@ fn plan_presets_set_limits() {
 
 #[test]
 fn otlp_is_off_by_default_and_flags_turn_it_on() {
-    assert_eq!(load_text("").unwrap().otlp, None);
+    assert_eq!(load_text("").unwrap().daemon.otlp, None);
     let s = load_text("[otlp]\nenabled = true\ngrpc_listen = \"\"\n").unwrap();
-    let otlp = s.otlp.unwrap();
+    let otlp = s.daemon.otlp.unwrap();
     assert_eq!(otlp.http_listen, Some("127.0.0.1:4318".parse().unwrap()));
     assert_eq!(otlp.grpc_listen, None);
     let flags = FlagOverrides {
@@ -118,7 +118,7 @@ fn otlp_is_off_by_default_and_flags_turn_it_on() {
         &flags,
     )
     .unwrap();
-    let otlp = s.otlp.unwrap();
+    let otlp = s.daemon.otlp.unwrap();
     assert_eq!(otlp.grpc_listen.unwrap().port(), 9);
     assert_eq!(otlp.http_listen.unwrap().port(), 4318);
     let err = load_text("[otlp]\nenabled = true\nhttp_listen = \"x\"\n")
@@ -133,12 +133,12 @@ fn otlp_is_off_by_default_and_flags_turn_it_on() {
 
 #[test]
 fn prometheus_from_file_or_flag() {
-    assert!(load_text("").unwrap().prometheus.is_none());
+    assert!(load_text("").unwrap().daemon.prometheus.is_none());
     let s = load_text(
         "[prometheus]\nurl = \"http://127.0.0.1:9090\"\nselector = 'user_email=\"a@b\"'\n",
     )
     .unwrap();
-    let p = s.prometheus.unwrap();
+    let p = s.daemon.prometheus.unwrap();
     assert_eq!(p.url.as_str(), "http://127.0.0.1:9090/");
     assert_eq!(p.interval, Duration::from_secs(5));
     let err = load_text("[prometheus]\nurl = \"http://h:1\"\ntoken = \"x\"\n")
@@ -154,6 +154,7 @@ fn prometheus_from_file_or_flag() {
     let env = EnvOverrides::default();
     let p = resolve(raw, true, "c".into(), &dirs(), &env, &flags)
         .unwrap()
+        .daemon
         .prometheus
         .unwrap();
     assert_eq!(
@@ -165,21 +166,21 @@ fn prometheus_from_file_or_flag() {
 #[test]
 fn oauth_is_off_by_default_and_checked() {
     let s = load_text("").unwrap();
-    assert!(!s.oauth.enabled);
-    assert_eq!(s.oauth.interval, Duration::from_secs(180));
+    assert!(!s.daemon.oauth.enabled);
+    assert_eq!(s.daemon.oauth.interval, Duration::from_secs(180));
     assert_eq!(
-        s.oauth.credentials_file,
+        s.daemon.oauth.credentials_file,
         PathBuf::from("/home/u/.claude/.credentials.json")
     );
-    assert!(s.oauth.user_agent.starts_with("claude-code/"));
+    assert!(s.daemon.oauth.user_agent.starts_with("claude-code/"));
     assert_eq!(s.daemon_url, "http://127.0.0.1:8765");
     let err = load_text("[oauth]\ninterval_secs = 60\n")
         .unwrap_err()
         .to_string();
     assert!(err.contains("oauth.interval_secs"), "{err}");
     let s = load_text("[oauth]\nenabled = true\nbase_url = \"http://127.0.0.1:9/\"\n").unwrap();
-    assert!(s.oauth.enabled);
-    assert_eq!(s.oauth.base_url, "http://127.0.0.1:9");
+    assert!(s.daemon.oauth.enabled);
+    assert_eq!(s.daemon.oauth.base_url, "http://127.0.0.1:9");
     let secret = Secret::new("sk-ant-oat01-fake".into());
     assert!(!format!("{secret:?}").contains("sk-ant"));
     assert_eq!(
@@ -219,9 +220,9 @@ fn the_config_key_names_the_roots_for_the_daemon_and_the_reports() {
     let s = load_text("[transcripts]\nclaude_config_dir = \"~/work-claude\"\n").unwrap();
     let expected = vec![dirs().home.join("work-claude")];
     assert_eq!(s.claude_roots.candidates, expected);
-    assert_eq!(s.transcripts.map(|t| t.roots), Some(expected));
+    assert_eq!(s.daemon.transcripts.map(|t| t.roots), Some(expected));
     let s = load_text("[transcripts]\nenabled = false\n").unwrap();
-    assert!(s.transcripts.is_none());
+    assert!(s.daemon.transcripts.is_none());
 }
 
 #[test]

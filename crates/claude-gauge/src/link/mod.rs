@@ -16,8 +16,8 @@ use gauge_core::{LineBuffer, LinePush, FRAME_MAX_LEN};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::secret::Secret;
-use crate::serial::{Port, VirtualPort, REOPEN_INTERVAL};
+use gauge_daemon::Secret;
+use gauge_daemon::{Port, VirtualPort, REOPEN_INTERVAL};
 
 /// How often the HTTP link polls `/usage` (each answer also feeds the cluster's watchdog).
 pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(250);

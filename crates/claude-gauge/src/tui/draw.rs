@@ -12,8 +12,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Context, Line as CanvasLine};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use crate::engine::LimitsReport;
 use crate::sim::Sample;
+use gauge_daemon::LimitsReport;
 
 mod pace;
 

@@ -24,10 +24,10 @@ use tokio_util::sync::CancellationToken;
 
 pub(crate) use draw::{render_text, View};
 
-use crate::engine::LimitsReport;
 use crate::link::{self, LinkEvent, LinkSource};
-use crate::secret::Secret;
 use crate::sim::Simulator;
+use gauge_daemon::LimitsReport;
+use gauge_daemon::Secret;
 
 /// How often the screen is redrawn.
 const FRAME_INTERVAL: Duration = Duration::from_millis(33);
@@ -154,7 +154,7 @@ pub(crate) async fn once(
         config: &config,
         frame: frame.as_ref(),
         is_link_up: true,
-        now_secs: u64::try_from(crate::clock::unix_now_secs()).unwrap_or(0),
+        now_secs: u64::try_from(gauge_daemon::unix_now_secs()).unwrap_or(0),
         // A snapshot takes no keys: no key hints.
         is_interactive: false,
         limits: limits.as_ref(),
@@ -211,7 +211,7 @@ pub(crate) async fn run(url: &str, token: Option<&Secret>) -> Result<(), WatchEr
             config: &config,
             frame: frame.as_ref(),
             is_link_up,
-            now_secs: u64::try_from(crate::clock::unix_now_secs()).unwrap_or(0),
+            now_secs: u64::try_from(gauge_daemon::unix_now_secs()).unwrap_or(0),
             is_interactive: true,
             limits: limits.as_ref(),
         };

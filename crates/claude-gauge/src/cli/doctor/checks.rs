@@ -12,7 +12,7 @@ use crate::cli::binary::INSTALL_COMMAND;
 use crate::cli::daemon_token::DaemonToken;
 use crate::cli::local_http;
 use crate::config::Settings;
-use crate::engine::LimitsReport;
+use gauge_daemon::LimitsReport;
 
 /// How long the daemon gets to answer.
 const DAEMON_TIMEOUT: Duration = Duration::from_secs(2);
@@ -82,16 +82,16 @@ pub(super) fn all(setup: &Setup, now_ms: i64) -> Vec<Check> {
     let claude_settings = claude_side::read_settings(&setup.claude_dir);
     let settings = setup.settings.as_ref().ok();
     if let Some(settings) = settings {
-        checks.push(data_dir(&settings.data_dir));
+        checks.push(data_dir(&settings.daemon.data_dir));
         checks.push(transcripts(settings, now_ms));
     }
     checks.push(claude_side::statusline(setup, &claude_settings));
     if let Some(settings) = settings {
         checks.push(official_reading(settings, &daemon, now_ms));
         checks.push(claude_side::otlp_env(settings, &claude_settings));
-        checks.push(token_file(&settings.data_dir));
+        checks.push(token_file(&settings.daemon.data_dir));
         checks.push(exposure(settings));
-        checks.push(mdns(settings.listen));
+        checks.push(mdns(settings.daemon.listen));
     }
     checks
 }
@@ -213,7 +213,7 @@ fn data_dir(dir: &Path) -> Check {
 
 fn transcripts(settings: &Settings, now_ms: i64) -> Check {
     const NAME: &str = "transcripts";
-    if settings.transcripts.is_none() {
+    if settings.daemon.transcripts.is_none() {
         return Check::ok(NAME, "not read ([transcripts] enabled = false)");
     }
     let candidates = &settings.claude_roots.candidates;
@@ -277,7 +277,7 @@ fn official_reading(settings: &Settings, daemon: &DaemonProbe, now_ms: i64) -> C
             "`claude-gauge install-statusline`, then use Claude Code (every reply sends one)",
         );
     };
-    let stale_after_ms = settings.frame.official_stale_after.as_millis() as i64;
+    let stale_after_ms = settings.daemon.frame.official_stale_after.as_millis() as i64;
     let detail = format!(
         "{window} {:.0} % used, from {}, {}",
         official.used_pct,
@@ -318,8 +318,8 @@ fn token_file(data_dir: &Path) -> Check {
 
 fn exposure(settings: &Settings) -> Check {
     const NAME: &str = "exposure";
-    let mut listening: Vec<(&str, SocketAddr)> = vec![("http", settings.listen)];
-    if let Some(otlp) = &settings.otlp {
+    let mut listening: Vec<(&str, SocketAddr)> = vec![("http", settings.daemon.listen)];
+    if let Some(otlp) = &settings.daemon.otlp {
         listening.extend(otlp.http_listen.map(|a| ("otlp http", a)));
         listening.extend(otlp.grpc_listen.map(|a| ("otlp grpc", a)));
     }
@@ -355,7 +355,7 @@ fn mdns(listen: SocketAddr) -> Check {
     let fix = "is the daemon running with this --listen? allow UDP 5353 (mDNS) through the firewall, or give the cluster this host's address";
     let browse = || -> Result<Option<String>, mdns_sd::Error> {
         let daemon = mdns_sd::ServiceDaemon::new()?;
-        let events = daemon.browse(crate::mdns::SERVICE_TYPE)?;
+        let events = daemon.browse(gauge_daemon::MDNS_SERVICE_TYPE)?;
         let deadline = Instant::now() + MDNS_WAIT;
         let mut found = None;
         while let Ok(event) = events.recv_deadline(deadline) {
@@ -375,7 +375,7 @@ fn mdns(listen: SocketAddr) -> Check {
             NAME,
             format!(
                 "{} not seen within {} s",
-                crate::mdns::SERVICE_TYPE,
+                gauge_daemon::MDNS_SERVICE_TYPE,
                 MDNS_WAIT.as_secs()
             ),
             fix,

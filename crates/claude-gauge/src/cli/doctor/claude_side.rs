@@ -119,7 +119,7 @@ fn locate(setup: &Setup, program: &str) -> Option<PathBuf> {
 /// When the OTLP receiver is on: Claude Code's settings send its telemetry to it.
 pub(super) fn otlp_env(settings: &Settings, claude: &ClaudeSettings) -> Check {
     const NAME: &str = "otlp env";
-    let Some(otlp) = &settings.otlp else {
+    let Some(otlp) = &settings.daemon.otlp else {
         return Check::ok(NAME, "the OTLP receiver is off (nothing to send)");
     };
     let endpoints: Vec<String> = [otlp.http_listen, otlp.grpc_listen]

@@ -125,7 +125,7 @@ pub(crate) fn run(
         claude_dir: claude_dir(env, &dirs.home),
         url,
     };
-    let checks = checks::all(&setup, crate::clock::unix_now_ms());
+    let checks = checks::all(&setup, gauge_daemon::unix_now_ms());
     render(&checks, &mut std::io::stdout().lock())?;
     Ok(if checks.iter().any(|check| check.status == Status::Fail) {
         ExitCode::FAILURE

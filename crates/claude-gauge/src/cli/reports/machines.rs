@@ -15,7 +15,7 @@ use crate::cli::report_input::ReportInput;
 
 /// Every stored request as an entry under its machine's name, priced for `--mode`.
 pub(super) fn entries(input: &ReportInput, shared: &SharedArgs) -> anyhow::Result<Vec<UsageEntry>> {
-    let this_machine = crate::sources::otlp::this_machine_name();
+    let this_machine = gauge_daemon::this_machine_name();
     let mut entries = input.machine_entries(&this_machine)?;
     apply_cost_mode(&mut entries, shared.mode, &PriceTable::embedded());
     Ok(entries)

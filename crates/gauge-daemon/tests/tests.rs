@@ -1,0 +1,7 @@
+//! The daemon's integration tests: each starts a [`gauge_daemon::Daemon`] in this process on a
+//! loopback port chosen by the OS, with a real SQLite file in a temp dir, and speaks HTTP, OTLP or
+//! SQLite to it, as a client would. Tests of the command line's own contract (its output, exit
+//! codes, install commands, the statusline's time budget, kill -9) stay with the binary, in
+//! `crates/claude-gauge/tests/`.
+
+mod util;
