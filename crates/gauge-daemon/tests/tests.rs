@@ -4,4 +4,10 @@
 //! codes, install commands, the statusline's time budget, kill -9) stay with the binary, in
 //! `crates/claude-gauge/tests/`.
 
+// Test code may unwrap and may run long: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+#![allow(unreachable_pub, missing_docs)]
+
 mod util;
+
+mod serve;
