@@ -61,12 +61,13 @@ pub use report::json::{write_blocks_json, BlocksJsonOptions};
 pub use report::json_usage::{
     write_daily_json, write_session_detail_json, write_sessions_json, write_usage_json,
 };
+pub use report::layout::Align;
 pub use report::mode::{apply_cost_mode, CostMode};
 pub use report::session::{
     session_detail, session_report, SessionDetail, SessionEntryDetail, SessionReport, SessionRow,
 };
 pub use report::summary::{ModelBreakdown, UsageRow, UsageTotals};
-pub use report::table::{format_currency, format_number, Align, Color, Grid, TableLook};
+pub use report::table::{format_currency, format_number, Color, Grid, TableLook};
 pub use report::table_blocks::{
     write_active_block, write_blocks_table, NO_ACTIVE_BLOCK, NO_BLOCKS,
 };
