@@ -8,6 +8,7 @@
 //! The flow, one module per stage:
 //! * discovery — [`ClaudeRoots`], [`resolve_roots`], [`usage_files`], [`FileOrigin`];
 //! * lines — [`LineParser`] gives a [`ParsedLine`]: usage, skipped, or malformed;
+//!   [`usage_limit_notice`] reads a usage-limit message ([`UsageLimitNotice`]) in any form;
 //! * files — [`scan_files`] / [`scan_files_each`] (parallel cold scan) and [`read_appended`]
 //!   (live tail from an offset), both over [`parse_lines`]; [`scan_files_cached`], the same
 //!   scan through a per-file cache of parsed entries ([`CacheStats`]);
@@ -32,6 +33,7 @@ mod dedup;
 mod discover;
 mod entry;
 mod hash;
+mod limit_notice;
 mod parse;
 mod pricing;
 mod report;
@@ -45,6 +47,7 @@ pub use dedup::{
 };
 pub use discover::{resolve_roots, usage_files, ClaudeRoots, DiscoverError, FileOrigin};
 pub use entry::{Speed, TokenUsage, UsageEntry};
+pub use limit_notice::{usage_limit_notice, LimitWindow, UsageLimitNotice};
 pub use parse::{LineParser, ParsedLine, SkipReason};
 pub use pricing::{LongContext, LongContextRates, ModelPrice, PriceCache, PriceTable};
 pub use report::blocks::{
@@ -61,12 +64,13 @@ pub use report::json::{write_blocks_json, BlocksJsonOptions};
 pub use report::json_usage::{
     write_daily_json, write_session_detail_json, write_sessions_json, write_usage_json,
 };
+pub use report::layout::Align;
 pub use report::mode::{apply_cost_mode, CostMode};
 pub use report::session::{
     session_detail, session_report, SessionDetail, SessionEntryDetail, SessionReport, SessionRow,
 };
 pub use report::summary::{ModelBreakdown, UsageRow, UsageTotals};
-pub use report::table::{format_currency, format_number, Align, Color, Grid, TableLook};
+pub use report::table::{format_currency, format_number, Color, Grid, TableLook};
 pub use report::table_blocks::{
     write_active_block, write_blocks_table, NO_ACTIVE_BLOCK, NO_BLOCKS,
 };

@@ -12,6 +12,7 @@ use crate::{
     discover::FileOrigin,
     entry::{Speed, TokenUsage, UsageEntry},
     hash::BuildFastHasher,
+    limit_notice::ccusage_limit_reset_ms,
     pricing::{PriceCache, PriceTable},
 };
 
@@ -38,7 +39,6 @@ const NULL_GUARDED_KEYS: &[&[u8]] = &[
 /// Names kept in [`LineParser`]'s recent-name cache: a session, two models and their display
 /// names cover consecutive lines.
 const RECENT_NAMES: usize = 4;
-const USAGE_LIMIT_TEXT: &[u8] = b"Claude AI usage limit reached";
 const SYNTHETIC_MODEL: &str = "<synthetic>";
 
 /// What one line holds.
@@ -152,11 +152,8 @@ impl LineParser {
         if !is_valid(&raw) {
             return ParsedLine::Skipped(SkipReason::Invalid);
         }
-        let usage_limit_reset_ms = if raw.is_api_error_message == Some(true) {
-            usage_limit_reset_ms(line)
-        } else {
-            None
-        };
+        let usage_limit_reset_ms =
+            ccusage_limit_reset_ms(line, raw.is_api_error_message == Some(true));
         let entry = self.build_entry(&raw, timestamp_ms, usage_limit_reset_ms);
         let advisors = match &raw.advisor_iterations {
             Some(iterations) => self.advisor_entries(&entry, iterations),
@@ -390,19 +387,6 @@ fn is_semver_prefix(version: &str) -> bool {
         at += 1;
     }
     true
-}
-
-/// `Claude AI usage limit reached|<unix seconds>` in an API error line.
-fn usage_limit_reset_ms(line: &[u8]) -> Option<i64> {
-    let start = memmem::find(line, USAGE_LIMIT_TEXT)? + USAGE_LIMIT_TEXT.len();
-    let bar = start + memchr::memchr(b'|', &line[start..])?;
-    let digits = &line[bar + 1..];
-    let count = digits
-        .iter()
-        .take_while(|byte| byte.is_ascii_digit())
-        .count();
-    let seconds: i64 = std::str::from_utf8(&digits[..count]).ok()?.parse().ok()?;
-    (seconds > 0).then(|| seconds.checked_mul(1_000)).flatten()
 }
 
 mod wire;

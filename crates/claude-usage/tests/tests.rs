@@ -1,6 +1,7 @@
 //! Integration tests of claude-usage: the real ccusage 20.0.24 against our reports, and the
 //! cold scan against the live tail on the same corpus.
 
+mod architecture;
 mod cache;
 mod corpus;
 mod fuzz_replay;

@@ -13,9 +13,7 @@
 //! cache was written have their fingerprints checked again. A cache file that is damaged,
 //! truncated, or of another format or build is dropped and rebuilt; it never fails a report.
 
-mod bytes;
 mod format;
-mod payload;
 mod read;
 
 use std::{
@@ -314,7 +312,7 @@ impl Run<'_> {
             Plan::Full(stamp) => return self.read_full(file, *stamp, stats),
         };
         let origin = std::sync::Arc::new(FileOrigin::from_path(path));
-        let Ok(counts) = payload::decode_payload(record.payload, &origin, &mut file.entries) else {
+        let Ok(counts) = format::decode_payload(record.payload, &origin, &mut file.entries) else {
             stats.dropped = Some(FormatError::Damaged);
             self.is_changed = true;
             file.entries.clear();

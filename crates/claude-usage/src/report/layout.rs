@@ -1,8 +1,15 @@
-//! How a table is laid out: column widths fitted to the terminal, cells wrapped or cut to
-//! their column, and display widths counted as ccusage 20.0.24 counts them (ANSI escapes take
-//! no room; box drawing and `…` one column; CJK two).
+//! How a table is laid out: column alignments, widths fitted to the terminal, cells wrapped
+//! or cut to their column, and display widths counted as ccusage 20.0.24 counts them (ANSI
+//! escapes take no room; box drawing and `…` one column; CJK two).
 
-use crate::report::table::Align;
+/// A column's alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Text to the left.
+    Left,
+    /// Text to the right (numbers).
+    Right,
+}
 
 /// Sum of widths plus the vertical bars.
 pub(crate) fn required_width(widths: &[usize]) -> usize {

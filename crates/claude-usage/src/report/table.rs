@@ -6,16 +6,9 @@
 
 use std::io::{self, Write};
 
-use crate::report::layout::{fit, pad, physical_lines, visible_width, Columns, MAX_MODELS_WIDTH};
-
-/// A column's alignment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Align {
-    /// Text to the left.
-    Left,
-    /// Text to the right (numbers).
-    Right,
-}
+use crate::report::layout::{
+    fit, pad, physical_lines, visible_width, Align, Columns, MAX_MODELS_WIDTH,
+};
 
 /// The colours ccusage uses (ANSI codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

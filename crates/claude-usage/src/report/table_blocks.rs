@@ -9,7 +9,8 @@ use jiff::tz::TimeZone;
 use crate::{
     report::{
         blocks::SessionBlock,
-        table::{format_currency, format_number, write_title, Align, Color, Grid, TableLook},
+        layout::Align,
+        table::{format_currency, format_number, write_title, Color, Grid, TableLook},
         table_usage::models_cell,
     },
     timestamp::{MS_PER_HOUR, MS_PER_MINUTE},

@@ -7,9 +7,10 @@ use std::io::{self, Write};
 use crate::report::{
     daily::UsageReport,
     filter::PeriodKind,
+    layout::Align,
     session::SessionReport,
     summary::{UsageRow, UsageTotals},
-    table::{format_currency, format_number, write_title, Align, Color, Grid, TableLook},
+    table::{format_currency, format_number, write_title, Color, Grid, TableLook},
 };
 use crate::timestamp::format_timestamp_ms;
 

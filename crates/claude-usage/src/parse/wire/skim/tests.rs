@@ -1,5 +1,4 @@
 use super::super::{decode, decode_whole, DecodeError, Scratch};
-use super::mask::is_special;
 use super::*;
 
 /// An assistant line shaped like Claude Code's: content with thinking, text and a tool call
