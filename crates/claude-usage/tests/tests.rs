@@ -2,6 +2,7 @@
 //! cold scan against the live tail on the same corpus.
 
 mod cache;
+mod claude_code;
 mod corpus;
 mod fuzz_replay;
 mod parity;

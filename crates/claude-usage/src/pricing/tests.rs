@@ -5,7 +5,10 @@ use super::{
 };
 
 fn newer_entry(table: &[(&str, ModelPrice)], key: &str) -> Option<ModelPrice> {
-    table.iter().find(|(k, _)| *k == key).map(|(_, price)| *price)
+    table
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, price)| *price)
 }
 
 fn usage(input: u64, output: u64, write_5m: u64, write_1h: u64, read: u64) -> TokenUsage {
@@ -219,7 +222,10 @@ fn a_long_prompt_moves_haiku_5_5_to_its_dearer_rates() {
     let short = haiku.cost_usd(&usage(100_000, 1_000_000, 0, 0, 0), None);
     assert!((short - (0.01 + 0.5)).abs() < 1e-12, "{short}");
     let long = haiku.cost_usd(&usage(50_000, 1_000_000, 0, 0, 50_001), None);
-    assert!((long - (0.025 + 2.5 + 0.002_500_05)).abs() < 1e-12, "{long}");
+    assert!(
+        (long - (0.025 + 2.5 + 0.002_500_05)).abs() < 1e-12,
+        "{long}"
+    );
 }
 
 #[test]
