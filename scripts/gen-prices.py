@@ -18,8 +18,18 @@ Every value is computed here exactly as ccusage computes it at run time (serde_j
 float parsing, per-million division, cache defaults, fast multipliers, long-context tiers), so the
 Rust table holds the final f64 rates and the costs come out bit-identical.
 
-Usage: python3 scripts/gen-prices.py [--litellm-json FILE] [--ccusage-bin FILE] [--check]
-Without --litellm-json it runs `pip download --no-deps litellm==LITELLM_VERSION`.
+It also generates crates/claude-usage/src/pricing/newer.rs, the "newer prices" consulted only for
+a model ccusage's rules leave unpriced, in this order:
+  1. litellm NEWER_LITELLM_VERSION (PyPI): its keys under ccusage's prefixes that ccusage's first
+     table lacks, read with ccusage's rules, plus litellm's whole-prompt tiers (`*_above_100k_tokens`);
+  2. models.dev: nothing beyond ccusage's own snapshot, which the first layer already holds;
+  3. the baked-in model catalog and fast-mode prices of Claude Code CLAUDE_CODE_VERSION's bundle,
+     kept in CLAUDE_CODE_DATA. With --claude-code-bin they are read from the `claude` executable
+     (npm `@anthropic-ai/claude-code-linux-x64`) and that file is rewritten; otherwise it is read.
+
+Usage: python3 scripts/gen-prices.py [--litellm-json FILE] [--newer-litellm-json FILE]
+                                     [--ccusage-bin FILE] [--claude-code-bin FILE] [--check]
+Without --litellm-json / --newer-litellm-json it runs `pip download --no-deps litellm==VERSION`.
 """
 import argparse
 import json
@@ -32,10 +42,14 @@ import zlib
 from pathlib import Path
 
 LITELLM_VERSION = "1.103.0"
+NEWER_LITELLM_VERSION = "1.110.2"
 CCUSAGE_VERSION = "20.0.24"
+CLAUDE_CODE_VERSION = "2.1.337"
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BIN = ROOT / "build/npm/node_modules/@ccusage/ccusage-linux-x64/bin/ccusage"
 OUT = ROOT / "crates/claude-usage/src/pricing/table.rs"
+NEWER_OUT = ROOT / "crates/claude-usage/src/pricing/newer.rs"
+CLAUDE_CODE_DATA = ROOT / "crates/claude-usage/src/pricing/claude-code-prices.json"
 LITELLM_MEMBER = "litellm/model_prices_and_context_window_backup.json"
 EMBEDDED_PREFIXES = ("claude-", "anthropic.", "anthropic/", "us.anthropic.", "eu.anthropic.",
                      "global.anthropic.", "jp.anthropic.", "au.anthropic.", "gpt-", "azure/",
@@ -95,12 +109,12 @@ def serde_roundtrip(value):
     return value if isinstance(value, int) else serde_number(repr(float(value)))
 
 
-def litellm_json(path):
+def litellm_json(path, version=LITELLM_VERSION):
     if path:
         return Path(path).read_text()
     with tempfile.TemporaryDirectory() as scratch:
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        f"litellm=={LITELLM_VERSION}", "-d", scratch], check=True)
+                        f"litellm=={version}", "-d", scratch], check=True)
         wheel = next(Path(scratch).glob("litellm-*.whl"))
         with zipfile.ZipFile(wheel) as archive:
             return archive.read(LITELLM_MEMBER).decode()
@@ -182,7 +196,7 @@ def price(i, o, cw, cr, above=None, threshold=None, fast=1.0, explicit=(True, Tr
             "fast": fast, "cr_explicit": explicit[0], "cw_explicit": explicit[1]}
 
 
-def primary_table(compact, fast):
+def primary_table(compact, fast, with_builtins=True):
     table = {}
     for model, f in compact.items():
         multiplier = f.get("fast", fast.multiplier(model))
@@ -190,7 +204,8 @@ def primary_table(compact, fast):
         table[model] = price(f["i"], f["o"], f.get("cc", f["i"] * 1.25), f.get("cr", f["i"] * 0.1),
                              above if any(v is not None for v in above) else None, None,
                              1.0 if multiplier is None else multiplier, ("cr" in f, "cc" in f))
-    add_builtins(table, fast)
+    if with_builtins:
+        add_builtins(table, fast)
     return table
 
 
@@ -290,6 +305,117 @@ def fill_long_context(primary, models_dev):
             entry["above"], entry["threshold"] = source["above"], source["threshold"]
 
 
+WHOLE_PROMPT_TIER = re.compile(r"(input_cost_per_token|output_cost_per_token|cache_creation_input_token_cost|"
+                               r"cache_read_input_token_cost)_above_(\d+)k_tokens")
+
+
+def newer_litellm_table(raw_text, primary, fast):
+    """litellm NEWER_LITELLM_VERSION's keys that ccusage's first table lacks, read with ccusage's
+    rules (compaction, cache defaults, fast multipliers). A key ccusage has can never match a model
+    ccusage left unpriced, so leaving those out changes no answer. Tiers other than 200k are
+    litellm's whole-prompt tiers: past the threshold every token of the request pays them."""
+    raw = serde_loads(raw_text)
+    table = primary_table(compact_litellm(raw_text), fast, with_builtins=False)
+    for model in [model for model in table if model in primary]:
+        del table[model]
+    kinds = ("input_cost_per_token", "output_cost_per_token", "cache_creation_input_token_cost",
+             "cache_read_input_token_cost")
+    for model, entry in table.items():
+        tiers = {}
+        for field, value in raw[model].items():
+            match = WHOLE_PROMPT_TIER.fullmatch(field)
+            if match and match.group(2) != "200" and value is not None:
+                tiers.setdefault(int(match.group(2)) * 1000, {})[match.group(1)] = serde_roundtrip(value)
+        if tiers and entry["above"] is None:
+            threshold = min(tiers)
+            entry["above"] = tuple(tiers[threshold].get(kind) for kind in kinds)
+            entry["threshold"] = threshold
+    return table
+
+
+def js_object(data, start):
+    """The JavaScript object literal at `start` in a minified bundle, as a Python value."""
+    end, depth, quote = start, 0, None
+    while True:
+        byte = data[end:end + 1]
+        if quote:
+            if byte == b"\\":
+                end += 1
+            elif byte == quote:
+                quote = None
+        elif byte in (b'"', b"'", b"`"):
+            quote = byte
+        elif byte in (b"{", b"["):
+            depth += 1
+        elif byte in (b"}", b"]"):
+            depth -= 1
+            if depth == 0:
+                break
+        end += 1
+    text = data[start:end + 1].decode()
+    # Quote the bare keys and spell out `!0`/`!1`; strings and numbers (`1e6`) pass unchanged.
+    tokens = re.finditer(r'(?P<string>"(?:[^"\\]|\\.)*")|(?P<key>[A-Za-z_$][\w$]*)(?=:)|!0|!1|.', text, re.S)
+    words = {"!0": "true", "!1": "false"}
+    return json.loads("".join(json.dumps(t.group(0)) if t.group("key") else words.get(t.group(0), t.group(0))
+                              for t in tokens))
+
+
+CLAUDE_CODE_KINDS = {"inputTokens": "input", "outputTokens": "output", "promptCacheWriteTokens": "cache_write_5m",
+                     "promptCacheWrite1hTokens": "cache_write_1h", "promptCacheReadTokens": "cache_read"}
+
+
+def claude_code_prices(binary):
+    """Claude Code's baked-in model catalog (pricing tiers, each model's tier) and the fast-mode
+    prices of its cost function (`if(e==="claude-...")return <prices>;` for each fast model)."""
+    data = Path(binary).read_bytes()
+    version = re.search(rb"// Version: (\d+\.\d+\.\d+)", data)
+    if version is None or version.group(1).decode() != CLAUDE_CODE_VERSION:
+        sys.exit(f"gen-prices: {binary} is not Claude Code {CLAUDE_CODE_VERSION}")
+    catalog = js_object(data, data.index(b'{"//":"Hand-maintained baked-in model catalog'))
+    body = re.search(rb'function [\w$]+\(e\)\{((?:if\(e==="claude-[^)]*\)return [\w$]+;)+)return\}', data)
+    fast = {}
+    for models, name in re.findall(rb'if\(([^)]*)\)return ([\w$]+);', body.group(1)):
+        rates = re.search(rb"[,; ]" + re.escape(name) + rb"=(\{inputTokens:[^}]*\})", data)
+        value = js_object(data, rates.start(1))
+        for model in re.findall(rb'e==="([^"]+)"', models):
+            fast[model.decode()] = {CLAUDE_CODE_KINDS[k]: v for k, v in value.items() if k in CLAUDE_CODE_KINDS}
+    return {
+        "//": f"Prices in Claude Code {CLAUDE_CODE_VERSION}'s bundle, USD per million tokens: its baked-in "
+              "model catalog and its fast-mode prices. Generated by scripts/gen-prices.py --claude-code-bin.",
+        "tiers": {name: {k: v for k, v in tier.items() if k != "web_search"}
+                  for name, tier in catalog["pricing_tiers"].items()},
+        "models": {model["id"]: model["pricing"] for model in catalog["models"]},
+        "fast": fast,
+    }
+
+
+def claude_code_table(prices):
+    """The bundle's prices as table entries; fast mode as one multiplier, which must fit every kind.
+    A rate per million becomes the double nearest its decimal value per token (0.2 -> 2e-07), as
+    litellm writes the same prices, so equal prices from the two sources are equal doubles."""
+    per_token = lambda value: float(f"{value!r}e-6")  # noqa: E731
+    table = {}
+    for model, tier_name in sorted(prices["models"].items()):
+        tier = prices["tiers"][tier_name]
+        rates = [tier[kind] for kind in ("input", "output", "cache_write_5m", "cache_read")]
+        long = tier.get("long_prompt")
+        for rates_of in [tier] + ([long] if long else []):
+            if rates_of["cache_write_1h"] != 2 * rates_of["input"]:
+                sys.exit(f"gen-prices: {model}: a 1h cache write is not twice the input rate")
+        multiplier = 1.0
+        if model in prices["fast"]:
+            fast = prices["fast"][model]
+            multiplier = fast["input"] / tier["input"]
+            if long or any(fast[kind] != tier[kind] * multiplier for kind in fast):
+                sys.exit(f"gen-prices: {model}: fast mode is not one multiplier of its prices")
+        above = threshold = None
+        if long:
+            above = tuple(per_token(long[k]) for k in ("input", "output", "cache_write_5m", "cache_read"))
+            threshold = int(long["above_prompt_tokens"])
+        table[model] = price(*map(per_token, rates), above, threshold, multiplier)
+    return table
+
+
 def rust_f64(value):
     text = repr(float(value))
     return text if any(c in text for c in ".e") else text + ".0"
@@ -373,11 +499,60 @@ def render(primary, models_dev, exact_only, command):
     return "\n".join(lines)
 
 
+def render_newer(litellm, claude_code, command):
+    def entries(table):
+        return [f"    ({json.dumps(k)}, {rust_price(table[k])})," for k in sorted(table)]
+
+    text = "\n".join(entries(litellm) + entries(claude_code))
+    lines = [
+        "// @generated by scripts/gen-prices.py: do not edit; run the command below instead.",
+        "//! Newer prices: consulted only for a model ccusage 20.0.24's rules leave unpriced.",
+        "//!",
+        f"//! Generated by `{command}` from",
+        f"//! * litellm {NEWER_LITELLM_VERSION} (PyPI), `{LITELLM_MEMBER}`: the keys",
+        "//!   under ccusage's prefixes that its own table lacks, read with its rules;",
+        f"//! * Claude Code {CLAUDE_CODE_VERSION}'s bundle (npm `@anthropic-ai/claude-code-linux-x64`): its",
+        "//!   baked-in model catalog and fast-mode prices, kept in `claude-code-prices.json`.",
+        "//!",
+        "//! Rates are USD per token; `docs/ccusage-rules.md` (section 4.5) says which source wins.",
+        "",
+        "use super::ModelPrice;",
+        "",
+        *(["const N: Option<f64> = None;", ""] if "(N" in text or " N," in text or " N)" in text else []),
+        *(["const fn s(rate: f64) -> Option<f64> {", "    Some(rate)", "}", ""] if "s(" in text.replace("p(", "") else []),
+        "const fn p(input: f64, output: f64, cache_write: f64, cache_read: f64) -> ModelPrice {",
+        "    ModelPrice::new(input, output, cache_write, cache_read)",
+        "}",
+        "",
+        f"/// litellm {NEWER_LITELLM_VERSION}'s entries that ccusage's table lacks, sorted by key: consulted first.",
+        "pub(super) const LITELLM: &[(&str, ModelPrice)] = &[",
+        *entries(litellm),
+        "];",
+        "",
+        f"/// The prices in Claude Code {CLAUDE_CODE_VERSION}'s bundle, sorted by key: consulted last.",
+        "pub(super) const CLAUDE_CODE: &[(&str, ModelPrice)] = &[",
+        *entries(claude_code),
+        "];",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_or_check(path, text, check):
+    if not check:
+        path.write_text(text)
+        return True
+    return path.exists() and path.read_text() == text
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--litellm-json", help=f"litellm {LITELLM_VERSION}'s {LITELLM_MEMBER}")
+    parser.add_argument("--newer-litellm-json", help=f"litellm {NEWER_LITELLM_VERSION}'s {LITELLM_MEMBER}")
     parser.add_argument("--ccusage-bin", default=str(DEFAULT_BIN), help="ccusage's native binary")
-    parser.add_argument("--check", action="store_true", help="fail if the table is out of date")
+    parser.add_argument("--claude-code-bin", help=f"Claude Code {CLAUDE_CODE_VERSION}'s `claude` executable "
+                        f"(default: read {CLAUDE_CODE_DATA.relative_to(ROOT)})")
+    parser.add_argument("--check", action="store_true", help="fail if a generated file is out of date")
     args = parser.parse_args()
     blobs = ccusage_blobs(args.ccusage_bin)
     compact = compact_litellm(litellm_json(args.litellm_json))
@@ -389,15 +564,24 @@ def main():
     primary = primary_table(compact, fast)
     models_dev, exact_only = models_dev_table(blobs["models_dev"], fast)
     fill_long_context(primary, models_dev)
-    text = render(primary, models_dev, exact_only, "python3 scripts/gen-prices.py")
-    if args.check:
-        if OUT.read_text() != text:
-            sys.exit(f"gen-prices: {OUT.relative_to(ROOT)} is out of date")
-        return
-    OUT.write_text(text)
-    print(f"gen-prices: {len(primary)} primary, {len(DEEPSEEK_V4)} any-spelling, "
-          f"{sum(1 for k in models_dev if k not in primary or k in exact_only)} models.dev entries "
-          f"-> {OUT.relative_to(ROOT)}")
+    command = "python3 scripts/gen-prices.py"
+    newer = newer_litellm_table(litellm_json(args.newer_litellm_json, NEWER_LITELLM_VERSION), primary, fast)
+    if args.claude_code_bin:
+        prices_text = json.dumps(claude_code_prices(args.claude_code_bin), indent=2, sort_keys=True) + "\n"
+    else:
+        prices_text = CLAUDE_CODE_DATA.read_text()
+    claude_code = claude_code_table(json.loads(prices_text))
+    outputs = [(OUT, render(primary, models_dev, exact_only, command)),
+               (NEWER_OUT, render_newer(newer, claude_code, command)),
+               (CLAUDE_CODE_DATA, prices_text)]
+    stale = [str(path.relative_to(ROOT)) for path, text in outputs if not write_or_check(path, text, args.check)]
+    if stale:
+        sys.exit(f"gen-prices: out of date: {', '.join(stale)}")
+    if not args.check:
+        print(f"gen-prices: {len(primary)} primary, {len(DEEPSEEK_V4)} any-spelling, "
+              f"{sum(1 for k in models_dev if k not in primary or k in exact_only)} models.dev entries "
+              f"-> {OUT.relative_to(ROOT)}; {len(newer)} litellm {NEWER_LITELLM_VERSION}, "
+              f"{len(claude_code)} Claude Code {CLAUDE_CODE_VERSION} entries -> {NEWER_OUT.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -228,13 +228,89 @@ fn every_model_of_the_table_and_its_spellings_cost_what_ccusage_charges() {
         println!("skipped: CCUSAGE_BIN not set (run scripts/install-test-deps and export it)");
         return;
     }
+    // Byte-identical where ccusage prices a model (or nobody does); a model only the newer
+    // prices cover must be one ccusage leaves unpriced.
+    let table = PriceTable::embedded();
+    let (models, newer): (Vec<String>, Vec<String>) = table_models()
+        .into_iter()
+        .partition(|model| table.is_priced_by_ccusage(model) || table.find(model).is_none());
+    assert!(models.len() > 5_000, "{} models", models.len());
     let scratch = tempfile::tempdir().expect("temp dir");
     let root = scratch.path().join("claude");
-    let models = table_models();
-    assert!(models.len() > 5_000, "{} models", models.len());
     priced_corpus(&root, &models);
-    let theirs = theirs(&root, &["claude", "daily"]).expect("CCUSAGE_BIN is set");
-    assert_identical("daily", &ours_daily(&root), &theirs);
+    let daily = theirs(&root, &["claude", "daily"]).expect("CCUSAGE_BIN is set");
+    assert_identical("daily", &ours_daily(&root), &daily);
+
+    let root = scratch.path().join("newer");
+    priced_corpus(&root, &newer);
+    let daily = theirs(&root, &["claude", "daily"]).expect("CCUSAGE_BIN is set");
+    let daily: Value = serde_json::from_slice(&daily).expect("ccusage's JSON parses");
+    // Listed as display models: the fast line of each adds `<model>-fast`.
+    let mut unpriced: Vec<String> = newer
+        .iter()
+        .flat_map(|model| [model.clone(), format!("{model}-fast")])
+        .collect();
+    unpriced.sort();
+    assert_eq!(daily["totals"]["unpricedModels"], json!(unpriced));
+}
+
+/// Today's models, USD per million tokens (input, output, 5m cache write, cache read) and the
+/// fast multiplier: litellm 1.110.2's rates, and Claude Code 2.1.337's for the two 5.2 models.
+const TODAYS_MODELS: [(&str, [f64; 4], f64); 5] = [
+    ("claude-opus-5-5", [4.0, 20.0, 5.0, 0.2], 2.0),
+    ("claude-sonnet-5-5", [2.0, 10.0, 2.5, 0.1], 1.0),
+    ("claude-haiku-5-5", [0.1, 0.5, 0.125, 0.01], 1.0),
+    ("claude-fable-5-2", [8.0, 40.0, 10.0, 0.2], 2.0),
+    ("claude-mythos-5-2", [8.0, 40.0, 10.0, 0.2], 2.0),
+];
+
+#[test]
+fn todays_models_cost_what_the_table_says_in_the_daily_report() {
+    // 100,000 tokens of each kind alone (haiku-5-5's dearer rates start above 100,000), then
+    // a fast line of 10,000 input and 10,000 output tokens.
+    let tokens = 100_000_u64;
+    let mixes = [
+        json!({"input_tokens": tokens, "output_tokens": 0}),
+        json!({"input_tokens": 0, "output_tokens": tokens}),
+        json!({"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": tokens}),
+        json!({"input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": tokens}),
+        json!({"input_tokens": 10_000, "output_tokens": 10_000, "speed": "fast"}),
+    ];
+    let mut lines = Vec::new();
+    for (day, (model, ..)) in (0_i64..).zip(TODAYS_MODELS) {
+        for usage in &mixes {
+            let at = FIRST_DAY_NOON_MS + day * DAY_MS;
+            lines.push(line(lines.len(), at, model, usage));
+        }
+    }
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let root = scratch.path().join("claude");
+    write_corpus(&root, &lines);
+    let report: Value = serde_json::from_slice(&ours_daily(&root)).expect("our JSON parses");
+    assert!(report["totals"].get("unpricedModels").is_none(), "{report}");
+    let table = PriceTable::embedded();
+    for (day, (model, [input, output, write, read], fast)) in TODAYS_MODELS.iter().enumerate() {
+        assert!(
+            !table.is_priced_by_ccusage(model),
+            "{model}: ccusage's price wins"
+        );
+        let per_million = 1e-6;
+        #[allow(clippy::cast_precision_loss)] // 100,000 is exact in f64
+        let expected = tokens as f64 * per_million * (input + output + write + read)
+            + 10_000.0 * per_million * (input + output) * fast;
+        let row = &report["daily"][day];
+        let breakdown = &row["modelBreakdowns"][0];
+        assert_eq!(breakdown["modelName"], json!(model), "{row}");
+        let cost = row["totalCost"].as_f64().expect("a cost");
+        assert!(
+            cost > 0.0 && (cost - expected).abs() < 1e-9,
+            "{model}: {cost} != {expected}"
+        );
+        assert!(
+            breakdown.get("missingPricing").is_none_or(|m| m == false),
+            "{row}"
+        );
+    }
 }
 
 /// Lines of `u64::MAX` tokens: past days, a day with several, every kind at once, priced and

@@ -3,6 +3,7 @@
 
 mod architecture;
 mod cache;
+mod claude_code;
 mod corpus;
 mod fuzz_replay;
 mod parity;

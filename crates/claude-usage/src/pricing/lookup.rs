@@ -1,22 +1,48 @@
-//! ccusage 20.0.24's offline model lookup over the generated tables, rule for rule.
+//! The model lookup: ccusage 20.0.24's offline rules over its tables, then the newer prices.
 //!
-//! Order: the primary (LiteLLM + built-in) table by exact key, alias, then fuzzy match; then the
+//! ccusage's order, rule for rule: the primary (LiteLLM + built-in) table by exact key, alias, then fuzzy match; then the
 //! DeepSeek V4 rates by any separator spelling; then the models.dev snapshot the same way. A
 //! fuzzy match is the longest key that contains the model, or that the model contains, at
 //! word boundaries (also with `.` and `@` read as `-`); ties go to the smaller key. A request
 //! naming an exact-only models.dev key (in any separator spelling) is never fuzzy-matched.
+//! Only when those find nothing: litellm's newer entries, then Claude Code's bundle prices
+//! (`newer.rs`), each by exact key, then by the same fuzzy match (`docs/ccusage-rules.md`, 4.5).
 //! The fuzzy match itself lives in `fuzzy.rs`; its indexes are built on first use.
 
 use std::sync::OnceLock;
 
 use super::{
     fuzzy::{normalize, FuzzyIndex},
+    newer::{CLAUDE_CODE, LITELLM},
     table::{ALIASES, ANY_SPELLING, EXACT_ONLY_SPELLINGS, MODELS_DEV, PRIMARY},
     ModelPrice,
 };
 
-/// The price ccusage 20.0.24 `--offline` gives `model`, if any.
+/// The price of `model`: ccusage's, else the newest one known.
 pub(super) fn find(model: &str) -> Option<ModelPrice> {
+    ccusage(model).or_else(|| newer(model))
+}
+
+/// The price a newer source gives a model ccusage leaves unpriced: litellm's before Claude
+/// Code's, as ccusage itself prefers litellm.
+fn newer(model: &str) -> Option<ModelPrice> {
+    static LITELLM_INDEX: OnceLock<FuzzyIndex> = OnceLock::new();
+    static CLAUDE_CODE_INDEX: OnceLock<FuzzyIndex> = OnceLock::new();
+    exact(LITELLM, model)
+        .or_else(|| fuzzy(&LITELLM_INDEX, LITELLM).best_match(model))
+        .or_else(|| exact(CLAUDE_CODE, model))
+        .or_else(|| fuzzy(&CLAUDE_CODE_INDEX, CLAUDE_CODE).best_match(model))
+}
+
+fn fuzzy(
+    index: &'static OnceLock<FuzzyIndex>,
+    table: &'static [(&'static str, ModelPrice)],
+) -> &'static FuzzyIndex {
+    index.get_or_init(|| FuzzyIndex::new(table.to_vec()))
+}
+
+/// The price ccusage 20.0.24 `--offline` gives `model`, if any.
+pub(super) fn ccusage(model: &str) -> Option<ModelPrice> {
     let normalized = normalize(model);
     primary(model)
         .or_else(|| exact(ANY_SPELLING, &normalized))
@@ -87,7 +113,7 @@ fn spelled_exact_only(model: &str) -> Option<Option<&'static str>> {
 
 fn primary_index() -> &'static FuzzyIndex {
     static INDEX: OnceLock<FuzzyIndex> = OnceLock::new();
-    INDEX.get_or_init(|| FuzzyIndex::new(PRIMARY.to_vec()))
+    fuzzy(&INDEX, PRIMARY)
 }
 
 fn models_dev_index() -> &'static FuzzyIndex {

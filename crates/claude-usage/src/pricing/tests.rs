@@ -1,7 +1,15 @@
 use super::{
+    newer::{CLAUDE_CODE, LITELLM},
     table::{ALIASES, ANY_SPELLING, EXACT_ONLY_SPELLINGS, MODELS_DEV, PRIMARY},
     *,
 };
+
+fn newer_entry(table: &[(&str, ModelPrice)], key: &str) -> Option<ModelPrice> {
+    table
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, price)| *price)
+}
 
 fn usage(input: u64, output: u64, write_5m: u64, write_1h: u64, read: u64) -> TokenUsage {
     TokenUsage {
@@ -36,6 +44,8 @@ fn tables_are_sorted_and_unique_for_binary_search() {
     assert!(is_sorted(
         EXACT_ONLY_SPELLINGS.iter().map(|(key, _)| *key).collect()
     ));
+    assert!(is_sorted(LITELLM.iter().map(|(key, _)| *key).collect()));
+    assert!(is_sorted(CLAUDE_CODE.iter().map(|(key, _)| *key).collect()));
     for (_, target) in ALIASES {
         let is_priced = PRIMARY.iter().any(|(key, _)| key == target)
             || MODELS_DEV.iter().any(|(key, _, _)| key == target);
@@ -67,10 +77,17 @@ fn lookup_follows_ccusage_boundaries() {
         table.find("claude-opus-4-6-20260101"),
         table.find("claude-opus-4-6")
     );
-    // A different version number is a different model, not a date suffix.
-    assert_eq!(table.find("claude-opus-4-0"), None);
+    // A different version number is a different model, not a date suffix: ccusage has none of
+    // these, so the newer prices answer, from Claude Code's catalog, or nothing.
+    assert!(!table.is_priced_by_ccusage("claude-opus-4-0"));
+    assert!(!table.is_priced_by_ccusage("claude-opus-4-9"));
+    assert!(!table.is_priced_by_ccusage("claude-3-5-sonnet-latest"));
+    assert_eq!(table.find("claude-opus-4-0"), table.find("claude-opus-4-1"));
     assert_eq!(table.find("claude-opus-4-9"), None);
-    assert_eq!(table.find("claude-3-5-sonnet-latest"), None);
+    assert_eq!(
+        table.find("claude-3-5-sonnet-latest"),
+        newer_entry(CLAUDE_CODE, "claude-3-5-sonnet")
+    );
     assert_eq!(table.find("<synthetic>"), None);
     assert_eq!(table.find(""), None);
 }
@@ -164,6 +181,51 @@ fn a_long_prompt_moves_the_whole_line_to_the_long_context_rates() {
     // The prompt saturates instead of wrapping round to a short one.
     let huge = usage(u64::MAX, 0, 0, 0, 1);
     assert_eq!(gpt.cost_usd(&huge, None), 184_467_440_737_095.53);
+}
+
+#[test]
+fn newer_prices_answer_only_where_ccusage_has_none() {
+    let table = PriceTable::embedded();
+    // ccusage's price wins where it has one, even where a newer source differs.
+    for (key, _) in LITELLM.iter().chain(CLAUDE_CODE) {
+        if let Some(ccusage) = lookup::ccusage(key) {
+            assert_eq!(table.find(key), Some(ccusage), "{key}");
+        }
+    }
+    // litellm before Claude Code: both price claude-opus-5-5, litellm's entry answers.
+    assert_eq!(
+        table.find("claude-opus-5-5"),
+        newer_entry(LITELLM, "claude-opus-5-5")
+    );
+    // Claude Code alone prices the 5.2 models; dated and provider spellings find them too.
+    let fable = newer_entry(CLAUDE_CODE, "claude-fable-5-2");
+    assert!(fable.is_some());
+    for model in [
+        "claude-fable-5-2",
+        "claude-fable-5-2-20260901",
+        "claude-fable-5-2[1m]",
+        "anthropic.claude-fable-5-2",
+        "us.anthropic.claude-fable-5-2",
+        "vertex_ai/claude-fable-5-2@default",
+        "claude-fable-5.2",
+    ] {
+        assert_eq!(table.find(model), fable, "{model}");
+        assert!(!table.is_priced_by_ccusage(model), "{model}");
+    }
+    assert_eq!(table.find("claude-fable-5-3"), None);
+}
+
+#[test]
+fn a_long_prompt_moves_haiku_5_5_to_its_dearer_rates() {
+    // $0.10 / $0.50 per million; $0.50 / $2.50 once the prompt passes 100,000 tokens.
+    let haiku = PriceTable::embedded().find("claude-haiku-5-5").unwrap();
+    let short = haiku.cost_usd(&usage(100_000, 1_000_000, 0, 0, 0), None);
+    assert!((short - (0.01 + 0.5)).abs() < 1e-12, "{short}");
+    let long = haiku.cost_usd(&usage(50_000, 1_000_000, 0, 0, 50_001), None);
+    assert!(
+        (long - (0.025 + 2.5 + 0.002_500_05)).abs() < 1e-12,
+        "{long}"
+    );
 }
 
 #[test]
