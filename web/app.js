@@ -9,15 +9,21 @@
 // frame leaves null is unknown: gauge-core parks its needle below E, and this page dims it and
 // says how to get a value.
 //
+// Frame details: where each fuel figure comes from, the model family, the scoped weekly limits
+// at warning and the spend are read back from the frame gauge-core decoded (the `frame_*`
+// exports), and the model lamps' states from gauge-core's model-lamp map (`model_lamp_*`), so
+// the page reads the wire exactly as a cluster does.
+//
 // Link: frames come from the daemon's /events (Server-Sent Events). While the stream is open the
 // last frame is fed again every second, as the serial transport's heartbeat does, so the
 // cluster's own link watchdog lights STALL only when the daemon is really gone. A closed stream
 // is reopened after a second, for ever.
 'use strict';
 
-const LAMPS = ['HOT', 'WARN_5H', 'WARN_7D', 'LIMIT', 'STALL', 'IDLE'];
 const PATTERNS = ['off', 'steady', 'slow', 'fast'];
 const GAUGE_IDS = ['5h', 'tach', '7d'];
+/** gauge-core's GaugeSource order (the `frame_source` export). */
+const SOURCES = ['official', 'cached', 'estimate', 'none', 'unknown'];
 const HEARTBEAT_MS = 1000;
 const RECONNECT_MS = 1000;
 
@@ -39,6 +45,56 @@ class Instrument {
   /** UTF-8 text the module hands out as a pointer and a length. */
   text(ptr, len) {
     return this.decoder.decode(new Uint8Array(this.x.memory.buffer, ptr, len));
+  }
+
+  /** A text the module hands out packed as a BigInt `ptr << 32 | len`. */
+  packedText(packed) {
+    return this.text(Number(packed >> 32n), Number(packed & 0xffffffffn));
+  }
+
+  /** gauge-core's lamps' wire names, in Lamp::ALL order. */
+  lampNames() {
+    const names = [];
+    for (let i = 0; i < this.x.lamp_count(); i += 1) {
+      names.push(this.text(this.x.lamp_name_ptr(i), this.x.lamp_name_len(i)));
+    }
+    return names;
+  }
+
+  /** What the last decoded frame says beyond the needles and lamps (null fields when absent). */
+  details() {
+    const x = this.x;
+    const warnScoped = [];
+    for (let i = 0; i < x.frame_warn_scoped_count(); i += 1) {
+      warnScoped.push(this.packedText(x.frame_warn_scoped(i)));
+    }
+    const orNull = (v) => (Number.isNaN(v) ? null : v);
+    return {
+      sources: { '5h': SOURCES[x.frame_source(0)], '7d': SOURCES[x.frame_source(2)] },
+      family: this.packedText(x.frame_family()) || null,
+      warnScoped,
+      spend: x.frame_has_spend() === 1 ? {
+        usedUsd: x.frame_spend_used_usd(),
+        limitUsd: orNull(x.frame_spend_limit_usd()),
+        period: this.packedText(x.frame_spend_period()),
+        usedPct: orNull(x.frame_spend_used_pct()),
+      } : null,
+    };
+  }
+
+  /** Each model lamp at `nowUs`: pattern, on, whether a model caution lights it; and which lamp the family is on. */
+  modelLamps(nowUs) {
+    const x = this.x;
+    const on = x.model_lamps_on_bits(nowUs);
+    const lamps = [];
+    for (let i = 0; i < x.model_lamp_count(); i += 1) {
+      lamps.push({
+        pattern: PATTERNS[x.model_lamp_pattern(i, nowUs)] || 'off',
+        on: (on >> i) & 1,
+        caution: x.model_lamp_is_caution(i, nowUs) === 1,
+      });
+    }
+    return { lamps, inUse: x.model_lamp_in_use() };
   }
 
   /** What gauge `g`'s dial prints (gauge-core's face): ticks, figures, unit, zone, in bp. */
@@ -100,7 +156,7 @@ class Instrument {
     return {
       positions: this.positions(),
       goals: [0, 1, 2].map((g) => this.x.needle_goal_steps(g)),
-      lamps: LAMPS.map((name, i) => ({
+      lamps: this.lampNames().map((name, i) => ({
         name,
         pattern: PATTERNS[this.x.lamp_pattern(i, nowUs)] || 'off',
         on: (on >> i) & 1,
@@ -204,30 +260,106 @@ function countdown(resetSecs) {
   return `reset ${m}m ${String(s).padStart(2, '0')}s`;
 }
 
-function percent(fuel) {
-  return fuel == null ? '--' : `${Math.round(fuel * 100)}%`;
+function percent(fuel, source) {
+  if (fuel == null || source === 'none') return '--';
+  return `${source === 'estimate' ? '~' : ''}${Math.round(fuel * 100)}%`;
 }
 
-/** Marks a fuel gauge unknown (null in the frame): its needle is parked, its hint shown. */
-function showUnknown(id, fuel) {
-  const unknown = fuel == null;
+const SOURCE_BADGES = { official: 'OFFICIAL', cached: 'CACHED', estimate: '~ ESTIMATE', none: 'NO LIMIT' };
+
+/**
+ * Marks a fuel gauge: its source badge, and unknown (null in the frame) or without a window
+ * (source `none`: Claude has no such limit for the account): either way its needle is parked by
+ * gauge-core and the matching line says why.
+ */
+function showGauge(id, fuel, source) {
+  const noWindow = source === 'none';
+  const unknown = fuel == null || noWindow;
   document.getElementById(`gauge-${id}`).dataset.unknown = unknown ? 1 : 0;
-  document.getElementById(`hint-${id}`).hidden = !unknown;
+  document.getElementById(`hint-${id}`).hidden = !unknown || noWindow;
+  document.getElementById(`nowindow-${id}`).hidden = !noWindow;
+  const badge = document.getElementById(`source-${id}`);
+  badge.dataset.source = source;
+  badge.textContent = SOURCE_BADGES[source] || '';
+  badge.hidden = !(source in SOURCE_BADGES) || noWindow;
 }
 
-function showText(frame) {
+/** The panel's source badge: the best of the two gauges' sources. */
+function overallSource(sources) {
+  const all = Object.values(sources);
+  return ['official', 'cached', 'estimate'].find((s) => all.includes(s)) || 'none';
+}
+
+function showText(frame, details) {
   const set = (id, text) => { document.getElementById(id).textContent = text; };
-  if (!frame) return;
-  set('value-5h', percent(frame.fuel_5h));
-  set('value-7d', percent(frame.fuel_7d));
-  showUnknown('5h', frame.fuel_5h);
-  showUnknown('7d', frame.fuel_7d);
+  if (!frame || !details) return;
+  set('value-5h', percent(frame.fuel_5h, details.sources['5h']));
+  set('value-7d', percent(frame.fuel_7d, details.sources['7d']));
+  showGauge('5h', frame.fuel_5h, details.sources['5h']);
+  showGauge('7d', frame.fuel_7d, details.sources['7d']);
   set('value-tach', frame.tach.toLocaleString('en-US'));
-  set('reset-5h', countdown(frame.reset_5h));
-  set('reset-7d', countdown(frame.reset_7d));
+  set('reset-5h', details.sources['5h'] === 'none' ? '' : countdown(frame.reset_5h));
+  set('reset-7d', details.sources['7d'] === 'none' ? '' : countdown(frame.reset_7d));
   const source = document.getElementById('source');
-  source.dataset.source = frame.source;
-  source.textContent = { official: 'OFFICIAL', estimate: 'ESTIMATE' }[frame.source] || 'NO DATA';
+  source.dataset.source = overallSource(details.sources);
+  source.textContent = { official: 'OFFICIAL', cached: 'CACHED', estimate: 'ESTIMATE' }[source.dataset.source] || 'NO DATA';
+  showNotices(details);
+}
+
+// ---- family, scoped warnings and spend -------------------------------------------------------
+
+/** "$62.50" */
+function dollars(usd) {
+  return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+/** "$62.50 / $50.00 monthly, 125 %" (the percentage unclamped: over 100 once past the limit). */
+function spendText(spend) {
+  let text = `spend ${dollars(spend.usedUsd)}`;
+  if (spend.limitUsd != null) text += ` / ${dollars(spend.limitUsd)}`;
+  if (spend.period) text += ` ${spend.period}`;
+  if (spend.usedPct != null) text += `, ${Math.round(spend.usedPct)} %`;
+  return text;
+}
+
+/** The /limits window a scoped warning names (by model or name), for its percentage. */
+function scopedWindow(name) {
+  const key = name.toLowerCase();
+  const windows = (lastLimits && lastLimits.scoped) || [];
+  return windows.find((w) => (w.model || '').toLowerCase() === key || (w.name || '').toLowerCase() === key)
+    || windows.find((w) => (w.name || '').toLowerCase().includes(key));
+}
+
+/** "Fable 95 %" per scoped weekly limit at warning; the spend; a family on no model lamp. */
+function showNotices(details) {
+  const scoped = document.getElementById('scoped');
+  scoped.textContent = details.warnScoped.map((name) => {
+    const w = scopedWindow(name);
+    return w && w.used_pct != null ? `${name} ${Math.round(w.used_pct)} %` : name;
+  }).join(' · ');
+  scoped.hidden = details.warnScoped.length === 0;
+  const spend = document.getElementById('spend');
+  spend.textContent = details.spend ? spendText(details.spend) : '';
+  spend.hidden = !details.spend;
+  spend.dataset.over = details.spend && details.spend.usedPct != null && details.spend.usedPct >= 100 ? 1 : 0;
+}
+
+/** The model lamps: gauge-core's states; a lamp lit by a family shows its name (FABLE). */
+function showModelLamps(instrument, nodes, details, stalled, nowUs) {
+  const { lamps, inUse } = instrument.modelLamps(nowUs);
+  const family = details && !stalled ? details.family : null;
+  nodes.forEach((node, i) => {
+    const lamp = lamps[i] || { pattern: 'off', on: 0, caution: false };
+    node.dataset.pattern = lamp.pattern;
+    node.dataset.on = lamp.on;
+    node.dataset.caution = lamp.caution ? 1 : 0;
+    node.textContent = i === inUse && family ? family.toUpperCase() : node.dataset.label;
+  });
+  // A family on no lamp (a new one, or other) still shows, by name.
+  const readout = document.getElementById('family');
+  const unmapped = family && inUse >= lamps.length && family !== 'other';
+  readout.textContent = unmapped ? `MODEL ${family.toUpperCase()}` : '';
+  readout.hidden = !unmapped;
 }
 
 // ---- pace, run-out and Claude's other windows -----------------------------------------------
@@ -238,8 +370,9 @@ function showText(frame) {
 // not carry (per-model weekly ones and extra usage, from /limits).
 
 const PACE_GAUGES = { '5h': 0, '7d': 2 };
-const MODEL_CAUTIONS = { opus: 'WARN_OPUS', sonnet: 'WARN_SONNET' };
 const LIMITS_INTERVAL_MS = 5000;
+/** The last /limits report (for the scoped warnings' percentages). */
+let lastLimits = null;
 
 /** Adds a hidden pace mark to fuel gauge `id`'s dial; returns it. */
 function drawPaceMark(id) {
@@ -293,26 +426,6 @@ function showPace(instrument, marks, frame) {
   }
 }
 
-/** The model lamps' cautions: a lit WARN_<MODEL> lamp flashes that model's lamp. */
-function showModelCautions(instrument, models, nowUs) {
-  const x = instrument.x;
-  const count = x.lamp_count();
-  const on = x.lamps_on_bits(nowUs);
-  for (const node of models) {
-    const name = MODEL_CAUTIONS[node.dataset.model];
-    const i = LAMP_ORDER.indexOf(name);
-    const pattern = i >= 0 && i < count ? PATTERNS[x.lamp_pattern(i, nowUs)] || 'off' : 'off';
-    node.dataset.caution = pattern === 'off' ? 0 : 1;
-    if (pattern !== 'off') {
-      node.dataset.pattern = pattern;
-      node.dataset.on = (on >> i) & 1;
-    }
-  }
-}
-
-/** gauge-core's lamp order (Lamp::ALL), the model cautions after the six the panel shows. */
-const LAMP_ORDER = ['HOT', 'WARN_5H', 'WARN_7D', 'LIMIT', 'STALL', 'IDLE', 'WARN_OPUS', 'WARN_SONNET'];
-
 /** One line of Claude's other windows (model windows first) and extra usage, from /limits. */
 function windowsText(report) {
   const parts = [];
@@ -340,7 +453,8 @@ function followWindows() {
     try {
       const response = await fetch('limits');
       if (!response.ok) return;
-      const text = windowsText(await response.json());
+      lastLimits = await response.json();
+      const text = windowsText(lastLimits);
       line.textContent = text;
       line.hidden = text === '';
     } catch (err) {
@@ -366,7 +480,9 @@ class Page {
       const figure = document.getElementById(`gauge-${id}`);
       return drawDial(figure.querySelector('svg'), instrument, g);
     });
-    this.lamps = LAMPS.map((name) => document.querySelector(`[data-lamp="${name}"]`));
+    // Lamps without a place of their own (WARN_OPUS, WARN_SONNET) show on the model lamps.
+    this.lamps = instrument.lampNames().map((name) => document.querySelector(`[data-lamp="${name}"]`));
+    this.details = null;
     this.models = [...document.querySelectorAll('[data-model]')];
     this.paceMarks = { '5h': drawPaceMark('5h'), '7d': drawPaceMark('7d') };
     for (const lamp of document.querySelectorAll('.lamp')) {
@@ -380,7 +496,8 @@ class Page {
     this.lastFrame = JSON.parse(text);
     this.lastFedUs = now;
     document.body.dataset.seq = this.lastFrame.seq;
-    showText(this.lastFrame);
+    this.details = this.instrument.details();
+    showText(this.lastFrame, this.details);
     showPace(this.instrument, this.paceMarks, this.lastFrame);
   }
 
@@ -404,16 +521,11 @@ class Page {
     });
     state.lamps.forEach((lamp, i) => {
       const node = this.lamps[i];
+      if (!node) return;
       node.dataset.pattern = lamp.pattern;
       node.dataset.on = lamp.on;
     });
-    const model = !state.stalled && this.lastFrame ? this.lastFrame.model : null;
-    for (const node of this.models) {
-      const lit = node.dataset.model === model;
-      node.dataset.pattern = lit ? 'steady' : 'off';
-      node.dataset.on = lit ? 1 : 0;
-    }
-    showModelCautions(this.instrument, this.models, now);
+    showModelLamps(this.instrument, this.models, this.details, state.stalled, now);
     document.body.dataset.stalled = state.stalled ? 1 : 0;
     document.body.dataset.settled = state.positions.every((p, g) => p === state.goals[g]) ? 1 : 0;
   }
@@ -461,7 +573,7 @@ async function main() {
   };
   loop();
   // Countdowns tick even when no frame arrives.
-  setInterval(() => showText(page.lastFrame), 1000);
+  setInterval(() => showText(page.lastFrame, page.details), 1000);
   setInterval(() => showPace(instrument, page.paceMarks, page.lastFrame), 1000);
   followWindows();
   page.connect();

@@ -53,13 +53,14 @@ impl ShiftRegister {
     }
 }
 
-/// The 595 bit pattern for a set of lamp outputs (lamps without a 595 output stay dark).
+/// The 595 bit pattern for a set of lamp outputs: an output is on while any lamp on it is on
+/// (lamps without a 595 output stay dark).
 fn shift_bits(outputs: &[LampOutput]) -> u8 {
     outputs
         .iter()
         .zip(LAMP_SHIFT_BITS)
-        .filter(|(output, _)| output.is_on)
-        .fold(0, |bits, (_, bit)| bits | (1 << bit))
+        .filter_map(|(output, bit)| bit.filter(|_| output.is_on))
+        .fold(0, |bits, bit| bits | (1 << bit))
 }
 
 /// Refreshes the lamps forever. `enable` is the LEDC channel on the 595's active-low OE.

@@ -1,5 +1,5 @@
 //! claude-gauge firmware: the physical instrument cluster (three X27.168 needles — 5 h fuel,
-//! tachometer, 7 d fuel — and six annunciator lamps) on an ESP32-C6 or ESP32-C3.
+//! tachometer, 7 d fuel — and eight annunciator lamps) on an ESP32-C6 or ESP32-C3.
 //!
 //! Glue only: every decision (frame decoding, needle motion, homing, boot sweep, lamp test,
 //! flashing, STALL on link loss, night dimming) is gauge-core's and is tested on the host.

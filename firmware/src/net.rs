@@ -30,9 +30,9 @@ use crate::mdns;
 /// Wait before reconnecting Wi-Fi or retrying discovery.
 const RETRY_DELAY: Duration = Duration::from_secs(5);
 /// Room for the response head plus the largest frame (and the body reader's buffer).
-const HTTP_RX_LEN: usize = 1_024;
-/// The SSE parser's line and data buffers: a `data:` line of the longest frame fits.
-const SSE_BUFFER_LEN: usize = 512;
+const HTTP_RX_LEN: usize = 1_024 + FRAME_MAX_LEN;
+/// The SSE parser's line and data buffers: a `data: ` line of the longest frame fits.
+const SSE_BUFFER_LEN: usize = FRAME_MAX_LEN + 16;
 /// Unreachable attempts in a row after which an mDNS-found daemon is looked for again.
 const REDISCOVER_AFTER: u32 = 5;
 /// Longer than the daemon's 10 s keep-alive: silence this long means the stream is dead.

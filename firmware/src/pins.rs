@@ -5,7 +5,8 @@
 //! Rules behind every choice: no strapping pins (C3: 2, 8, 9; C6: 4, 5, 8, 9, 15), no flash
 //! pins (C3: 11–17; C6: 24–30), no USB-serial-JTAG pins (C3: 18, 19; C6: 12, 13). The six
 //! lamps hang off a 74HC595 whose active-low OE is the PWM dimming pin; a 10 kΩ pull-up on OE
-//! keeps them dark while the chip boots.
+//! keeps them dark while the chip boots. Newer lamps without a lamp of their own share one
+//! ([`LAMP_SHIFT_BITS`]).
 
 use esp_hal::gpio::AnyPin;
 
@@ -34,10 +35,22 @@ pub(crate) struct BoardPins {
     pub(crate) lamp_enable: AnyPin<'static>,
 }
 
-/// Which 74HC595 output (Q0..Q7) lights each lamp, in `gauge_core::Lamp::ALL` order
-/// (HOT, WARN_5H, WARN_7D, LIMIT, STALL, IDLE, WARN_OPUS, WARN_SONNET): one output each.
-pub(crate) const LAMP_SHIFT_BITS: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
-const _: () = assert!(LAMP_SHIFT_BITS.len() == gauge_core::Lamp::COUNT);
+/// Which 74HC595 output (Q0..Q7) lights each lamp, in `gauge_core::Lamp::ALL` order (HOT,
+/// WARN_5H, WARN_7D, LIMIT, STALL, IDLE, WARN_OPUS, WARN_SONNET, WARN_SCOPED, CREDITS). The
+/// panel has eight lamps: WARN_SCOPED (a model-scoped weekly limit at warning) flashes the
+/// WARN 7D lamp, the weekly caution it belongs to; CREDITS has no lamp on this panel.
+pub(crate) const LAMP_SHIFT_BITS: [Option<u8>; gauge_core::Lamp::COUNT] = [
+    Some(0),
+    Some(1),
+    Some(2),
+    Some(3),
+    Some(4),
+    Some(5),
+    Some(6),
+    Some(7),
+    Some(2),
+    None,
+];
 
 /// The optional light sensor (LDR divider) on an ADC1 pin: ESP32-C6 with a VID6606 only.
 #[cfg(all(feature = "esp32c6", not(feature = "direct-drive")))]

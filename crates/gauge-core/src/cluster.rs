@@ -5,8 +5,9 @@
 //! the link watchdog replaces both with "rest at zero, STALL" when frames stop.
 
 use crate::dial::{fuel_scale_bp, DialCalibration, TachScale};
+use crate::family::{ModelLamps, MODEL_LAMP_COUNT};
 use crate::frame::{decode_frame, DecodeError, Frame, Lamp, Lamps};
-use crate::lamps::{LampConfig, LampOutput, LampPanel};
+use crate::lamps::{LampConfig, LampOutput, LampPanel, LampPattern, ModelLampOutput};
 use crate::motion::{MotionConfig, Step};
 use crate::needle::{BootPhase, Needle};
 use crate::scale::DialFace;
@@ -54,6 +55,7 @@ pub struct ClusterConfig {
     dials: [DialCalibration; 3],
     tach: TachScale,
     lamps: LampConfig,
+    model_lamps: ModelLamps,
     link_timeout_us: u32,
     is_boot_sweep: bool,
 }
@@ -65,6 +67,7 @@ impl Default for ClusterConfig {
             dials: [DialCalibration::x27_direct(); 3],
             tach: TachScale::default(),
             lamps: LampConfig::default(),
+            model_lamps: ModelLamps::default(),
             link_timeout_us: 5_000_000,
             is_boot_sweep: true,
         }
@@ -110,6 +113,13 @@ impl ClusterConfig {
         self
     }
 
+    /// Sets which model families light which of the three model lamps.
+    #[must_use]
+    pub const fn with_model_lamps(mut self, model_lamps: ModelLamps) -> Self {
+        self.model_lamps = model_lamps;
+        self
+    }
+
     /// No frame for this long lights STALL and rests the needles.
     #[must_use]
     pub const fn with_link_timeout_us(mut self, link_timeout_us: u32) -> Self {
@@ -144,14 +154,20 @@ impl ClusterConfig {
         &self.lamps
     }
 
+    /// Which model families light which model lamp.
+    pub const fn model_lamps(&self) -> &ModelLamps {
+        &self.model_lamps
+    }
+
     /// Where each needle goes for `frame`, steps above the stop, in [`Gauge::ALL`] order: fuel
-    /// and tach through their dials, an unknown fuel parked below E
-    /// ([`DialCalibration::reading_steps`]).
+    /// and tach through their dials; an unknown fuel, or one of a window Claude does not have
+    /// for the account ([`crate::GaugeSource::None`]), parked below E
+    /// ([`DialCalibration::reading_steps`], [`Frame::shown_fuel`]).
     pub fn goal_steps(&self, frame: &Frame) -> [i32; 3] {
         let bp = [
-            fuel_scale_bp(frame.fuel_5h),
+            fuel_scale_bp(frame.shown_fuel(Gauge::Fuel5h)),
             Some(self.tach.scale_bp(frame.tach)),
-            fuel_scale_bp(frame.fuel_7d),
+            fuel_scale_bp(frame.shown_fuel(Gauge::Fuel7d)),
         ];
         Gauge::ALL.map(|gauge| self.dial(gauge).reading_steps(bp[gauge.index()]))
     }
@@ -325,6 +341,52 @@ impl Cluster {
     /// What every lamp shows at `now_us`, in [`Lamp::ALL`] order.
     pub fn lamp_outputs(&self, now_us: u64) -> [LampOutput; Lamp::COUNT] {
         self.lamps.outputs(now_us)
+    }
+
+    /// Which model lamp (0..3) the last frame's family lights ([`ModelLamps`]); `None` with no
+    /// family, a family on no lamp, before the first frame and while stalled.
+    pub fn model_lamp(&self) -> Option<usize> {
+        let family = self.frame.filter(|_| !self.is_stalled)?.model?;
+        self.config.model_lamps.lamp_of(family)
+    }
+
+    /// Each model lamp's state at `now_us`: lit for the frame's family, and showing its model
+    /// caution (WARN_OPUS, WARN_SONNET on the lamp of their family) while that is lit, which
+    /// wins. During the lamp test every one burns.
+    pub fn model_lamp_outputs(&self, now_us: u64) -> [ModelLampOutput; MODEL_LAMP_COUNT] {
+        let lamps = self.lamp_outputs(now_us);
+        let in_use = self.model_lamp();
+        core::array::from_fn(|index| {
+            let caution = lamps.iter().find(|output| {
+                output.pattern != LampPattern::Off
+                    && self.config.model_lamps.lamp_of_caution(output.lamp) == Some(index)
+            });
+            match caution {
+                Some(output) => ModelLampOutput {
+                    pattern: output.pattern,
+                    is_on: output.is_on,
+                    level_pct: output.level_pct,
+                    caution: Some(output.lamp),
+                },
+                None => {
+                    let is_on = in_use == Some(index) || self.lamps.is_lamp_test(now_us);
+                    ModelLampOutput {
+                        pattern: if is_on {
+                            LampPattern::Steady
+                        } else {
+                            LampPattern::Off
+                        },
+                        is_on,
+                        level_pct: if is_on {
+                            self.lamps.brightness_pct()
+                        } else {
+                            0
+                        },
+                        caution: None,
+                    }
+                }
+            }
+        })
     }
 
     /// The lamp panel (patterns, master caution).

@@ -6,143 +6,32 @@
 
 use core::fmt;
 
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
+
+use crate::cluster::Gauge;
+use crate::family::ModelFamily;
+
+mod scoped;
+mod source;
+mod spend;
+
+pub use scoped::{ScopedName, ScopedWarnings, SCOPED_NAME_MAX_LEN, SCOPED_WARNINGS_MAX};
+pub use source::{FuelSource, GaugeSource};
+pub use spend::{Spend, SpendPeriod};
 
 /// The frame format version carried in `v`.
 pub const FRAME_VERSION: u8 = 1;
 
 /// The longest encoded frame, in bytes, that a cluster must be able to hold.
 ///
-/// The largest possible v1 frame (every field at its widest, every lamp lit, the pace and
-/// run-out fields included) is 400 bytes; the margin leaves room for fields added later. A real
-/// frame (unix times of this century) stays under 384 bytes, the buffer of earlier clusters.
-pub const FRAME_MAX_LEN: usize = 512;
-
-/// Which family of Claude model served the most recent request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ModelFamily {
-    /// Claude Opus.
-    Opus,
-    /// Claude Sonnet.
-    Sonnet,
-    /// Claude Haiku.
-    Haiku,
-    /// Any other model (or a family this decoder does not know yet).
-    Other,
-}
-
-impl ModelFamily {
-    /// The wire name: `opus`, `sonnet`, `haiku` or `other`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ModelFamily::Opus => "opus",
-            ModelFamily::Sonnet => "sonnet",
-            ModelFamily::Haiku => "haiku",
-            ModelFamily::Other => "other",
-        }
-    }
-
-    /// The family of a model id such as `claude-opus-4-5-20251101`, by substring.
-    pub fn from_model_id(model_id: &str) -> ModelFamily {
-        let bytes = model_id.as_bytes();
-        let has = |needle: &[u8]| {
-            bytes
-                .windows(needle.len())
-                .any(|w| w.eq_ignore_ascii_case(needle))
-        };
-        if has(b"opus") {
-            ModelFamily::Opus
-        } else if has(b"sonnet") {
-            ModelFamily::Sonnet
-        } else if has(b"haiku") {
-            ModelFamily::Haiku
-        } else {
-            ModelFamily::Other
-        }
-    }
-
-    fn from_wire(name: &str) -> ModelFamily {
-        match name {
-            "opus" => ModelFamily::Opus,
-            "sonnet" => ModelFamily::Sonnet,
-            "haiku" => ModelFamily::Haiku,
-            _ => ModelFamily::Other,
-        }
-    }
-}
-
-impl Serialize for ModelFamily {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for ModelFamily {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FamilyVisitor;
-        impl Visitor<'_> for FamilyVisitor {
-            type Value = ModelFamily;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a model family name")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ModelFamily, E> {
-                Ok(ModelFamily::from_wire(v))
-            }
-        }
-        deserializer.deserialize_str(FamilyVisitor)
-    }
-}
-
-/// Where the fuel figures come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum FuelSource {
-    /// Claude's own percentages (statusLine feed or the OAuth usage endpoint).
-    Official,
-    /// Computed from local usage against a configured, learned or historical limit.
-    Estimate,
-    /// No fuel figures at all.
-    #[default]
-    None,
-}
-
-impl FuelSource {
-    /// The wire name: `official`, `estimate` or `none`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            FuelSource::Official => "official",
-            FuelSource::Estimate => "estimate",
-            FuelSource::None => "none",
-        }
-    }
-}
-
-impl Serialize for FuelSource {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for FuelSource {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct SourceVisitor;
-        impl Visitor<'_> for SourceVisitor {
-            type Value = FuelSource;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a fuel source name")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<FuelSource, E> {
-                Ok(match v {
-                    "official" => FuelSource::Official,
-                    "estimate" => FuelSource::Estimate,
-                    _ => FuelSource::None,
-                })
-            }
-        }
-        deserializer.deserialize_str(SourceVisitor)
-    }
-}
+/// The largest possible v1 frame (every field at its widest: every lamp lit, every optional
+/// field present, a 15-byte family, four 23-byte scoped names, every number at its longest) is
+/// 732 bytes; the margin leaves room for fields added later. A real frame (unix times of this
+/// century, no scoped warning, no spend) stays under 384 bytes, the buffer of the first
+/// clusters; with one scoped warning and the spend it stays under 512, the buffer of the next.
+pub const FRAME_MAX_LEN: usize = 1024;
 
 /// One annunciator lamp.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -165,11 +54,17 @@ pub enum Lamp {
     WarnOpus = 6,
     /// Claude's weekly Sonnet window is under the warn level (flashes the SONNET lamp).
     WarnSonnet = 7,
+    /// A model-scoped weekly limit is at warning or critical (the frame's `warn_scoped` names
+    /// it): a caution on every cluster.
+    WarnScoped = 8,
+    /// The account runs on usage credits: a window is at its limit but requests still succeed,
+    /// or the spend limit is reached. Not LIMIT: work goes on, and costs money.
+    Credits = 9,
 }
 
 impl Lamp {
     /// How many lamps there are.
-    pub const COUNT: usize = 8;
+    pub const COUNT: usize = 10;
 
     /// Every lamp, in wire order.
     pub const ALL: [Lamp; Lamp::COUNT] = [
@@ -181,6 +76,8 @@ impl Lamp {
         Lamp::Idle,
         Lamp::WarnOpus,
         Lamp::WarnSonnet,
+        Lamp::WarnScoped,
+        Lamp::Credits,
     ];
 
     /// The wire name, e.g. `WARN_5H`.
@@ -194,14 +91,16 @@ impl Lamp {
             Lamp::Idle => "IDLE",
             Lamp::WarnOpus => "WARN_OPUS",
             Lamp::WarnSonnet => "WARN_SONNET",
+            Lamp::WarnScoped => "WARN_SCOPED",
+            Lamp::Credits => "CREDITS",
         }
     }
 
     /// The model family whose weekly window this lamp warns of, for a model lamp.
     pub const fn model_family(self) -> Option<ModelFamily> {
         match self {
-            Lamp::WarnOpus => Some(ModelFamily::Opus),
-            Lamp::WarnSonnet => Some(ModelFamily::Sonnet),
+            Lamp::WarnOpus => Some(ModelFamily::OPUS),
+            Lamp::WarnSonnet => Some(ModelFamily::SONNET),
             _ => None,
         }
     }
@@ -211,15 +110,15 @@ impl Lamp {
         Lamp::ALL.into_iter().find(|lamp| lamp.as_str() == name)
     }
 
-    const fn bit(self) -> u8 {
+    const fn bit(self) -> u16 {
         1 << (self as u8)
     }
 }
 
 /// The set of lit lamps; on the wire a JSON array of lamp names in [`Lamp::ALL`] order. One bit
-/// per lamp: a u8 holds all eight (a ninth lamp widens it).
+/// per lamp: a u16 holds all ten and six more.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Lamps(u8);
+pub struct Lamps(u16);
 
 impl Lamps {
     /// No lamp lit.
@@ -256,7 +155,7 @@ impl Lamps {
     }
 
     /// The raw bit set (bit n is `Lamp::ALL[n]`).
-    pub const fn bits(self) -> u8 {
+    pub const fn bits(self) -> u16 {
         self.0
     }
 }
@@ -314,9 +213,10 @@ pub struct Frame {
     pub reset_5h: Option<u64>,
     /// When the 7-day window resets, unix seconds; `None` when unknown.
     pub reset_7d: Option<u64>,
-    /// Family of the most recent request's model; `None` when unknown.
+    /// Family of the most recent request's model, by name; `None` when unknown.
     pub model: Option<ModelFamily>,
-    /// Where the fuel figures come from.
+    /// Where the fuel figures come from, for both windows (kept for older clusters; read
+    /// [`Frame::source_5h_or_legacy`] and [`Frame::source_7d_or_legacy`]).
     pub source: FuelSource,
     /// The lit annunciators.
     pub lamps: Lamps,
@@ -335,6 +235,20 @@ pub struct Frame {
     /// after the reset.
     #[serde(default)]
     pub empty_7d: Option<u64>,
+    /// Where the 5-hour figure comes from; omitted from the encoding when `None` (older
+    /// daemons send only `source`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_5h: Option<GaugeSource>,
+    /// Where the 7-day figure comes from; omitted when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_7d: Option<GaugeSource>,
+    /// The model-scoped weekly limits at warning or critical, by display name; omitted when
+    /// empty.
+    #[serde(default, skip_serializing_if = "ScopedWarnings::is_empty")]
+    pub warn_scoped: ScopedWarnings,
+    /// Spend on usage credits this period; omitted when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spend: Option<Spend>,
 }
 
 impl Default for Frame {
@@ -355,6 +269,10 @@ impl Default for Frame {
             pace_7d: None,
             empty_5h: None,
             empty_7d: None,
+            source_5h: None,
+            source_7d: None,
+            warn_scoped: ScopedWarnings::EMPTY,
+            spend: None,
         }
     }
 }
@@ -368,7 +286,42 @@ impl Frame {
         self.fuel_7d = clamp_fraction(self.fuel_7d);
         self.pace_5h = clamp_fraction(self.pace_5h);
         self.pace_7d = clamp_fraction(self.pace_7d);
+        self.spend = self.spend.map(Spend::clamped);
         self
+    }
+
+    /// Where the 5-hour figure comes from: `source_5h`, or for a frame without it (an older
+    /// daemon) what the legacy `source` says ([`GaugeSource::from_legacy`]).
+    pub fn source_5h_or_legacy(&self) -> GaugeSource {
+        self.source_5h
+            .unwrap_or(GaugeSource::from_legacy(self.source))
+    }
+
+    /// Where the 7-day figure comes from: `source_7d`, or the legacy `source`.
+    pub fn source_7d_or_legacy(&self) -> GaugeSource {
+        self.source_7d
+            .unwrap_or(GaugeSource::from_legacy(self.source))
+    }
+
+    /// Where `gauge`'s figure comes from (`source_5h_or_legacy`, `source_7d_or_legacy`); the
+    /// tachometer counts local requests, an estimate.
+    pub fn gauge_source(&self, gauge: Gauge) -> GaugeSource {
+        match gauge {
+            Gauge::Fuel5h => self.source_5h_or_legacy(),
+            Gauge::Tach => GaugeSource::Estimate,
+            Gauge::Fuel7d => self.source_7d_or_legacy(),
+        }
+    }
+
+    /// `gauge`'s fuel as a needle shows it: `None` (parked off the scale) when unknown or when
+    /// Claude has no such window ([`GaugeSource::None`]); the tachometer has no fuel.
+    pub fn shown_fuel(&self, gauge: Gauge) -> Option<f32> {
+        let fuel = match gauge {
+            Gauge::Fuel5h => self.fuel_5h,
+            Gauge::Tach => None,
+            Gauge::Fuel7d => self.fuel_7d,
+        };
+        fuel.filter(|_| self.gauge_source(gauge).has_window())
     }
 
     /// Whether everything but `seq` and `ts` is equal: whether a cluster would show the same.

@@ -1,7 +1,7 @@
 //! Lamps: the frame's lit set -> what each annunciator shows, with the master-caution rule.
 //!
-//! Rule (also in `docs/gauge-core.md`): HOT, WARN_5H, WARN_7D, LIMIT, STALL and the model
-//! lamps' WARN_OPUS and WARN_SONNET are cautions.
+//! Rule (also in `docs/gauge-core.md`): HOT, WARN_5H, WARN_7D, LIMIT, STALL, the model
+//! lamps' WARN_OPUS and WARN_SONNET, WARN_SCOPED and CREDITS are cautions.
 //! A caution that lights after being off for at least the re-arm time (or for the first time)
 //! flashes (LIMIT and STALL fast, the others slow) until [`LampPanel::acknowledge`] (or the
 //! optional auto-acknowledge time); then it burns steady. IDLE is advisory: steady, never
@@ -44,9 +44,13 @@ impl LampPattern {
     pub const fn caution(lamp: Lamp) -> LampPattern {
         match lamp {
             Lamp::Limit | Lamp::Stall => LampPattern::FastFlash,
-            Lamp::Hot | Lamp::Warn5h | Lamp::Warn7d | Lamp::WarnOpus | Lamp::WarnSonnet => {
-                LampPattern::SlowFlash
-            }
+            Lamp::Hot
+            | Lamp::Warn5h
+            | Lamp::Warn7d
+            | Lamp::WarnOpus
+            | Lamp::WarnSonnet
+            | Lamp::WarnScoped
+            | Lamp::Credits => LampPattern::SlowFlash,
             Lamp::Idle => LampPattern::Steady,
         }
     }
@@ -118,6 +122,20 @@ pub struct LampOutput {
     pub is_on: bool,
     /// Its drive level, percent: the brightness when on, 0 when off (a PWM duty).
     pub level_pct: u8,
+}
+
+/// What one model lamp (OPUS, SONNET, HAIKU by default: [`crate::ModelLamps`]) shows at one
+/// instant ([`crate::Cluster::model_lamp_outputs`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModelLampOutput {
+    /// Its pattern now: steady while its family is in use, a caution's pattern while one lights it.
+    pub pattern: LampPattern,
+    /// Whether it is on at this instant.
+    pub is_on: bool,
+    /// Its drive level, percent (a PWM duty).
+    pub level_pct: u8,
+    /// The model caution lighting it (WARN_OPUS, WARN_SONNET), if any.
+    pub caution: Option<Lamp>,
 }
 
 /// The annunciator row: lit set, caution state, lamp test and brightness.

@@ -6,7 +6,8 @@
 //! Main types:
 //! - [`Frame`]: the wire contract between the daemon and every cluster (`docs/protocol.md`).
 //!   Encoded by the daemon with serde_json, decoded on the device with serde-json-core by
-//!   [`decode_frame`], which rejects or clamps bad input and never panics.
+//!   [`decode_frame`], which rejects or clamps bad input and never panics. Its parts:
+//!   [`GaugeSource`] per fuel gauge, [`ModelFamily`] by name, [`ScopedWarnings`], [`Spend`].
 //! - [`Cluster`]: the whole instrument. Feed it frames ([`Cluster::feed_frame`],
 //!   [`Cluster::feed_bytes`]) and time ([`Cluster::poll`] for a firmware timer,
 //!   [`Cluster::advance_to`] for the simulator and the web page); read back steps,
@@ -24,6 +25,7 @@
 //!   true size ([`FaceLayout`], millimetres), through `core::fmt::Write`: what is printed, what
 //!   the web page shows and where the needle points come from the same numbers
 //!   (`docs/dial-faces.md`).
+//! - [`ModelLamps`]: which model families light the cluster's three model lamps.
 //! - [`LampPanel`]: lamp patterns, the master-caution rule, lamp test, brightness.
 //! - [`LinkWatchdog`]: STALL when frames stop.
 //! - [`DeviceSettings`]: what the device stores (Wi-Fi, daemon, token, calibration, lamps) and
@@ -44,6 +46,7 @@ mod dimmer;
 mod driver;
 mod error;
 mod face_svg;
+mod family;
 mod frame;
 mod glide;
 mod lamps;
@@ -71,12 +74,17 @@ pub use face_svg::{
     face_file_stem, write_face_svg, write_panel_svg, FaceLayout, DIAL_DIAMETER_MM,
     DIAL_DIAMETER_RANGE_MM, DIAL_PITCH_MM, SHAFT_HOLE_MM,
 };
+pub use family::{
+    ModelFamily, ModelLamps, FAMILY_NAME_MAX_LEN, MODEL_LAMP_COUNT, MODEL_LAMP_MAX_FAMILIES,
+};
 pub use frame::{
-    decode_frame, encode_frame, DecodeError, Frame, FuelSource, Lamp, Lamps, ModelFamily,
-    FRAME_MAX_LEN, FRAME_VERSION,
+    decode_frame, encode_frame, DecodeError, Frame, FuelSource, GaugeSource, Lamp, Lamps,
+    ScopedName, ScopedWarnings, Spend, SpendPeriod, FRAME_MAX_LEN, FRAME_VERSION,
+    SCOPED_NAME_MAX_LEN, SCOPED_WARNINGS_MAX,
 };
 pub use lamps::{
-    LampConfig, LampOutput, LampPanel, LampPattern, FAST_FLASH_PERIOD_US, SLOW_FLASH_PERIOD_US,
+    LampConfig, LampOutput, LampPanel, LampPattern, ModelLampOutput, FAST_FLASH_PERIOD_US,
+    SLOW_FLASH_PERIOD_US,
 };
 pub use line::{LineBuffer, LinePush};
 pub use motion::{MotionConfig, NeedleMotion, Step};

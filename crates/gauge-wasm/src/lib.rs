@@ -11,6 +11,11 @@
 //! gauge-core's SVG generator, the one `claude-gauge dial-faces` prints from, written into a
 //! fixed buffer ([`svg_ptr`]).
 //!
+//! The frame's text and figures the page prints (per-gauge source, model family, scoped
+//! warnings, spend) come from the frame gauge-core decoded (`frame_*`), so the page reads the
+//! wire as every cluster does; the model lamps' states from [`Cluster::model_lamp_outputs`]
+//! (`model_lamp_*`).
+//!
 //! The built module is checked in as `web/gauge.wasm`; `scripts/build-wasm` rebuilds it and
 //! `scripts/build-wasm --check` (run by `scripts/test`) fails when it is stale.
 //!
@@ -22,8 +27,8 @@
 use std::sync::Mutex;
 
 use gauge_core::{
-    write_face_svg, Cluster, ClusterConfig, DialFace, FaceLayout, Gauge, Lamp, LampPattern,
-    ZoneKind, FRAME_MAX_LEN,
+    write_face_svg, Cluster, ClusterConfig, DialFace, FaceLayout, Frame, Gauge, GaugeSource, Lamp,
+    LampPattern, Spend, ZoneKind, FRAME_MAX_LEN, MODEL_LAMP_COUNT,
 };
 
 /// How many bytes of SVG [`face_svg`] can hand out: a face is about 5 KiB.
@@ -156,21 +161,44 @@ pub extern "C" fn needle_goal_steps(gauge_index: u32) -> u32 {
     with_cluster(|cluster| u32::from(cluster.needle_goals()[gauge(gauge_index).index()]))
 }
 
+fn pattern_number(pattern: LampPattern) -> u32 {
+    match pattern {
+        LampPattern::Off => 0,
+        LampPattern::Steady => 1,
+        LampPattern::SlowFlash => 2,
+        LampPattern::FastFlash => 3,
+    }
+}
+
 /// One lamp's pattern at `now_us` ([`Lamp::ALL`] order): 0 off, 1 steady, 2 slow, 3 fast flash.
 #[no_mangle]
 pub extern "C" fn lamp_pattern(lamp_index: u32, now_us: f64) -> u32 {
     with_cluster(|cluster| {
         let outputs = cluster.lamp_outputs(micros(now_us));
-        let Some(output) = outputs.get(lamp_index as usize) else {
-            return 0;
-        };
-        match output.pattern {
-            LampPattern::Off => 0,
-            LampPattern::Steady => 1,
-            LampPattern::SlowFlash => 2,
-            LampPattern::FastFlash => 3,
-        }
+        outputs
+            .get(lamp_index as usize)
+            .map_or(0, |output| pattern_number(output.pattern))
     })
+}
+
+fn lamp_name(lamp_index: u32) -> &'static str {
+    Lamp::ALL
+        .get(lamp_index as usize)
+        .map_or("", |lamp| lamp.as_str())
+}
+
+/// Where lamp `lamp_index`'s wire name (`HOT`, …, `CREDITS`; UTF-8) starts in the module's
+/// memory.
+#[no_mangle]
+pub extern "C" fn lamp_name_ptr(lamp_index: u32) -> *const u8 {
+    lamp_name(lamp_index).as_ptr()
+}
+
+/// How many bytes lamp `lamp_index`'s name has (0 for no such lamp).
+#[no_mangle]
+pub extern "C" fn lamp_name_len(lamp_index: u32) -> u32 {
+    // A lamp name is a few bytes.
+    lamp_name(lamp_index).len() as u32
 }
 
 /// Which lamps are on at this instant (flash phase applied): bit n is [`Lamp::ALL`]`[n]`.
@@ -190,6 +218,146 @@ pub extern "C" fn lamps_on_bits(now_us: f64) -> u32 {
 #[no_mangle]
 pub extern "C" fn lamp_count() -> u32 {
     Lamp::ALL.len() as u32
+}
+
+/// How many model lamps the cluster has (OPUS, SONNET, HAIKU by default).
+#[no_mangle]
+pub extern "C" fn model_lamp_count() -> u32 {
+    MODEL_LAMP_COUNT as u32
+}
+
+/// One model lamp's pattern at `now_us` (0 off, 1 steady, 2 slow, 3 fast flash): steady while
+/// the frame's family is on it, a caution's pattern while its model caution is lit.
+#[no_mangle]
+pub extern "C" fn model_lamp_pattern(model_lamp_index: u32, now_us: f64) -> u32 {
+    with_cluster(|cluster| {
+        let outputs = cluster.model_lamp_outputs(micros(now_us));
+        outputs
+            .get(model_lamp_index as usize)
+            .map_or(0, |output| pattern_number(output.pattern))
+    })
+}
+
+/// Which model lamps are on at this instant (flash phase applied): bit n is model lamp n.
+#[no_mangle]
+pub extern "C" fn model_lamps_on_bits(now_us: f64) -> u32 {
+    with_cluster(|cluster| {
+        let outputs = cluster.model_lamp_outputs(micros(now_us));
+        outputs
+            .iter()
+            .enumerate()
+            .filter(|(_, output)| output.is_on)
+            .fold(0, |bits, (i, _)| bits | (1 << i))
+    })
+}
+
+/// 1 while a model caution (WARN_OPUS, WARN_SONNET) lights model lamp `model_lamp_index`.
+#[no_mangle]
+pub extern "C" fn model_lamp_is_caution(model_lamp_index: u32, now_us: f64) -> u32 {
+    with_cluster(|cluster| {
+        let outputs = cluster.model_lamp_outputs(micros(now_us));
+        let caution = outputs
+            .get(model_lamp_index as usize)
+            .and_then(|output| output.caution);
+        u32::from(caution.is_some())
+    })
+}
+
+/// The model lamp the frame's family lights (0..3), or [`model_lamp_count`] for none.
+#[no_mangle]
+pub extern "C" fn model_lamp_in_use() -> u32 {
+    with_cluster(|cluster| cluster.model_lamp().map_or(MODEL_LAMP_COUNT, |i| i) as u32)
+}
+
+/// Hands out a text of the last frame (empty without one) as a pointer and a length, packed as
+/// `ptr << 32 | len` (a JavaScript BigInt): the frame lives in the module, so the text stays
+/// valid until the next [`cluster_feed`].
+fn frame_text(text: impl FnOnce(&Frame) -> &str) -> u64 {
+    with_module(|module| {
+        let text = module
+            .cluster
+            .as_ref()
+            .and_then(Cluster::frame)
+            .map_or("", text);
+        // wasm32 pointers and lengths are 32 bits.
+        ((text.as_ptr() as usize as u64) << 32) | text.len() as u64
+    })
+}
+
+fn with_frame<T: Default>(f: impl FnOnce(&Frame) -> T) -> T {
+    with_cluster(|cluster| cluster.frame().map(f).unwrap_or_default())
+}
+
+/// Where gauge `gauge_index`'s figure comes from (`source_5h`/`source_7d`, or the legacy
+/// `source` for an older daemon): 0 official, 1 cached, 2 estimate, 3 none (Claude has no such
+/// window: the needle is parked), 4 unknown (also before any frame).
+#[no_mangle]
+pub extern "C" fn frame_source(gauge_index: u32) -> u32 {
+    let source = with_cluster(|cluster| {
+        cluster
+            .frame()
+            .map(|frame| frame.gauge_source(gauge(gauge_index)))
+    })
+    .unwrap_or(GaugeSource::Unknown);
+    let index = GaugeSource::ALL.iter().position(|s| *s == source);
+    // ALL holds every source.
+    index.unwrap_or(GaugeSource::ALL.len() - 1) as u32
+}
+
+/// The last frame's model family by name (`opus`, `fable`, …; empty when unknown), packed as
+/// `ptr << 32 | len`.
+#[no_mangle]
+pub extern "C" fn frame_family() -> u64 {
+    frame_text(|frame| frame.model.as_ref().map_or("", |family| family.as_str()))
+}
+
+/// How many scoped weekly limits the last frame names at warning (`warn_scoped`).
+#[no_mangle]
+pub extern "C" fn frame_warn_scoped_count() -> u32 {
+    // At most SCOPED_WARNINGS_MAX (4).
+    with_frame(|frame| frame.warn_scoped.len() as u32)
+}
+
+/// Scoped limit `index`'s display name (e.g. `Fable`), packed as `ptr << 32 | len`.
+#[no_mangle]
+pub extern "C" fn frame_warn_scoped(index: u32) -> u64 {
+    frame_text(|frame| frame.warn_scoped.get(index as usize).unwrap_or(""))
+}
+
+fn spend() -> Option<Spend> {
+    with_frame(|frame| frame.spend)
+}
+
+/// 1 when the last frame carries `spend`.
+#[no_mangle]
+pub extern "C" fn frame_has_spend() -> u32 {
+    u32::from(spend().is_some())
+}
+
+/// Spent this period, US dollars (NaN without `spend`).
+#[no_mangle]
+pub extern "C" fn frame_spend_used_usd() -> f32 {
+    spend().map_or(f32::NAN, |spend| spend.used_usd)
+}
+
+/// The spend limit, US dollars (NaN when there is none or no `spend`).
+#[no_mangle]
+pub extern "C" fn frame_spend_limit_usd() -> f32 {
+    spend()
+        .and_then(|spend| spend.limit_usd)
+        .unwrap_or(f32::NAN)
+}
+
+/// Spent, percent of the limit, unclamped (may exceed 100; NaN when unknown).
+#[no_mangle]
+pub extern "C" fn frame_spend_used_pct() -> f32 {
+    spend().and_then(|spend| spend.used_pct).unwrap_or(f32::NAN)
+}
+
+/// The spend period's name (`monthly`, …; empty without `spend`), packed as `ptr << 32 | len`.
+#[no_mangle]
+pub extern "C" fn frame_spend_period() -> u64 {
+    frame_text(|frame| frame.spend.map_or("", |spend| spend.period.as_str()))
 }
 
 /// 1 while the link watchdog has fired (STALL lit, needles resting).
@@ -358,10 +526,20 @@ pub extern "C" fn face_zone_kind(gauge_index: u32) -> u32 {
 mod tests {
     use super::*;
 
+    /// The exports share one module-wide cluster: tests that boot one take turns.
+    static CLUSTER_TESTS: Mutex<()> = Mutex::new(());
+
+    fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+        CLUSTER_TESTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     const FRAME: &[u8] = br#"{"v":1,"seq":1,"ts":0,"fuel_5h":0.5,"fuel_7d":1.0,"tach":2000,"reset_5h":null,"reset_7d":null,"model":"opus","source":"official","lamps":["IDLE"]}"#;
 
     #[test]
     fn exports_drive_the_same_cluster_as_gauge_core() {
+        let _turn = one_at_a_time();
         cluster_new(0.0, 5000, 1);
         with_module(|module| module.input[..FRAME.len()].copy_from_slice(FRAME));
         assert_eq!(cluster_feed(FRAME.len() as u32, 100_000.0), 0);
@@ -381,6 +559,51 @@ mod tests {
         assert_eq!(cluster_is_stalled(), 1);
         assert_eq!(lamp_pattern(4, 20_000_000.0), 3, "STALL flashes fast");
         assert_eq!(dial_position_steps(1, 8_000), 15 + 648);
+    }
+
+    const NEW_FRAME: &[u8] = br#"{"v":1,"seq":2,"ts":0,"fuel_5h":null,"fuel_7d":0.05,"tach":0,"reset_5h":null,"reset_7d":null,"model":"fable","source":"official","lamps":["WARN_SCOPED","CREDITS"],"source_5h":"none","source_7d":"cached","warn_scoped":["Fable","Opus"],"spend":{"used_usd":62.5,"limit_usd":50.0,"period":"monthly","used_pct":125.0}}"#;
+
+    #[test]
+    fn the_new_frame_fields_come_from_the_decoded_frame() {
+        let _turn = one_at_a_time();
+        // Before any cluster: nothing known.
+        with_module(|module| module.cluster = None);
+        assert_eq!(frame_source(0), 4);
+        assert_eq!(frame_family() & 0xffff_ffff, 0);
+        cluster_new(0.0, 5000, 0);
+        with_module(|module| module.input[..NEW_FRAME.len()].copy_from_slice(NEW_FRAME));
+        assert_eq!(cluster_feed(NEW_FRAME.len() as u32, 3_000_000.0), 0);
+        assert_eq!([frame_source(0), frame_source(2)], [3, 1], "none, cached");
+        // The packed pointer is wasm32's; on the host only the length survives.
+        assert_eq!(frame_family() & 0xffff_ffff, 5);
+        assert_eq!(frame_warn_scoped_count(), 2);
+        assert_eq!(frame_warn_scoped(1) & 0xffff_ffff, 4);
+        assert_eq!(frame_warn_scoped(9) & 0xffff_ffff, 0);
+        assert_eq!(frame_has_spend(), 1);
+        assert_eq!(
+            [
+                frame_spend_used_usd(),
+                frame_spend_limit_usd(),
+                frame_spend_used_pct()
+            ],
+            [62.5, 50.0, 125.0]
+        );
+        assert_eq!(frame_spend_period() & 0xffff_ffff, 7);
+        assert_eq!(model_lamp_in_use(), 1, "fable lights the second model lamp");
+        assert_eq!(model_lamps_on_bits(3_000_000.0), 0b010);
+        assert_eq!(model_lamp_is_caution(1, 3_000_000.0), 0);
+        assert_eq!(lamp_count(), 10);
+        let credits = 9;
+        assert_eq!(lamp_name_len(credits), 7);
+        assert_eq!(
+            lamp_pattern(credits, 3_000_000.0),
+            2,
+            "CREDITS flashes slowly"
+        );
+        // The 5-hour needle is parked: no 5-hour window on this plan.
+        cluster_advance(4_000_000.0);
+        assert_eq!(needle_goal_steps(0), 0);
+        assert_eq!(needle_goal_steps(2), 15 + 41);
     }
 
     #[test]

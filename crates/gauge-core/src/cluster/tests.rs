@@ -169,3 +169,91 @@ fn a_pointed_needle_holds_and_new_dials_move_the_others() {
     run(&mut cluster, 8_000_000);
     assert_eq!(cluster.needle_positions()[0], 825);
 }
+
+#[test]
+fn a_window_claude_does_not_have_parks_like_an_unknown_one_never_on_e() {
+    let config = ClusterConfig::default().with_boot_sweep(false);
+    let park = i32::from(config.dial(Gauge::Fuel5h).park_steps());
+    let e = config.dial(Gauge::Fuel5h).position_steps(0);
+    // `none` for the 5-hour window, even with a fuel figure (0 would read E): parked.
+    let no_5h = Frame {
+        source_5h: Some(crate::GaugeSource::None),
+        source_7d: Some(crate::GaugeSource::Cached),
+        ..frame(0.0, 0, 0.5, Lamps::NONE)
+    };
+    assert_eq!(config.goal_steps(&no_5h), [park, 15, 15 + 405]);
+    assert_ne!(park, e);
+    // Unknown (or a name this cluster does not know) shows the figure it has.
+    let unknown = Frame {
+        source_5h: Some(crate::GaugeSource::Unknown),
+        ..no_5h
+    };
+    assert_eq!(config.goal_steps(&unknown)[0], e);
+    let mut cluster = Cluster::new(config, 0);
+    cluster.feed_frame(&no_5h, 0);
+    run(&mut cluster, 4 * S);
+    assert_eq!(cluster.needle_positions(), [0, 15, 15 + 405]);
+}
+
+#[test]
+fn model_lamps_follow_the_family_by_the_configured_map() {
+    use crate::family::{ModelFamily, ModelLamps};
+    let config = ClusterConfig::default()
+        .with_boot_sweep(false)
+        .with_lamps(LampConfig::default().with_lamp_test_us(0));
+    let mut cluster = Cluster::new(config, 0);
+    assert_eq!(cluster.model_lamp(), None);
+    let with_model = |name: &str, lamps: Lamps| Frame {
+        model: Some(ModelFamily::from_model_id(name)),
+        ..frame(0.5, 0, 0.5, lamps)
+    };
+    let lit = |cluster: &Cluster, at: u64| cluster.model_lamp_outputs(at).map(|o| o.is_on);
+    cluster.feed_frame(&with_model("claude-fable-5-2", Lamps::NONE), S);
+    assert_eq!(
+        cluster.model_lamp(),
+        Some(1),
+        "fable on the second lamp by default"
+    );
+    assert_eq!(lit(&cluster, S), [false, true, false]);
+    cluster.feed_frame(&with_model("claude-mythos-5-2", Lamps::NONE), 2 * S);
+    assert_eq!(lit(&cluster, 2 * S), [true, false, false]);
+    cluster.feed_frame(&with_model("claude-unknown-9", Lamps::NONE), 3 * S);
+    assert_eq!(lit(&cluster, 3 * S), [false; 3]);
+    // WARN_OPUS flashes the lamp Opus is on, wherever the map puts it.
+    let warn = Lamps::NONE.with(Lamp::WarnOpus);
+    cluster.feed_frame(&with_model("claude-haiku-4-5", warn), 4 * S);
+    let outputs = cluster.model_lamp_outputs(4 * S);
+    assert_eq!(outputs[0].caution, Some(Lamp::WarnOpus));
+    assert_eq!(outputs[0].pattern, LampPattern::SlowFlash);
+    assert_eq!(outputs[2].pattern, LampPattern::Steady);
+    let moved = config.with_model_lamps(
+        ModelLamps::default().with_lamp(2, &[ModelFamily::OPUS, ModelFamily::HAIKU]),
+    );
+    let mut cluster = Cluster::new(moved, 0);
+    cluster.feed_frame(&with_model("claude-opus-5-5", warn), S);
+    let outputs = cluster.model_lamp_outputs(S);
+    assert_eq!(
+        outputs.map(|o| o.caution),
+        [None, None, Some(Lamp::WarnOpus)]
+    );
+    // No link: the model lamps go dark with the rest.
+    run(&mut cluster, 10 * S);
+    assert_eq!(cluster.model_lamp(), None);
+}
+
+#[test]
+fn the_scoped_warning_and_credits_lamps_are_cautions() {
+    let config = ClusterConfig::default().with_lamps(LampConfig::default().with_lamp_test_us(0));
+    let mut cluster = Cluster::new(config, 0);
+    let lamps = Lamps::NONE.with(Lamp::WarnScoped).with(Lamp::Credits);
+    cluster.feed_frame(&frame(0.5, 0, 0.5, lamps), S);
+    let outputs = cluster.lamp_outputs(S);
+    for lamp in [Lamp::WarnScoped, Lamp::Credits] {
+        assert_eq!(
+            outputs[lamp as usize].pattern,
+            LampPattern::SlowFlash,
+            "{lamp:?}"
+        );
+    }
+    assert!(cluster.lamps().is_master_caution(S));
+}
