@@ -167,6 +167,9 @@ pub enum OfficialOrigin {
     Statusline,
     /// The OAuth usage endpoint.
     Oauth,
+    /// Claude Code's own copy of the OAuth endpoint's last answer (`cachedUsageUtilization` in
+    /// `.claude.json`), read while it is fresh.
+    CachedUsage,
 }
 
 impl OfficialOrigin {
@@ -175,14 +178,19 @@ impl OfficialOrigin {
         match self {
             OfficialOrigin::Statusline => "statusline",
             OfficialOrigin::Oauth => "oauth",
+            OfficialOrigin::CachedUsage => "cached",
         }
     }
 
     /// The origin [`OfficialOrigin::as_str`] names, if any.
     pub fn from_name(name: &str) -> Option<OfficialOrigin> {
-        [OfficialOrigin::Statusline, OfficialOrigin::Oauth]
-            .into_iter()
-            .find(|origin| origin.as_str() == name)
+        [
+            OfficialOrigin::Statusline,
+            OfficialOrigin::Oauth,
+            OfficialOrigin::CachedUsage,
+        ]
+        .into_iter()
+        .find(|origin| origin.as_str() == name)
     }
 }
 
@@ -213,6 +221,11 @@ pub struct ScopedSample {
     pub name: String,
     /// The model family it limits, when its name or scope names one.
     pub family: Option<ModelFamily>,
+    /// The name Claude Code shows for it (`scope.model.display_name`, e.g. `Fable`), when
+    /// Claude gives one.
+    pub display_name: Option<String>,
+    /// How the server grades it (`severity` of a `limits[]` row), when it does.
+    pub severity: Option<Severity>,
     /// Percent of the window used, already clamped to 0..=100.
     pub used_pct: f64,
     /// When the window resets, unix seconds.
@@ -221,36 +234,74 @@ pub struct ScopedSample {
     pub origin: OfficialOrigin,
 }
 
+/// How Claude's server grades a limit (`severity` of a `limits[]` row of the usage endpoint).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Severity {
+    /// Nothing to say.
+    Normal,
+    /// Getting close.
+    Warning,
+    /// At or nearly at the limit.
+    Critical,
+}
+
+impl Severity {
+    /// The server's word for it, as `/limits` shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Normal => "normal",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// The grade the server's word names, if it is one of the three.
+    pub fn from_name(name: &str) -> Option<Severity> {
+        match name {
+            "normal" => Some(Severity::Normal),
+            "warning" => Some(Severity::Warning),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
 impl ScopedSample {
     /// The model family a window name or scope speaks of: only a whole `opus`, `sonnet` or
     /// `haiku` word counts (so a codename that merely contains one does not).
     pub fn family_of(name: &str) -> Option<ModelFamily> {
         name.split(|c: char| !c.is_ascii_alphanumeric())
             .find_map(|word| match word.to_ascii_lowercase().as_str() {
-                "opus" => Some(ModelFamily::Opus),
-                "sonnet" => Some(ModelFamily::Sonnet),
-                "haiku" => Some(ModelFamily::Haiku),
+                "opus" => Some(ModelFamily::OPUS),
+                "sonnet" => Some(ModelFamily::SONNET),
+                "haiku" => Some(ModelFamily::HAIKU),
                 _ => None,
             })
     }
 }
 
-/// Extra usage: paid use past the plan's limits, as the OAuth endpoint reports it
-/// (`extra_usage`). Amounts are as Claude sends them.
+/// Extra usage (usage credits, or an organisation's spend limit): paid use past the plan's
+/// limits, as the OAuth endpoint (`extra_usage`) or the statusLine feed (`rate_limits.
+/// spend_limit`) reports it. Amounts are in the currency's major units (dollars, not cents):
+/// the sources convert what Claude sends.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExtraUsage {
     /// When it was read, unix milliseconds.
     pub at_ms: i64,
     /// Whether extra usage is switched on for the account.
     pub is_enabled: bool,
-    /// The monthly spending limit, if one is set.
+    /// The spending limit of the period, if one is set.
     pub monthly_limit: Option<f64>,
-    /// What was spent this month.
+    /// What was spent this period.
     pub used_credits: Option<f64>,
-    /// Percent of the monthly limit used, clamped to 0..=100.
+    /// Percent of the limit used; over 100 when the spending went past it (never clamped).
     pub used_pct: Option<f64>,
     /// The currency of the amounts (`USD`), when given.
     pub currency: Option<String>,
+    /// The period the limit is for (`monthly`), when given.
+    pub period: Option<String>,
+    /// Where it came from.
+    pub origin: OfficialOrigin,
 }
 
 /// One reading of a Prometheus usage source: aggregates over a label selector, not requests.

@@ -31,7 +31,7 @@ pub(crate) struct Sample {
     /// Whether every needle has found its stop.
     pub(crate) is_homed: bool,
     /// The model lamp lit (`opus`, `sonnet`, `haiku`), if any.
-    pub(crate) model: Option<&'static str>,
+    pub(crate) model: Option<String>,
     /// Frames the cluster rejected so far.
     pub(crate) rejected: u64,
     /// The lamps' brightness, percent.
@@ -142,8 +142,8 @@ impl Simulator {
             })
             .collect();
         let model = match cluster.frame().and_then(|frame| frame.model) {
-            Some(model) if !cluster.is_stalled() && model != gauge_core::ModelFamily::Other => {
-                Some(model.as_str())
+            Some(model) if !cluster.is_stalled() && model != gauge_core::ModelFamily::OTHER => {
+                Some(model.as_str().to_string())
             }
             _ => None,
         };
@@ -182,7 +182,7 @@ mod tests {
         let dial = config.dial(Gauge::Fuel5h);
         assert_eq!(i32::from(sample.positions[0]), dial.position_steps(2_500));
         assert_eq!(sample.positions, sample.goals);
-        assert_eq!(sample.model, Some("haiku"));
+        assert_eq!(sample.model.as_deref(), Some("haiku"));
         assert_eq!(sample.rejected, 1);
         assert!(sample.steps.iter().all(|steps| *steps > 0));
         let warn = &sample.lamps[1];

@@ -211,7 +211,7 @@ pub(crate) fn render(
                 };
                 write!(out, " {}{mark}", lamp.lamp)?;
             }
-            writeln!(out, " | {}", sample.model.unwrap_or("-"))?;
+            writeln!(out, " | {}", sample.model.as_deref().unwrap_or("-"))?;
         }
     }
     out.flush()

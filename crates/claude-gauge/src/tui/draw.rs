@@ -324,10 +324,20 @@ fn lamp_row(sample: &Sample) -> Paragraph<'static> {
             .find(|lamp| lamp.lamp == caution && lamp.pattern != "off");
         let (pattern, is_on, color) = match warned {
             Some(lamp) => (lamp.pattern, lamp.is_on, AMBER),
-            None if sample.model == Some(model) => ("steady", true, BLUE),
+            None if sample.model.as_deref() == Some(model) => ("steady", true, BLUE),
             None => ("off", false, BLUE),
         };
         spans.push(lamp_span(&model.to_uppercase(), pattern, is_on, color));
+        spans.push(Span::raw(" "));
+    }
+    // Today's families beyond the three (fable, mythos, any later `claude-<family>-<n>`) are
+    // shown by name, lit while in use.
+    if let Some(family) = sample
+        .model
+        .as_deref()
+        .filter(|m| !["opus", "sonnet", "haiku"].contains(m))
+    {
+        spans.push(lamp_span(&family.to_uppercase(), "steady", true, BLUE));
         spans.push(Span::raw(" "));
     }
     spans.push(Span::raw("  "));

@@ -201,6 +201,7 @@ mod tests {
             model: None,
             source: FuelSource::Official,
             lamps: Lamps::NONE,
+            ..Frame::default()
         }
     }
 

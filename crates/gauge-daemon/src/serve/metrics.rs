@@ -152,7 +152,13 @@ fn register_frame(registry: &mut Registry, frame: &Frame) {
     gauge.register("lamp", "Annunciator lamps: 1 lit, 0 dark", lamps);
     let frame_info: Labels = vec![
         ("source", frame.source.as_str().to_string()),
-        ("model", frame.model.map_or("", |m| m.as_str()).to_string()),
+        (
+            "model",
+            frame
+                .model
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default(),
+        ),
     ];
     gauge.register(
         "frame",

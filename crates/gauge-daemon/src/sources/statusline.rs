@@ -31,7 +31,7 @@ use super::{Out, Source};
 use crate::clock::unix_now_ms;
 use crate::ledger::WriteError;
 use crate::readings::{
-    OfficialOrigin, OfficialSample, ScopedSample, SourceKind, Window, MAX_UNIX_SECS,
+    ExtraUsage, OfficialOrigin, OfficialSample, ScopedSample, SourceKind, Window, MAX_UNIX_SECS,
 };
 use crate::stats::IngestStats;
 
@@ -121,6 +121,7 @@ async fn take(out: &Out, body: &[u8]) -> Outcome {
     let now_ms = unix_now_ms();
     let samples = official_samples(&payload, now_ms);
     let scoped = scoped_samples(&payload, now_ms);
+    let spend = spend_limit(&payload, now_ms);
     let accepted = samples.len();
     // The model and liveness first: the samples that follow then land on a frame that already
     // shows them.
@@ -133,6 +134,9 @@ async fn take(out: &Out, body: &[u8]) -> Outcome {
     }
     if told.is_ok() {
         told = out.scoped(scoped).await;
+    }
+    if let (Ok(()), Some(spend)) = (&told, spend) {
+        told = out.extra_usage(spend).await;
     }
     if told.is_err() {
         return Outcome::Unavailable(SHUTTING_DOWN);
@@ -265,6 +269,8 @@ pub(crate) fn scoped_samples(payload: &StatuslinePayload, now_ms: i64) -> Vec<Sc
     limits
         .others
         .iter()
+        // The spend limit is no usage window: it is read by [`spend_limit`].
+        .filter(|(name, _)| name.as_str() != SPEND_LIMIT_KEY)
         .filter_map(|(name, value)| {
             let rate = RateWindow::deserialize(value).ok()?;
             let (used_pct, resets_at_secs) = rate.read()?;
@@ -272,12 +278,58 @@ pub(crate) fn scoped_samples(payload: &StatuslinePayload, now_ms: i64) -> Vec<Sc
                 at_ms: now_ms,
                 name: name.chars().take(64).collect(),
                 family: ScopedSample::family_of(name),
+                display_name: None,
+                severity: None,
                 used_pct,
                 resets_at_secs,
                 origin: OfficialOrigin::Statusline,
             })
         })
         .collect()
+}
+
+/// The key of an organisation's spend limit in `rate_limits` (gateway sign-ins).
+const SPEND_LIMIT_KEY: &str = "spend_limit";
+
+/// `rate_limits.spend_limit`: `used_percentage` (not capped: over 100 once spending passes the
+/// limit), `used_usd`, `limit_usd` and `period`, in dollars as Claude Code sends them.
+#[derive(Debug, Default, Deserialize)]
+struct SpendLimit {
+    #[serde(default)]
+    used_percentage: Option<f64>,
+    #[serde(default)]
+    used_usd: Option<f64>,
+    #[serde(default)]
+    limit_usd: Option<f64>,
+    #[serde(default)]
+    period: Option<String>,
+}
+
+/// The spend limit a payload carries, read at `now_ms`.
+pub(crate) fn spend_limit(payload: &StatuslinePayload, now_ms: i64) -> Option<ExtraUsage> {
+    let value = payload.rate_limits.as_ref()?.others.get(SPEND_LIMIT_KEY)?;
+    let spend = SpendLimit::deserialize(value).ok()?;
+    let amount = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0);
+    let used_pct =
+        amount(spend.used_percentage).filter(|pct| *pct <= crate::sources::oauth::MAX_SPEND_PCT);
+    let (used_usd, limit_usd) = (amount(spend.used_usd), amount(spend.limit_usd));
+    if used_pct.is_none() && used_usd.is_none() {
+        return None;
+    }
+    Some(ExtraUsage {
+        at_ms: now_ms,
+        is_enabled: true,
+        monthly_limit: limit_usd,
+        used_credits: used_usd,
+        used_pct,
+        currency: Some("USD".to_string()),
+        period: spend.period.filter(|p| {
+            !p.is_empty()
+                && p.len() <= 16
+                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        }),
+        origin: OfficialOrigin::Statusline,
+    })
 }
 
 impl RateWindow {
@@ -349,7 +401,7 @@ mod tests {
         let scoped = scoped_samples(&payload, 5);
         assert_eq!(scoped.len(), 2, "{scoped:?}");
         assert_eq!(scoped[0].name, "seven_day_opus");
-        assert_eq!(scoped[0].family, Some(gauge_core::ModelFamily::Opus));
+        assert_eq!(scoped[0].family, Some(gauge_core::ModelFamily::OPUS));
         assert_eq!(scoped[0].used_pct, 91.5);
         assert_eq!(scoped[0].resets_at_secs, Some(1_774_540_000));
         assert_eq!(scoped[0].origin, OfficialOrigin::Statusline);

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use gauge_core::{Frame, FuelSource, Lamp, Lamps, ModelFamily, FRAME_VERSION};
+use gauge_core::{
+    Frame, FuelSource, GaugeSource, Lamp, Lamps, ModelFamily, ScopedWarnings, Spend, SpendPeriod,
+    FRAME_VERSION,
+};
 
 use super::{EngineState, LimitOrigin, UsageBasis};
 use crate::limits::{
@@ -11,7 +14,7 @@ use crate::limits::{
     Block, BurnInputs, CalibratedInputs, CalibratedUse, Fuel, FuelInputs, BURN_SPAN_5H_MS,
     BURN_SPAN_7D_MS,
 };
-use crate::readings::{SourceKind, Window};
+use crate::readings::{OfficialOrigin, OfficialSample, Severity, SourceKind, Window};
 
 /// A window's pace and run-out, as the frame carries them.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -43,9 +46,11 @@ impl EngineState {
     }
 
     fn frame_content(&self, now_ms: i64) -> Frame {
-        let fuel_5h = self.fuel_5h(now_ms);
-        let fuel_7d = self.fuel_7d(now_ms);
+        let (fuel_5h, source_5h) = self.gauge(Window::FiveHour, self.fuel_5h(now_ms), now_ms);
+        let (fuel_7d, source_7d) = self.gauge(Window::SevenDay, self.fuel_7d(now_ms), now_ms);
         let tach = u32::try_from(self.tach_tokens(now_ms)).unwrap_or(u32::MAX);
+        // The legacy field, for clusters that read one source for both gauges: the better of
+        // the two (Claude Code's cached copy counts as official there).
         let source = [fuel_5h, fuel_7d]
             .iter()
             .flatten()
@@ -78,11 +83,104 @@ impl EngineState {
             pace_7d: pace_7d.pace.map(|p| p as f32),
             empty_5h: pace_5h.empty_secs.and_then(|s| u64::try_from(s).ok()),
             empty_7d: pace_7d.empty_secs.and_then(|s| u64::try_from(s).ok()),
+            source_5h: Some(source_5h),
+            source_7d: Some(source_7d),
+            warn_scoped: self.warn_scoped(now_ms),
+            spend: self.spend(now_ms),
         };
         Frame {
             lamps: self.lamps(&frame, now_ms),
             ..frame
         }
+    }
+
+    /// One gauge's fuel and where it comes from. Claude's own reading wins; when Claude reports
+    /// the other window but not this one, the account has no such window (`none`: parked, no
+    /// estimate against an invented limit); an estimate is shown only where Claude reports no
+    /// window at all, and is marked as one.
+    fn gauge(
+        &self,
+        window: Window,
+        fuel: Option<Fuel>,
+        now_ms: i64,
+    ) -> (Option<Fuel>, GaugeSource) {
+        let (this, other) = match window {
+            Window::FiveHour => (&self.official_5h, &self.official_7d),
+            Window::SevenDay => (&self.official_7d, &self.official_5h),
+        };
+        let is_fresh = |sample: &Option<OfficialSample>| {
+            sample.is_some_and(|s| now_ms - s.at_ms <= self.official_stale_after_ms())
+        };
+        match fuel {
+            Some(fuel) if fuel.source == FuelSource::Official => {
+                let is_cached = this.is_some_and(|s| s.origin == OfficialOrigin::CachedUsage);
+                let source = if is_cached {
+                    GaugeSource::Cached
+                } else {
+                    GaugeSource::Official
+                };
+                (Some(fuel), source)
+            }
+            _ if !is_fresh(this) && is_fresh(other) => (None, GaugeSource::None),
+            Some(fuel) if fuel.source == FuelSource::Estimate => {
+                (Some(fuel), GaugeSource::Estimate)
+            }
+            _ => (None, GaugeSource::Unknown),
+        }
+    }
+
+    fn official_stale_after_ms(&self) -> i64 {
+        i64::try_from(self.settings.official_stale_after.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// The display names of Claude's model-scoped weekly windows that are close to their limit:
+    /// at the server's `warning` or `critical` grade, or, where it gives none, under the 7-day
+    /// warn level. Fresh readings before their reset only.
+    fn warn_scoped(&self, now_ms: i64) -> ScopedWarnings {
+        let mut names = ScopedWarnings::EMPTY;
+        for sample in self.scoped() {
+            let is_current = now_ms - sample.at_ms <= self.official_stale_after_ms()
+                && sample
+                    .resets_at_secs
+                    .is_none_or(|reset| now_ms < reset.saturating_mul(1000));
+            let is_close = match sample.severity {
+                Some(severity) => severity != Severity::Normal,
+                None => 1.0 - sample.used_pct / 100.0 < self.settings.lamps.warn_fuel_7d,
+            };
+            if !(is_current && is_close) {
+                continue;
+            }
+            if let Some(name) = scoped_display_name(sample) {
+                names.push(&name);
+            }
+        }
+        names
+    }
+
+    /// Extra usage (usage credits, a spend limit) in dollars, while its report is fresh.
+    fn spend(&self, now_ms: i64) -> Option<Spend> {
+        let extra = self.extra_usage()?;
+        let is_dollars = extra.currency.as_deref().is_none_or(|c| c == "USD");
+        let is_fresh = now_ms - extra.at_ms <= self.official_stale_after_ms();
+        if !(is_dollars && is_fresh && (extra.is_enabled || extra.used_credits.is_some())) {
+            return None;
+        }
+        let cents = |v: f64| ((v * 100.0).round() / 100.0) as f32;
+        let period = match extra.period.as_deref() {
+            Some("daily") => SpendPeriod::Daily,
+            Some("weekly") => SpendPeriod::Weekly,
+            Some("monthly") | None => SpendPeriod::Monthly,
+            Some(_) => SpendPeriod::Other,
+        };
+        Some(
+            Spend {
+                used_usd: cents(extra.used_credits.unwrap_or(0.0)),
+                limit_usd: extra.monthly_limit.map(cents),
+                period,
+                used_pct: extra.used_pct.map(cents),
+            }
+            .clamped(),
+        )
     }
 
     /// A configured Prometheus source is the usage basis: its aggregates already cover every
@@ -307,7 +405,25 @@ impl EngineState {
                             .is_none_or(|reset| now_ms < reset.saturating_mul(1000))
                 })
             });
-        lamps.set(Lamp::Limit, limit_lamp);
+        // Past the limit while requests still succeed: Claude Code runs on usage credits, which
+        // is no stop. A spend limit at or over 100 % says the same of the credits themselves.
+        let is_flowing = self
+            .recent
+            .newest(now_ms)
+            .is_some_and(|(at, _)| now_ms - at <= CREDITS_FLOW_MS);
+        let is_window_on_credits = [&self.official_5h, &self.official_7d]
+            .iter()
+            .any(|sample| sample.is_some_and(|s| s.used_pct >= 100.0))
+            && limit_lamp
+            && is_flowing
+            && self
+                .limit_until_secs
+                .is_none_or(|until| now_ms >= until.saturating_mul(1000));
+        let is_spend_over = frame.spend.is_some_and(|s| s.is_at_limit());
+        let is_on_credits = is_window_on_credits || is_spend_over;
+        lamps.set(Lamp::Credits, is_on_credits);
+        lamps.set(Lamp::Limit, limit_lamp && !is_window_on_credits);
+        lamps.set(Lamp::WarnScoped, !frame.warn_scoped.is_empty());
         lamps.set(Lamp::Stall, !self.any_source_fresh(now_ms));
         let last_request_ms = self
             .recent
@@ -386,6 +502,22 @@ impl EngineState {
                 && 1.0 - sample.used_pct / 100.0 < self.settings.lamps.warn_fuel_7d
         })
     }
+}
+
+/// How recent a request must be for a window at its limit to count as running on credits.
+const CREDITS_FLOW_MS: i64 = 5 * 60 * 1000;
+
+/// The name a scoped window is shown by: Claude's display name (`Fable`), else the model family
+/// its key names (`seven_day_opus` -> `Opus`).
+fn scoped_display_name(sample: &crate::readings::ScopedSample) -> Option<String> {
+    if let Some(name) = &sample.display_name {
+        return Some(name.clone());
+    }
+    let family = sample.family?;
+    let name = family.as_str();
+    let mut chars = name.chars();
+    let first = chars.next()?;
+    Some(first.to_ascii_uppercase().to_string() + chars.as_str())
 }
 
 /// Fuel on the wire has four decimals: enough for any needle, and it keeps frames short and

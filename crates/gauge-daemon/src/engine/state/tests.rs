@@ -1,11 +1,12 @@
 use std::time::Duration;
 
-use gauge_core::{FuelSource, Lamp};
+use gauge_core::{FuelSource, GaugeSource, Lamp};
 
 use super::*;
 use crate::engine::{LampThresholds, TokenLimits};
 use crate::readings::{
-    OfficialOrigin, Origin, PrometheusReading, ScopedSample, TokenCounts, UsageEvent,
+    ExtraUsage, OfficialOrigin, OfficialSample, Origin, PrometheusReading, ScopedSample,
+    TokenCounts, UsageEvent, Window,
 };
 
 fn settings() -> FrameSettings {
@@ -71,7 +72,7 @@ fn usage_drives_tach_fuel_model_and_hot() {
     assert_eq!(frame.tach, 1_200);
     assert_eq!(frame.fuel_5h, Some(0.88));
     assert_eq!(frame.fuel_7d, Some(0.988));
-    assert_eq!(frame.model, Some(ModelFamily::Opus));
+    assert_eq!(frame.model, Some(ModelFamily::OPUS));
     assert_eq!(frame.source, FuelSource::Estimate);
     assert!(frame.lamps.is_lit(Lamp::Hot));
     assert!(!frame.lamps.is_lit(Lamp::Stall));
@@ -164,7 +165,7 @@ fn prometheus_readings_drive_tach_fuel_and_model() {
     assert_eq!(frame.fuel_5h, Some(0.75));
     assert_eq!(frame.fuel_7d, Some(0.5));
     assert_eq!(frame.reset_5h, None);
-    assert_eq!(frame.model, Some(ModelFamily::Sonnet));
+    assert_eq!(frame.model, Some(ModelFamily::SONNET));
     assert_eq!(frame.source, FuelSource::Estimate);
     assert!(frame.lamps.is_lit(Lamp::Hot));
     assert!(!frame.lamps.is_lit(Lamp::Stall));
@@ -172,7 +173,7 @@ fn prometheus_readings_drive_tach_fuel_and_model() {
     // A later reading without a model keeps the last one.
     state.apply(reading(NOW + 5_000, 0, 2_500, 50_000, None), NOW + 5_000);
     let quiet = state.next_frame(NOW + 5_000, Some(&frame));
-    assert_eq!((quiet.tach, quiet.model), (0, Some(ModelFamily::Sonnet)));
+    assert_eq!((quiet.tach, quiet.model), (0, Some(ModelFamily::SONNET)));
 }
 
 #[test]
@@ -275,7 +276,7 @@ fn a_line_dated_in_the_future_waits_for_its_time() {
     let frame = state.next_frame(NOW, None);
     assert_eq!(
         frame.model,
-        Some(ModelFamily::Opus),
+        Some(ModelFamily::OPUS),
         "the current model stays"
     );
     assert_eq!(frame.tach, 20, "future tokens are not in the tach");
@@ -286,10 +287,10 @@ fn a_line_dated_in_the_future_waits_for_its_time() {
         ..event("skewed", NOW + 60_000, 1, 1)
     };
     state.apply(EngineInput::Usage(vec![skewed]), NOW);
-    assert_eq!(state.next_frame(NOW, None).model, Some(ModelFamily::Sonnet));
+    assert_eq!(state.next_frame(NOW, None).model, Some(ModelFamily::SONNET));
     // When its time comes, the future line is the newest.
     let then = state.next_frame(NOW + 3 * 3600 * 1000, None);
-    assert_eq!(then.model, Some(ModelFamily::Haiku));
+    assert_eq!(then.model, Some(ModelFamily::HAIKU));
 }
 
 #[test]
@@ -304,12 +305,12 @@ fn the_statusline_model_wins_while_fresh() {
         ..event("subagent", NOW - 1_000, 10, 10)
     };
     state.apply(EngineInput::Usage(vec![sonnet]), NOW);
-    assert_eq!(state.next_frame(NOW, None).model, Some(ModelFamily::Opus));
+    assert_eq!(state.next_frame(NOW, None).model, Some(ModelFamily::OPUS));
     // Once the report is stale, the newest usage decides again.
     let later = NOW + 601_000;
     assert_eq!(
         state.next_frame(later, None).model,
-        Some(ModelFamily::Sonnet)
+        Some(ModelFamily::SONNET)
     );
 }
 
@@ -406,6 +407,8 @@ fn scoped(name: &str, at_ms: i64, used_pct: f64, reset_secs: i64) -> ScopedSampl
         at_ms,
         name: name.into(),
         family: ScopedSample::family_of(name),
+        display_name: None,
+        severity: None,
         used_pct,
         resets_at_secs: Some(reset_secs),
         origin: OfficialOrigin::Oauth,
@@ -445,4 +448,111 @@ fn a_model_weekly_window_past_warn_lights_its_model_lamp() {
         NOW,
     );
     assert!(!state.next_frame(NOW, None).lamps.is_lit(Lamp::WarnOpus));
+}
+
+fn official_7d(at_ms: i64, used_pct: f64, origin: OfficialOrigin) -> EngineInput {
+    EngineInput::Official(OfficialSample {
+        at_ms,
+        window: Window::SevenDay,
+        used_pct,
+        resets_at_secs: Some(NOW / 1000 + 86_400),
+        origin,
+    })
+}
+
+#[test]
+fn a_window_claude_does_not_report_is_none_not_an_estimate() {
+    let mut state = EngineState::new(settings());
+    // Local usage makes an estimate possible for both windows...
+    state.apply(
+        EngineInput::Usage(vec![event("a", NOW - 60_000, 9_000, 500)]),
+        NOW,
+    );
+    let estimated = state.next_frame(NOW, None);
+    assert_eq!(estimated.source_5h, Some(GaugeSource::Estimate));
+    // ...until Claude reports the weekly window and no 5-hour one: this plan has none.
+    state.apply(official_7d(NOW, 40.0, OfficialOrigin::Statusline), NOW);
+    let frame = state.next_frame(NOW, None);
+    assert_eq!(frame.source_5h, Some(GaugeSource::None), "{frame:?}");
+    assert_eq!(frame.source_7d, Some(GaugeSource::Official));
+    assert_eq!(frame.fuel_5h, None, "the 5h needle parks");
+    assert_eq!(frame.reset_5h, None);
+    assert!(!frame.lamps.is_lit(Lamp::Warn5h), "{frame:?}");
+    assert_eq!(frame.source, FuelSource::Official);
+    // Claude Code's cached copy is its own source.
+    state.apply(official_7d(NOW, 41.0, OfficialOrigin::CachedUsage), NOW);
+    assert_eq!(
+        state.next_frame(NOW, None).source_7d,
+        Some(GaugeSource::Cached)
+    );
+}
+
+#[test]
+fn a_critical_scoped_window_is_named_and_lights_its_caution() {
+    let mut state = EngineState::new(settings());
+    let mut fable = scoped("weekly_scoped:Fable", NOW, 95.0, NOW / 1000 + 3600);
+    fable.display_name = Some("Fable".into());
+    fable.severity = Some(crate::readings::Severity::Critical);
+    let mut calm = scoped("weekly_scoped:Other", NOW, 99.0, NOW / 1000 + 3600);
+    calm.display_name = Some("Other".into());
+    calm.severity = Some(crate::readings::Severity::Normal);
+    state.apply(EngineInput::Scoped(vec![fable, calm]), NOW);
+    let frame = state.next_frame(NOW, None);
+    let names: Vec<&str> = frame.warn_scoped.iter().collect();
+    assert_eq!(names, ["Fable"], "the server's grade decides");
+    assert!(frame.lamps.is_lit(Lamp::WarnScoped));
+}
+
+#[test]
+fn spend_past_its_limit_is_kept_in_dollars_and_lights_credits() {
+    let mut state = EngineState::new(settings());
+    state.apply(
+        EngineInput::Extra(ExtraUsage {
+            at_ms: NOW,
+            is_enabled: true,
+            monthly_limit: Some(50.0),
+            used_credits: Some(62.5),
+            used_pct: Some(125.0),
+            currency: Some("USD".into()),
+            period: Some("monthly".into()),
+            origin: OfficialOrigin::Oauth,
+        }),
+        NOW,
+    );
+    let frame = state.next_frame(NOW, None);
+    let spend = frame.spend.expect("spend");
+    assert_eq!(
+        (spend.used_usd, spend.limit_usd, spend.used_pct),
+        (62.5, Some(50.0), Some(125.0))
+    );
+    assert!(frame.lamps.is_lit(Lamp::Credits));
+    assert!(!frame.lamps.is_lit(Lamp::Limit));
+}
+
+#[test]
+fn a_window_at_its_limit_with_requests_flowing_runs_on_credits() {
+    let mut state = EngineState::new(settings());
+    state.apply(official_5h(NOW - 1_000, 100.0, NOW / 1000 + 3600), NOW);
+    let stopped = state.next_frame(NOW, None);
+    assert!(stopped.lamps.is_lit(Lamp::Limit), "{stopped:?}");
+    assert!(!stopped.lamps.is_lit(Lamp::Credits));
+    state.apply(EngineInput::Usage(vec![event("b", NOW - 500, 10, 10)]), NOW);
+    let on_credits = state.next_frame(NOW, None);
+    assert!(on_credits.lamps.is_lit(Lamp::Credits), "{on_credits:?}");
+    assert!(!on_credits.lamps.is_lit(Lamp::Limit));
+}
+
+#[test]
+fn todays_model_families_are_named() {
+    let mut state = EngineState::new(settings());
+    let mut fable = event("f", NOW - 1_000, 10, 10);
+    fable.model = "claude-fable-5-2".into();
+    state.apply(EngineInput::Usage(vec![fable]), NOW);
+    assert_eq!(
+        state
+            .next_frame(NOW, None)
+            .model
+            .map(|m| m.as_str().to_string()),
+        Some("fable".to_string())
+    );
 }

@@ -33,7 +33,7 @@ fn exposition_has_frame_usage_sources_and_ingest() {
         fuel_5h: Some(0.5),
         tach: 1_200,
         reset_5h: Some(1_800_000_000),
-        model: Some(ModelFamily::Opus),
+        model: Some(ModelFamily::OPUS),
         source: FuelSource::Estimate,
         lamps: Lamps::NONE.with(Lamp::Stall),
         seq: 7,

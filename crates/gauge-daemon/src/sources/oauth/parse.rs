@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::readings::{ExtraUsage, OfficialOrigin, OfficialSample, ScopedSample, Window};
+use crate::readings::{ExtraUsage, OfficialOrigin, OfficialSample, ScopedSample, Severity, Window};
 use crate::sources::statusline::clamp_percentage;
 
 /// Just after a reset the endpoint may still report the old window's near-full value with the new
@@ -56,7 +56,7 @@ pub(crate) fn parse_usage(body: &[u8], now_ms: i64) -> Result<UsageReading, Unre
         limits
             .iter()
             .find(|entry| entry.get("kind").and_then(Value::as_str) == Some(kind))
-            .and_then(|entry| read_window(entry, "percent"))
+            .and_then(read_limit_row)
             .filter(|w| !w.is_placeholder())
     };
     let mut reading = UsageReading::default();
@@ -110,15 +110,19 @@ fn scoped_windows(root: &Map<String, Value>, limits: &[Value], now_ms: i64) -> V
         .filter(|(key, _)| !is_main_key(key) && !NOT_WINDOWS.contains(&key.as_str()))
         .filter_map(|(key, bucket)| {
             let found = read_window(bucket, "utilization")?;
-            Some((key.clone(), ScopedSample::family_of(key), found))
+            Some((key.clone(), ScopedSample::family_of(key), None, None, found))
         });
     let listed = limits.iter().filter_map(|entry| {
         let kind = entry.get("kind").and_then(Value::as_str)?;
         if is_main_kind(kind) {
             return None;
         }
-        let found = read_window(entry, "percent")?;
+        let found = read_limit_row(entry)?;
         let scope = scope_name(entry.get("scope"));
+        let severity = entry
+            .get("severity")
+            .and_then(Value::as_str)
+            .and_then(Severity::from_name);
         let name = match &scope {
             Some(scope) => format!("{kind}:{scope}"),
             None => kind.to_string(),
@@ -127,21 +131,26 @@ fn scoped_windows(root: &Map<String, Value>, limits: &[Value], now_ms: i64) -> V
             .as_deref()
             .and_then(ScopedSample::family_of)
             .or_else(|| ScopedSample::family_of(kind));
-        Some((name, family, found))
+        let display_name = scope.map(|s| s.chars().take(64).collect::<String>());
+        Some((name, family, display_name, severity, found))
     });
     flat.chain(listed)
-        .filter(|(_, _, found)| {
+        .filter(|(_, _, _, _, found)| {
             !found.is_placeholder() && !found.is_rollover_artefact(SCOPED_LENGTH_SECS, now_ms)
         })
-        .map(|(name, family, found)| ScopedSample {
-            at_ms: now_ms,
-            // Names are Claude's keys; a very long one is cut so a report stays readable.
-            name: name.chars().take(64).collect(),
-            family,
-            used_pct: found.used_pct,
-            resets_at_secs: found.resets_at_secs,
-            origin: OfficialOrigin::Oauth,
-        })
+        .map(
+            |(name, family, display_name, severity, found)| ScopedSample {
+                at_ms: now_ms,
+                // Names are Claude's keys; a very long one is cut so a report stays readable.
+                name: name.chars().take(64).collect(),
+                family,
+                display_name,
+                severity,
+                used_pct: found.used_pct,
+                resets_at_secs: found.resets_at_secs,
+                origin: OfficialOrigin::Oauth,
+            },
+        )
         .collect()
 }
 
@@ -161,13 +170,25 @@ fn scope_name(scope: Option<&Value>) -> Option<String> {
 }
 
 /// `extra_usage`: `is_enabled`, `monthly_limit`, `used_credits`, `utilization`, `currency`.
+/// The amounts come in the currency's minor units (cents for USD), as Claude Code reads them
+/// (it shows `used_credits / 100`), except for currencies without minor units; `utilization`
+/// goes past 100 once spending passes the limit, and is kept so.
 fn read_extra(extra: &Value, now_ms: i64) -> Option<ExtraUsage> {
     let object = extra.as_object()?;
     let number = |key: &str| {
         object
             .get(key)
             .and_then(Value::as_f64)
-            .filter(|v| v.is_finite())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    let currency = object
+        .get("currency")
+        .and_then(Value::as_str)
+        .filter(|c| c.len() <= 8)
+        .map(str::to_string);
+    let minor_per_major = match currency.as_deref() {
+        Some("JPY" | "KRW" | "VND") => 1.0,
+        _ => 100.0,
     };
     Some(ExtraUsage {
         at_ms: now_ms,
@@ -175,15 +196,34 @@ fn read_extra(extra: &Value, now_ms: i64) -> Option<ExtraUsage> {
             .get("is_enabled")
             .and_then(Value::as_bool)
             .unwrap_or(false),
-        monthly_limit: number("monthly_limit"),
-        used_credits: number("used_credits"),
-        used_pct: number("utilization").and_then(clamp_percentage),
-        currency: object
-            .get("currency")
-            .and_then(Value::as_str)
-            .filter(|c| c.len() <= 8)
-            .map(str::to_string),
+        monthly_limit: number("monthly_limit").map(|v| v / minor_per_major),
+        used_credits: number("used_credits").map(|v| v / minor_per_major),
+        used_pct: number("utilization").filter(|pct| *pct <= MAX_SPEND_PCT),
+        currency,
+        period: Some("monthly".to_string()),
+        origin: OfficialOrigin::Oauth,
     })
+}
+
+/// The largest spend percentage taken as real: spending may pass its limit, but not a
+/// thousandfold.
+pub(crate) const MAX_SPEND_PCT: f64 = 100_000.0;
+
+/// A `limits[]` row's reading: `percent_precise` where the server sends it (Claude Code reads
+/// it first), else `percent`.
+fn read_limit_row(entry: &Value) -> Option<WindowRead> {
+    let has_precise = entry
+        .get("percent_precise")
+        .and_then(Value::as_f64)
+        .is_some();
+    read_window(
+        entry,
+        if has_precise {
+            "percent_precise"
+        } else {
+            "percent"
+        },
+    )
 }
 
 struct WindowRead {

@@ -28,7 +28,7 @@ fn classic_shape() {
     // The Sonnet weekly window is kept (the null Opus one and the unknown null key are not).
     assert_eq!(reading.scoped.len(), 1);
     assert_eq!(reading.scoped[0].name, "seven_day_sonnet");
-    assert_eq!(reading.scoped[0].family, Some(ModelFamily::Sonnet));
+    assert_eq!(reading.scoped[0].family, Some(ModelFamily::SONNET));
     assert_eq!(reading.scoped[0].used_pct, 1.0);
     let extra = reading.extra.unwrap();
     assert!(!extra.is_enabled);
@@ -64,7 +64,7 @@ fn every_other_window_and_extra_usage_are_kept() {
     assert_eq!(
         names,
         vec![
-            ("seven_day_opus", Some(ModelFamily::Opus), 91.0),
+            ("seven_day_opus", Some(ModelFamily::OPUS), 91.0),
             ("seven_day_oauth_apps", None, 3.5),
             ("nimbus_quill", None, 12.0),
             ("weekly_scoped:Fable", None, 81.0),
@@ -72,12 +72,44 @@ fn every_other_window_and_extra_usage_are_kept() {
         "placeholders (0% and no reset) and non-windows are left out"
     );
     assert_eq!(reading.scoped[0].resets_at_secs, Some(1_767_855_599));
+    assert_eq!(reading.scoped[3].display_name.as_deref(), Some("Fable"));
     let extra = reading.extra.unwrap();
     assert!(extra.is_enabled);
-    assert_eq!(extra.monthly_limit, Some(5000.0));
-    assert_eq!(extra.used_credits, Some(1234.5));
+    // Claude sends cents; Claude Code shows `used_credits / 100` dollars.
+    assert_eq!(extra.monthly_limit, Some(50.0));
+    assert_eq!(extra.used_credits, Some(12.345));
     assert_eq!(extra.used_pct, Some(24.69));
     assert_eq!(extra.currency.as_deref(), Some("USD"));
+}
+
+#[test]
+fn overspend_scoped_severity_and_precise_percent_are_kept() {
+    let body = br#"{
+      "five_hour": null,
+      "seven_day": {"utilization": 30.0, "resets_at": "2026-01-08T06:59:59+00:00"},
+      "extra_usage": {"is_enabled": true, "monthly_limit": 5000, "used_credits": 6250,
+                      "utilization": 125.0, "currency": "USD"},
+      "limits": [
+        {"kind": "weekly_scoped", "percent": 95, "percent_precise": 95.4, "severity": "critical",
+         "is_active": true, "resets_at": "2026-01-08T06:59:59+00:00",
+         "scope": {"model": {"display_name": "Fable"}}}
+      ]}"#;
+    let reading = parse_usage(body, NOW_MS).unwrap();
+    assert_eq!(
+        reading.samples.len(),
+        1,
+        "no 5-hour window: no 5-hour sample"
+    );
+    let fable = &reading.scoped[0];
+    assert_eq!(fable.display_name.as_deref(), Some("Fable"));
+    assert_eq!(fable.severity, Some(crate::readings::Severity::Critical));
+    assert_eq!(fable.used_pct, 95.4);
+    let extra = reading.extra.unwrap();
+    assert_eq!(
+        (extra.used_credits, extra.monthly_limit, extra.used_pct),
+        (Some(62.5), Some(50.0), Some(125.0)),
+        "dollars, and the percentage past 100 is kept"
+    );
 }
 
 #[test]
