@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
+use gauge_core::{decode_frame, Frame, Gauge, GaugeSource};
+
 use super::local_http;
 use gauge_daemon::clamp_percentage;
 use gauge_daemon::Secret;
@@ -55,16 +57,30 @@ pub(crate) enum ColorChoice {
 /// What the line shows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct StatusView {
-    /// 5-hour fuel left, 0..=1, and whether it is an estimate.
-    pub(crate) fuel_5h: Option<(f64, bool)>,
-    /// 7-day fuel left, 0..=1, and whether it is an estimate.
-    pub(crate) fuel_7d: Option<(f64, bool)>,
+    /// 5-hour fuel.
+    pub(crate) fuel_5h: FuelView,
+    /// 7-day fuel.
+    pub(crate) fuel_7d: FuelView,
     /// Tach, tokens per minute; `None` when the daemon did not answer.
     pub(crate) tach: Option<u64>,
     /// The daemon's pace and run-out of the 5-hour window.
     pub(crate) pace_5h: PaceView,
     /// The daemon's pace and run-out of the 7-day window.
     pub(crate) pace_7d: PaceView,
+    /// Extra usage: dollars spent, the limit, percent of it (may pass 100).
+    pub(crate) spend: Option<(f64, Option<f64>, Option<f64>)>,
+}
+
+/// One window's fuel as the line shows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) enum FuelView {
+    /// Not known (no reading, no daemon).
+    #[default]
+    Unknown,
+    /// Claude reports no such window for this account (e.g. no 5-hour limit on this plan).
+    NoWindow,
+    /// What is left, 0..=1, and whether it is an estimate.
+    Left(f64, bool),
 }
 
 /// A window's pace and run-out, from the daemon's frame.
@@ -125,7 +141,7 @@ fn exchange(
     token: Option<&Secret>,
     payload: &Value,
     deadline: Instant,
-) -> Option<Value> {
+) -> Option<Frame> {
     let forwarded = forwarded_fields(payload);
     let body = serde_json::to_vec(&forwarded).ok()?;
     let post = local_http::Request {
@@ -144,7 +160,7 @@ fn exchange(
     };
     let reply = local_http::send(url, &get, deadline).ok()?;
     (reply.status == 200)
-        .then(|| serde_json::from_slice(&reply.body).ok())
+        .then(|| decode_frame(&reply.body).ok())
         .flatten()
 }
 
@@ -168,36 +184,84 @@ pub(crate) fn forwarded_fields(payload: &Value) -> Value {
 }
 
 /// The view: Claude's own percentages from stdin first (they are the newest), else the daemon's
-/// frame; the tach only from the frame.
-pub(crate) fn view(payload: &Value, frame: Option<&Value>, now_secs: i64) -> StatusView {
+/// frame, read as gauge-core reads it, each window with the source the daemon gives it; the
+/// tach only from the frame. Without a daemon the same rule holds: Claude reporting the weekly
+/// window and no 5-hour one means this plan has no 5-hour limit.
+pub(crate) fn view(payload: &Value, frame: Option<&Frame>, now_secs: i64) -> StatusView {
+    let limits = payload.get("rate_limits").filter(|l| l.is_object());
     let from_stdin = |key: &str| {
-        let window = payload.get("rate_limits")?.get(key)?;
+        let window = limits?.get(key)?;
         let used = clamp_percentage(window.get("used_percentage")?.as_f64()?)?;
         let is_over = window
             .get("resets_at")
             .and_then(Value::as_f64)
             .is_some_and(|reset| (now_secs as f64) >= reset);
-        Some((if is_over { 1.0 } else { (100.0 - used) / 100.0 }, false))
+        Some(FuelView::Left(
+            if is_over { 1.0 } else { (100.0 - used) / 100.0 },
+            false,
+        ))
     };
-    let is_estimate = frame.is_some_and(|f| f["source"] == "estimate");
-    let from_frame = |key: &str| {
-        let fuel = frame?.get(key)?.as_f64()?;
-        Some((fuel.clamp(0.0, 1.0), is_estimate))
+    let (stdin_5h, stdin_7d) = (from_stdin("five_hour"), from_stdin("seven_day"));
+    let no_window = |this: &Option<FuelView>, other: &Option<FuelView>| {
+        (this.is_none() && other.is_some()).then_some(FuelView::NoWindow)
     };
-    let pace = |pace_key: &str, empty_key: &str| PaceView {
-        pace: frame
-            .and_then(|f| f.get(pace_key)?.as_f64())
-            .map(|p| p.clamp(0.0, 1.0)),
-        empty_in_secs: frame
-            .and_then(|f| f.get(empty_key)?.as_u64())
+    let from_frame = |gauge: Gauge| {
+        let frame = frame?;
+        match frame.gauge_source(gauge) {
+            GaugeSource::None => Some(FuelView::NoWindow),
+            source => {
+                let fuel = frame.shown_fuel(gauge)?;
+                Some(FuelView::Left(
+                    f64::from(fuel).clamp(0.0, 1.0),
+                    source == GaugeSource::Estimate,
+                ))
+            }
+        }
+    };
+    let pace = |pace: Option<f32>, empty: Option<u64>| PaceView {
+        pace: pace.map(|p| f64::from(p).clamp(0.0, 1.0)),
+        empty_in_secs: empty
             .map(|empty| empty.saturating_sub(u64::try_from(now_secs).unwrap_or(0))),
     };
+    let stdin_spend = limits.and_then(|l| l.get("spend_limit")).and_then(|spend| {
+        let number = |key: &str| {
+            spend
+                .get(key)
+                .and_then(Value::as_f64)
+                .filter(|v| v.is_finite())
+        };
+        Some((
+            number("used_usd")?,
+            number("limit_usd"),
+            number("used_percentage"),
+        ))
+    });
+    let frame_spend = frame.and_then(|f| f.spend).map(|s| {
+        (
+            f64::from(s.used_usd),
+            s.limit_usd.map(f64::from),
+            s.used_pct.map(f64::from),
+        )
+    });
     StatusView {
-        fuel_5h: from_stdin("five_hour").or_else(|| from_frame("fuel_5h")),
-        fuel_7d: from_stdin("seven_day").or_else(|| from_frame("fuel_7d")),
-        tach: frame.and_then(|f| f.get("tach")?.as_u64()),
-        pace_5h: pace("pace_5h", "empty_5h"),
-        pace_7d: pace("pace_7d", "empty_7d"),
+        fuel_5h: stdin_5h
+            .or_else(|| from_frame(Gauge::Fuel5h))
+            .or_else(|| no_window(&stdin_5h, &stdin_7d))
+            .unwrap_or_default(),
+        fuel_7d: stdin_7d
+            .or_else(|| from_frame(Gauge::Fuel7d))
+            .or_else(|| no_window(&stdin_7d, &stdin_5h))
+            .unwrap_or_default(),
+        tach: frame.map(|f| u64::from(f.tach)),
+        pace_5h: pace(
+            frame.and_then(|f| f.pace_5h),
+            frame.and_then(|f| f.empty_5h),
+        ),
+        pace_7d: pace(
+            frame.and_then(|f| f.pace_7d),
+            frame.and_then(|f| f.empty_7d),
+        ),
+        spend: stdin_spend.or(frame_spend),
     }
 }
 
@@ -239,8 +303,8 @@ pub(crate) fn render(view: &StatusView, colour: bool) -> String {
             text
         }
     };
-    let fuel = |label: &str, fuel: Option<(f64, bool)>, pace: PaceView| match fuel {
-        Some((left, is_estimate)) => {
+    let fuel = |label: &str, fuel: FuelView, pace: PaceView| match fuel {
+        FuelView::Left(left, is_estimate) => {
             let mark = if is_estimate { "~" } else { "" };
             // A run-out before the reset is a caution, whatever the level.
             let code = if left < 0.2 || pace.empty_in_secs.is_some() {
@@ -257,19 +321,38 @@ pub(crate) fn render(view: &StatusView, colour: bool) -> String {
             );
             paint(text, code)
         }
-        None => format!("{label} --"),
+        FuelView::NoWindow => format!("no {label} limit"),
+        FuelView::Unknown => format!("{label} --"),
     };
     let tach = match view.tach {
         Some(rate) if rate >= 1_000 => format!("{:.1}k tok/min", rate as f64 / 1_000.0),
         Some(rate) => format!("{rate} tok/min"),
         None => "tach --".to_string(),
     };
-    format!(
+    let mut line = format!(
         "{} · {} · {}",
         fuel("5h", view.fuel_5h, view.pace_5h),
         fuel("7d", view.fuel_7d, view.pace_7d),
         paint(tach, "36")
-    )
+    );
+    if let Some((used, limit, pct)) = view.spend {
+        // As Claude Code shows it: `$62.50 / $50.00`; red once the limit is passed.
+        let mut text = format!("${used:.2}");
+        if let Some(limit) = limit {
+            text.push_str(&format!(" / ${limit:.2}"));
+        }
+        if let Some(pct) = pct {
+            text.push_str(&format!(" ({pct:.0}%)"));
+        }
+        let code = if pct.is_some_and(|p| p >= 100.0) {
+            "31"
+        } else {
+            "35"
+        };
+        line.push_str(" · ");
+        line.push_str(&paint(text, code));
+    }
+    line
 }
 
 /// Starts the chained command under `sh -c`, feeding it `input` from a thread.
@@ -318,15 +401,34 @@ fn finish_chain(mut child: Child) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    fn frame(fuel_5h: Option<f32>, fuel_7d: Option<f32>, tach: u32, source: &str) -> Frame {
+        let source = match source {
+            "official" => gauge_core::FuelSource::Official,
+            "estimate" => gauge_core::FuelSource::Estimate,
+            _ => gauge_core::FuelSource::None,
+        };
+        Frame {
+            fuel_5h,
+            fuel_7d,
+            tach,
+            source,
+            ..Frame::default()
+        }
+    }
+
     #[test]
     fn stdin_percentages_win_and_resets_roll_over() {
         let payload = json!({"rate_limits": {
             "five_hour": {"used_percentage": 42, "resets_at": 2_000},
             "seven_day": {"used_percentage": 17, "resets_at": 500}}});
-        let frame = json!({"fuel_5h": 0.1, "fuel_7d": 0.1, "tach": 1234, "source": "estimate"});
+        let frame = frame(Some(0.1), Some(0.1), 1234, "estimate");
         let v = view(&payload, Some(&frame), 1_000);
-        assert_eq!(v.fuel_5h, Some((0.58, false)));
-        assert_eq!(v.fuel_7d, Some((1.0, false)), "past resets_at: full");
+        assert_eq!(v.fuel_5h, FuelView::Left(0.58, false));
+        assert_eq!(
+            v.fuel_7d,
+            FuelView::Left(1.0, false),
+            "past resets_at: full"
+        );
         assert_eq!(v.tach, Some(1234));
         assert_eq!(
             render(&v, false),
@@ -336,23 +438,65 @@ mod tests {
 
     #[test]
     fn frame_fills_in_and_daemon_down_still_renders() {
-        let frame = json!({"fuel_5h": 0.75, "fuel_7d": null, "tach": 12, "source": "estimate"});
+        let frame = frame(Some(0.75), None, 12, "estimate");
         let v = view(&json!({}), Some(&frame), 0);
         assert_eq!(render(&v, false), "5h ~75% left · 7d -- · 12 tok/min");
         let v = view(&json!({"model": {}}), None, 0);
         assert_eq!(render(&v, false), "5h -- · 7d -- · tach --");
         // A percentage equal to the reset epoch is dropped, not shown as 0% left.
         let bad = json!({"rate_limits": {"five_hour": {"used_percentage": 1774020000}}});
-        assert_eq!(view(&bad, None, 0).fuel_5h, None);
+        assert_eq!(view(&bad, None, 0).fuel_5h, FuelView::Unknown);
+    }
+
+    #[test]
+    fn a_missing_5h_window_reads_the_same_with_and_without_the_daemon() {
+        let payload = json!({"rate_limits": {
+            "seven_day": {"used_percentage": 17, "resets_at": 4_000}}});
+        let down = view(&payload, None, 1_000);
+        assert_eq!(render(&down, false), "no 5h limit · 7d 83% left · tach --");
+        // The daemon says the same through the 5h gauge's own source.
+        let up = Frame {
+            source_5h: Some(GaugeSource::None),
+            source_7d: Some(GaugeSource::Official),
+            ..frame(None, Some(0.83), 5, "official")
+        };
+        let from_daemon = view(&json!({}), Some(&up), 1_000);
+        assert_eq!(from_daemon.fuel_5h, FuelView::NoWindow);
+        // An estimate is marked per gauge, not by the frame's legacy source.
+        let mixed = Frame {
+            source_5h: Some(GaugeSource::Estimate),
+            source_7d: Some(GaugeSource::Official),
+            ..frame(Some(0.5), Some(0.9), 5, "official")
+        };
+        assert_eq!(
+            render(&view(&json!({}), Some(&mixed), 0), false),
+            "5h ~50% left · 7d 90% left · 5 tok/min"
+        );
+    }
+
+    #[test]
+    fn spend_past_its_limit_is_shown_in_dollars() {
+        let payload = json!({"rate_limits": {
+            "seven_day": {"used_percentage": 17, "resets_at": 4_000},
+            "spend_limit": {"used_percentage": 125.0, "used_usd": 62.5, "limit_usd": 50.0,
+                            "period": "monthly"}}});
+        let v = view(&payload, None, 1_000);
+        assert_eq!(
+            render(&v, false),
+            "no 5h limit · 7d 83% left · tach -- · $62.50 / $50.00 (125%)"
+        );
     }
 
     #[test]
     fn pace_and_run_out_come_from_the_frame_compactly() {
         let payload = json!({"rate_limits": {
             "five_hour": {"used_percentage": 50, "resets_at": 4_600}}});
-        let frame = json!({"fuel_5h": 0.5, "fuel_7d": 0.9, "tach": 10, "source": "official",
-                           "pace_5h": 0.2, "empty_5h": 1_000 + 72 * 60 + 30,
-                           "pace_7d": 0.95, "empty_7d": null});
+        let frame = Frame {
+            pace_5h: Some(0.2),
+            empty_5h: Some(1_000 + 72 * 60 + 30),
+            pace_7d: Some(0.95),
+            ..frame(Some(0.5), Some(0.9), 10, "official")
+        };
         let v = view(&payload, Some(&frame), 1_000);
         assert_eq!(v.pace_5h.empty_in_secs, Some(72 * 60 + 30));
         assert_eq!(
@@ -368,7 +512,7 @@ mod tests {
     #[test]
     fn colour_only_when_asked() {
         let v = StatusView {
-            fuel_5h: Some((0.1, false)),
+            fuel_5h: FuelView::Left(0.1, false),
             ..StatusView::default()
         };
         assert!(render(&v, true).contains("\x1b[31m5h 10% left"));
