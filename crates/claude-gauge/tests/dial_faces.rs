@@ -246,8 +246,11 @@ fn dial_faces_writes_three_true_size_faces_and_the_panel_with_ticks_at_gauge_cor
             "STALL",
             "IDLE",
             "WARN_OPUS",
-            "WARN_SONNET"
-        ]
+            "WARN_SONNET",
+            "WARN_SCOPED",
+            "CREDITS"
+        ],
+        "a window for every lamp the frame can light (gauge_core::Lamp::ALL)"
     );
 }
 

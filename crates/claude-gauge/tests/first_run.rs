@@ -394,7 +394,7 @@ fn the_daemon_says_what_each_gauge_shows_and_from_where() {
 fn protocol_md_lists_every_endpoint_the_daemon_serves() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let doc = std::fs::read_to_string(root.join("../../docs/protocol.md")).unwrap();
-    let router = std::fs::read_to_string(root.join("src/serve/mod.rs")).unwrap();
+    let router = std::fs::read_to_string(root.join("../gauge-daemon/src/serve/mod.rs")).unwrap();
     let paths: Vec<&str> = router
         .split(".route(\"")
         .skip(1)
@@ -407,7 +407,8 @@ fn protocol_md_lists_every_endpoint_the_daemon_serves() {
             "docs/protocol.md lacks GET {path}"
         );
     }
-    let ingest = std::fs::read_to_string(root.join("src/sources/statusline.rs")).unwrap();
+    let ingest =
+        std::fs::read_to_string(root.join("../gauge-daemon/src/sources/statusline.rs")).unwrap();
     let ingest_path = ingest
         .split("INGEST_PATH: &str = \"")
         .nth(1)

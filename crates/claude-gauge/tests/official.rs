@@ -650,7 +650,8 @@ async fn an_opus_weekly_window_at_91_pct_shows_in_limits_and_flashes_the_opus_la
         "{text}"
     );
     assert!(
-        text.contains("extra usage: on, 1250.00 of 5000.00"),
+        // Claude sends cents; Claude Code shows dollars, and so does `limits`.
+        text.contains("extra usage: on, $12.50 / $50.00"),
         "{text}"
     );
 }

@@ -6,6 +6,7 @@ mod cache;
 mod claude_code;
 mod corpus;
 mod fuzz_replay;
+mod module_checker;
 mod parity;
 mod paths;
 mod pricing;

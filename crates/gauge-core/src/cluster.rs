@@ -5,48 +5,18 @@
 //! the link watchdog replaces both with "rest at zero, STALL" when frames stop.
 
 use crate::dial::{fuel_scale_bp, DialCalibration, TachScale};
-use crate::family::{ModelLamps, MODEL_LAMP_COUNT};
 use crate::frame::{decode_frame, DecodeError, Frame, Lamp, Lamps};
+use crate::gauge::Gauge;
 use crate::lamps::{LampConfig, LampOutput, LampPanel, LampPattern, ModelLampOutput};
+use crate::model_lamps::{ModelLamps, MODEL_LAMP_COUNT};
 use crate::motion::{MotionConfig, Step};
 use crate::needle::{BootPhase, Needle};
-use crate::scale::DialFace;
 use crate::time::later;
 use crate::watchdog::LinkWatchdog;
 
 /// How far an X27.168 turns from stop to stop, degrees: a motion's `range_steps` cover it, so a
 /// step is 1/3° in direct drive and 1/12° on a VID6606.
 const MOTOR_TRAVEL_DEG: f32 = 315.0;
-
-/// One of the three gauges.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Gauge {
-    /// 5-hour fuel, E..F (left).
-    Fuel5h = 0,
-    /// Tachometer, tokens per minute (middle).
-    Tach = 1,
-    /// 7-day fuel, E..F (right).
-    Fuel7d = 2,
-}
-
-impl Gauge {
-    /// Every gauge, in index order (the order of every `[_; 3]` here).
-    pub const ALL: [Gauge; 3] = [Gauge::Fuel5h, Gauge::Tach, Gauge::Fuel7d];
-
-    /// The index into `[_; 3]` arrays.
-    pub const fn index(self) -> usize {
-        self as usize
-    }
-
-    /// What this gauge's dial face prints ([`DialFace::FUEL`] or [`DialFace::TACH`]; the
-    /// figures are in `docs/gauge-core.md`, "Scales").
-    pub const fn face(self) -> DialFace {
-        match self {
-            Gauge::Fuel5h | Gauge::Fuel7d => DialFace::FUEL,
-            Gauge::Tach => DialFace::TACH,
-        }
-    }
-}
 
 /// Everything a cluster needs. `Copy + Default` (three direct-drive X27s).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,10 +7,7 @@
 //! What the faces print is in [`crate::DialFace`].
 
 use crate::error::ConfigError;
-use crate::scale::{TACH_FULL_SCALE_PER_MIN, TACH_REDLINE_PER_MIN};
-
-/// Full scale, in basis points of the dial.
-pub const FULL_SCALE_BP: u16 = 10_000;
+use crate::scale::{FULL_SCALE_BP, TACH_FULL_SCALE_PER_MIN, TACH_REDLINE_PER_MIN};
 
 /// The most points a [`DialCalibration`] table holds.
 pub const CALIBRATION_MAX_POINTS: usize = 8;

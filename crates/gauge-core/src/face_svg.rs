@@ -10,7 +10,8 @@
 use core::f64::consts::PI;
 use core::fmt::{self, Write};
 
-use crate::cluster::{ClusterConfig, Gauge};
+use crate::cluster::ClusterConfig;
+use crate::gauge::Gauge;
 use crate::scale::{DialFace, ZoneKind};
 
 /// A dial face's default diameter, mm (`docs/hardware.md`: faces of Ø 50–60 mm).

@@ -10,8 +10,8 @@ use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::Gauge;
 use crate::family::ModelFamily;
+use crate::gauge::Gauge;
 
 mod scoped;
 mod source;

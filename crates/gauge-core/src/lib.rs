@@ -48,9 +48,11 @@ mod error;
 mod face_svg;
 mod family;
 mod frame;
+mod gauge;
 mod glide;
 mod lamps;
 mod line;
+mod model_lamps;
 mod motion;
 mod needle;
 mod reconnect;
@@ -62,10 +64,9 @@ mod time;
 mod watchdog;
 
 pub use accel::{AccelRow, AccelTable, ACCEL_TABLE_MAX_ROWS};
-pub use cluster::{Cluster, ClusterConfig, Gauge};
+pub use cluster::{Cluster, ClusterConfig};
 pub use dial::{
     fuel_scale_bp, CalibrationPoint, DialCalibration, TachScale, CALIBRATION_MAX_POINTS,
-    FULL_SCALE_BP,
 };
 pub use dimmer::{DimmerConfig, NightDimmer};
 pub use driver::{DirectDrive, StepDir, Vid6606Reset, PARTIAL_STEP_STATES, STEP_PULSE_NS};
@@ -74,25 +75,25 @@ pub use face_svg::{
     face_file_stem, write_face_svg, write_panel_svg, FaceLayout, DIAL_DIAMETER_MM,
     DIAL_DIAMETER_RANGE_MM, DIAL_PITCH_MM, SHAFT_HOLE_MM,
 };
-pub use family::{
-    ModelFamily, ModelLamps, FAMILY_NAME_MAX_LEN, MODEL_LAMP_COUNT, MODEL_LAMP_MAX_FAMILIES,
-};
+pub use family::{ModelFamily, FAMILY_NAME_MAX_LEN};
 pub use frame::{
     decode_frame, encode_frame, DecodeError, Frame, FuelSource, GaugeSource, Lamp, Lamps,
     ScopedName, ScopedWarnings, Spend, SpendPeriod, FRAME_MAX_LEN, FRAME_VERSION,
     SCOPED_NAME_MAX_LEN, SCOPED_WARNINGS_MAX,
 };
+pub use gauge::Gauge;
 pub use lamps::{
     LampConfig, LampOutput, LampPanel, LampPattern, ModelLampOutput, FAST_FLASH_PERIOD_US,
     SLOW_FLASH_PERIOD_US,
 };
 pub use line::{LineBuffer, LinePush};
+pub use model_lamps::{ModelLamps, MODEL_LAMP_COUNT, MODEL_LAMP_MAX_FAMILIES};
 pub use motion::{MotionConfig, NeedleMotion, Step};
 pub use needle::BootPhase;
 pub use reconnect::{Backoff, LinkMode, LinkOutcome, LinkPlan, POLL_FALLBACK_MS, POLL_PERIOD_MS};
 pub use scale::{
-    DialFace, ScaleLabel, ScaleZone, ZoneKind, FUEL_RESERVE_BP, TACH_FULL_SCALE_PER_MIN,
-    TACH_REDLINE_PER_MIN,
+    DialFace, ScaleLabel, ScaleZone, ZoneKind, FUEL_RESERVE_BP, FULL_SCALE_BP,
+    TACH_FULL_SCALE_PER_MIN, TACH_REDLINE_PER_MIN,
 };
 pub use settings::{
     crc32, parse_daemon, DeviceSettings, GaugeTrim, RecordError, Text, TextError, DAEMON_MAX_LEN,

@@ -6,7 +6,8 @@
 //! constants). It sits beside the dials: a [`DialCalibration`](crate::DialCalibration) turns
 //! basis points into steps, a [`DialFace`] says which basis points carry a mark.
 
-use crate::dial::FULL_SCALE_BP;
+/// Full scale, in basis points of the dial.
+pub const FULL_SCALE_BP: u16 = 10_000;
 
 /// The tachometer's full scale, tokens per minute ([`TachScale`](crate::TachScale)'s default).
 pub const TACH_FULL_SCALE_PER_MIN: u32 = 50_000;

@@ -6,9 +6,10 @@
 //! changes it through the setup protocol ([`crate::SetupSession`]). A record is versioned and
 //! ends with a CRC-32, so a torn or foreign write reads as "nothing stored", never as settings.
 
-use crate::cluster::{ClusterConfig, Gauge};
+use crate::cluster::ClusterConfig;
 use crate::dial::DialCalibration;
 use crate::dimmer::DimmerConfig;
+use crate::gauge::Gauge;
 
 /// The record format's version (byte 2 of a record). A decoder refuses any other.
 pub const RECORD_VERSION: u8 = 1;

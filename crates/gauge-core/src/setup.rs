@@ -10,8 +10,9 @@
 
 use core::fmt::Write;
 
-use crate::cluster::{ClusterConfig, Gauge};
+use crate::cluster::ClusterConfig;
 use crate::dial::DialCalibration;
+use crate::gauge::Gauge;
 use crate::settings::{
     parse_daemon, DeviceSettings, GaugeTrim, Text, TextError, PASSWORD_MAX_LEN, TRIM_MAX_STEPS,
 };

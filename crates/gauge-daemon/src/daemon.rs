@@ -152,6 +152,19 @@ pub struct StartupReport {
     pub roots_without_projects: Vec<PathBuf>,
 }
 
+/// Where a daemon listens, once bound (see [`Daemon::start_then`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Listening {
+    /// The HTTP address.
+    pub http_addr: SocketAddr,
+    /// The OTLP/HTTP receiver's address, when it runs.
+    pub otlp_http_addr: Option<SocketAddr>,
+    /// The OTLP/gRPC receiver's address, when it runs.
+    pub otlp_grpc_addr: Option<SocketAddr>,
+    /// Whether reads need the token too.
+    pub is_read_protected: bool,
+}
+
 /// The daemon: [`Daemon::start`] brings it up and returns a [`RunningDaemon`].
 #[derive(Debug)]
 pub struct Daemon;
@@ -272,6 +285,18 @@ impl Daemon {
         settings: DaemonSettings,
         scan_progress: watch::Sender<ScanProgress>,
     ) -> Result<RunningDaemon, StartError> {
+        Daemon::start_then(settings, scan_progress, |_| {}).await
+    }
+
+    /// [`Daemon::start`], calling `on_listening` once every listener is bound and before any
+    /// source runs: the place to say where the daemon serves, ahead of anything it logs.
+    // One start-up sequence, in order; splitting it would scatter the ownership story.
+    #[allow(clippy::too_many_lines)]
+    pub async fn start_then(
+        settings: DaemonSettings,
+        scan_progress: watch::Sender<ScanProgress>,
+        on_listening: impl FnOnce(&Listening),
+    ) -> Result<RunningDaemon, StartError> {
         let Bound {
             access,
             otlp,
@@ -281,6 +306,12 @@ impl Daemon {
         let is_read_protected = access.is_read_protected();
         let otlp_http_addr = otlp.as_ref().and_then(OtlpReceiver::http_addr);
         let otlp_grpc_addr = otlp.as_ref().and_then(OtlpReceiver::grpc_addr);
+        on_listening(&Listening {
+            http_addr,
+            otlp_http_addr,
+            otlp_grpc_addr,
+            is_read_protected,
+        });
         let advertiser = advertise(http_addr);
 
         let shutdown = CancellationToken::new();

@@ -56,7 +56,7 @@ mod sources;
 mod stats;
 
 // The daemon and its settings.
-pub use daemon::{Daemon, DaemonSettings, RunningDaemon, StartError, StartupReport};
+pub use daemon::{Daemon, DaemonSettings, Listening, RunningDaemon, StartError, StartupReport};
 pub use sources::ScanProgress;
 
 // Each module's own settings type, composed by `DaemonSettings`.

@@ -304,6 +304,10 @@ pub struct ExtraUsage {
     pub origin: OfficialOrigin,
 }
 
+/// The largest spend percentage taken as real: spending may pass its limit, but not a
+/// thousandfold.
+pub(crate) const MAX_SPEND_PCT: f64 = 100_000.0;
+
 /// One reading of a Prometheus usage source: aggregates over a label selector, not requests.
 /// Token figures count the same kinds as local data (tach: input + output + cache creation;
 /// fuel: input + output), so the needles mean the same whichever source drives them.

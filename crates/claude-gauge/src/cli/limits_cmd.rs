@@ -55,8 +55,22 @@ pub(crate) fn render(
         "limit in use".to_string(),
         "learned limit".to_string(),
     ]];
+    // Claude reporting one window and not the other (within the same few minutes) means the
+    // account has no such window: an account without a 5-hour limit gets the weekly one only.
+    let newest_official_ms = report
+        .windows
+        .iter()
+        .filter_map(|w| w.official.as_ref().map(|o| o.at_ms))
+        .max();
     for window in &report.windows {
+        let is_absent = newest_official_ms.is_some_and(|newest| {
+            window
+                .official
+                .as_ref()
+                .is_none_or(|o| newest - o.at_ms > ABSENT_AFTER_MS)
+        });
         let official = match &window.official {
+            _ if is_absent => format!("no {} limit on this plan", window_words(&window.window)),
             Some(o) => format!(
                 "{:.1}% used, {} ({}, {})",
                 o.used_pct,
@@ -115,6 +129,19 @@ pub(crate) fn render(
     writeln!(out, "oauth usage poller: {oauth}")
 }
 
+/// How much older than the other window's reading a window's reading may be before the window
+/// counts as one Claude no longer reports (the daemon's official freshness).
+const ABSENT_AFTER_MS: i64 = 10 * 60 * 1000;
+
+/// `5-hour` for `5h`, `weekly` for `7d`.
+fn window_words(window: &str) -> &str {
+    match window {
+        "5h" => "5-hour",
+        "7d" => "weekly",
+        other => other,
+    }
+}
+
 /// The other windows (per-model weekly ones first) and extra usage, one line each.
 fn render_scoped(report: &LimitsReport, now_ms: i64, out: &mut impl Write) -> std::io::Result<()> {
     let mut scoped: Vec<_> = report.scoped.iter().collect();
@@ -138,25 +165,44 @@ fn render_scoped(report: &LimitsReport, now_ms: i64, out: &mut impl Write) -> st
     }
     if let Some(extra) = &report.extra_usage {
         let state = if extra.is_enabled { "on" } else { "off" };
-        let currency = extra.currency.as_deref().unwrap_or("credits");
+        // As Claude Code shows it: `$62.50 / $50.00`; other currencies by their code.
+        let money = |amount: f64| match extra.currency.as_deref() {
+            None | Some("USD") => format!("${amount:.2}"),
+            Some(code) => format!("{amount:.2} {code}"),
+        };
         let spent = match (extra.used_credits, extra.monthly_limit) {
-            (Some(used), Some(limit)) => format!(", {used:.2} of {limit:.2} {currency}"),
-            (Some(used), None) => format!(", {used:.2} {currency} spent"),
+            (Some(used), Some(limit)) => format!(", {} / {}", money(used), money(limit)),
+            (Some(used), None) => format!(", {} spent", money(used)),
             _ => String::new(),
         };
+        let period = extra
+            .period
+            .as_deref()
+            .map_or(String::new(), |p| format!(" {p}"));
         let pct = extra
             .used_pct
             .map_or(String::new(), |pct| format!(" ({pct:.1}%)"));
-        writeln!(out, "extra usage: {state}{spent}{pct}")?;
+        let over = if extra.used_pct.is_some_and(|p| p >= 100.0) {
+            ": over the limit, on usage credits"
+        } else {
+            ""
+        };
+        writeln!(out, "extra usage: {state}{spent}{period}{pct}{over}")?;
     }
     Ok(())
 }
 
 /// `7d opus (seven_day_opus)` for a model's weekly window, else the name as Claude gives it.
 fn scoped_label(window: &gauge_daemon::ScopedReport) -> String {
-    match &window.model {
-        Some(model) => format!("7d {model} ({})", window.name),
-        None => window.name.clone(),
+    let severity = window
+        .severity
+        .as_deref()
+        .filter(|s| *s != "normal")
+        .map_or(String::new(), |s| format!(" [{s}]"));
+    match (&window.display_name, &window.model) {
+        (Some(name), _) => format!("7d {name} ({}){severity}", window.name),
+        (None, Some(model)) => format!("7d {model} ({}){severity}", window.name),
+        (None, None) => format!("{}{severity}", window.name),
     }
 }
 
@@ -245,7 +291,7 @@ mod tests {
                  "resets_at_secs": null, "origin": "oauth", "at_ms": 1_000},
                 {"name": "seven_day_opus", "model": "opus", "used_pct": 91.0,
                  "resets_at_secs": null, "origin": "oauth", "at_ms": 1_000}],
-            "extra_usage": {"is_enabled": true, "monthly_limit": 5000.0, "used_credits": 1234.5,
+            "extra_usage": {"is_enabled": true, "monthly_limit": 50.0, "used_credits": 12.5,
                             "used_pct": 24.69, "currency": "USD", "at_ms": 1_000}
         }))
         .unwrap();
@@ -258,7 +304,7 @@ mod tests {
         let apps = text.find("seven_day_oauth_apps").expect(&text);
         assert!(opus < apps, "model windows first: {text}");
         assert!(
-            text.contains("extra usage: on, 1234.50 of 5000.00 USD (24.7%)"),
+            text.contains("extra usage: on, $12.50 / $50.00 (24.7%)"),
             "{text}"
         );
     }

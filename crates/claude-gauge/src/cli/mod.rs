@@ -374,7 +374,10 @@ async fn run_daemon(settings: gauge_daemon::DaemonSettings) -> anyhow::Result<()
     let data_dir = settings.data_dir.clone();
     let (progress, bar) = progress::ScanBar::start();
     init_logging();
-    let started = gauge_daemon::Daemon::start(settings, progress).await;
+    let started = gauge_daemon::Daemon::start_then(settings, progress, |listening| {
+        print_serving(listening, &data_dir);
+    })
+    .await;
     let mut daemon = match started {
         Ok(daemon) => daemon,
         Err(err) => {
@@ -382,7 +385,6 @@ async fn run_daemon(settings: gauge_daemon::DaemonSettings) -> anyhow::Result<()
             return Err(err.into());
         }
     };
-    print_serving(&daemon, &data_dir);
     let startup = daemon.startup_report();
     let printer = async {
         if let Some(report) = startup.await {
@@ -402,10 +404,10 @@ async fn run_daemon(settings: gauge_daemon::DaemonSettings) -> anyhow::Result<()
 
 /// Where the daemon serves, on stderr: tests and scripts read these lines to find ports chosen
 /// with :0. Beyond loopback it says first what is exposed.
-fn print_serving(daemon: &gauge_daemon::RunningDaemon, data_dir: &std::path::Path) {
+fn print_serving(daemon: &gauge_daemon::Listening, data_dir: &std::path::Path) {
     for (kind, addr) in [
-        ("http", daemon.otlp_http_addr()),
-        ("grpc", daemon.otlp_grpc_addr()),
+        ("http", daemon.otlp_http_addr),
+        ("grpc", daemon.otlp_grpc_addr),
     ] {
         let Some(addr) = addr else { continue };
         if !addr.ip().is_loopback() {
@@ -413,10 +415,10 @@ fn print_serving(daemon: &gauge_daemon::RunningDaemon, data_dir: &std::path::Pat
         }
         eprintln!("claude-gauge: otlp {kind} on {addr}");
     }
-    let bound = daemon.http_addr();
+    let bound = daemon.http_addr;
     if !bound.ip().is_loopback() {
         // What is exposed, exactly: the reads, unless they need the token too.
-        let exposed = if daemon.is_read_protected() {
+        let exposed = if daemon.is_read_protected {
             "every request needs the token (claude-gauge token)"
         } else {
             "anyone who can reach it can read your usage (/usage, /events, /stats, /metrics, \

@@ -248,9 +248,10 @@ pub(crate) fn view(payload: &Value, frame: Option<&Frame>, now_secs: i64) -> Sta
             .or_else(|| from_frame(Gauge::Fuel5h))
             .or_else(|| no_window(&stdin_5h, &stdin_7d))
             .unwrap_or_default(),
+        // Only the 5-hour window is known to be absent from plans; a weekly one Claude does not
+        // send stays unknown.
         fuel_7d: stdin_7d
             .or_else(|| from_frame(Gauge::Fuel7d))
-            .or_else(|| no_window(&stdin_7d, &stdin_5h))
             .unwrap_or_default(),
         tach: frame.map(|f| u64::from(f.tach)),
         pace_5h: pace(

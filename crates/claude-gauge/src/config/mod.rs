@@ -29,8 +29,10 @@ use gauge_daemon::{
 };
 use raw::RawOtlp;
 
-/// The `User-Agent` version when none is configured: the Claude Code release this was tested with.
-const DEFAULT_CLAUDE_CODE_VERSION: &str = "2.1.330";
+/// The `User-Agent` version when none is configured: the Claude Code release the tests pin
+/// (`claude-code.version` at the repository's root).
+pub(crate) const DEFAULT_CLAUDE_CODE_VERSION: &str =
+    include_str!("../../../../claude-code.version").trim_ascii();
 
 /// A configuration problem, naming the key and the fix.
 #[derive(Debug, thiserror::Error)]

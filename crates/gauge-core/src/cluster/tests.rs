@@ -197,7 +197,8 @@ fn a_window_claude_does_not_have_parks_like_an_unknown_one_never_on_e() {
 
 #[test]
 fn model_lamps_follow_the_family_by_the_configured_map() {
-    use crate::family::{ModelFamily, ModelLamps};
+    use crate::family::ModelFamily;
+    use crate::model_lamps::ModelLamps;
     let config = ClusterConfig::default()
         .with_boot_sweep(false)
         .with_lamps(LampConfig::default().with_lamp_test_us(0));

@@ -7,8 +7,8 @@ use super::{
     face_file_stem, write_svg_open, Escaped, FaceLayout, Mm, CUT_RED, CUT_WIDTH_MM, DIM_GREY,
     INK_WHITE,
 };
-use crate::cluster::Gauge;
 use crate::frame::Lamp;
+use crate::gauge::Gauge;
 
 /// An annunciator window on the panel (a 5 mm LED behind each), width and height in mm.
 const LAMP_WINDOW_MM: (f64, f64) = (15.0, 8.0);

@@ -33,6 +33,12 @@ pub struct ScopedReport {
     pub name: String,
     /// The model family it limits (`opus`, `sonnet`, `haiku`), if its name says.
     pub model: Option<String>,
+    /// The name Claude Code shows for it (`Fable`), when Claude gives one.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// How the server grades it: `normal`, `warning` or `critical`, when it does.
+    #[serde(default)]
+    pub severity: Option<String>,
     /// Percent used.
     pub used_pct: f64,
     /// Reset time, unix seconds.
@@ -48,14 +54,17 @@ pub struct ScopedReport {
 pub struct ExtraUsageReport {
     /// Whether it is switched on.
     pub is_enabled: bool,
-    /// The monthly limit, in Claude's units.
+    /// The limit of the period, in the currency's major units (dollars).
     pub monthly_limit: Option<f64>,
-    /// Spent this month.
+    /// Spent this period, in the currency's major units.
     pub used_credits: Option<f64>,
-    /// Percent of the monthly limit spent.
+    /// Percent of the limit spent; over 100 once spending passed it.
     pub used_pct: Option<f64>,
     /// The currency, when given.
     pub currency: Option<String>,
+    /// The period of the limit (`monthly`), when given.
+    #[serde(default)]
+    pub period: Option<String>,
     /// When it was read, unix ms.
     pub at_ms: i64,
 }
@@ -171,6 +180,8 @@ impl LimitsReport {
                 .map(|sample| ScopedReport {
                     name: sample.name.clone(),
                     model: sample.family.map(|family| family.as_str().to_string()),
+                    display_name: sample.display_name.clone(),
+                    severity: sample.severity.map(|s| s.as_str().to_string()),
                     used_pct: sample.used_pct,
                     resets_at_secs: sample.resets_at_secs,
                     origin: sample.origin.as_str().to_string(),
@@ -183,6 +194,7 @@ impl LimitsReport {
                 used_credits: extra.used_credits,
                 used_pct: extra.used_pct,
                 currency: extra.currency.clone(),
+                period: extra.period.clone(),
                 at_ms: extra.at_ms,
             }),
         }

@@ -311,7 +311,7 @@ pub(crate) fn spend_limit(payload: &StatuslinePayload, now_ms: i64) -> Option<Ex
     let spend = SpendLimit::deserialize(value).ok()?;
     let amount = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0);
     let used_pct =
-        amount(spend.used_percentage).filter(|pct| *pct <= crate::sources::oauth::MAX_SPEND_PCT);
+        amount(spend.used_percentage).filter(|pct| *pct <= crate::readings::MAX_SPEND_PCT);
     let (used_usd, limit_usd) = (amount(spend.used_usd), amount(spend.limit_usd));
     if used_pct.is_none() && used_usd.is_none() {
         return None;

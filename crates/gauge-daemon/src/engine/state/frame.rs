@@ -95,7 +95,7 @@ impl EngineState {
     }
 
     /// One gauge's fuel and where it comes from. Claude's own reading wins; when Claude reports
-    /// the other window but not this one, the account has no such window (`none`: parked, no
+    /// the weekly window but no 5-hour one, the account has no 5-hour window (`none`: parked, no
     /// estimate against an invented limit); an estimate is shown only where Claude reports no
     /// window at all, and is marked as one.
     fn gauge(
@@ -121,7 +121,11 @@ impl EngineState {
                 };
                 (Some(fuel), source)
             }
-            _ if !is_fresh(this) && is_fresh(other) => (None, GaugeSource::None),
+            // Only the 5-hour window is known to be absent from plans (Claude then sends the
+            // weekly one alone); a weekly window Claude does not send stays unknown.
+            _ if window == Window::FiveHour && !is_fresh(this) && is_fresh(other) => {
+                (None, GaugeSource::None)
+            }
             Some(fuel) if fuel.source == FuelSource::Estimate => {
                 (Some(fuel), GaugeSource::Estimate)
             }

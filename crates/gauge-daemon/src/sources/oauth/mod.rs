@@ -32,7 +32,7 @@ use crate::ledger::LedgerClosed;
 use crate::readings::SourceKind;
 use crate::secret::Secret;
 
-pub(crate) use parse::{parse_usage, UsageReading, MAX_SPEND_PCT};
+pub(crate) use parse::{parse_usage, UsageReading};
 
 /// The beta header the endpoint requires.
 const ANTHROPIC_BETA: &str = "oauth-2025-04-20";

@@ -198,16 +198,12 @@ fn read_extra(extra: &Value, now_ms: i64) -> Option<ExtraUsage> {
             .unwrap_or(false),
         monthly_limit: number("monthly_limit").map(|v| v / minor_per_major),
         used_credits: number("used_credits").map(|v| v / minor_per_major),
-        used_pct: number("utilization").filter(|pct| *pct <= MAX_SPEND_PCT),
+        used_pct: number("utilization").filter(|pct| *pct <= crate::readings::MAX_SPEND_PCT),
         currency,
         period: Some("monthly".to_string()),
         origin: OfficialOrigin::Oauth,
     })
 }
-
-/// The largest spend percentage taken as real: spending may pass its limit, but not a
-/// thousandfold.
-pub(crate) const MAX_SPEND_PCT: f64 = 100_000.0;
 
 /// A `limits[]` row's reading: `percent_precise` where the server sends it (Claude Code reads
 /// it first), else `percent`.
