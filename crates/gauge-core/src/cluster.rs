@@ -68,7 +68,7 @@ impl ClusterConfig {
         self
     }
 
-    /// Sets the tachometer's scale. The default matches [`DialFace::TACH`]; a printed face for
+    /// Sets the tachometer's scale. The default matches [`DialFace::TACH`](crate::DialFace::TACH); a printed face for
     /// another scale needs its own figures.
     #[must_use]
     pub const fn with_tach_scale(mut self, tach: TachScale) -> Self {

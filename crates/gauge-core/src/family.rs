@@ -3,7 +3,7 @@
 //!
 //! A family is the name inside a model id (`claude-fable-5-2` is `fable`), so a family Anthropic
 //! ships tomorrow arrives by name without a new decoder. The frame carries it in `model`; the
-//! cluster maps it onto a lamp with [`ModelLamps`] (part of [`crate::ClusterConfig`]).
+//! cluster maps it onto a lamp with [`ModelLamps`](crate::ModelLamps) (part of [`crate::ClusterConfig`]).
 
 use core::fmt;
 

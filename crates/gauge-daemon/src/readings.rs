@@ -87,7 +87,7 @@ pub struct UsageEvent {
     pub has_speed: bool,
 }
 
-/// The fingerprint of a `message.id` that [`UsageEvent::message_id`] holds ([`stable_hash`]).
+/// The fingerprint of a `message.id` that [`UsageEvent::message_id`] holds (`stable_hash`).
 pub fn message_fingerprint(message_id: &str) -> u64 {
     stable_hash(message_id.as_bytes())
 }

@@ -45,7 +45,7 @@ pub struct TranscriptConfig {
     /// `projects/` directory yet are kept: the source waits for it to appear.
     pub roots: Vec<PathBuf>,
     /// How often every directory is walked again, for events the watcher lost and for a
-    /// `projects/` directory that appears late ([`RESCAN_EVERY`] by default).
+    /// `projects/` directory that appears late (`RESCAN_EVERY`, 10 s, by default).
     pub rescan_every: Duration,
 }
 
