@@ -5,13 +5,11 @@
 
 mod calibration;
 mod fuel;
-mod limit_message;
 mod pace;
 mod recent;
 
 pub(crate) use calibration::{calibrated_estimate, CalibratedInputs, CalibratedUse, Calibration};
 pub(crate) use fuel::{choose_fuel, history_limit_5h, Fuel, FuelInputs};
-pub(crate) use limit_message::usage_limit_reset;
 pub(crate) use pace::{
     is_run_out_early, pace, run_out_secs, BurnInputs, BURN_SPAN_5H_MS, BURN_SPAN_7D_MS,
 };

@@ -15,7 +15,6 @@ use claude_usage::{
 
 use super::convert::to_event;
 use crate::ledger::FileProgress;
-use crate::limits::usage_limit_reset;
 use crate::readings::{stable_hash, UsageEvent};
 use crate::stats::IngestStats;
 
@@ -339,6 +338,8 @@ fn limit_notices(bytes: &[u8]) -> Vec<i64> {
     let api_error = memchr::memmem::Finder::new(b"\"isApiErrorMessage\":true");
     let system = memchr::memmem::Finder::new(b"\"type\":\"system\"");
     let mut resets = Vec::new();
+    // A reset that names no zone is read in this machine's, looked up once a candidate shows.
+    let mut zone = None;
     let mut from = 0;
     while let Some(hit) = mentions.find(&bytes[from..]) {
         let at = from + hit;
@@ -346,8 +347,12 @@ fn limit_notices(bytes: &[u8]) -> Vec<i64> {
         let line_end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
         let line = &bytes[line_start..line_end];
         if api_error.find(line).is_some() || system.find(line).is_some() {
-            if let Some(reset) = std::str::from_utf8(line).ok().and_then(usage_limit_reset) {
-                resets.push(reset);
+            let zone = zone.get_or_insert_with(jiff::tz::TimeZone::system);
+            let notice = std::str::from_utf8(line)
+                .ok()
+                .and_then(|line| claude_usage::usage_limit_notice(line, zone));
+            if let Some(notice) = notice {
+                resets.push(notice.resets_at_secs);
             }
         }
         from = line_end;
