@@ -10,4 +10,15 @@
 
 mod util;
 
+/// Helpers of more than one test file (some shared with the binary's tests).
+mod support {
+    pub mod cdp;
+    pub mod logs;
+    pub mod oauth_mock;
+    pub mod prometheus;
+}
+
+mod official;
+mod prometheus;
+mod security;
 mod serve;
