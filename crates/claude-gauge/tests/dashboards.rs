@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value};
 
 use crate::fake_api::{claude_code_bin, FakeApi, FakeUsage};
-use crate::prometheus::{free_port, http_get, require_tool, Prometheus};
+use crate::prometheus_support::{free_port, http_get, require_tool, Prometheus};
 use crate::util::{write, Daemon, TestDirs};
 
 /// What the fake API reports per request.

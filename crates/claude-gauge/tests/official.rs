@@ -1,18 +1,17 @@
 //! Official limits (docs/official-limits.md): the `statusline` command, `install-statusline`,
-//! the OAuth poller against a local mock, and the real Claude Code CLI feeding our statusline
-//! under tmux.
+//! the OAuth poller's failures and scoped windows as the CLI shows them (the poller itself is
+//! tested in-process in `crates/gauge-daemon/tests/official.rs`), and the real Claude Code CLI
+//! feeding our statusline under tmux.
 //!
 //! Only fake tokens and loopback addresses appear here.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
 use serde_json::{json, Value};
 
+use crate::oauth_mock::{start_usage_mock, UsageMock};
 use crate::util::run_with_stdin;
 use crate::util::{write, Daemon, TestDirs};
 
@@ -206,41 +205,6 @@ fn install_statusline_round_trips_settings() {
     assert_eq!(backups, 2, "one backup per change");
 }
 
-/// A local stand-in for `GET /api/oauth/usage`: answers each request with the next canned reply
-/// and records the headers it saw.
-struct UsageMock {
-    base_url: String,
-    seen: Arc<Mutex<Vec<HeaderMap>>>,
-}
-
-async fn start_usage_mock(
-    status: u16,
-    body: String,
-    extra: Option<(&'static str, &'static str)>,
-) -> UsageMock {
-    let seen: Arc<Mutex<Vec<HeaderMap>>> = Arc::default();
-    let log = seen.clone();
-    let app = axum::Router::new().route(
-        "/api/oauth/usage",
-        axum::routing::get(move |headers: HeaderMap| {
-            let log = log.clone();
-            let body = body.clone();
-            async move {
-                log.lock().unwrap().push(headers);
-                let mut reply = (StatusCode::from_u16(status).unwrap(), body).into_response();
-                if let Some((name, value)) = extra {
-                    reply.headers_mut().insert(name, value.parse().unwrap());
-                }
-                reply
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    UsageMock { base_url, seen }
-}
-
 fn oauth_daemon(mock: &UsageMock) -> Daemon {
     let dirs = TestDirs::new();
     write(
@@ -276,56 +240,6 @@ fn iso(secs: u64) -> String {
     jiff::Timestamp::from_second(secs as i64)
         .unwrap()
         .to_string()
-}
-
-#[tokio::test]
-async fn oauth_poller_reads_both_shapes_with_the_right_headers() {
-    let reset_5h = now_secs() + 3 * 3600;
-    let reset_7d = now_secs() + 3 * 86_400;
-    let classic = json!({
-        "five_hour": {"utilization": 24.0, "resets_at": iso(reset_5h)},
-        "seven_day": {"utilization": 2.0, "resets_at": iso(reset_7d)},
-        "seven_day_opus": null, "extra_usage": {"is_enabled": false}});
-    let newer = json!({
-        "five_hour": null, "seven_day": null,
-        "limits": [
-            {"kind": "session", "group": "session", "percent": 15, "severity": "normal",
-             "resets_at": iso(reset_5h), "scope": null, "is_active": false},
-            {"kind": "weekly_all", "group": "weekly", "percent": 48, "severity": "normal",
-             "resets_at": iso(reset_7d), "scope": null}]});
-    for (body, fuel_5h, fuel_7d) in [(classic, 0.76, 0.98), (newer, 0.85, 0.52)] {
-        let mock = start_usage_mock(200, body.to_string(), None).await;
-        let daemon = oauth_daemon(&mock);
-        let frame = daemon
-            .wait_for(Duration::from_secs(20), |f| f["source"] == "official")
-            .await;
-        assert!(
-            (frame["fuel_5h"].as_f64().unwrap() - fuel_5h).abs() < 1e-6,
-            "{frame}"
-        );
-        assert!(
-            (frame["fuel_7d"].as_f64().unwrap() - fuel_7d).abs() < 1e-6,
-            "{frame}"
-        );
-        assert_eq!(frame["reset_5h"], reset_5h);
-        let report = wait_for_limits(&daemon, |r| r["oauth"]["last_ok_ms"].is_number()).await;
-        assert_eq!(
-            report["windows"][0]["official"]["origin"], "oauth",
-            "{report}"
-        );
-        let seen = mock.seen.lock().unwrap();
-        assert_eq!(seen.len(), 1, "one poll, then 180 s of quiet");
-        let h = &seen[0];
-        assert_eq!(
-            h["authorization"],
-            format!("Bearer {FAKE_ACCESS_TOKEN}").as_str()
-        );
-        assert_eq!(h["anthropic-beta"], "oauth-2025-04-20");
-        assert!(h["user-agent"]
-            .to_str()
-            .unwrap()
-            .starts_with("claude-code/"));
-    }
 }
 
 #[tokio::test]

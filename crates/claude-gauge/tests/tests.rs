@@ -5,8 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 #![allow(unreachable_pub, missing_docs)]
 
+#[path = "../../gauge-daemon/tests/support/cdp.rs"]
 mod cdp;
 mod fake_api;
+#[path = "../../gauge-daemon/tests/support/oauth_mock.rs"]
+mod oauth_mock;
+#[path = "../../gauge-daemon/tests/support/prometheus.rs"]
+mod prometheus_support;
 mod util;
 
 mod alerts;

@@ -10,4 +10,18 @@
 
 mod util;
 
+/// Helpers of more than one test file (some shared with the binary's tests).
+mod support {
+    // For the web page tests; the first of them to move here will use it.
+    #[allow(dead_code)]
+    pub mod cdp;
+    pub mod logs;
+    pub mod oauth_mock;
+    pub mod prometheus;
+}
+
+mod faults;
+mod official;
+mod prometheus;
+mod security;
 mod serve;
