@@ -5,8 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 #![allow(unreachable_pub, missing_docs)]
 
+#[path = "../../gauge-daemon/tests/support/cdp.rs"]
 mod cdp;
+#[path = "../../gauge-daemon/tests/support/fake_api.rs"]
 mod fake_api;
+#[path = "../../gauge-daemon/tests/support/hub.rs"]
+mod hub_support;
 mod util;
 
 mod alerts;
@@ -20,8 +24,6 @@ mod device;
 mod dial_faces;
 mod faults;
 mod first_run;
-mod fuzz_replay;
-mod history;
 mod hub;
 mod learned;
 mod official;

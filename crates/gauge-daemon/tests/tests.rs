@@ -10,4 +10,19 @@
 
 mod util;
 
+#[path = "support/cdp.rs"]
+mod cdp;
+#[path = "support/fake_api.rs"]
+mod fake_api;
+#[path = "support/hub.rs"]
+mod hub_support;
+#[path = "support/otlp.rs"]
+mod otlp_support;
+
+mod fuzz_replay;
+mod history;
+mod hub;
+mod otlp;
 mod serve;
+mod transcripts;
+mod wild;
