@@ -4,7 +4,7 @@
 //! JSON, same crate versions and features).
 //!
 //! Shared by `fuzz/fuzz_targets/otlp_*.rs` (libFuzzer, nightly) and
-//! `crates/claude-gauge/tests/fuzz_replay.rs` (the saved corpus, stable). Any broken invariant
+//! `crates/gauge-daemon/tests/fuzz_replay.rs` (the saved corpus, stable). Any broken invariant
 //! panics.
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;

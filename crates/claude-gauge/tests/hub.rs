@@ -1,59 +1,14 @@
-//! One hub for many machines (docs/otlp.md, "One hub for many machines"): two machines' Claude
-//! Code exports, told apart only by their `host.name` resource attribute, into one daemon that
-//! listens beyond loopback; `/stats` breaks usage down by machine, the sums equal the totals, the
-//! tach counts both, and `otel-env --hub` prints what points a machine at the hub.
+//! The commands that read a hub (docs/otlp.md, "One hub for many machines"): `token`, `machines`,
+//! `daily`/`monthly --by-machine` and `otel-env --hub`, over a hub daemon that two machines'
+//! exports went into. The hub itself (`/stats` by machine, the tach, the history page) is tested
+//! in-process in `crates/gauge-daemon/tests/hub.rs`.
 
-use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::cdp::{chromium_or_skip, Browser};
-use crate::util::{append, assistant_line, timestamp_now, Daemon, TestDirs};
-
-fn fixture(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../gauge-daemon/tests/fixtures/otlp")
-        .join(name);
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_slice(&bytes).expect("fixture json")
-}
-
-/// A captured logs export (one `api_request`: input 1000, output 50, cache creation 200, cache
-/// read 3000) as machine `host` would send it with `OTEL_RESOURCE_ATTRIBUTES=host.name=<host>`:
-/// Claude Code puts the key on the resource and copies it onto every record (the capture's
-/// custom key, `probe`, shows where). Records moved to now, with their own request and session.
-fn machine_logs(host: &str, request_id: &str, session: &str) -> Vec<u8> {
-    let mut export = fixture("delta-http-json-0001-logs.json");
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-        .to_string();
-    let retag = |attrs: &mut Value| {
-        for attr in attrs.as_array_mut().unwrap() {
-            match attr["key"].as_str() {
-                Some("probe") => {
-                    *attr = json!({"key": "host.name", "value": {"stringValue": host}})
-                }
-                Some("request_id") => attr["value"] = json!({ "stringValue": request_id }),
-                Some("session.id") => attr["value"] = json!({ "stringValue": session }),
-                _ => {}
-            }
-        }
-    };
-    for resource in export["resourceLogs"].as_array_mut().unwrap() {
-        retag(&mut resource["resource"]["attributes"]);
-        for scope in resource["scopeLogs"].as_array_mut().unwrap() {
-            for record in scope["logRecords"].as_array_mut().unwrap() {
-                record["timeUnixNano"] = Value::from(now.clone());
-                record["observedTimeUnixNano"] = Value::from(now.clone());
-                retag(&mut record["attributes"]);
-            }
-        }
-    }
-    serde_json::to_vec(&export).unwrap()
-}
+use crate::hub_support::{local_line, machine_logs, DESKTOP_SESSION, LAPTOP_SESSION};
+use crate::util::{append, Daemon, TestDirs};
 
 /// The OTLP/HTTP address a daemon printed at start.
 fn otlp_http_port(daemon: &Daemon) -> u16 {
@@ -66,29 +21,11 @@ fn otlp_http_port(daemon: &Daemon) -> u16 {
         .unwrap_or_else(|| panic!("no otlp http address in {:?}", daemon.startup_lines))
 }
 
-fn machine<'a>(stats: &'a Value, host: &str) -> &'a Value {
-    stats["machines"]
-        .as_array()
-        .expect("machines")
-        .iter()
-        .find(|m| m["host"] == host)
-        .unwrap_or_else(|| panic!("no machine {host} in {stats}"))
-}
-
 #[tokio::test]
-async fn two_machines_into_one_hub_show_apart_and_sum_to_the_totals() {
+async fn the_commands_that_read_a_hub_show_each_machine() {
     let dirs = TestDirs::new();
-    // This machine's own transcript: one request of 700 + 30 tokens (and 100 cache read).
     let transcript = dirs.claude().join("projects/p/s.jsonl");
-    let line = assistant_line(
-        "req_local_1",
-        &timestamp_now(-1_000),
-        "claude-sonnet-4-5",
-        700,
-        30,
-    );
-    append(&transcript, &format!("{line}\n"));
-    // A hub listens beyond loopback, so every export needs the token.
+    append(&transcript, &format!("{}\n", local_line()));
     let daemon = Daemon::start_with(
         dirs,
         &["--otlp-http", "0.0.0.0:0", "--otlp-grpc", "127.0.0.1:0"],
@@ -103,144 +40,38 @@ async fn two_machines_into_one_hub_show_apart_and_sum_to_the_totals() {
         .unwrap();
     assert!(token.status.success());
     let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
-
     let client = reqwest::Client::new();
-    let post = |body: Vec<u8>, token: Option<&str>| {
-        let mut request = client
+    for logs in [
+        machine_logs("laptop", "req_laptop_1", LAPTOP_SESSION),
+        machine_logs("desktop", "req_desktop_1", DESKTOP_SESSION),
+    ] {
+        let answer = client
             .post(format!("http://127.0.0.1:{port}/v1/logs"))
             .header("content-type", "application/json")
-            .body(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send()
-    };
-    let laptop = machine_logs(
-        "laptop",
-        "req_laptop_1",
-        "11111111-aaaa-4000-8000-000000000001",
-    );
-    let refused = post(laptop.clone(), None).await.unwrap();
-    assert_eq!(
-        refused.status(),
-        401,
-        "beyond loopback an export needs the token"
-    );
-    assert_eq!(post(laptop, Some(&token)).await.unwrap().status(), 200);
-    let desktop = machine_logs(
-        "desktop",
-        "req_desktop_1",
-        "22222222-bbbb-4000-8000-000000000002",
-    );
-    assert_eq!(
-        post(desktop.clone(), Some(&token)).await.unwrap().status(),
-        200
-    );
-    // A retry counts once.
-    assert_eq!(post(desktop, Some(&token)).await.unwrap().status(), 200);
-
+            .bearer_auth(&token)
+            .body(logs)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            answer.status(),
+            200,
+            "the token from `claude-gauge token` works"
+        );
+    }
     let stats = daemon
         .wait_stats(Duration::from_secs(20), |s| {
             s["usage_totals"]["requests"] == 3
         })
         .await;
-    let totals = &stats["usage_totals"];
-    assert_eq!(totals["requests"], 3, "{stats}");
-    for host in ["laptop", "desktop"] {
-        let m = machine(&stats, host);
-        assert_eq!(m["requests"], 1, "{host}: {stats}");
-        assert_eq!(m["input_tokens"], 1000, "{host}: {stats}");
-        assert_eq!(m["output_tokens"], 50, "{host}: {stats}");
-        assert_eq!(m["tokens"], 1000 + 50 + 200 + 3000, "{host}: {stats}");
-        assert!(
-            (m["cost_usd"].as_f64().unwrap() - 0.0066).abs() < 1e-9,
-            "{stats}"
-        );
-    }
     let machines = stats["machines"].as_array().unwrap();
-    assert_eq!(
-        machines.len(),
-        3,
-        "laptop, desktop and this machine: {stats}"
-    );
+    assert_eq!(machines.len(), 3, "{stats}");
     let local = machines
         .iter()
         .find(|m| m["host"] != "laptop" && m["host"] != "desktop")
         .unwrap();
-    assert_eq!(local["input_tokens"], 700, "{stats}");
-    // The machines add up to the totals, field by field.
-    for (field, total) in [
-        ("requests", "requests"),
-        ("input_tokens", "input_tokens"),
-        ("output_tokens", "output_tokens"),
-        ("cache_creation_tokens", "cache_creation_tokens"),
-        ("cache_read_tokens", "cache_read_tokens"),
-    ] {
-        let sum: u64 = machines.iter().map(|m| m[field].as_u64().unwrap()).sum();
-        assert_eq!(sum, totals[total].as_u64().unwrap(), "{field}: {stats}");
-    }
-    let cost: f64 = machines
-        .iter()
-        .map(|m| m["cost_usd"].as_f64().unwrap())
-        .sum();
-    assert!((cost - totals["cost_usd"].as_f64().unwrap()).abs() < 1e-9);
     let local_host = local["host"].as_str().unwrap().to_string();
     by_machine_report_matches(&daemon, &local_host);
-    // The hub's tach counts every machine: input + output + cache creation of the last minute.
-    let both = 2 * (1000 + 50 + 200) + 700 + 30;
-    let frame = daemon
-        .wait_for(Duration::from_secs(10), |f| f["tach"] == both)
-        .await;
-    assert_eq!(frame["tach"], both, "{frame}");
-
-    // The history page breaks the same usage down by machine (its data and its table).
-    let history: Value = reqwest::get(daemon.url("/history.json?days=7"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let served = history["machines"]
-        .as_array()
-        .expect("machines in /history.json");
-    let hosts = |list: &[Value]| {
-        let mut hosts: Vec<(String, u64)> = list
-            .iter()
-            .map(|m| {
-                (
-                    m["host"].as_str().unwrap().to_string(),
-                    m["tokens"].as_u64().unwrap(),
-                )
-            })
-            .collect();
-        hosts.sort();
-        hosts
-    };
-    assert_eq!(hosts(served), hosts(machines), "{history}");
-    if let Some(chromium) = chromium_or_skip("hub: the history page's machine table") {
-        let mut browser = Browser::launch(&chromium, 1100, 1400).await;
-        browser.navigate(&daemon.url("/history?days=7")).await;
-        browser
-            .wait_for(
-                "document.body && document.body.dataset.state === 'ready'",
-                Duration::from_secs(20),
-            )
-            .await;
-        let rows = browser
-            .eval(
-                "JSON.stringify([...document.querySelectorAll('#machines tbody tr')]\
-                 .map(r => [r.dataset.host, r.cells[1].textContent]))",
-            )
-            .await;
-        let rows: Vec<(String, String)> = serde_json::from_str(rows.as_str().unwrap()).unwrap();
-        for host in ["laptop", "desktop"] {
-            assert!(
-                rows.contains(&(host.to_string(), "1".to_string())),
-                "{host} missing from the page's machine table: {rows:?}"
-            );
-        }
-        assert_eq!(rows.len(), 3, "{rows:?}");
-    }
 
     // `claude-gauge machines` prints the same breakdown, one row per machine and a total.
     let out = daemon

@@ -7,7 +7,10 @@
 
 #[path = "../../gauge-daemon/tests/support/cdp.rs"]
 mod cdp;
+#[path = "../../gauge-daemon/tests/support/fake_api.rs"]
 mod fake_api;
+#[path = "../../gauge-daemon/tests/support/hub.rs"]
+mod hub_support;
 #[path = "../../gauge-daemon/tests/support/oauth_mock.rs"]
 mod oauth_mock;
 #[path = "../../gauge-daemon/tests/support/prometheus.rs"]
@@ -25,8 +28,6 @@ mod device;
 mod dial_faces;
 mod faults;
 mod first_run;
-mod fuzz_replay;
-mod history;
 mod hub;
 mod learned;
 mod official;

@@ -12,16 +12,23 @@ mod util;
 
 /// Helpers of more than one test file (some shared with the binary's tests).
 mod support {
-    // For the web page tests; the first of them to move here will use it.
-    #[allow(dead_code)]
     pub mod cdp;
+    pub mod fake_api;
+    pub mod hub;
     pub mod logs;
     pub mod oauth_mock;
+    pub mod otlp;
     pub mod prometheus;
 }
 
 mod faults;
+mod fuzz_replay;
+mod history;
+mod hub;
 mod official;
+mod otlp;
 mod prometheus;
 mod security;
 mod serve;
+mod transcripts;
+mod wild;

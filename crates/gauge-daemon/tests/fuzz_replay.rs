@@ -10,6 +10,7 @@ mod replay;
 #[path = "../../../fuzz/harness/otlp.rs"]
 mod otlp;
 
+use std::time::Duration;
 use std::{fs, path::Path};
 
 use replay::replay;
@@ -30,8 +31,7 @@ fn otlp_json_corpus_keeps_its_invariants() {
 
 #[test]
 fn recorded_otlp_exports_keep_the_fuzz_invariants() {
-    let fixtures =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../gauge-daemon/tests/fixtures/otlp");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/otlp");
     for entry in fs::read_dir(fixtures).unwrap() {
         let path = entry.unwrap().path();
         let bytes = fs::read(&path).unwrap();
@@ -43,15 +43,14 @@ fn recorded_otlp_exports_keep_the_fuzz_invariants() {
     }
 }
 
-/// The statusLine payload has no fuzz target (its decoder lives in the binary crate); this pins
-/// what reading it found: a `resets_at` too large for milliseconds in an `i64` (here 1e300,
-/// once read as `i64::MAX` seconds) overflowed `reset * 1000` in the engine, which panicked in a
-/// debug build (every later ingest answered 503) and, in release, wrapped into a reset in the
-/// past. Fixed: a reset past 9999-12-31 is no reset, and the engine's time arithmetic
-/// saturates. See `docs/reliability.md`.
-#[tokio::test]
+/// The statusLine payload has no fuzz target; this pins what reading it found: a `resets_at` too
+/// large for milliseconds in an `i64` (here 1e300, once read as `i64::MAX` seconds) overflowed
+/// `reset * 1000` in the engine, which panicked in a debug build (every later ingest answered
+/// 503) and, in release, wrapped into a reset in the past. Fixed: a reset past 9999-12-31 is no
+/// reset, and the engine's time arithmetic saturates. See `docs/reliability.md`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_statusline_reset_beyond_i64_milliseconds_keeps_the_engine_running() {
-    let daemon = crate::util::Daemon::start();
+    let daemon = crate::util::TestDaemon::start().await;
     let post = |resets_at: &'static str| {
         let body = format!(
             r#"{{"model":{{"id":"claude-opus-4-5"}},"rate_limits":{{"five_hour":{{"used_percentage":100,"resets_at":{resets_at}}}}}}}"#
@@ -71,8 +70,18 @@ async fn a_statusline_reset_beyond_i64_milliseconds_keeps_the_engine_running() {
     };
     let first = post("1e300").await;
     assert!(first == 202 || first == 400, "answered {first}");
+    // The engine takes readings in order: once a frame shows a reading posted after the bad
+    // one, the engine has been through the bad one (the process-era test only slept 10 x
+    // 100 ms). Its reset is in 2100, so the frame keeps it.
+    assert_eq!(post("4102444800").await, 202, "the engine stopped");
+    let frame = daemon
+        .wait_for(Duration::from_secs(10), |f| {
+            f["reset_5h"] == 4_102_444_800u64
+        })
+        .await;
+    assert_eq!(frame["reset_5h"], 4_102_444_800u64, "{frame}");
     for _ in 0..10 {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
         assert_eq!(post("1795494907").await, 202, "the engine stopped");
     }
 }

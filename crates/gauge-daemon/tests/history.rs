@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use crate::cdp::{chromium_or_skip, Browser};
-use crate::util::{assistant_line, timestamp_now, write, Daemon, TestDirs};
+use crate::support::cdp::{chromium_or_skip, Browser};
+use crate::util::{assistant_line, timestamp_now, write, TestDaemon, TestDirs};
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -88,10 +88,10 @@ fn seed_official(data_dir: &Path) {
 }
 
 /// A daemon over a store with all three kinds of history.
-async fn daemon_with_history() -> (Daemon, PathBuf, u64) {
+async fn daemon_with_history() -> (TestDaemon, PathBuf, u64) {
     let dirs = TestDirs::new();
     let (old_file, requests) = write_transcripts(&dirs);
-    let daemon = Daemon::start_with(dirs, &[]);
+    let daemon = TestDaemon::start_with(dirs, |_| {}).await;
     let stats = daemon
         .wait_stats(Duration::from_secs(30), |s| {
             s["usage_totals"]["requests"] == requests
@@ -102,7 +102,7 @@ async fn daemon_with_history() -> (Daemon, PathBuf, u64) {
     (daemon, old_file, requests)
 }
 
-async fn history_json(daemon: &Daemon, query: &str) -> (u16, Value) {
+async fn history_json(daemon: &TestDaemon, query: &str) -> (u16, Value) {
     let answer = reqwest::get(daemon.url(&format!("/history.json{query}")))
         .await
         .unwrap();
@@ -110,7 +110,7 @@ async fn history_json(daemon: &Daemon, query: &str) -> (u16, Value) {
     (status, answer.json().await.unwrap())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_json_serves_percentages_resets_tokens_and_cost_from_the_store() {
     let (mut daemon, old_file, _) = daemon_with_history().await;
     let (status, history) = history_json(&daemon, "?days=7").await;
@@ -170,9 +170,9 @@ async fn history_json_serves_percentages_resets_tokens_and_cost_from_the_store()
 
     // Claude Code deletes old transcripts; the store keeps their cost.
     std::fs::remove_file(&old_file).unwrap();
-    daemon.stop();
+    daemon.stop().await;
     let dirs = std::mem::replace(&mut daemon.dirs, TestDirs::new());
-    let daemon = Daemon::start_with(dirs, &[]);
+    let daemon = TestDaemon::start_with(dirs, |_| {}).await;
     let (_, after) = history_json(&daemon, "").await;
     assert_eq!(after["days"], 7, "days defaults to 7");
     assert_eq!(&after["cost_per_day"]["days"][0], old_day);
@@ -239,7 +239,7 @@ fn numbers(value: &Value) -> Vec<f64> {
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_page_draws_the_values_of_history_json() {
     let Some(chromium) = chromium_or_skip("history_page_draws_the_values_of_history_json") else {
         return;
