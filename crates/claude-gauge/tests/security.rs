@@ -4,11 +4,9 @@
 //! for what it pins. Cross-site and DNS-rebinding writes and `read_token` are tested in-process in
 //! `crates/gauge-daemon/tests/security.rs`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
@@ -31,44 +29,7 @@ fn forged_statusline() -> String {
 /// A daemon started like `Daemon::start_with`, but logging at debug (so "the token is in no
 /// log" covers every line the daemon could write).
 fn start_logging_debug(dirs: TestDirs, args: &[&str]) -> Daemon {
-    let mut child = dirs
-        .command()
-        .env("CLAUDE_GAUGE_LOG", "debug")
-        .arg("serve")
-        .arg("--data-dir")
-        .arg(dirs.data())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn claude-gauge");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut startup_lines = Vec::new();
-    let base_url = loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| panic!("no serving line: {startup_lines:?}"));
-        startup_lines.push(line.clone());
-        if let Some(rest) = line.split("serving http://").nth(1) {
-            break format!("http://{}", rest.split('/').next().unwrap());
-        }
-    };
-    Daemon {
-        child,
-        base_url,
-        dirs,
-        stderr: rx,
-        startup_lines,
-    }
+    Daemon::start_with_env(dirs, args, &[("CLAUDE_GAUGE_LOG", "debug")])
 }
 
 /// `http://127.0.0.1:PORT` for an address the daemon printed (`0.0.0.0:PORT` beyond loopback).

@@ -64,7 +64,8 @@ where
 /// A daemon started with `serve --listen 127.0.0.1:0`, killed on drop.
 pub struct Daemon {
     pub child: Child,
-    pub base_url: String,
+    /// Its HTTP side (`url`, `get_json`, `wait_for`, ...), through `Deref`.
+    pub client: DaemonClient,
     pub dirs: TestDirs,
     /// Every stderr line after the "serving" line.
     pub stderr: mpsc::Receiver<String>,
@@ -155,53 +156,10 @@ impl Daemon {
         };
         Daemon {
             child,
-            base_url,
+            client: DaemonClient { base_url },
             dirs,
             stderr: rx,
             startup_lines,
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base_url, path)
-    }
-
-    pub async fn get_json(&self, path: &str) -> Value {
-        reqwest::get(self.url(path))
-            .await
-            .expect("GET")
-            .json()
-            .await
-            .expect("json")
-    }
-
-    pub async fn usage(&self) -> Value {
-        self.get_json("/usage").await
-    }
-
-    /// Polls `/usage` until `pred` holds or `timeout` passes; returns the last frame.
-    pub async fn wait_for(&self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
-        self.poll_json("/usage", timeout, pred).await
-    }
-
-    /// Polls `/stats` until `pred` holds or `timeout` passes; returns the last answer.
-    pub async fn wait_stats(&self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
-        self.poll_json("/stats", timeout, pred).await
-    }
-
-    async fn poll_json(
-        &self,
-        path: &str,
-        timeout: Duration,
-        pred: impl Fn(&Value) -> bool,
-    ) -> Value {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let answer = self.get_json(path).await;
-            if pred(&answer) || Instant::now() > deadline {
-                return answer;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -225,6 +183,13 @@ impl Daemon {
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl std::ops::Deref for Daemon {
+    type Target = DaemonClient;
+    fn deref(&self) -> &DaemonClient {
+        &self.client
     }
 }
 

@@ -6,14 +6,13 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gauge_daemon::{
     AccessSettings, AlertRules, AlertSettings, Daemon, DaemonSettings, FrameSettings,
     LampThresholds, OauthSettings, RunningDaemon, ScanProgress, ServeSettings, TokenLimits,
     TranscriptConfig,
 };
-use serde_json::Value;
 use tempfile::TempDir;
 
 #[path = "support/common.rs"]
@@ -47,24 +46,16 @@ impl TestDirs {
 /// The settings `claude-gauge serve --listen 127.0.0.1:0` resolves from an empty config file,
 /// with the transcripts, the data dir and the credentials in `dirs`.
 pub fn default_settings(dirs: &TestDirs) -> DaemonSettings {
-    let reserve = f64::from(gauge_core::FUEL_RESERVE_BP) / 10_000.0;
     DaemonSettings {
         listen: "127.0.0.1:0".parse().expect("addr"),
         data_dir: dirs.data(),
         frame: FrameSettings {
-            lamps: LampThresholds {
-                redline_tokens_per_min: gauge_core::TACH_REDLINE_PER_MIN,
-                warn_fuel_5h: reserve,
-                warn_fuel_7d: reserve,
-                idle_after: Duration::from_secs(300),
-                run_out_margin_5h: Duration::from_secs(300),
-                run_out_margin_7d: Duration::from_secs(3600),
-            },
+            lamps: LampThresholds::default(),
             token_limits: TokenLimits {
                 tokens_5h: None,
                 tokens_7d: None,
             },
-            official_stale_after: Duration::from_secs(600),
+            official_stale_after: FrameSettings::DEFAULT_OFFICIAL_STALE_AFTER,
             tick: FrameSettings::DEFAULT_TICK,
         },
         transcripts: Some(TranscriptConfig::new(vec![dirs.claude()])),
@@ -104,7 +95,8 @@ pub fn default_settings(dirs: &TestDirs) -> DaemonSettings {
 /// or cancelled on drop.
 pub struct TestDaemon {
     pub running: Option<RunningDaemon>,
-    pub base_url: String,
+    /// Its HTTP side (`url`, `get_json`, `wait_for`, ...), through `Deref`.
+    pub client: DaemonClient,
     pub dirs: TestDirs,
 }
 
@@ -133,7 +125,7 @@ impl TestDaemon {
         let base_url = format!("http://{}", running.http_addr());
         TestDaemon {
             running: Some(running),
-            base_url,
+            client: DaemonClient { base_url },
             dirs,
         }
     }
@@ -143,60 +135,18 @@ impl TestDaemon {
         self.running.as_ref().expect("the daemon runs")
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base_url, path)
-    }
-
-    pub async fn get_json(&self, path: &str) -> Value {
-        reqwest::get(self.url(path))
-            .await
-            .expect("GET")
-            .json()
-            .await
-            .expect("json")
-    }
-
-    pub async fn usage(&self) -> Value {
-        self.get_json("/usage").await
-    }
-
-    /// Polls `/usage` until `pred` holds or `timeout` passes; returns the last frame.
-    pub async fn wait_for(&self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
-        self.poll_json("/usage", timeout, pred).await
-    }
-
-    /// Polls `/stats` until `pred` holds or `timeout` passes; returns the last answer.
-    pub async fn wait_stats(&self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
-        self.poll_json("/stats", timeout, pred).await
-    }
-
-    /// Polls `path` until `pred` holds or `timeout` passes; returns the last answer.
-    pub async fn poll_json(
-        &self,
-        path: &str,
-        timeout: Duration,
-        pred: impl Fn(&Value) -> bool,
-    ) -> Value {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let answer = self.get_json(path).await;
-            if pred(&answer) || Instant::now() > deadline {
-                return answer;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// An `/events` connection.
-    pub async fn events(&self) -> Events {
-        Events::connect_url(&self.url("/events")).await
-    }
-
     /// Stops the daemon and waits for it: every task ends and the store commits what it holds.
     pub async fn stop(&mut self) {
         if let Some(running) = self.running.take() {
             running.stopped().await;
         }
+    }
+}
+
+impl std::ops::Deref for TestDaemon {
+    type Target = DaemonClient;
+    fn deref(&self) -> &DaemonClient {
+        &self.client
     }
 }
 

@@ -8,6 +8,64 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// What a test asks of a running daemon over HTTP, whichever way it was started (in this
+/// process, or as the binary): its URLs, its JSON answers, polls until a condition holds.
+pub struct DaemonClient {
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+}
+
+impl DaemonClient {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        reqwest::get(self.url(path))
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    pub async fn usage(&self) -> Value {
+        self.get_json("/usage").await
+    }
+
+    /// Polls `/usage` until `pred` holds or `timeout` passes; returns the last frame.
+    pub async fn wait_for(&self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        self.poll_json("/usage", timeout, pred).await
+    }
+
+    /// Polls `/stats` until `pred` holds or `timeout` passes; returns the last answer.
+    pub async fn wait_stats(&self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        self.poll_json("/stats", timeout, pred).await
+    }
+
+    /// Polls `path` until `pred` holds or `timeout` passes; returns the last answer.
+    pub async fn poll_json(
+        &self,
+        path: &str,
+        timeout: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let answer = self.get_json(path).await;
+            if pred(&answer) || std::time::Instant::now() > deadline {
+                return answer;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// An `/events` connection.
+    pub async fn events(&self) -> Events {
+        Events::connect_url(&self.url("/events")).await
+    }
+}
+
 /// A Server-Sent Events reader over one `/events` connection.
 pub struct Events {
     stream:
