@@ -8,7 +8,7 @@ use super::alerts::RawAlerts;
 use super::prometheus::RawPrometheus;
 use super::ConfigError;
 use gauge_daemon::OtlpSettings;
-use gauge_daemon::{LampThresholds, TokenLimits};
+use gauge_daemon::{FrameSettings, LampThresholds, TokenLimits};
 
 /// The whole file.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -99,17 +99,16 @@ pub(crate) struct RawLamps {
 }
 
 impl Default for RawLamps {
+    /// The daemon's own defaults (`LampThresholds::default`), as the file writes them.
     fn default() -> Self {
-        // HOT at the dial's redline and WARN at the start of its reserve arc: the scales are
-        // gauge-core's (docs/gauge-core.md, "Scales"), so lamps and dials cannot drift apart.
-        let reserve = f64::from(gauge_core::FUEL_RESERVE_BP) / 10_000.0;
+        let lamps = LampThresholds::default();
         RawLamps {
-            redline_tokens_per_min: gauge_core::TACH_REDLINE_PER_MIN,
-            warn_fuel_5h: reserve,
-            warn_fuel_7d: reserve,
-            idle_after_secs: 300,
-            warn_run_out_margin_5h_secs: 300,
-            warn_run_out_margin_7d_secs: 3600,
+            redline_tokens_per_min: lamps.redline_tokens_per_min,
+            warn_fuel_5h: lamps.warn_fuel_5h,
+            warn_fuel_7d: lamps.warn_fuel_7d,
+            idle_after_secs: lamps.idle_after.as_secs(),
+            warn_run_out_margin_5h_secs: lamps.run_out_margin_5h.as_secs(),
+            warn_run_out_margin_7d_secs: lamps.run_out_margin_7d.as_secs(),
         }
     }
 }
@@ -231,7 +230,7 @@ pub(crate) struct RawOfficial {
 impl Default for RawOfficial {
     fn default() -> Self {
         RawOfficial {
-            stale_after_secs: 600,
+            stale_after_secs: FrameSettings::DEFAULT_OFFICIAL_STALE_AFTER.as_secs(),
         }
     }
 }

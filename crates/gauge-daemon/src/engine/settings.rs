@@ -19,6 +19,8 @@ pub struct FrameSettings {
 impl FrameSettings {
     /// The engine's default tick: twice a second.
     pub const DEFAULT_TICK: Duration = Duration::from_millis(500);
+    /// How long an official sample stays fresh by default: ten minutes.
+    pub const DEFAULT_OFFICIAL_STALE_AFTER: Duration = Duration::from_secs(600);
 }
 
 /// Thresholds that light the annunciator lamps.
@@ -36,6 +38,23 @@ pub struct LampThresholds {
     pub run_out_margin_5h: Duration,
     /// `WARN_7D` also when the 7-day fuel runs out at least this long before its reset.
     pub run_out_margin_7d: Duration,
+}
+
+impl Default for LampThresholds {
+    /// HOT at the tachometer's redline and WARN at the start of the fuel dials' reserve arc: the
+    /// scales are gauge-core's (docs/gauge-core.md, "Scales"), so lamps and dials cannot drift
+    /// apart. IDLE after 5 minutes; a run-out 5 minutes (5h) or an hour (7d) before the reset.
+    fn default() -> Self {
+        let reserve = f64::from(gauge_core::FUEL_RESERVE_BP) / 10_000.0;
+        LampThresholds {
+            redline_tokens_per_min: gauge_core::TACH_REDLINE_PER_MIN,
+            warn_fuel_5h: reserve,
+            warn_fuel_7d: reserve,
+            idle_after: Duration::from_secs(300),
+            run_out_margin_5h: Duration::from_secs(300),
+            run_out_margin_7d: Duration::from_secs(3600),
+        }
+    }
 }
 
 /// Token limits for the estimate.
