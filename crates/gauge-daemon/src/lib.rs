@@ -28,7 +28,7 @@
 //! - `access/`: what every listener checks first (Host, Origin, the token) and its connection
 //!   bounds; `mirror/`: Claude Code's own metrics for `/metrics`; `mdns.rs`: the advertisement;
 //! - `readings.rs`, `clock.rs`, `secret.rs`, `stats.rs`: the vocabulary the modules share;
-//! - `daemon.rs`: the wiring: [`Daemon::start`] and [`RunningDaemon`].
+//! - `daemon/`: the wiring: [`Daemon::start`] and [`RunningDaemon`].
 //!
 //! The command line (`crates/claude-gauge`) resolves files, environment and flags into
 //! [`DaemonSettings`], handles signals and prints; nothing here reads the environment or a

@@ -10,17 +10,18 @@
 //! Once the usage sources have read what they had (the first transcript catch-up), the daemon
 //! hands a [`StartupReport`] to whoever asked for it: what each gauge shows and from where.
 
+mod prepare;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::access::{Access, AccessSettings, TokenError};
+use crate::access::{AccessSettings, TokenError};
 use crate::alerts::{AlertSettings, Alerts, AlertsError};
 use crate::clock::unix_now_ms;
 use crate::engine::{Engine, FrameSettings, StartupSummary, SummaryRequests};
@@ -38,6 +39,7 @@ use crate::sources::statusline::StatuslineSource;
 use crate::sources::transcripts::{TranscriptConfig, TranscriptSource};
 use crate::sources::{Out, ScanProgress, Source};
 use crate::stats::IngestStats;
+use prepare::{advertise, prepare, Bound};
 
 /// How long the tasks get to finish after a signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -387,35 +389,6 @@ impl Daemon {
     }
 }
 
-/// What [`prepare`] made: the access rules and every bound listener.
-struct Bound {
-    access: Arc<Access>,
-    otlp: Option<OtlpReceiver>,
-    listener: TcpListener,
-    http_addr: SocketAddr,
-}
-
-/// Makes the data dir and the token (on the first start; beyond loopback every write needs
-/// it) and binds every listener, the OTLP receivers first, so that a busy port fails the start
-/// before anything runs.
-async fn prepare(settings: &DaemonSettings) -> Result<Bound, StartError> {
-    std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::CreateDataDir {
-        path: settings.data_dir.clone(),
-        source,
-    })?;
-    ensure_writable(&settings.data_dir)?;
-    let access = Arc::new(Access::new(&settings.access)?);
-    let otlp = bind_otlp(settings.otlp.clone(), &access).await?;
-    let listener = bind(settings.listen).await?;
-    let http_addr = listener.local_addr().map_err(StartError::BoundAddr)?;
-    Ok(Bound {
-        access,
-        otlp,
-        listener,
-        http_addr,
-    })
-}
-
 /// The usage sources whose first report the startup summary waits for.
 fn startup_waits_for(settings: &DaemonSettings) -> Vec<SourceKind> {
     let mut kinds = Vec::new();
@@ -553,76 +526,5 @@ async fn drain(tracker: TaskTracker, ledger_thread: LedgerThread) {
     let joined = tokio::task::spawn_blocking(move || ledger_thread.join());
     if tokio::time::timeout(DRAIN_TIMEOUT, joined).await.is_err() {
         tracing::warn!("the ledger did not finish within {DRAIN_TIMEOUT:?}");
-    }
-}
-
-/// Fails the start in one line, naming the dir and the fix, when the data dir or the store in it
-/// cannot be written: the ledger would otherwise fail every write after "serving".
-fn ensure_writable(data_dir: &Path) -> Result<(), StartError> {
-    let probe = data_dir.join(format!(".write-test-{}", std::process::id()));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&probe);
-    let _ = std::fs::remove_file(&probe);
-    written.map_err(|source| StartError::NotWritable {
-        what: "the data dir is not writable",
-        path: data_dir.to_path_buf(),
-        mode: "u+rwx",
-        source,
-    })?;
-    let store = data_dir.join(ledger::STORE_FILE);
-    if store.exists() {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&store)
-            .map_err(|source| StartError::NotWritable {
-                what: "the store is read-only",
-                path: store.clone(),
-                mode: "u+rw",
-                source,
-            })?;
-    }
-    Ok(())
-}
-
-async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
-    TcpListener::bind(addr).await.map_err(|err| {
-        if err.kind() == std::io::ErrorKind::AddrInUse {
-            StartError::AddrInUse(addr)
-        } else {
-            StartError::Listen {
-                addr,
-                reason: err.to_string(),
-            }
-        }
-    })
-}
-
-/// Binds the OTLP receivers, when configured, before the main listener, so a busy OTLP port
-/// fails the start.
-async fn bind_otlp(
-    settings: Option<OtlpSettings>,
-    access: &Arc<Access>,
-) -> Result<Option<OtlpReceiver>, StartError> {
-    let Some(settings) = settings else {
-        return Ok(None);
-    };
-    let receiver = OtlpReceiver::bind(settings)
-        .await?
-        .with_access(access.clone());
-    Ok(Some(receiver))
-}
-
-/// Advertises `_claude-gauge._tcp` when listening beyond loopback; a failure only
-/// costs discovery, so it is logged and the daemon runs on.
-fn advertise(bound: SocketAddr) -> Option<Advertiser> {
-    match Advertiser::start(bound) {
-        Ok(advertiser) => advertiser,
-        Err(err) => {
-            tracing::warn!("{err}; clusters must be given this host's address");
-            None
-        }
     }
 }
