@@ -109,7 +109,7 @@ impl EngineState {
             Window::SevenDay => (&self.official_7d, &self.official_5h),
         };
         let is_fresh = |sample: &Option<OfficialSample>| {
-            sample.is_some_and(|s| now_ms - s.at_ms <= self.official_stale_after_ms())
+            sample.is_some_and(|s| self.is_fresh_reading(s.at_ms, now_ms))
         };
         match fuel {
             Some(fuel) if fuel.source == FuelSource::Official => {
@@ -137,16 +137,24 @@ impl EngineState {
         i64::try_from(self.settings.official_stale_after.as_millis()).unwrap_or(i64::MAX)
     }
 
+    /// Whether a reading Claude gave at `at_ms` is still fresh.
+    fn is_fresh_reading(&self, at_ms: i64, now_ms: i64) -> bool {
+        now_ms - at_ms <= self.official_stale_after_ms()
+    }
+
+    /// Whether a reading is fresh and its window has not reset since.
+    fn is_current_reading(&self, at_ms: i64, resets_at_secs: Option<i64>, now_ms: i64) -> bool {
+        self.is_fresh_reading(at_ms, now_ms)
+            && resets_at_secs.is_none_or(|reset| now_ms < reset.saturating_mul(1000))
+    }
+
     /// The display names of Claude's model-scoped weekly windows that are close to their limit:
     /// at the server's `warning` or `critical` grade, or, where it gives none, under the 7-day
     /// warn level. Fresh readings before their reset only.
     fn warn_scoped(&self, now_ms: i64) -> ScopedWarnings {
         let mut names = ScopedWarnings::EMPTY;
         for sample in self.scoped() {
-            let is_current = now_ms - sample.at_ms <= self.official_stale_after_ms()
-                && sample
-                    .resets_at_secs
-                    .is_none_or(|reset| now_ms < reset.saturating_mul(1000));
+            let is_current = self.is_current_reading(sample.at_ms, sample.resets_at_secs, now_ms);
             let is_close = match sample.severity {
                 Some(severity) => severity != Severity::Normal,
                 None => 1.0 - sample.used_pct / 100.0 < self.settings.lamps.warn_fuel_7d,
@@ -165,7 +173,7 @@ impl EngineState {
     fn spend(&self, now_ms: i64) -> Option<Spend> {
         let extra = self.extra_usage()?;
         let is_dollars = extra.currency.as_deref().is_none_or(|c| c == "USD");
-        let is_fresh = now_ms - extra.at_ms <= self.official_stale_after_ms();
+        let is_fresh = self.is_fresh_reading(extra.at_ms, now_ms);
         if !(is_dollars && is_fresh && (extra.is_enabled || extra.used_credits.is_some())) {
             return None;
         }
@@ -231,9 +239,8 @@ impl EngineState {
     /// else the newest of local usage, reports and aggregates. Usage dated in the future does
     /// not count until its time comes.
     fn model(&self, now_ms: i64) -> Option<ModelFamily> {
-        let stale_after_ms = self.settings.official_stale_after.as_millis() as i64;
         if let Some((at_ms, family)) = self.reported_model {
-            if now_ms - at_ms <= stale_after_ms {
+            if self.is_fresh_reading(at_ms, now_ms) {
                 return Some(family);
             }
         }
@@ -283,7 +290,7 @@ impl EngineState {
         choose_fuel(FuelInputs {
             now_ms,
             official: self.official_5h.as_ref(),
-            official_stale_after_ms: self.settings.official_stale_after.as_millis() as i64,
+            official_stale_after_ms: self.official_stale_after_ms(),
             used_tokens,
             limit_tokens: limit,
             estimate_resets_at_secs: resets_at_secs,
@@ -305,7 +312,7 @@ impl EngineState {
         choose_fuel(FuelInputs {
             now_ms,
             official: self.official_7d.as_ref(),
-            official_stale_after_ms: self.settings.official_stale_after.as_millis() as i64,
+            official_stale_after_ms: self.official_stale_after_ms(),
             used_tokens,
             limit_tokens: self.settings.token_limits.tokens_7d.filter(|_| has_data),
             estimate_resets_at_secs: None,
@@ -398,31 +405,22 @@ impl EngineState {
         for lamp in [Lamp::WarnOpus, Lamp::WarnSonnet] {
             lamps.set(lamp, self.is_model_window_low(lamp, now_ms));
         }
-        let limit_lamp = self
+        let is_limit_message_on = self
             .limit_until_secs
-            .is_some_and(|until| now_ms < until.saturating_mul(1000))
-            || [&self.official_5h, &self.official_7d].iter().any(|sample| {
-                sample.is_some_and(|s| {
-                    s.used_pct >= 100.0
-                        && now_ms - s.at_ms <= self.settings.official_stale_after.as_millis() as i64
-                        && s.resets_at_secs
-                            .is_none_or(|reset| now_ms < reset.saturating_mul(1000))
-                })
-            });
+            .is_some_and(|until| now_ms < until.saturating_mul(1000));
+        let is_window_at_limit = [&self.official_5h, &self.official_7d].iter().any(|sample| {
+            sample.is_some_and(|s| {
+                s.used_pct >= 100.0 && self.is_current_reading(s.at_ms, s.resets_at_secs, now_ms)
+            })
+        });
         // Past the limit while requests still succeed: Claude Code runs on usage credits, which
         // is no stop. A spend limit at or over 100 % says the same of the credits themselves.
         let is_flowing = self
             .recent
             .newest(now_ms)
             .is_some_and(|(at, _)| now_ms - at <= CREDITS_FLOW_MS);
-        let is_window_on_credits = [&self.official_5h, &self.official_7d]
-            .iter()
-            .any(|sample| sample.is_some_and(|s| s.used_pct >= 100.0))
-            && limit_lamp
-            && is_flowing
-            && self
-                .limit_until_secs
-                .is_none_or(|until| now_ms >= until.saturating_mul(1000));
+        let is_window_on_credits = is_window_at_limit && is_flowing && !is_limit_message_on;
+        let limit_lamp = is_limit_message_on || is_window_at_limit;
         let is_spend_over = frame.spend.is_some_and(|s| s.is_at_limit());
         let is_on_credits = is_window_on_credits || is_spend_over;
         lamps.set(Lamp::Credits, is_on_credits);
@@ -496,13 +494,9 @@ impl EngineState {
         let Some(family) = lamp.model_family() else {
             return false;
         };
-        let stale_after_ms = self.settings.official_stale_after.as_millis() as i64;
         self.scoped().any(|sample| {
             sample.family == Some(family)
-                && now_ms - sample.at_ms <= stale_after_ms
-                && sample
-                    .resets_at_secs
-                    .is_none_or(|reset| now_ms < reset.saturating_mul(1000))
+                && self.is_current_reading(sample.at_ms, sample.resets_at_secs, now_ms)
                 && 1.0 - sample.used_pct / 100.0 < self.settings.lamps.warn_fuel_7d
         })
     }
