@@ -204,14 +204,15 @@ pub extern "C" fn lamp_name_len(lamp_index: u32) -> u32 {
 /// Which lamps are on at this instant (flash phase applied): bit n is [`Lamp::ALL`]`[n]`.
 #[no_mangle]
 pub extern "C" fn lamps_on_bits(now_us: f64) -> u32 {
-    with_cluster(|cluster| {
-        let outputs = cluster.lamp_outputs(micros(now_us));
-        outputs
-            .iter()
-            .enumerate()
-            .filter(|(_, output)| output.is_on)
-            .fold(0, |bits, (i, _)| bits | (1 << i))
-    })
+    with_cluster(|cluster| on_bits(cluster.lamp_outputs(micros(now_us)).iter().map(|o| o.is_on)))
+}
+
+/// Bit n set when the n-th lamp is on.
+fn on_bits(is_on: impl Iterator<Item = bool>) -> u32 {
+    is_on
+        .enumerate()
+        .filter(|(_, on)| *on)
+        .fold(0, |bits, (i, _)| bits | (1 << i))
 }
 
 /// How many lamps the panel has ([`Lamp::ALL`]).
@@ -242,12 +243,12 @@ pub extern "C" fn model_lamp_pattern(model_lamp_index: u32, now_us: f64) -> u32 
 #[no_mangle]
 pub extern "C" fn model_lamps_on_bits(now_us: f64) -> u32 {
     with_cluster(|cluster| {
-        let outputs = cluster.model_lamp_outputs(micros(now_us));
-        outputs
-            .iter()
-            .enumerate()
-            .filter(|(_, output)| output.is_on)
-            .fold(0, |bits, (i, _)| bits | (1 << i))
+        on_bits(
+            cluster
+                .model_lamp_outputs(micros(now_us))
+                .iter()
+                .map(|o| o.is_on),
+        )
     })
 }
 
