@@ -11,7 +11,6 @@ mod attrs;
 mod events;
 mod fallback;
 
-pub(crate) use fallback::DEFAULT_HOLD_MS as DEFAULT_METRICS_HOLD_MS;
 mod grpc;
 mod http;
 mod metrics;
@@ -34,15 +33,6 @@ use crate::mirror::Mirror;
 use crate::readings::SourceKind;
 use crate::stats::IngestStats;
 
-/// The default HTTP address, the OTLP standard port.
-pub(crate) const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:4318";
-/// The default gRPC address, the OTLP standard port.
-pub(crate) const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:4317";
-/// The default cap on a request body as sent (compressed or not). Claude Code's exports are tens
-/// of kilobytes; gRPC servers commonly cap messages at 4 MiB.
-pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-/// The default cap on a body after gzip decompression (the defence against gzip bombs).
-pub(crate) const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 16 * 1024 * 1024;
 /// An `api_error` with status 429 carries no reset time; the LIMIT lamp stays lit this long after
 /// it (or longer, if an official sample says so).
 const LIMIT_HOLD_SECS: i64 = 300;
@@ -51,15 +41,16 @@ const RELEASE_TICK: Duration = Duration::from_secs(1);
 
 impl OtlpSettings {
     /// The default HTTP address, the OTLP standard port.
-    pub const DEFAULT_HTTP_LISTEN: &'static str = DEFAULT_HTTP_LISTEN;
+    pub const DEFAULT_HTTP_LISTEN: &'static str = "127.0.0.1:4318";
     /// The default gRPC address, the OTLP standard port.
-    pub const DEFAULT_GRPC_LISTEN: &'static str = DEFAULT_GRPC_LISTEN;
-    /// The default cap on a request body as sent.
-    pub const DEFAULT_MAX_BODY_BYTES: usize = DEFAULT_MAX_BODY_BYTES;
-    /// The default cap on a body after gzip decompression.
-    pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = DEFAULT_MAX_DECOMPRESSED_BYTES;
+    pub const DEFAULT_GRPC_LISTEN: &'static str = "127.0.0.1:4317";
+    /// The default cap on a request body as sent (compressed or not). Claude Code's exports are
+    /// tens of kilobytes; gRPC servers commonly cap messages at 4 MiB.
+    pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+    /// The default cap on a body after gzip decompression (the defence against gzip bombs).
+    pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 16 * 1024 * 1024;
     /// How long metered usage is held for an `api_request` event that may follow, ms.
-    pub const DEFAULT_METRICS_HOLD_MS: u64 = DEFAULT_METRICS_HOLD_MS;
+    pub const DEFAULT_METRICS_HOLD_MS: u64 = fallback::DEFAULT_HOLD_MS;
 }
 
 /// Where and how the receivers listen: the source's settings, resolved by `config`.
