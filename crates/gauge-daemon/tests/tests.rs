@@ -27,6 +27,7 @@ mod history;
 mod hub;
 mod official;
 mod otlp;
+mod page;
 mod prometheus;
 mod security;
 mod serve;
