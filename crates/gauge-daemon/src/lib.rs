@@ -87,4 +87,4 @@ pub use mdns::SERVICE_TYPE as MDNS_SERVICE_TYPE;
 pub use secret::Secret;
 pub use serial::{baud_rate, Port, SetupClient, VirtualPort, DEFAULT_BAUD, REOPEN_INTERVAL};
 pub use sources::otlp::{claude_code_env, this_machine_name, ExportProtocol};
-pub use sources::statusline::clamp_percentage;
+pub use sources::statusline::{clamp_percentage, StatuslineSpend, SPEND_LIMIT_KEY};

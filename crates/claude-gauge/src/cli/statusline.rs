@@ -18,8 +18,8 @@ use serde_json::{json, Value};
 use gauge_core::{decode_frame, Frame, Gauge, GaugeSource};
 
 use super::local_http;
-use gauge_daemon::clamp_percentage;
 use gauge_daemon::Secret;
+use gauge_daemon::{clamp_percentage, StatuslineSpend, SPEND_LIMIT_KEY};
 
 /// Our whole budget, from the payload read to the printed line (the chained command is not
 /// counted).
@@ -223,19 +223,10 @@ pub(crate) fn view(payload: &Value, frame: Option<&Frame>, now_secs: i64) -> Sta
         empty_in_secs: empty
             .map(|empty| empty.saturating_sub(u64::try_from(now_secs).unwrap_or(0))),
     };
-    let stdin_spend = limits.and_then(|l| l.get("spend_limit")).and_then(|spend| {
-        let number = |key: &str| {
-            spend
-                .get(key)
-                .and_then(Value::as_f64)
-                .filter(|v| v.is_finite())
-        };
-        Some((
-            number("used_usd")?,
-            number("limit_usd"),
-            number("used_percentage"),
-        ))
-    });
+    let stdin_spend = limits
+        .and_then(|l| l.get(SPEND_LIMIT_KEY))
+        .and_then(StatuslineSpend::from_value)
+        .and_then(|spend| Some((spend.used_usd?, spend.limit_usd, spend.used_pct)));
     let frame_spend = frame.and_then(|f| f.spend).map(|s| {
         (
             f64::from(s.used_usd),

@@ -289,10 +289,23 @@ pub(crate) fn scoped_samples(payload: &StatuslinePayload, now_ms: i64) -> Vec<Sc
 }
 
 /// The key of an organisation's spend limit in `rate_limits` (gateway sign-ins).
-const SPEND_LIMIT_KEY: &str = "spend_limit";
+pub const SPEND_LIMIT_KEY: &str = "spend_limit";
 
-/// `rate_limits.spend_limit`: `used_percentage` (not capped: over 100 once spending passes the
-/// limit), `used_usd`, `limit_usd` and `period`, in dollars as Claude Code sends them.
+/// `rate_limits.spend_limit` as read: `used_percentage` (not capped: over 100 once spending
+/// passes the limit), `used_usd`, `limit_usd` and `period`, in dollars as Claude Code sends
+/// them. The daemon and the statusline command (which shows it without a daemon) read it so.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StatuslineSpend {
+    /// Dollars spent this period.
+    pub used_usd: Option<f64>,
+    /// The period's limit, dollars.
+    pub limit_usd: Option<f64>,
+    /// Percent of the limit spent, past 100 too.
+    pub used_pct: Option<f64>,
+    /// The period (`monthly`), when it is a plain word.
+    pub period: Option<String>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct SpendLimit {
     #[serde(default)]
@@ -305,29 +318,44 @@ struct SpendLimit {
     period: Option<String>,
 }
 
+impl StatuslineSpend {
+    /// A `rate_limits.spend_limit` object, if it has a percentage or an amount. Amounts that
+    /// cannot be real (negative, not finite, a percentage past
+    /// [`MAX_SPEND_PCT`](crate::readings::MAX_SPEND_PCT)) are dropped.
+    pub fn from_value(spend_limit: &serde_json::Value) -> Option<StatuslineSpend> {
+        let spend = SpendLimit::deserialize(spend_limit).ok()?;
+        let amount = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0);
+        let used_pct =
+            amount(spend.used_percentage).filter(|pct| *pct <= crate::readings::MAX_SPEND_PCT);
+        let used_usd = amount(spend.used_usd);
+        if used_pct.is_none() && used_usd.is_none() {
+            return None;
+        }
+        Some(StatuslineSpend {
+            used_usd,
+            limit_usd: amount(spend.limit_usd),
+            used_pct,
+            period: spend.period.filter(|p| {
+                !p.is_empty()
+                    && p.len() <= 16
+                    && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            }),
+        })
+    }
+}
+
 /// The spend limit a payload carries, read at `now_ms`.
 pub(crate) fn spend_limit(payload: &StatuslinePayload, now_ms: i64) -> Option<ExtraUsage> {
     let value = payload.rate_limits.as_ref()?.others.get(SPEND_LIMIT_KEY)?;
-    let spend = SpendLimit::deserialize(value).ok()?;
-    let amount = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0);
-    let used_pct =
-        amount(spend.used_percentage).filter(|pct| *pct <= crate::readings::MAX_SPEND_PCT);
-    let (used_usd, limit_usd) = (amount(spend.used_usd), amount(spend.limit_usd));
-    if used_pct.is_none() && used_usd.is_none() {
-        return None;
-    }
+    let spend = StatuslineSpend::from_value(value)?;
     Some(ExtraUsage {
         at_ms: now_ms,
         is_enabled: true,
-        monthly_limit: limit_usd,
-        used_credits: used_usd,
-        used_pct,
+        monthly_limit: spend.limit_usd,
+        used_credits: spend.used_usd,
+        used_pct: spend.used_pct,
         currency: Some("USD".to_string()),
-        period: spend.period.filter(|p| {
-            !p.is_empty()
-                && p.len() <= 16
-                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        }),
+        period: spend.period,
         origin: OfficialOrigin::Statusline,
     })
 }
