@@ -320,8 +320,7 @@ struct SpendLimit {
 
 impl StatuslineSpend {
     /// A `rate_limits.spend_limit` object, if it has a percentage or an amount. Amounts that
-    /// cannot be real (negative, not finite, a percentage past
-    /// [`MAX_SPEND_PCT`](crate::readings::MAX_SPEND_PCT)) are dropped.
+    /// cannot be real (negative, not finite, a percentage past 100,000) are dropped.
     pub fn from_value(spend_limit: &serde_json::Value) -> Option<StatuslineSpend> {
         let spend = SpendLimit::deserialize(spend_limit).ok()?;
         let amount = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0);
